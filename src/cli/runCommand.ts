@@ -1,0 +1,78 @@
+/**
+ * `mmubench run TRACE... --out DIR`: load and validate everything first, run
+ * the (trace x scenario) cells, write the report folder atomically.
+ */
+import { readCsvTrace } from '../trace/csvTraceReader.js';
+import type { Trace } from '../trace/traceEvents.js';
+import { runMatrix, defaultThreads } from '../replay/runMatrix.js';
+import type { CellTask } from '../replay/cellTask.js';
+import { checkOutDir, writeReport } from '../report/writeReport.js';
+import type { RunModel } from '../report/runJson.js';
+import { InputError, EXIT_FAILED, EXIT_OK } from './errors.js';
+import { DEFAULTS } from './defaults.js';
+import { parseMatrix, parseMemslots, type RawMatrixOptions } from './runOptions.js';
+import { ProgressReporter } from './progress.js';
+import { VERSION } from './version.js';
+
+export interface RunCommandOptions extends RawMatrixOptions {
+  out: string;
+  threads?: string;
+  quiet?: boolean;
+  force?: boolean;
+}
+
+/** Parse `--threads auto|N` (0 = inline on the main thread). */
+export function parseThreads(value: string | undefined, cells: number): number {
+  if (value === undefined || value === 'auto') return defaultThreads(cells);
+  if (!/^[0-9]+$/.test(value) || Number(value) > 256) throw new InputError(`--threads: "${value}" is not auto or an integer from 0 to 256`);
+  return Number(value);
+}
+
+/** Run and write the report; returns the exit code. */
+export async function runCommand(tracePaths: string[], options: RunCommandOptions): Promise<number> {
+  const startedAt = new Date();
+  // 1. Options, once, at the boundary.
+  const scenarios = parseMatrix(options);
+  const memslots = parseMemslots(options.memslot ?? []);
+  if (tracePaths.length === 0) throw new InputError('run: give at least one trace file');
+  await checkOutDir(options.out, { force: options.force === true });
+  // 2. Every trace, validated before any replay.
+  const traces: Trace[] = [];
+  for (const path of tracePaths) traces.push(await readCsvTrace(path));
+  const names = new Set<string>();
+  for (const trace of traces) {
+    if (names.has(trace.name)) throw new InputError(`${trace.path}: another trace is also named "${trace.name}"; rename one`);
+    names.add(trace.name);
+  }
+  // 3. The cells, in (trace, scenario) order.
+  const layout = { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };
+  const tasks: CellTask[] = traces.flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout })));
+  const threads = parseThreads(options.threads, tasks.length);
+  const progress = new ProgressReporter(options.quiet === true);
+  const started = performance.now();
+  const outcomes = await runMatrix(tasks, { threads, onProgress: (p) => progress.update(p) });
+  progress.stop();
+  // 4. Bad input found during replay (an impossible row) fails the run without a report.
+  const badInput = outcomes.find((o) => !o.ok && o.error.kind === 'input');
+  if (badInput && !badInput.ok) throw new InputError(badInput.error.message);
+  const run: RunModel = {
+    info: {
+      tool: 'mmubench',
+      version: VERSION,
+      command: process.argv.slice(1),
+      node: process.version,
+      startedAt: startedAt.toISOString(),
+      durationMs: performance.now() - started,
+      threads,
+      traces: traces.map((t) => ({ path: t.path, name: t.name, events: t.events.count, vcpus: t.vcpuCount })),
+    },
+    outcomes,
+  };
+  await writeReport(options.out, run, { force: options.force === true });
+  const failed = outcomes.filter((o) => !o.ok);
+  for (const f of failed) if (!f.ok) process.stderr.write(`mmubench: cell ${f.trace} / ${f.scenario.name} failed: ${f.error.message}\n`);
+  if (!options.quiet) {
+    process.stdout.write(`mmubench: ${outcomes.length - failed.length}/${outcomes.length} cells, report in ${options.out}\n`);
+  }
+  return failed.length > 0 ? EXIT_FAILED : EXIT_OK;
+}

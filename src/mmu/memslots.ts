@@ -1,0 +1,101 @@
+/**
+ * Memslots: `[baseGfn, baseGfn + npages)` of guest memory backed by host
+ * memory at `hvaGfn` (the host virtual frame of `baseGfn`). No memslot at a
+ * GFN means MMIO. Slots never overlap (KVM_SET_USER_MEMORY_REGION refuses it).
+ */
+import { Level, levelName, pagesPerLevel } from './level.js';
+
+/** One memslot. */
+export interface Memslot {
+  /** User-visible id (`x_slot` in traces, order of `--memslot` flags otherwise). */
+  id: number;
+  baseGfn: number;
+  npages: number;
+  /** Host page size behind the slot: 4K anonymous, 2M THP/hugetlbfs, 1G hugetlbfs. */
+  backing: Level;
+  /** Host virtual frame number of `baseGfn`; equal to `baseGfn` unless the layout says otherwise. */
+  hvaGfn: number;
+  readOnly: boolean;
+  dirtyLogging: boolean;
+}
+
+/** Thrown for a memslot change KVM would refuse; the replay turns it into a located error. */
+export class MemslotError extends Error {}
+
+/** The VM's memslots, sorted by `baseGfn`. */
+export class MemslotSet {
+  private slots: Memslot[] = [];
+  /** Last slot found, checked first: accesses are local. */
+  private lastHit: Memslot | undefined;
+
+  /** All slots in GFN order (do not mutate the array). */
+  all(): readonly Memslot[] {
+    return this.slots;
+  }
+
+  /** Add a slot; refuses overlap and duplicate ids. */
+  add(slot: Memslot): void {
+    if (slot.npages <= 0) throw new MemslotError(`memslot ${slot.id}: size must be at least 4 KiB`);
+    for (const other of this.slots) {
+      if (other.id === slot.id) throw new MemslotError(`memslot ${slot.id} already exists`);
+      if (slot.baseGfn < other.baseGfn + other.npages && other.baseGfn < slot.baseGfn + slot.npages) {
+        throw new MemslotError(`memslot ${slot.id} overlaps memslot ${other.id}`);
+      }
+    }
+    this.slots.push(slot);
+    this.slots.sort((a, b) => a.baseGfn - b.baseGfn);
+  }
+
+  /** Remove slot `id` and return it. */
+  remove(id: number): Memslot {
+    const index = this.slots.findIndex((s) => s.id === id);
+    if (index < 0) throw new MemslotError(`memslot ${id} does not exist`);
+    const [slot] = this.slots.splice(index, 1);
+    if (this.lastHit === slot) this.lastHit = undefined;
+    return slot;
+  }
+
+  /** Slot `id`, or throws. */
+  byId(id: number): Memslot {
+    const slot = this.slots.find((s) => s.id === id);
+    if (!slot) throw new MemslotError(`memslot ${id} does not exist`);
+    return slot;
+  }
+
+  /** The slot holding `gfn`, or undefined (MMIO). Binary search. */
+  find(gfn: number): Memslot | undefined {
+    const hit = this.lastHit;
+    if (hit && gfn >= hit.baseGfn && gfn < hit.baseGfn + hit.npages) return hit;
+    let lo = 0;
+    let hi = this.slots.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const slot = this.slots[mid];
+      if (gfn < slot.baseGfn) hi = mid - 1;
+      else if (gfn >= slot.baseGfn + slot.npages) lo = mid + 1;
+      else {
+        this.lastHit = slot;
+        return slot;
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * KVM's `lpage_info[level].disallow_lpage` for `gfn` (`kvm_alloc_memslot_metadata`):
+ * true for the first and last huge frame when the slot's start or end is not
+ * aligned to `level`, and for the whole slot when the guest and host
+ * addresses are misaligned at that level (`(base_gfn ^ userspace_addr >> 12)`).
+ */
+export function disallowLargePage(slot: Memslot, gfn: number, level: Level): boolean {
+  const pages = pagesPerLevel(level);
+  if ((slot.baseGfn - slot.hvaGfn) % pages !== 0) return true;
+  const frameStart = gfn - (gfn % pages);
+  return frameStart < slot.baseGfn || frameStart + pages > slot.baseGfn + slot.npages;
+}
+
+/** Human-readable description, for error messages. */
+export function describeSlot(slot: Memslot): string {
+  return `memslot ${slot.id} [0x${(slot.baseGfn * 4096).toString(16)}, +${slot.npages * 4} KiB, backing ${levelName(slot.backing)})`;
+}

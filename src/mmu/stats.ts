@@ -1,0 +1,89 @@
+/**
+ * Statistics, kept apart from the model (as drcachesim keeps its counters
+ * apart from `tlb_simulator`): plain integer fields, named as KVM names them
+ * where they count the same thing, `reset()` for warm-up, merged by addition.
+ */
+
+/** Counters of one vCPU, in report column order. */
+export const VCPU_COUNTER_NAMES = [
+  'accesses',
+  'faults_missing',
+  'faults_permission',
+  'faults_mmio',
+  'prefault_calls',
+  'prefault_pages',
+  'prefault_errors',
+  'tlb_hits',
+  'tlb_misses',
+  'tlb_flushes',
+] as const;
+export type VcpuCounter = (typeof VCPU_COUNTER_NAMES)[number];
+
+/** Counters of the whole VM, in report column order. */
+export const VM_COUNTER_NAMES = [
+  'pages_4k',
+  'pages_2m',
+  'pages_1g',
+  'mmu_pages',
+  'flush_requests',
+  'tlb_entries_flushed',
+] as const;
+export type VmCounter = (typeof VM_COUNTER_NAMES)[number];
+
+/** One vCPU's counters. */
+export class VcpuStats {
+  /** Access rows (R/W/X) replayed. */
+  accesses = 0;
+  /** Faults on a missing mapping, fixed by mapping (KVM `pf_fixed`). */
+  faults_missing = 0;
+  /** Write faults on a write-protected mapping, fixed in place (KVM `pf_fast`). */
+  faults_permission = 0;
+  /** Faults with no memslot, or writes to a read-only slot: exit to userspace. */
+  faults_mmio = 0;
+  /** KVM_PRE_FAULT_MEMORY ioctls issued. */
+  prefault_calls = 0;
+  /** 4 KiB frames newly mapped by pre-fault. */
+  prefault_pages = 0;
+  /** Pre-fault ioctls that returned an error. */
+  prefault_errors = 0;
+  /** TLB lookups that hit with sufficient permissions. */
+  tlb_hits = 0;
+  /** TLB lookups that missed (a lookup that faults counts once, as a miss). */
+  tlb_misses = 0;
+  /** Flushes of this vCPU's TLB (KVM `tlb_flush`). */
+  tlb_flushes = 0;
+
+  /** Guest faults of every kind. */
+  get faults(): number {
+    return this.faults_missing + this.faults_permission + this.faults_mmio;
+  }
+
+  reset(): void {
+    for (const name of VCPU_COUNTER_NAMES) this[name] = 0;
+  }
+
+  add(other: VcpuStats): void {
+    for (const name of VCPU_COUNTER_NAMES) this[name] += other[name];
+  }
+}
+
+/** VM-wide counters. */
+export class VmStats {
+  /** Leaf mappings present now, per level (KVM `pages_4k/2m/1g`). */
+  pages_4k = 0;
+  pages_2m = 0;
+  pages_1g = 0;
+  /** Page-table pages allocated below the root (KVM `mmu_cache_miss`). */
+  mmu_pages = 0;
+  /** TLB flush requests emitted (KVM `remote_tlb_flush_requests`). */
+  flush_requests = 0;
+  /** TLB entries dropped by flushes, over all vCPUs. */
+  tlb_entries_flushed = 0;
+
+  reset(): void {
+    // pages_* describe the table's state, not events: a warm-up reset keeps them.
+    this.mmu_pages = 0;
+    this.flush_requests = 0;
+    this.tlb_entries_flushed = 0;
+  }
+}

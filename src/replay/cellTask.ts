@@ -1,0 +1,27 @@
+/**
+ * One matrix cell as a task: the same function runs inline or in a Piscina
+ * worker. Errors come back as data (as piscina's own worker.ts reports them),
+ * never thrown across the thread boundary.
+ */
+import { InputError } from '../cli/errors.js';
+import type { Trace } from '../trace/traceEvents.js';
+import type { CellOutcome } from '../report/results.js';
+import { replayCell, type Layout } from './replayCell.js';
+import type { Scenario } from './scenario.js';
+
+export interface CellTask {
+  trace: Trace;
+  scenario: Scenario;
+  layout: Layout;
+}
+
+/** Replay a cell; any failure becomes `{ ok: false }` with its kind and message. */
+export function runCellTask(task: CellTask): CellOutcome {
+  try {
+    return { ok: true, result: replayCell(task.trace, task.scenario, task.layout) };
+  } catch (error) {
+    const kind = error instanceof InputError ? 'input' : 'crash';
+    const message = error instanceof Error ? (kind === 'crash' ? (error.stack ?? error.message) : error.message) : String(error);
+    return { ok: false, trace: task.trace.name, scenario: task.scenario, error: { kind, message } };
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The results model: what a replay produces and every exporter reads. Plain
+ * data (it crosses from workers by structured clone and is stored in run.json).
+ */
+import type { Scenario } from '../replay/scenario.js';
+import type { VcpuCounter, VmCounter } from '../mmu/stats.js';
+
+/** One vCPU's counters, plus the derived `faults`. */
+export type VcpuCounters = Record<VcpuCounter | 'faults', number>;
+export type VmCounters = Record<VmCounter, number>;
+
+/** One KVM_PRE_FAULT_MEMORY ioctl as issued and answered. */
+export interface PrefaultCallRecord {
+  vcpu: number;
+  /** Source line of the PREFAULT row, or 0 for `--prefault`. */
+  line: number;
+  gpa: number;
+  sizeBytes: number;
+  /** 0 or -errno. */
+  result: number;
+  /** Bytes left unprocessed when it returned. */
+  remainingBytes: number;
+}
+
+/** The result of one cell (trace x scenario). */
+export interface CellResult {
+  trace: string;
+  scenario: Scenario;
+  /** Indexed by vCPU id. */
+  vcpus: VcpuCounters[];
+  /** Sum over vCPUs. */
+  total: VcpuCounters;
+  vm: VmCounters;
+  prefaultCalls: PrefaultCallRecord[];
+  /** Cumulative guest faults after each hundredth of the trace's events (101 points, from 0). */
+  faultCurve: number[];
+  /** Replay wall time; never written to CSV (timings are not deterministic). */
+  elapsedMs: number;
+}
+
+/** A cell either produced a result or failed; errors travel as data. */
+export type CellOutcome =
+  | { ok: true; result: CellResult }
+  | { ok: false; trace: string; scenario: Scenario; error: { kind: 'input' | 'crash'; message: string } };

@@ -1,0 +1,48 @@
+/**
+ * results.csv: one row per (trace, scenario, vCPU) plus a totals row with
+ * vcpu = `all`, in cell order. Pure: results in, text out. Column meanings
+ * are in docs/report-format.md; the order is stable (add new columns at the end).
+ */
+import { stringify } from 'csv-stringify/sync';
+import { levelName } from '../mmu/level.js';
+import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES } from '../mmu/stats.js';
+import { prefaultText } from '../replay/scenario.js';
+import type { CellResult, VcpuCounters } from './results.js';
+
+/** Columns, in order. */
+export const RESULT_COLUMNS = [
+  'trace',
+  'scenario',
+  'arch',
+  'max_level',
+  'backing',
+  'prefault',
+  'tlb_entries',
+  'tlb_ways',
+  'vcpu',
+  'accesses',
+  'faults',
+  ...VCPU_COUNTER_NAMES.filter((name) => name !== 'accesses'),
+  ...VM_COUNTER_NAMES,
+] as const;
+
+/** The CSV text for `results` (rows in the given order). */
+export function resultsToCsv(results: readonly CellResult[]): string {
+  const rows: (string | number)[][] = [];
+  for (const cell of results) {
+    const s = cell.scenario;
+    const head = [cell.trace, s.name, s.arch, levelName(s.maxLevel), levelName(s.backing), prefaultText(s.prefault), s.tlbEntries, s.tlbWays];
+    // VM-wide counters belong to the totals row only; per-vCPU rows leave them empty.
+    const row = (vcpu: string, counters: VcpuCounters, withVm: boolean): (string | number)[] => [
+      ...head,
+      vcpu,
+      counters.accesses,
+      counters.faults,
+      ...VCPU_COUNTER_NAMES.filter((name) => name !== 'accesses').map((name) => counters[name]),
+      ...VM_COUNTER_NAMES.map((name) => (withVm ? cell.vm[name] : '')),
+    ];
+    cell.vcpus.forEach((counters, vcpu) => rows.push(row(String(vcpu), counters, false)));
+    rows.push(row('all', cell.total, true));
+  }
+  return stringify(rows, { header: true, columns: [...RESULT_COLUMNS] });
+}

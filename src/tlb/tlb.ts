@@ -1,0 +1,139 @@
+/**
+ * A per-vCPU TLB: set-associative, LRU, one entry per translation whatever its
+ * page size (the foundation's single-level model; `ways === entries` is fully
+ * associative). Entries are tagged by the translation's first GFN and level;
+ * the set of a translation is its page number at its own size modulo the set
+ * count, so a lookup probes one set per page size in use.
+ *
+ * Flat typed arrays, no allocation on lookup or fill (as drcachesim's
+ * `tlb_simulator` keeps the model apart from the trace and the statistics).
+ */
+import { Level, LEAF_LEVELS, alignGfnDown, pagesPerLevel } from '../mmu/level.js';
+
+const EMPTY = -1;
+
+export class Tlb {
+  readonly entries: number;
+  readonly ways: number;
+  readonly sets: number;
+  /** `firstGfn * 4 + level`, or -1. Exact in a double up to 2^51 GFNs. */
+  private readonly tags: Float64Array;
+  /** Permission bits of each entry (entry.ts PERM_*). */
+  private readonly perms: Uint8Array;
+  /** Last-use stamps for LRU. */
+  private readonly stamps: Float64Array;
+  /** Valid entries per level, so lookups skip page sizes not in use. */
+  private readonly validPerLevel = new Int32Array(4);
+  private clock = 0;
+  /** Permission bits of the entry found by the last successful `lookup`. */
+  hitPerms = 0;
+
+  constructor(entries: number, ways: number) {
+    if (!Number.isInteger(entries) || entries < 1) throw new RangeError('TLB entries must be a positive integer');
+    if (!Number.isInteger(ways) || ways < 1 || entries % ways !== 0) {
+      throw new RangeError('TLB ways must divide the entry count');
+    }
+    this.entries = entries;
+    this.ways = ways;
+    this.sets = entries / ways;
+    this.tags = new Float64Array(entries).fill(EMPTY);
+    this.perms = new Uint8Array(entries);
+    this.stamps = new Float64Array(entries);
+  }
+
+  /**
+   * Level of the entry translating `gfn`, or 0 on a miss. A hit refreshes the
+   * entry's LRU stamp and sets `hitPerms`.
+   */
+  lookup(gfn: number): number {
+    for (let level = Level.L4K; level <= Level.L1G; level++) {
+      if (this.validPerLevel[level] === 0) continue;
+      const first = alignGfnDown(gfn, level);
+      const tag = first * 4 + level;
+      const base = this.setOf(first, level) * this.ways;
+      for (let way = 0; way < this.ways; way++) {
+        if (this.tags[base + way] === tag) {
+          this.stamps[base + way] = ++this.clock;
+          this.hitPerms = this.perms[base + way];
+          return level;
+        }
+      }
+    }
+    return 0;
+  }
+
+  /** Insert the translation of `gfn` at `level`, evicting the set's LRU entry. */
+  fill(gfn: number, level: Level, perms: number): void {
+    const first = alignGfnDown(gfn, level);
+    const tag = first * 4 + level;
+    const base = this.setOf(first, level) * this.ways;
+    // Victim: the entry already holding this tag, else the first empty way,
+    // else the least recently used (empty ways rank as stamp -1).
+    let victim = base;
+    let victimStamp = Infinity;
+    for (let way = 0; way < this.ways; way++) {
+      const i = base + way;
+      const current = this.tags[i];
+      if (current === tag) {
+        victim = i;
+        break;
+      }
+      const stamp = current === EMPTY ? -1 : this.stamps[i];
+      if (stamp < victimStamp) {
+        victim = i;
+        victimStamp = stamp;
+      }
+    }
+    this.drop(victim);
+    this.tags[victim] = tag;
+    this.perms[victim] = perms;
+    this.stamps[victim] = ++this.clock;
+    this.validPerLevel[level]++;
+  }
+
+  /** Drop every entry; returns how many were valid. */
+  flushAll(): number {
+    let dropped = 0;
+    for (let i = 0; i < this.entries; i++) {
+      if (this.tags[i] !== EMPTY) {
+        this.drop(i);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /** Drop the entries whose translation overlaps `[startGfn, endGfn)`; returns how many. */
+  flushRange(startGfn: number, endGfn: number): number {
+    let dropped = 0;
+    for (let i = 0; i < this.entries; i++) {
+      const tag = this.tags[i];
+      if (tag === EMPTY) continue;
+      const level = tag % 4;
+      const first = (tag - level) / 4;
+      if (first < endGfn && first + pagesPerLevel(level) > startGfn) {
+        this.drop(i);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /** Number of valid entries (for tests and invariants). */
+  validEntries(): number {
+    let count = 0;
+    for (const level of LEAF_LEVELS) count += this.validPerLevel[level];
+    return count;
+  }
+
+  private drop(i: number): void {
+    const tag = this.tags[i];
+    if (tag === EMPTY) return;
+    this.validPerLevel[tag % 4]--;
+    this.tags[i] = EMPTY;
+  }
+
+  private setOf(firstGfn: number, level: Level): number {
+    return (firstGfn / pagesPerLevel(level)) % this.sets;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Trace operations (column `op`). Values are stable: the binary trace format
+ * stores them.
+ */
+export enum Op {
+  /** Guest data read at `gpa`. */
+  R = 1,
+  /** Guest data write. */
+  W = 2,
+  /** Guest instruction fetch. */
+  X = 3,
+  /** KVM_PRE_FAULT_MEMORY of [gpa, gpa + size) on the row's vCPU. */
+  PREFAULT = 4,
+  /** Host-side invalidation of [gpa, gpa + size) (MMU notifier). */
+  UNMAP = 5,
+  /** Write-protect [gpa, gpa + size). */
+  WRPROTECT = 6,
+  /** Create memslot `x_slot` at [gpa, gpa + size). */
+  SLOT_ADD = 7,
+  /** Delete memslot `x_slot`. */
+  SLOT_DEL = 8,
+  /** Enable dirty logging on memslot `x_slot`. */
+  DIRTY_LOG_ON = 9,
+  /** Disable dirty logging on memslot `x_slot`. */
+  DIRTY_LOG_OFF = 10,
+}
+
+/** Op names as written in traces, indexed by `Op`. */
+export const OP_NAMES: readonly string[] = [
+  '',
+  'R',
+  'W',
+  'X',
+  'PREFAULT',
+  'UNMAP',
+  'WRPROTECT',
+  'SLOT_ADD',
+  'SLOT_DEL',
+  'DIRTY_LOG_ON',
+  'DIRTY_LOG_OFF',
+];
+
+const BY_NAME = new Map<string, Op>();
+OP_NAMES.forEach((name, op) => {
+  if (name !== '') BY_NAME.set(name, op);
+});
+
+/** Parse an op name (case-sensitive, as documented); undefined when unknown. */
+export function parseOp(name: string): Op | undefined {
+  return BY_NAME.get(name);
+}
+
+/** True for guest accesses (R, W, X). */
+export function isAccess(op: Op): boolean {
+  return op <= Op.X;
+}
+
+/** True for ops that name a memslot through `x_slot`. */
+export function needsSlot(op: Op): boolean {
+  return op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF;
+}
