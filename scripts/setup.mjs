@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Installs what `npm test`, `npm run nightly` and `npm run bench` need, only when it is missing:
+//   1. Debian packages that node-canvas (behind chartjs-node-canvas) builds against, via apt-get
+//      when running as root; otherwise it prints the command to run by hand and exits 1.
+//   2. The npm dependencies (`npm ci`) when node_modules is absent or older than package-lock.json.
+// Node builtins only: it runs before any dependency is installed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DEBIAN_PACKAGES = ['build-essential', 'pkg-config', 'libcairo2-dev', 'libpango1.0-dev', 'libjpeg-dev', 'libgif-dev', 'librsvg2-dev'];
+
+function say(message) {
+  process.stderr.write(`setup: ${message}\n`);
+}
+
+function fail(message) {
+  say(message);
+  process.exit(1);
+}
+
+function run(command, args) {
+  say(`${command} ${args.join(' ')}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) fail(`"${command} ${args.join(' ')}" failed (exit ${result.status ?? result.signal})`);
+}
+
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 20) fail(`Node.js >= 20 is required, this is ${process.version}`);
+
+const lock = join(root, 'package-lock.json');
+const installed = join(root, 'node_modules', '.package-lock.json');
+const canvasAddon = join(root, 'node_modules', 'canvas', 'build', 'Release', 'canvas.node');
+const npmUpToDate = existsSync(installed) && existsSync(canvasAddon) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs;
+if (npmUpToDate) process.exit(0);
+
+// 1. System libraries for node-canvas (no prebuilt binary can be downloaded here).
+function missingDebianPackages() {
+  const missing = [];
+  for (const name of DEBIAN_PACKAGES) {
+    const status = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+    if (status.status !== 0 || !status.stdout.includes('install ok installed')) missing.push(name);
+  }
+  return missing;
+}
+const hasDpkg = spawnSync('dpkg-query', ['--version']).status === 0;
+if (hasDpkg) {
+  const missing = missingDebianPackages();
+  if (missing.length > 0) {
+    const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    if (!isRoot) {
+      fail(`missing Debian packages for node-canvas; install them, then run again:\n  sudo apt-get install -y ${missing.join(' ')}`);
+    }
+    process.env.DEBIAN_FRONTEND = 'noninteractive';
+    run('apt-get', ['update']);
+    run('apt-get', ['install', '-y', '--no-install-recommends', ...missing]);
+  }
+} else {
+  say('not a Debian system: make sure cairo, pango, libjpeg, giflib and librsvg development files and a C++ compiler are installed');
+}
+
+// 2. npm dependencies, exactly as locked.
+try {
+  execFileSync('npm', ['--version'], { stdio: 'ignore' });
+} catch {
+  fail('npm is not on PATH');
+}
+run('npm', ['ci', '--no-audit', '--no-fund']);
