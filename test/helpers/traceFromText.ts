@@ -1,0 +1,32 @@
+/** Build a validated in-memory trace from CSV text, through the real reader. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCsvTrace } from '../../src/trace/csvTraceReader.js';
+import { parseMatrix, type RawMatrixOptions } from '../../src/cli/runOptions.js';
+import { replayCell } from '../../src/replay/replayCell.js';
+import type { Trace } from '../../src/trace/traceEvents.js';
+import type { CellResult } from '../../src/report/results.js';
+
+export async function traceFromText(csv: string, name = 'test'): Promise<Trace> {
+  const dir = mkdtempSync(join(tmpdir(), 'mmubench-test-'));
+  const path = join(dir, `${name}.csv`);
+  writeFileSync(path, csv);
+  return readCsvTrace(path);
+}
+
+/** CSV rows `vcpu,op,gpa,size` for one access of `op` to each GPA. */
+export function accessRows(op: string, gpas: readonly number[], vcpu = 0): string {
+  return gpas.map((gpa) => `${vcpu},${op},0x${gpa.toString(16)},8`).join('\n');
+}
+
+/**
+ * Replay `csv` under the single scenario given by `matrix` (every flag one
+ * value; unspecified prefault means none) and return the cell's result.
+ */
+export async function replayText(csv: string, matrix: RawMatrixOptions = {}, memslots: { gpa: number; sizeBytes: number }[] = []): Promise<CellResult> {
+  const trace = await traceFromText(csv);
+  const scenarios = parseMatrix({ prefault: 'none', ...matrix });
+  if (scenarios.length !== 1) throw new Error(`expected one scenario, got ${scenarios.length}`);
+  return replayCell(trace, scenarios[0], { memslots, defaultSlotAlignBytes: 1 << 30 });
+}
