@@ -2,7 +2,7 @@
  * `mmubench run TRACE... --out DIR`: load and validate everything first, run
  * the (trace x scenario) cells, write the report folder atomically.
  */
-import { readCsvTrace } from '../trace/csvTraceReader.js';
+import { loadTrace } from '../trace/loadTrace.js';
 import type { Trace } from '../trace/traceEvents.js';
 import { runMatrix, defaultThreads } from '../replay/runMatrix.js';
 import type { CellTask } from '../replay/cellTask.js';
@@ -38,7 +38,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   await checkOutDir(options.out, { force: options.force === true });
   // 2. Every trace, validated before any replay.
   const traces: Trace[] = [];
-  for (const path of tracePaths) traces.push(await readCsvTrace(path));
+  for (const path of tracePaths) traces.push(await loadTrace(path));
   const names = new Set<string>();
   for (const trace of traces) {
     if (names.has(trace.name)) throw new InputError(`${trace.path}: another trace is also named "${trace.name}"; rename one`);
