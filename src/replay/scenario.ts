@@ -46,3 +46,14 @@ export function prefaultText(spec: PrefaultSpec): string {
 export function scenarioName(s: Omit<Scenario, 'name'>): string {
   return `${s.arch} max=${levelName(s.maxLevel)} backing=${levelName(s.backing)} prefault=${prefaultText(s.prefault)} tlb=${s.tlbEntries}x${s.tlbWays}`;
 }
+
+/**
+ * The scenario's dimensions as report columns, in order (results.csv puts them
+ * after `trace,scenario`). New dimensions are appended here, and only here.
+ */
+export const SCENARIO_COLUMNS = ['arch', 'max_level', 'backing', 'prefault', 'tlb_entries', 'tlb_ways'] as const;
+
+/** Values of `SCENARIO_COLUMNS` for `s`. */
+export function scenarioColumnValues(s: Scenario): (string | number)[] {
+  return [s.arch, levelName(s.maxLevel), levelName(s.backing), prefaultText(s.prefault), s.tlbEntries, s.tlbWays];
+}

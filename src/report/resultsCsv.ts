@@ -4,21 +4,15 @@
  * are in docs/report-format.md; the order is stable (add new columns at the end).
  */
 import { stringify } from 'csv-stringify/sync';
-import { levelName } from '../mmu/level.js';
 import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES } from '../mmu/stats.js';
-import { prefaultText } from '../replay/scenario.js';
+import { SCENARIO_COLUMNS, scenarioColumnValues } from '../replay/scenario.js';
 import type { CellResult, VcpuCounters } from './results.js';
 
 /** Columns, in order. */
 export const RESULT_COLUMNS = [
   'trace',
   'scenario',
-  'arch',
-  'max_level',
-  'backing',
-  'prefault',
-  'tlb_entries',
-  'tlb_ways',
+  ...SCENARIO_COLUMNS,
   'vcpu',
   'accesses',
   'faults',
@@ -30,8 +24,7 @@ export const RESULT_COLUMNS = [
 export function resultsToCsv(results: readonly CellResult[]): string {
   const rows: (string | number)[][] = [];
   for (const cell of results) {
-    const s = cell.scenario;
-    const head = [cell.trace, s.name, s.arch, levelName(s.maxLevel), levelName(s.backing), prefaultText(s.prefault), s.tlbEntries, s.tlbWays];
+    const head = [cell.trace, cell.scenario.name, ...scenarioColumnValues(cell.scenario)];
     // VM-wide counters belong to the totals row only; per-vCPU rows leave them empty.
     const row = (vcpu: string, counters: VcpuCounters, withVm: boolean): (string | number)[] => [
       ...head,
