@@ -27,7 +27,7 @@ describe('dirty logging and host events', () => {
 
   it('DIRTY_LOG_OFF zaps 4K leaves that could be 2M; the next fault maps 2M', async () => {
     const csv = HEADER + '0,DIRTY_LOG_ON,0x0,,0\n0,W,0x0,8,\n0,W,0x1000,8,\n0,DIRTY_LOG_OFF,0x0,,0\n0,R,0x0,8,\n';
-    const r = await replayText(csv, { backing: '2m', maxLevel: '2m' }, SLOT);
+    const r = await replayText(csv, { backing: '2m', maxLevel: '2m', dirtyLogOff: 'zap' }, SLOT);
     expect(r.vm.pages_4k).toBe(0);
     expect(r.vm.pages_2m).toBe(1);
     expect(r.total.faults_missing).toBe(3);

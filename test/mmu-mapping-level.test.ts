@@ -11,6 +11,8 @@ const slot = (over: Partial<Memslot>): Memslot => ({
   hvaGfn: 0,
   readOnly: false,
   dirtyLogging: false,
+  private: false,
+  pfnmap: 'none',
   ...over,
 });
 
@@ -38,6 +40,10 @@ describe('mapping level (kvm_mmu_max_mapping_level)', () => {
 
   it('dirty logging forces 4K', () => {
     expect(maxMappingLevel(slot({ dirtyLogging: true }), 600, Level.L1G)).toBe(Level.L4K);
+  });
+
+  it('private (guest_memfd) memory ignores the host backing', () => {
+    expect(maxMappingLevel(slot({ backing: Level.L4K, npages: 262144 }), 600, Level.L1G, true)).toBe(Level.L1G);
   });
 
   it('a 1 GiB-aligned slot of 1 GiB with 1G backing maps 1G', () => {

@@ -45,12 +45,33 @@ describe('KVM_PRE_FAULT_MEMORY', () => {
   });
 
   it('a pre-fault over 4K mappings in a region allowed 2M replaces them by one 2M mapping', async () => {
-    // Dirty logging makes the guest's two faults map 4K.
+    // Dirty logging makes the guest's two faults map 4K; `keep` leaves them after logging stops.
     const csv = 'vcpu,op,gpa,size,x_slot\n0,DIRTY_LOG_ON,0x0,,0\n0,R,0x0,8,\n0,R,0x1000,8,\n0,DIRTY_LOG_OFF,0x0,,0\n0,PREFAULT,0x0,4096,\n';
-    const r = await replayText(csv, { backing: '2m' }, SLOT);
-    // DIRTY_LOG_OFF zaps the two collapsible 4K leaves; the pre-fault maps 2M.
+    const r = await replayText(csv, { backing: '2m', dirtyLogOff: 'keep' }, SLOT);
     expect(r.vm.pages_4k).toBe(0);
     expect(r.vm.pages_2m).toBe(1);
-    expect(r.total.prefault_pages).toBe(512);
+    // 512 frames mapped by the 2M leaf, 2 of them were mapped before.
+    expect(r.total.prefault_pages).toBe(510);
+  });
+
+  it('a pre-fault under dirty logging splits a 2M mapping and maps nothing new (x86)', async () => {
+    const csv = 'vcpu,op,gpa,size,x_slot\n0,R,0x0,8,\n0,DIRTY_LOG_ON,0x0,,0\n0,PREFAULT,0x0,4096,\n';
+    const r = await replayText(csv, { backing: '2m', eagerSplit: 'off' }, SLOT);
+    expect(r.prefaultCalls.map((c) => c.result)).toEqual([0]);
+    expect(r.vm.pages_2m).toBe(0);
+    expect(r.vm.pages_4k).toBe(512);
+    expect(r.total.prefault_pages).toBe(0);
+  });
+
+  it('GPAs above 48 bits get a 5-level table: no aliasing with low addresses', async () => {
+    const csv = HEADER + '0,R,0x1000,8\n0,R,0x1000000001000,8\n';
+    const r = await replayText(csv, { backing: '4k' }, [
+      { gpa: 0, sizeBytes: 1 << 20 },
+      { gpa: 2 ** 48, sizeBytes: 1 << 20 },
+    ]);
+    expect(r.total.faults_missing).toBe(2);
+    expect(r.vm.pages_4k).toBe(2);
+    // 5 levels: a 4K walk reads 5 entries.
+    expect(r.total.walk_refs).toBe(10);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tlb } from '../src/tlb/tlb.js';
+import { TlbArray as Tlb } from '../src/tlb/tlbArray.js';
 import { Level } from '../src/mmu/level.js';
 import { PERM_READ } from '../src/mmu/entry.js';
 import { accessRows, replayText } from './helpers/traceFromText.js';

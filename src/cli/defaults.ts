@@ -9,6 +9,31 @@ export const DEFAULTS = {
   /** Skylake's second-level TLB: 1536 entries, 12 ways. */
   tlbEntries: '1536',
   tlbWays: '12',
+  /** Upstream KVM_PRE_FAULT_MEMORY; `exact` is seed 002's RFC. */
+  prefaultPolicy: 'upstream',
+  /** The x86 `nx_huge_pages` mitigation is off on CPUs without iTLB multihit. */
+  nxHugePages: 'off',
+  /** x86 eager_page_split = on, arm64 EAGER_SPLIT_CHUNK_SIZE = 0 (off). */
+  eagerSplit: 'auto',
+  /** x86 recovers huge pages in place (Linux 6.13+), arm64 keeps 4K mappings. */
+  dirtyLogOff: 'auto',
+  /** x86-tdx: the shared bit at GPA bit 47; none elsewhere. */
+  stolenBits: 'auto',
+  /** arm64 stage-2 forced write-back (ARMv8.4 FEAT_S2FWB), present on current cores. */
+  fwb: 'on',
+  /** The foundation's single-level TLB (--tlb-entries x --tlb-ways). */
+  tlb: 'simple',
+  pwc: 'off',
+  /** Each arch's own flush policy (docs/model.md). */
+  flushMode: 'auto',
+  /** Bare-metal x86 has no range flush. */
+  rangeFlush: 'none',
+  /** FEAT_TLBIRANGE (Armv8.4) on current arm64 cores. */
+  tlbiRange: 'on',
+  /** Upstream TDX flushes all when the VM has a shared bit. */
+  aliasFlush: 'full',
+  /** No guest stage-1: stage-2 walks only. */
+  guestLevels: '0',
   /** The default memslot is the touched range rounded up to this. */
   defaultSlotAlignBytes: 1 << 30,
   nightlyConfig: 'bench/nightly.json',

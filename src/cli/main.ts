@@ -12,6 +12,8 @@ import { genCommand } from './genCommand.js';
 import { nightlyCommand } from './nightlyCommand.js';
 import { VERSION } from './version.js';
 import { GENERATOR_DEFAULTS, GENERATOR_KINDS } from '../trace/generators.js';
+import { ARCHES } from '../mmu/arch/archProfile.js';
+import { TLB_PRESET_NAMES } from '../tlb/tlbPresets.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -27,12 +29,26 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('replay traces under every scenario of the matrix and write a report folder')
     .argument('<trace...>', 'trace files (CSV, docs/trace-format.md)')
     .requiredOption('--out <dir>', 'report folder to create (results.csv, run.json, charts/)')
-    .option('--arch <list>', 'architecture profiles: x86-tdp', DEFAULTS.arch)
+    .option('--arch <list>', `architecture profiles: ${ARCHES.join(', ')}`, DEFAULTS.arch)
     .option('--max-level <list>', 'largest mapping level a fault may use: 4k, 2m, 1g', DEFAULTS.maxLevel)
     .option('--backing <list>', 'host page size behind every memslot: 4k, 2m (THP), 1g (hugetlbfs)', DEFAULTS.backing)
     .option('--prefault <list>', 'none | all | GPA:SIZE[+GPA:SIZE...], issued on vCPU 0 before replay', DEFAULTS.prefault)
+    .option('--prefault-policy <list>', `upstream (the fault path picks the level) | exact (seed 002: never beyond the request) [default: ${DEFAULTS.prefaultPolicy}]`)
+    .option('--nx-huge-pages <list>', `on | off: x86 NX huge pages mitigation (exec faults map 4K) [default: ${DEFAULTS.nxHugePages}]`)
+    .option('--eager-split <list>', `auto | on | off: split huge pages when dirty logging starts (auto: x86 on, arm64 off) [default: ${DEFAULTS.eagerSplit}]`)
+    .option('--dirty-log-off <list>', `auto | recover | zap | keep: huge pages after dirty logging stops (auto: x86 recover, arm64 keep) [default: ${DEFAULTS.dirtyLogOff}]`)
+    .option('--stolen-bits <list>', `auto | none | GPA bit (12-51) | 0x mask: x86 GPA alias bits (auto: 47 for x86-tdx) [default: ${DEFAULTS.stolenBits}]`)
+    .option('--fwb <list>', `on | off: arm64 stage-2 forced write-back [default: ${DEFAULTS.fwb}]`)
+    .option('--vm <file>', 'VM layout in JSON: memslots with flags, stolenBits, fwb (docs/model.md)')
     .option('--tlb-entries <list>', 'per-vCPU TLB entries', DEFAULTS.tlbEntries)
     .option('--tlb-ways <list>', 'TLB associativity (ways = entries: fully associative)', DEFAULTS.tlbWays)
+    .option('--tlb <list>', `TLB geometry: ${TLB_PRESET_NAMES.join(', ')} (simple: --tlb-entries x --tlb-ways) [default: ${DEFAULTS.tlb}]`)
+    .option('--pwc <list>', `on | off: paging-structure caches for stage-2 walks [default: ${DEFAULTS.pwc}]`)
+    .option('--flush-mode <list>', `auto (the arch's policy) | range | full [default: ${DEFAULTS.flushMode}]`)
+    .option('--range-flush <list>', `none | hyperv: x86 range flush hook (Hyper-V enlightened flush) [default: ${DEFAULTS.rangeFlush}]`)
+    .option('--tlbi-range <list>', `on | off: arm64 FEAT_TLBIRANGE [default: ${DEFAULTS.tlbiRange}]`)
+    .option('--guest-levels <list>', `0 | 4: guest stage-1 levels walked over stage-2 on each TLB miss (2D walks) [default: ${DEFAULTS.guestLevels}]`)
+    .option('--alias-flush <list>', `range (seed 001: range + alias) | full (upstream TDX) [default: ${DEFAULTS.aliasFlush}]`)
     .option('--memslot <gpa:size>', 'a memslot (repeatable); default: one slot from 0 over all touched memory, rounded up to 1 GiB', collect)
     .option('--threads <n>', 'worker threads: auto (cores), or 0 to replay on the main thread', 'auto')
     .option('--force', 'replace --out if it exists')

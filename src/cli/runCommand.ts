@@ -13,9 +13,13 @@ import { DEFAULTS } from './defaults.js';
 import { parseMatrix, parseMemslots, type RawMatrixOptions } from './runOptions.js';
 import { ProgressReporter } from './progress.js';
 import { VERSION } from './version.js';
+import { readVmLayout } from './vmLayout.js';
+import { validateLayout } from '../replay/validateLayout.js';
 
 export interface RunCommandOptions extends RawMatrixOptions {
   out: string;
+  /** `--vm FILE`: a JSON layout (memslots, stolen bits, arch options). */
+  vm?: string;
   threads?: string;
   quiet?: boolean;
   force?: boolean;
@@ -32,8 +36,15 @@ export function parseThreads(value: string | undefined, cells: number): number {
 export async function runCommand(tracePaths: string[], options: RunCommandOptions): Promise<number> {
   const startedAt = new Date();
   // 1. Options, once, at the boundary.
-  const scenarios = parseMatrix(options);
-  const memslots = parseMemslots(options.memslot ?? []);
+  let memslots = parseMemslots(options.memslot ?? []);
+  let matrix: RawMatrixOptions = options;
+  if (options.vm !== undefined) {
+    if (memslots.length > 0) throw new InputError('--vm: give memslots either in the layout file or with --memslot, not both');
+    const layoutFile = await readVmLayout(options.vm);
+    memslots = layoutFile.memslots;
+    matrix = { ...options, stolenBits: options.stolenBits ?? layoutFile.stolenBits, fwb: options.fwb ?? layoutFile.fwb };
+  }
+  const scenarios = parseMatrix(matrix);
   if (tracePaths.length === 0) throw new InputError('run: give at least one trace file');
   await checkOutDir(options.out, { force: options.force === true });
   // 2. Every trace, validated before any replay.
@@ -46,6 +57,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   }
   // 3. The cells, in (trace, scenario) order.
   const layout = { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };
+  validateLayout(scenarios, layout);
   const tasks: CellTask[] = traces.flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout })));
   const threads = parseThreads(options.threads, tasks.length);
   const progress = new ProgressReporter(options.quiet === true);

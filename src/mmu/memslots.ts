@@ -15,8 +15,23 @@ export interface Memslot {
   backing: Level;
   /** Host virtual frame number of `baseGfn`; equal to `baseGfn` unless the layout says otherwise. */
   hvaGfn: number;
+  /** KVM_MEM_READONLY: writes exit to userspace. */
   readOnly: boolean;
+  /** KVM_MEM_LOG_DIRTY_PAGES. */
   dirtyLogging: boolean;
+  /** KVM_MEM_GUEST_MEMFD: private memory (its GFNs start with the private attribute). */
+  private: boolean;
+  /** arm64 VM_PFNMAP memory behind the slot: Device or Normal (cacheable) memory type, or a COW mapping. */
+  pfnmap: PfnmapKind;
+}
+
+/** Kinds of VM_PFNMAP memory a memslot can sit on; `none` for ordinary memory. */
+export const PFNMAP_KINDS = ['none', 'device', 'normal', 'cow'] as const;
+export type PfnmapKind = (typeof PFNMAP_KINDS)[number];
+
+/** A slot with every flag at its default, for callers that only know the range. */
+export function plainSlot(id: number, baseGfn: number, npages: number, backing: Level): Memslot {
+  return { id, baseGfn, npages, backing, hvaGfn: baseGfn, readOnly: false, dirtyLogging: false, private: false, pfnmap: 'none' };
 }
 
 /** Thrown for a memslot change KVM would refuse; the replay turns it into a located error. */

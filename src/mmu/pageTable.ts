@@ -33,6 +33,10 @@ export class PageTable {
   private capacityTables: number;
   private usedTables = 1;
   private freeList: number[] = [];
+  /** Per table page: 1 when created because NX huge pages forbade a huge leaf (`nx_huge_page_disallowed`). */
+  private nxFlags: Uint8Array;
+  /** Tables `map`/`split` created with the NX flag in their last call (for `nx_lpage_splits`). */
+  nxTablesCreated = 0;
   /** Table pages currently allocated, the root included. */
   tablesInUse = 1;
   /** Table pages ever allocated below the root (KVM's `mmu_cache_miss`). */
@@ -45,6 +49,7 @@ export class PageTable {
     this.rootLevel = rootLevel;
     this.capacityTables = initialTables;
     this.pool = new Int32Array(initialTables * ENTRIES_PER_TABLE);
+    this.nxFlags = new Uint8Array(initialTables);
   }
 
   /**
@@ -75,16 +80,26 @@ export class PageTable {
    * `tdp_mmu_map_handle_target_level` replacing a non-leaf SPTE frees the
    * child table (`handle_removed_pt`). Returns the number of table pages
    * allocated.
+   *
+   * `nxReqLevel`: when NX huge pages forced this mapping below the level the
+   * slot allowed, that allowed level; each table linked at an entry level
+   * <= it is flagged `nx_huge_page_disallowed` and counted in
+   * `nxTablesCreated` (`tdp_mmu_link_sp` + `track_possible_nx_huge_page`).
    */
-  map(gfn: number, level: Level, leafWord: number): number {
+  map(gfn: number, level: Level, leafWord: number, nxReqLevel: Level = 0 as Level): number {
     let table = 0;
     let allocated = 0;
+    this.nxTablesCreated = 0;
     for (let tl = this.rootLevel; tl > level; tl--) {
       const slot = tableIndex(gfn, tl);
       const word = this.pool[table * ENTRIES_PER_TABLE + slot];
       if (word === 0) {
         const child = this.allocTable();
         allocated++;
+        if (tl <= nxReqLevel) {
+          this.nxFlags[child] = 1;
+          this.nxTablesCreated++;
+        }
         this.setEntry(table, slot, tl, gfn, makeTablePointer(child));
         table = child;
       } else if (isLeaf(word)) {
@@ -103,15 +118,16 @@ export class PageTable {
   /**
    * Replace the huge leaf holding `gfn` at `level` by a table of 512 leaves one
    * level down with the same bits (`tdp_mmu_split_huge_page`). Returns the new
-   * table's index.
+   * table's index. `nx` flags the new table as made for NX huge pages.
    */
-  split(gfn: number, level: Level): number {
+  split(gfn: number, level: Level, nx = false): number {
     const { table, slot } = this.findEntry(gfn, level);
     const word = this.pool[table * ENTRIES_PER_TABLE + slot];
     if (!isLeaf(word) || level === Level.L4K) {
       throw new InvalidTransitionError(`split of a non-huge entry at level ${level}`);
     }
     const child = this.allocTable();
+    this.nxFlags[child] = nx ? 1 : 0;
     const childLevel = level - 1;
     const base = gfn - (gfn % pagesPerLevel(level));
     const step = pagesPerLevel(childLevel);
@@ -122,6 +138,44 @@ export class PageTable {
     }
     this.setEntry(table, slot, level, base, makeTablePointer(child));
     return child;
+  }
+
+  /**
+   * `disallowed_hugepage_adjust`: starting from `goal`, step down while the
+   * entry at that level for `gfn` is a table made for NX huge pages.
+   */
+  nxAdjustedLevel(gfn: number, goal: Level): Level {
+    let table = 0;
+    for (let tl = this.rootLevel; tl >= Level.L4K; tl--) {
+      const word = this.pool[table * ENTRIES_PER_TABLE + tableIndex(gfn, tl)];
+      if (!isTable(word)) return goal;
+      table = tablePointerIndex(word);
+      if (tl === goal && goal > Level.L4K) {
+        if (this.nxFlags[table] === 0) return goal;
+        goal--;
+      }
+    }
+    return goal;
+  }
+
+  /**
+   * Visit every entry at `level` that holds a table, overlapping
+   * `[startGfn, endGfn)`, in GFN order (for huge-page recovery).
+   */
+  walkTables(startGfn: number, endGfn: number, level: Level, visit: (gfn: number) => void): void {
+    if (endGfn <= startGfn) return;
+    const walk = (table: number, tl: Level, baseGfn: number): void => {
+      const step = pagesPerLevel(tl);
+      const first = Math.max(0, Math.floor((startGfn - baseGfn) / step));
+      const last = Math.min(ENTRIES_PER_TABLE - 1, Math.floor((endGfn - 1 - baseGfn) / step));
+      for (let i = first; i <= last; i++) {
+        const word = this.pool[table * ENTRIES_PER_TABLE + i];
+        if (!isTable(word)) continue;
+        if (tl === level) visit(baseGfn + i * step);
+        else walk(tablePointerIndex(word), tl - 1, baseGfn + i * step);
+      }
+    };
+    walk(0, this.rootLevel, 0);
   }
 
   /** Replace the leaf at `level` holding `gfn` by `leafWord` (a permission change). */
@@ -221,12 +275,16 @@ export class PageTable {
       const grown = new Int32Array(this.capacityTables * ENTRIES_PER_TABLE);
       grown.set(this.pool);
       this.pool = grown;
+      const flags = new Uint8Array(this.capacityTables);
+      flags.set(this.nxFlags);
+      this.nxFlags = flags;
     }
     return this.usedTables++;
   }
 
   private freeTable(table: number): void {
     this.pool.fill(0, table * ENTRIES_PER_TABLE, (table + 1) * ENTRIES_PER_TABLE);
+    this.nxFlags[table] = 0;
     this.freeList.push(table);
     this.tablesInUse--;
   }

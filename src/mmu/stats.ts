@@ -9,6 +9,7 @@ export const VCPU_COUNTER_NAMES = [
   'accesses',
   'faults_missing',
   'faults_permission',
+  'faults_spurious',
   'faults_mmio',
   'prefault_calls',
   'prefault_pages',
@@ -16,6 +17,11 @@ export const VCPU_COUNTER_NAMES = [
   'tlb_hits',
   'tlb_misses',
   'tlb_flushes',
+  'l1_misses',
+  'l2_misses',
+  'walk_refs',
+  'refill_misses',
+  'faults_pt',
 ] as const;
 export type VcpuCounter = (typeof VCPU_COUNTER_NAMES)[number];
 
@@ -27,6 +33,17 @@ export const VM_COUNTER_NAMES = [
   'mmu_pages',
   'flush_requests',
   'tlb_entries_flushed',
+  'pages_private',
+  'pages_shared',
+  'pages_device',
+  'pages_normal',
+  'nx_lpage_splits',
+  'level_clamps',
+  'hypercalls',
+  'flushes_range',
+  'flushes_full',
+  'flush_ipis',
+  'tlb_entries_flushed_collateral',
 ] as const;
 export type VmCounter = (typeof VM_COUNTER_NAMES)[number];
 
@@ -38,6 +55,8 @@ export class VcpuStats {
   faults_missing = 0;
   /** Write faults on a write-protected mapping, fixed in place (KVM `pf_fast`). */
   faults_permission = 0;
+  /** Faults that found the mapping already installed by a racing vCPU (KVM `pf_spurious`; pKVM -EAGAIN). */
+  faults_spurious = 0;
   /** Faults with no memslot, or writes to a read-only slot: exit to userspace. */
   faults_mmio = 0;
   /** KVM_PRE_FAULT_MEMORY ioctls issued. */
@@ -52,10 +71,20 @@ export class VcpuStats {
   tlb_misses = 0;
   /** Flushes of this vCPU's TLB (KVM `tlb_flush`). */
   tlb_flushes = 0;
+  /** Lookups that missed the first-level TLB (data or instruction, by access kind). */
+  l1_misses = 0;
+  /** Lookups that missed the second-level TLB (0 without one). */
+  l2_misses = 0;
+  /** Memory references made by stage-2 page walks after last-level misses. */
+  walk_refs = 0;
+  /** Last-level misses on translations a flush dropped while they were still valid. */
+  refill_misses = 0;
+  /** Stage-2 faults taken by guest page-table reads of 2D walks (`--guest-levels`; not in `faults`). */
+  faults_pt = 0;
 
   /** Guest faults of every kind. */
   get faults(): number {
-    return this.faults_missing + this.faults_permission + this.faults_mmio;
+    return this.faults_missing + this.faults_permission + this.faults_spurious + this.faults_mmio;
   }
 
   reset(): void {
@@ -79,11 +108,40 @@ export class VmStats {
   flush_requests = 0;
   /** TLB entries dropped by flushes, over all vCPUs. */
   tlb_entries_flushed = 0;
+  /** Leaves mapping private memory (guest_memfd; TDX private alias). */
+  pages_private = 0;
+  /** Leaves mapping shared (ordinary) memory. */
+  pages_shared = 0;
+  /** arm64 leaves with the Device memory type (PFNMAP device memory). */
+  pages_device = 0;
+  /** Leaves with a Normal memory type. */
+  pages_normal = 0;
+  /** Page-table pages created because NX huge pages forbade a huge mapping (KVM `nx_lpage_splits`). */
+  nx_lpage_splits = 0;
+  /** Faults whose level the arch clamped below what the memslot allowed (pKVM 4K/2M, TDX private 4K). */
+  level_clamps = 0;
+  /** pKVM hypercalls to EL2 (by kind in run.json). */
+  hypercalls = 0;
+  /** Range invalidation operations (x86 Hyper-V hypercalls, arm64 TLBI range chunks). */
+  flushes_range = 0;
+  /** Full flushes of the VM's translations. */
+  flushes_full = 0;
+  /** vCPUs interrupted by flush IPIs. */
+  flush_ipis = 0;
+  /** Entries a full flush dropped although they were outside the requested range. */
+  tlb_entries_flushed_collateral = 0;
 
   reset(): void {
     // pages_* describe the table's state, not events: a warm-up reset keeps them.
     this.mmu_pages = 0;
     this.flush_requests = 0;
     this.tlb_entries_flushed = 0;
+    this.nx_lpage_splits = 0;
+    this.level_clamps = 0;
+    this.hypercalls = 0;
+    this.flushes_range = 0;
+    this.flushes_full = 0;
+    this.flush_ipis = 0;
+    this.tlb_entries_flushed_collateral = 0;
   }
 }

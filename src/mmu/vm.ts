@@ -1,19 +1,35 @@
 /**
- * The VM's stage-2 MMU: memslots and the stage-2 table, with KVM's fault path,
- * KVM_PRE_FAULT_MEMORY and the host-side events. It never sees a trace or a
- * TLB: TLB flushes leave through `FlushSink`, counts through the stats objects.
+ * The VM's stage-2 MMU: memslots, one stage-2 table per GPA alias, memory
+ * attributes and the arch profile, with KVM's fault path and the host-side
+ * events. It never sees a trace or a TLB: TLB flushes leave through
+ * `FlushSink`, counts through the stats objects.
  */
-import { Level, PAGE_SIZE_BYTES, alignGfnDown, pagesPerLevel } from './level.js';
+import { Level, alignGfnDown, pagesPerLevel } from './level.js';
 import { PageTable, type LeafChangeListener } from './pageTable.js';
 import { MemslotSet, MemslotError, type Memslot } from './memslots.js';
 import { maxMappingLevel } from './mappingLevel.js';
-import { PERM_EXEC, PERM_READ, PERM_WRITE, makeLeaf } from './entry.js';
+import { ATTR_DEVICE, ATTR_PRIVATE, PERM_EXEC, PERM_READ, PERM_WRITE, makeLeaf } from './entry.js';
 import { VmStats, type VcpuStats } from './stats.js';
-import { GPA_LIMIT, gpaToGfn } from './address.js';
+import { MemoryAttributes } from './memoryAttributes.js';
+import type { StolenBits } from './stolenBits.js';
+import type { ArchProfile } from './arch/archProfile.js';
+import { HypercallMirror } from './pkvm/hypercallMirror.js';
 
-/** Receives the TLB flush requests KVM would issue, with their GFN range. */
+/**
+ * Which KVM call a flush request stands for: the generic
+ * `kvm_flush_remote_tlbs` that the MMU-notifier and memslot-zap paths issue
+ * (always a full flush on x86; arm64's stage-2 unmap has already issued its own
+ * range TLBI), or `kvm_flush_remote_tlbs_range` (write-protection, splits,
+ * collapses), which an arch with a range flush can honour.
+ */
+export const enum FlushOrigin {
+  Generic = 0,
+  Range = 1,
+}
+
+/** Receives the TLB flush requests KVM would issue: GFN range, alias (0 plain, 1 stolen bits set) and origin. */
 export interface FlushSink {
-  requestFlush(startGfn: number, endGfn: number): void;
+  requestFlush(startGfn: number, endGfn: number, alias: number, origin: FlushOrigin): void;
 }
 
 /** Access kinds a fault can be taken for. */
@@ -23,173 +39,261 @@ export const enum AccessKind {
   Exec = 3,
 }
 
-/** Errno values KVM_PRE_FAULT_MEMORY returns (negated, as the kernel does). */
-export const EINVAL = 22;
-export const ENOENT = 2;
+/** What DIRTY_LOG_OFF does to the 4K mappings dirty logging left behind. */
+export const DIRTY_LOG_OFF_POLICIES = ['auto', 'recover', 'zap', 'keep'] as const;
+export type DirtyLogOffPolicy = (typeof DIRTY_LOG_OFF_POLICIES)[number];
 
-/** Result of one KVM_PRE_FAULT_MEMORY ioctl: 0 or -errno, and the range left. */
-export interface PrefaultCall {
-  result: number;
-  gpa: number;
-  sizeBytes: number;
-}
-
-/** Options of the model fixed per scenario. */
+/** Options of the model fixed per scenario (already resolved for the arch). */
 export interface VmOptions {
   /** Largest leaf level a fault may use (`--max-level`). */
   maxLevel: Level;
+  profile: ArchProfile;
+  /** x86 NX huge pages mitigation (`nx_huge_pages`). */
+  nxHugePages: boolean;
+  /** Split huge pages to 4K when dirty logging is enabled (x86 `eager_page_split`). */
+  eagerSplit: boolean;
+  /** `recover`, `zap` or `keep` (never `auto` here). */
+  dirtyLogOff: DirtyLogOffPolicy;
+  stolen: StolenBits;
+  /** arm64 stage-2 forced write-back. */
+  fwb: boolean;
+  /** Levels of the stage-2 table: 4 covers 48-bit GPAs, 5 covers 52-bit (x86 5-level EPT, arm64 LPA). */
+  rootLevel: Level;
 }
 
 const PERMS_FOR: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_EXEC];
+/** Alias indices: 0 = stolen bits clear (TDX private), 1 = stolen bits set (TDX shared). */
+export const ALIAS_PLAIN = 0;
+export const ALIAS_STOLEN = 1;
 
 export class Vm implements LeafChangeListener {
   readonly memslots = new MemslotSet();
-  readonly pageTable: PageTable;
+  /** One table per alias; `tables[1]` exists only with stolen bits. */
+  readonly tables: PageTable[];
   readonly stats = new VmStats();
+  readonly attributes = new MemoryAttributes();
+  /** pKVM's host-side mirror of the mappings, when the arch has one. */
+  readonly mirror: HypercallMirror | undefined;
   /** Level of the leaf returned by the last `translate`. */
   translatedLevel: Level = Level.L4K;
 
   constructor(
-    private readonly options: VmOptions,
+    readonly options: VmOptions,
     private readonly flushSink: FlushSink,
   ) {
-    this.pageTable = new PageTable(Level.L512G);
-    this.pageTable.listener = this;
+    this.mirror = options.profile.hypercallMirror ? new HypercallMirror(this.stats) : undefined;
+    this.tables = [new PageTable(options.rootLevel)];
+    if (options.stolen.any) this.tables.push(new PageTable(options.rootLevel));
+    this.tables.forEach((table, alias) => {
+      table.listener = { onLeafChange: (gfn, level, oldWord, newWord) => this.onLeafChange(gfn, level, oldWord, newWord, alias) };
+    });
   }
 
-  /** Keeps `pages_*` equal to the leaves present (the page table's only report). */
-  onLeafChange(_gfn: number, level: Level, oldWord: number, newWord: number): void {
-    const delta = (newWord !== 0 ? 1 : 0) - (oldWord !== 0 ? 1 : 0);
-    if (level === Level.L4K) this.stats.pages_4k += delta;
-    else if (level === Level.L2M) this.stats.pages_2m += delta;
-    else this.stats.pages_1g += delta;
+  /** Keeps `pages_*` equal to the leaves present, and the pKVM mirror in step. */
+  onLeafChange(gfn: number, level: Level, oldWord: number, newWord: number, alias = ALIAS_PLAIN): void {
+    const s = this.stats;
+    for (const [word, sign] of [[oldWord, -1], [newWord, 1]] as const) {
+      if (word === 0) continue;
+      if (level === Level.L4K) s.pages_4k += sign;
+      else if (level === Level.L2M) s.pages_2m += sign;
+      else s.pages_1g += sign;
+      if (word & ATTR_PRIVATE) s.pages_private += sign;
+      else s.pages_shared += sign;
+      if (word & ATTR_DEVICE) s.pages_device += sign;
+      else s.pages_normal += sign;
+    }
+    this.mirror?.onLeafChange(gfn, level, oldWord, newWord, alias);
   }
 
-  /** 4 KiB frames mapped now, at every level. */
+  /** 4 KiB frames mapped now, at every level and alias. */
   mappedFrames(): number {
     const s = this.stats;
     return s.pages_4k + s.pages_2m * pagesPerLevel(Level.L2M) + s.pages_1g * pagesPerLevel(Level.L1G);
   }
 
+  /** True when `gfn` of `slot` has the private attribute (guest_memfd slots start private). */
+  isPrivate(slot: Memslot, gfn: number): boolean {
+    return slot.private && (this.attributes.get(gfn) ?? true);
+  }
+
   /**
-   * Translate `gfn` for an access of `kind`, taking the stage-2 fault KVM
-   * would take when the mapping is missing or lacks the permission. Returns
-   * the leaf word (its level in `translatedLevel`), or 0 when the access exits
-   * to userspace (MMIO). Follows `kvm_tdp_page_fault` / `kvm_tdp_mmu_map`.
+   * Translate `rawGfn` (stolen bits included) for an access of `kind`, taking
+   * the stage-2 fault KVM would take when the mapping is missing or lacks the
+   * permission. Returns the leaf word (level in `translatedLevel`), or 0 when
+   * the access exits to userspace. Follows `kvm_tdp_page_fault` /
+   * `kvm_tdp_mmu_map` (x86) and `user_mem_abort` (arm64).
    *
    * 1. Present with the permission: no fault (the TLB had missed).
-   * 2. No memslot, or a write to a read-only slot: MMIO exit.
-   * 3. Present without the permission (write-protected): permission fault,
-   *    fixed in place; under dirty logging a huge leaf is first split to 4K
-   *    (`fast_page_fault` refuses huge leaves there, the slow path splits).
-   * 4. Missing: map at `maxMappingLevel` (`pf_fixed`).
+   * 2. Not visible: no memslot, a write to a read-only slot, a private GFN
+   *    through the shared alias (`KVM_PFN_NOSLOT`), a shared GFN through TDX's
+   *    private alias (KVM_EXIT_MEMORY_FAULT), exec of device memory: exit.
+   * 3. Present without the permission: permission fault (`fixPermission`).
+   * 4. Missing: map at the level the fault path chooses (`pf_fixed`).
    */
-  translate(gfn: number, kind: AccessKind, vcpu: VcpuStats): number {
-    const table = this.pageTable;
+  translate(rawGfn: number, kind: AccessKind, vcpu: VcpuStats): number {
+    const stolen = this.options.stolen;
+    const gfn = stolen.any ? stolen.strip(rawGfn) : rawGfn;
+    const alias = gfn === rawGfn ? ALIAS_PLAIN : ALIAS_STOLEN;
+    const table = this.tables[alias];
     const need = PERMS_FOR[kind];
-    let word = table.lookup(gfn);
+    const word = table.lookup(gfn);
     if (word !== 0 && (word & need) !== 0) {
       this.translatedLevel = table.lookupLevel;
       return word;
     }
     const slot = this.memslots.find(gfn);
-    if (slot === undefined || (kind === AccessKind.Write && slot.readOnly)) {
+    const isPrivate = slot !== undefined && this.isPrivate(slot, gfn);
+    if (
+      slot === undefined ||
+      (kind === AccessKind.Write && slot.readOnly) ||
+      (kind === AccessKind.Exec && slot.pfnmap === 'device') ||
+      (alias === ALIAS_STOLEN && isPrivate) ||
+      (alias === ALIAS_PLAIN && !isPrivate && this.options.profile.name === 'x86-tdx')
+    ) {
       vcpu.faults_mmio++;
       return 0;
     }
     if (word !== 0) {
       vcpu.faults_permission++;
-      let level = table.lookupLevel;
-      while (slot.dirtyLogging && level > Level.L4K) {
-        table.split(gfn, level);
-        this.stats.mmu_pages++;
-        level--;
-      }
-      word |= need;
-      table.updateLeaf(gfn, level, word);
-      this.translatedLevel = level;
-      return word;
+      return this.fixPermission(gfn, alias, slot, kind, word, isPrivate);
     }
     vcpu.faults_missing++;
-    return this.mapFault(gfn, slot, kind);
+    return this.mapFault(gfn, alias, slot, kind, isPrivate);
   }
 
   /**
-   * One KVM_PRE_FAULT_MEMORY ioctl on [gpa, gpa + sizeBytes)
-   * (`kvm_vcpu_pre_fault_memory`, `kvm_arch_vcpu_pre_fault_memory`):
-   *
-   * 1. EINVAL when gpa or size is not 4 KiB aligned, size is 0, or the range
-   *    overflows.
-   * 2. Each step takes a read fault at gpa through the fault path, which picks
-   *    the level, then advances to the end of that mapping:
-   *    `min(size, end of the level-aligned frame - gpa)`; so a step may map
-   *    memory outside the request.
-   * 3. A GPA outside every memslot stops with ENOENT (`RET_PF_EMULATE`).
-   * 4. Returns 0 if any progress was made, else the step's error; the range
-   *    left is returned for the caller's loop.
+   * A present leaf lacks the permission `kind` needs:
+   * - dirty logging and a huge leaf: x86 splits it to 4K keeping every page
+   *   mapped (`tdp_mmu_split_huge_page`); arm64 breaks the block and maps only
+   *   the faulting page (break-before-make in `stage2_map_walker`);
+   * - exec of a huge leaf under NX huge pages: split to 4K, flagging the new
+   *   tables (`disallowed_hugepage_adjust`, `nx_lpage_splits`);
+   * - otherwise the permission is added in place (`fast_page_fault`,
+   *   arm64 `kvm_pgtable_stage2_relax_perms`).
    */
-  preFault(gpa: number, sizeBytes: number, vcpu: VcpuStats): PrefaultCall {
-    vcpu.prefault_calls++;
-    if (gpa % PAGE_SIZE_BYTES !== 0 || sizeBytes % PAGE_SIZE_BYTES !== 0 || sizeBytes <= 0 || gpa + sizeBytes > GPA_LIMIT) {
-      vcpu.prefault_errors++;
-      return { result: -EINVAL, gpa, sizeBytes };
-    }
-    const framesBefore = this.mappedFrames();
-    const fullSize = sizeBytes;
-    let result = 0;
-    while (sizeBytes > 0) {
-      const gfn = gpaToGfn(gpa);
-      const slot = this.memslots.find(gfn);
-      if (slot === undefined) {
-        result = -ENOENT;
-        break;
+  private fixPermission(gfn: number, alias: number, slot: Memslot, kind: AccessKind, word: number, isPrivate: boolean): number {
+    const table = this.tables[alias];
+    let level = table.lookupLevel;
+    const mustSplit = (slot.dirtyLogging && kind === AccessKind.Write) || (kind === AccessKind.Exec && this.options.nxHugePages);
+    if (mustSplit && level > Level.L4K) {
+      // arm64: mapFault breaks the block and maps the page alone.
+      if (!this.options.profile.splitPreservesMappings) return this.mapFault(gfn, alias, slot, kind, isPrivate);
+      const nx = kind === AccessKind.Exec;
+      for (; level > Level.L4K; level--) {
+        table.split(gfn, level, nx);
+        this.stats.mmu_pages++;
+        if (nx) this.stats.nx_lpage_splits++;
       }
-      let level: Level;
-      const word = this.pageTable.lookup(gfn);
-      const wanted = maxMappingLevel(slot, gfn, this.options.maxLevel);
-      if (word !== 0 && this.pageTable.lookupLevel === wanted) {
-        level = wanted; // RET_PF_SPURIOUS: already mapped at the fault path's level
-      } else {
-        this.mapFault(gfn, slot, AccessKind.Read);
-        level = this.translatedLevel;
-      }
-      const endGpa = (alignGfnDown(gfn, level) + pagesPerLevel(level)) * PAGE_SIZE_BYTES;
-      const advance = Math.min(sizeBytes, endGpa - gpa);
-      gpa += advance;
-      sizeBytes -= advance;
     }
-    vcpu.prefault_pages += this.mappedFrames() - framesBefore;
-    if (sizeBytes === fullSize) {
-      vcpu.prefault_errors++;
-      return { result, gpa, sizeBytes };
+    const fixed = word | PERMS_FOR[kind];
+    table.updateLeaf(gfn, level, fixed);
+    this.translatedLevel = level;
+    return fixed;
+  }
+
+  /** Split the leaf holding `gfn` from `fromLevel` down to `toLevel`, keeping every page mapped. */
+  splitTo(gfn: number, alias: number, fromLevel: Level, toLevel: Level): void {
+    for (let level = fromLevel; level > toLevel; level--) {
+      this.tables[alias].split(gfn, level);
+      this.stats.mmu_pages++;
     }
-    return { result: 0, gpa, sizeBytes };
   }
 
   /**
-   * Host invalidation of [startGfn, endGfn) (`kvm_unmap_gfn_range`): zap every
-   * overlapping leaf, a huge leaf partly covered as a whole, then one flush.
+   * Level the fault path picks for `gfn`: `maxMappingLevel` capped by the
+   * arch (pKVM 4K/2M, TDX private 4K), counting arch clamps.
+   */
+  faultLevel(slot: Memslot, gfn: number, isPrivate: boolean): Level {
+    const allowed = maxMappingLevel(slot, gfn, this.options.maxLevel, isPrivate);
+    const archMax = isPrivate ? this.options.profile.maxPrivateLevel : this.options.profile.maxSharedLevel;
+    if (allowed > archMax) {
+      this.stats.level_clamps++;
+      return archMax;
+    }
+    return allowed;
+  }
+
+  /**
+   * Map `gfn` for a fault of `kind` at the level the fault path chooses.
+   * Exported for pre-fault, which takes the same path as a read fault.
+   */
+  mapFault(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, levelCap: Level = Level.L1G): number {
+    const table = this.tables[alias];
+    let level = this.faultLevel(slot, gfn, isPrivate);
+    if (level > levelCap) level = levelCap;
+    let nxReqLevel = 0 as Level;
+    if (this.options.nxHugePages && level > Level.L4K) {
+      if (kind === AccessKind.Exec) {
+        nxReqLevel = level;
+        level = Level.L4K;
+      } else {
+        level = table.nxAdjustedLevel(gfn, level);
+      }
+    }
+    // A leaf above the target level (dirty logging, NX, a smaller pre-fault
+    // level): x86 splits it keeping its pages (tdp_mmu_split_huge_page), arm64
+    // breaks the block first (break-before-make), then the page is mapped.
+    const existing = table.lookup(gfn);
+    if (existing !== 0 && table.lookupLevel > level) {
+      if (this.options.profile.splitPreservesMappings) this.splitTo(gfn, alias, table.lookupLevel, level);
+      else {
+        const first = alignGfnDown(gfn, table.lookupLevel);
+        this.zapLeaves(first, first + 1, alias, FlushOrigin.Range, () => true);
+      }
+    }
+    // Under dirty logging x86 maps a read fault writable and logs the page at
+    // once (make_spte -> mark_page_dirty_in_slot); arm64 maps it read-only so
+    // the first write faults (user_mem_abort: logging_active && !write_fault).
+    // arm64 maps executable only on exec faults; NX huge pages keep huge leaves non-executable.
+    const arm64 = this.options.profile.family === 'arm64';
+    const writable = !slot.readOnly && (!slot.dirtyLogging || kind === AccessKind.Write || !arm64);
+    const exec = arm64 ? kind === AccessKind.Exec : !(this.options.nxHugePages && level > Level.L4K);
+    const attrs = (isPrivate ? ATTR_PRIVATE : 0) | (slot.pfnmap === 'device' ? ATTR_DEVICE : 0);
+    const word = makeLeaf(PERM_READ | (writable ? PERM_WRITE : 0) | (exec ? PERM_EXEC : 0) | attrs);
+    const before = this.mappedFrames();
+    this.stats.mmu_pages += table.map(gfn, level, word, nxReqLevel);
+    this.stats.nx_lpage_splits += table.nxTablesCreated;
+    // Replacing a table of smaller leaves by a huge leaf drops their translations.
+    if (this.mappedFrames() - before < pagesPerLevel(level)) {
+      const first = alignGfnDown(gfn, level);
+      this.flushSink.requestFlush(first, first + pagesPerLevel(level), alias, FlushOrigin.Range);
+    }
+    this.translatedLevel = level;
+    return word;
+  }
+
+  /**
+   * Host invalidation of [startGfn, endGfn) in every alias
+   * (`kvm_unmap_gfn_range`): zap every overlapping leaf, a huge leaf partly
+   * covered as a whole, then one flush per alias touched.
    */
   unmap(startGfn: number, endGfn: number): void {
-    this.zapLeaves(startGfn, endGfn, () => true);
+    for (let alias = 0; alias < this.tables.length; alias++) this.zapLeaves(startGfn, endGfn, alias, FlushOrigin.Generic, () => true);
   }
 
   /** Remove write permission from every leaf overlapping the range, then flush. */
   writeProtect(startGfn: number, endGfn: number): void {
-    let first = Infinity;
-    let end = -Infinity;
-    const table = this.pageTable;
-    table.walkLeaves(startGfn, endGfn, (t, slot, level, gfn, word) => {
-      if ((word & PERM_WRITE) === 0) return;
-      table.setEntry(t, slot, level, gfn, word & ~PERM_WRITE);
-      first = Math.min(first, gfn);
-      end = Math.max(end, gfn + pagesPerLevel(level));
-    });
-    if (end > first) this.flushSink.requestFlush(first, end);
+    for (let alias = 0; alias < this.tables.length; alias++) {
+      let first = Infinity;
+      let end = -Infinity;
+      const table = this.tables[alias];
+      table.walkLeaves(startGfn, endGfn, (t, slot, level, gfn, word) => {
+        if ((word & PERM_WRITE) === 0) return;
+        table.setEntry(t, slot, level, gfn, word & ~PERM_WRITE);
+        first = Math.min(first, gfn);
+        end = Math.max(end, gfn + pagesPerLevel(level));
+      });
+      if (end > first) this.flushSink.requestFlush(first, end, alias, FlushOrigin.Range);
+    }
   }
 
-  /** KVM_SET_USER_MEMORY_REGION creating a slot. */
+  /** KVM_SET_USER_MEMORY_REGION creating a slot; the arch refuses what its KVM refuses. */
   addSlot(slot: Memslot): void {
+    this.options.profile.checkSlot(slot, this.options.fwb);
+    const lastGfn = slot.baseGfn + slot.npages - 1;
+    if (this.options.stolen.any && this.options.stolen.strip(lastGfn) !== lastGfn) {
+      throw new MemslotError(`memslot ${slot.id} reaches GPA bit ${this.options.stolen.lowestGpaBit}, a stolen bit`);
+    }
     this.memslots.add(slot);
   }
 
@@ -201,53 +305,124 @@ export class Vm implements LeafChangeListener {
   }
 
   /**
-   * KVM_MEM_LOG_DIRTY_PAGES on or off (`kvm_mmu_slot_apply_flags`). On:
-   * write-protect the slot (`kvm_mmu_slot_remove_write_access`); new mappings
-   * are then 4K. Off: zap the 4K/2M leaves that could now be larger
-   * (`kvm_mmu_zap_collapsible_sptes`), so the next fault maps them huge.
+   * KVM_SET_MEMORY_ATTRIBUTES (`kvm_vm_set_mem_attributes` ->
+   * `kvm_arch_pre_set_memory_attributes`): zap the mappings the new attribute
+   * makes wrong — with an alias, the shared alias when going private and the
+   * private one when going shared; without one, the range.
+   */
+  setPrivate(startGfn: number, endGfn: number, isPrivate: boolean): void {
+    this.attributes.set(startGfn, endGfn, isPrivate);
+    const alias = this.tables.length === 1 || !isPrivate ? ALIAS_PLAIN : ALIAS_STOLEN;
+    this.zapLeaves(startGfn, endGfn, alias, FlushOrigin.Generic, () => true);
+  }
+
+  /**
+   * KVM_MEM_LOG_DIRTY_PAGES on or off (`kvm_mmu_slot_apply_flags`).
+   * On: with eager split, split huge leaves to 4K first
+   * (`kvm_mmu_slot_try_split_huge_pages`), then write-protect the slot
+   * (`kvm_mmu_slot_remove_write_access`); new mappings are then 4K.
+   * Off: `recover` replaces tables by huge leaves in place
+   * (`kvm_tdp_mmu_recover_huge_pages`, Linux 6.13+), `zap` zaps the
+   * collapsible 4K/2M leaves so the next fault maps huge
+   * (`kvm_mmu_zap_collapsible_sptes`, older kernels and the shadow MMU),
+   * `keep` leaves them (arm64).
    */
   setDirtyLogging(id: number, enabled: boolean): void {
     const slot = this.memslots.byId(id);
     if (slot.dirtyLogging === enabled) {
       throw new MemslotError(`dirty logging is already ${enabled ? 'on' : 'off'} for memslot ${id}`);
     }
-    slot.dirtyLogging = enabled;
     const start = slot.baseGfn;
     const end = slot.baseGfn + slot.npages;
-    if (enabled) this.writeProtect(start, end);
-    else {
-      const maxLevel = this.options.maxLevel;
-      this.zapLeaves(start, end, (gfn, level) => maxMappingLevel(slot, gfn, maxLevel) > level);
+    if (enabled) {
+      if (this.options.eagerSplit) this.splitAll(start, end);
+      slot.dirtyLogging = true;
+      this.writeProtect(start, end);
+      return;
+    }
+    slot.dirtyLogging = false;
+    const policy = this.options.dirtyLogOff;
+    for (let alias = 0; alias < this.tables.length; alias++) {
+      if (policy === 'zap') {
+        this.zapLeaves(start, end, alias, FlushOrigin.Range, (gfn, level) => this.faultLevelQuiet(slot, gfn) > level);
+      } else if (policy === 'recover') {
+        this.recoverHugePages(slot, alias);
+      }
     }
   }
 
-  /** Map `gfn` for a fault of `kind` at the level the fault path chooses. */
-  private mapFault(gfn: number, slot: Memslot, kind: AccessKind): number {
-    const level = maxMappingLevel(slot, gfn, this.options.maxLevel);
-    // A read fault under dirty logging maps read-only so the first write is logged.
-    const writable = !slot.readOnly && (!slot.dirtyLogging || kind === AccessKind.Write);
-    const word = makeLeaf(PERM_READ | PERM_EXEC | (writable ? PERM_WRITE : 0));
-    const replaced = this.mappedFrames();
-    this.stats.mmu_pages += this.pageTable.map(gfn, level, word);
-    // Replacing a table of smaller leaves by a huge leaf drops their translations.
-    if (this.mappedFrames() - replaced < pagesPerLevel(level)) {
-      const first = alignGfnDown(gfn, level);
-      this.flushSink.requestFlush(first, first + pagesPerLevel(level));
-    }
-    this.translatedLevel = level;
-    return word;
+  /** End of the VM's life: pKVM unshares every mapping (`pkvm_pgtable_stage2_destroy`). */
+  destroy(): void {
+    this.mirror?.destroy();
   }
 
-  private zapLeaves(startGfn: number, endGfn: number, shouldZap: (gfn: number, level: Level) => boolean): void {
+  /** Level a fault would pick, without counting clamps (for host-side decisions). */
+  private faultLevelQuiet(slot: Memslot, gfn: number): Level {
+    const isPrivate = this.isPrivate(slot, gfn);
+    const allowed = maxMappingLevel(slot, gfn, this.options.maxLevel, isPrivate);
+    const archMax = isPrivate ? this.options.profile.maxPrivateLevel : this.options.profile.maxSharedLevel;
+    return allowed < archMax ? allowed : archMax;
+  }
+
+  private recoverHugePages(slot: Memslot, alias: number): void {
+    const table = this.tables[alias];
+    const start = slot.baseGfn;
+    const end = slot.baseGfn + slot.npages;
+    let first = Infinity;
+    let last = -Infinity;
+    for (const level of [Level.L1G, Level.L2M]) {
+      table.walkTables(start, end, level, (gfn) => {
+        if (this.faultLevelQuiet(slot, gfn) < level) return;
+        const isPrivate = this.isPrivate(slot, gfn);
+        const attrs = (isPrivate ? ATTR_PRIVATE : 0) | (slot.pfnmap === 'device' ? ATTR_DEVICE : 0);
+        const exec = this.options.profile.family === 'x86' && !this.options.nxHugePages;
+        const word = makeLeaf(PERM_READ | (slot.readOnly ? 0 : PERM_WRITE) | (exec ? PERM_EXEC : 0) | attrs);
+        table.map(gfn, level, word);
+        first = Math.min(first, gfn);
+        last = Math.max(last, gfn + pagesPerLevel(level));
+      });
+    }
+    if (last > first) this.flushSink.requestFlush(first, last, alias, FlushOrigin.Range);
+  }
+
+  private splitAll(start: number, end: number): void {
+    if (!this.options.profile.canSplit) return;
+    for (let alias = 0; alias < this.tables.length; alias++) {
+      const table = this.tables[alias];
+      const huge: number[] = [];
+      table.walkLeaves(start, end, (_t, _s, level, gfn) => {
+        if (level > Level.L4K) huge.push(gfn, level);
+      });
+      for (let i = 0; i < huge.length; i += 2) {
+        const gfn = huge[i];
+        const level = huge[i + 1] as Level;
+        this.splitTo(gfn, alias, level, Level.L2M);
+        if (level === Level.L1G) {
+          // The 1G leaf became 512 2M leaves; split each of them too.
+          for (let j = 0; j < 512; j++) this.splitTo(gfn + j * pagesPerLevel(Level.L2M), alias, Level.L2M, Level.L4K);
+        } else {
+          this.splitTo(gfn, alias, Level.L2M, Level.L4K);
+        }
+      }
+    }
+  }
+
+  private zapLeaves(
+    startGfn: number,
+    endGfn: number,
+    alias: number,
+    origin: FlushOrigin,
+    shouldZap: (gfn: number, level: Level) => boolean,
+  ): void {
     let first = Infinity;
     let end = -Infinity;
-    const table = this.pageTable;
+    const table = this.tables[alias];
     table.walkLeaves(startGfn, endGfn, (t, slot, level, gfn) => {
       if (!shouldZap(gfn, level)) return;
       table.setEntry(t, slot, level, gfn, 0);
       first = Math.min(first, gfn);
       end = Math.max(end, gfn + pagesPerLevel(level));
     });
-    if (end > first) this.flushSink.requestFlush(first, end);
+    if (end > first) this.flushSink.requestFlush(first, end, alias, origin);
   }
 }

@@ -1,77 +1,205 @@
 /**
- * The replay engine of one cell: a `Vm` plus one TLB and one stats object per
- * vCPU. It turns each access into TLB lookups, asks the VM to translate on a
- * miss, and delivers the VM's flush requests to every vCPU's TLB (on bare
- * metal x86 every flush is a full `kvm_flush_remote_tlbs`).
+ * The replay engine of one cell: a `Vm`, and per vCPU a TLB hierarchy, an
+ * optional page-walk cache and a stats object. It turns each access into TLB
+ * lookups, asks the VM to translate on a last-level miss, counts the walk,
+ * and carries out the VM's flush requests on every vCPU through the arch's
+ * flush policy.
  */
 import { Level, alignGfnDown, pagesPerLevel } from '../mmu/level.js';
 import { PERM_EXEC, PERM_READ, PERM_RWX, PERM_WRITE } from '../mmu/entry.js';
 import { VcpuStats } from '../mmu/stats.js';
-import { AccessKind, Vm, type FlushSink, type VmOptions } from '../mmu/vm.js';
+import { AccessKind, Vm, type FlushOrigin, type FlushSink, type VmOptions } from '../mmu/vm.js';
 import { gpaToGfn } from '../mmu/address.js';
-import { Tlb } from '../tlb/tlb.js';
+import { TlbHierarchy, TlbHit } from '../tlb/tlbHierarchy.js';
+import type { TlbGeometry } from '../tlb/tlbPresets.js';
+import { PageWalkCache } from '../tlb/pageWalkCache.js';
+import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
+import { GuestWalker } from './guestWalk.js';
 
 const NEED: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_EXEC];
 
-export interface EngineOptions extends VmOptions {
+export interface EngineOptions {
+  vm: VmOptions;
   vcpuCount: number;
-  tlbEntries: number;
-  tlbWays: number;
+  tlb: TlbGeometry;
+  /** Paging-structure caches for the upper levels of stage-2 walks. */
+  pwc: boolean;
+  flush: Omit<FlushPolicyOptions, 'family' | 'stolen'>;
+  /** Guest stage-1 levels walked over stage-2 on each miss (0: none; see guestWalk.ts). */
+  guestLevels: number;
 }
 
 export class Engine implements FlushSink {
   readonly vm: Vm;
-  readonly tlbs: Tlb[];
-  readonly vcpuStats: VcpuStats[];
+  readonly tlbs: TlbHierarchy[] = [];
+  readonly vcpuStats: VcpuStats[] = [];
+  private readonly pwcs: (PageWalkCache | undefined)[] = [];
+  /** Per vCPU: tags (`firstRawGfn * 4 + level`) of valid translations a flush dropped. */
+  private readonly refill: Set<number>[] = [];
+  private readonly policy: FlushPolicy;
+  private readonly plan = newFlushPlan();
+  private readonly rootLevel: Level;
+  private readonly guest: GuestWalker | undefined;
+  /** vCPU whose walk is being counted (for the PWC of `stage2Refs`). */
+  private walkingVcpu = 0;
 
   constructor(options: EngineOptions) {
-    this.vm = new Vm({ maxLevel: options.maxLevel }, this);
-    this.tlbs = [];
-    this.vcpuStats = [];
+    this.vm = new Vm(options.vm, this);
+    this.rootLevel = this.vm.tables[0].rootLevel;
+    this.policy = new FlushPolicy({ ...options.flush, family: options.vm.profile.family, stolen: options.vm.stolen });
     for (let i = 0; i < options.vcpuCount; i++) {
-      this.tlbs.push(new Tlb(options.tlbEntries, options.tlbWays));
+      this.tlbs.push(new TlbHierarchy(options.tlb));
       this.vcpuStats.push(new VcpuStats());
+      this.pwcs.push(options.pwc ? new PageWalkCache(this.rootLevel) : undefined);
+      this.refill.push(new Set());
     }
+    this.guest = options.guestLevels > 0 ? new GuestWalker(this.vm, options.guestLevels, (gfn, level) => this.stage2Refs(gfn, level)) : undefined;
+  }
+
+  /** References of a stage-2 walk for `gfn` ending at a leaf of `level`, through the walking vCPU's PWC. */
+  private stage2Refs(gfn: number, level: Level): number {
+    const pwc = this.pwcs[this.walkingVcpu];
+    return pwc === undefined ? this.rootLevel - level + 1 : pwc.walk(gfn, level);
   }
 
   /**
    * One guest access of `kind` to [gpa, gpa + sizeBytes). Every translation
-   * it spans is one TLB lookup; a lookup that misses or lacks the permission
-   * counts once as a miss and goes to the VM (which may fault). MMIO leaves
-   * no translation, so the walk moves on by 4 KiB.
+   * it spans is one TLB lookup. A lookup that misses the last level, or hits
+   * without the permission, counts once as a miss and goes to the VM (which
+   * may fault); a translation found is walked (`walk_refs`) and filled. MMIO
+   * leaves no translation, so the access moves on by 4 KiB.
    */
   access(vcpu: number, kind: AccessKind, gpa: number, sizeBytes: number): void {
     const stats = this.vcpuStats[vcpu];
     const tlb = this.tlbs[vcpu];
     const need = NEED[kind];
+    const exec = kind === AccessKind.Exec;
     stats.accesses++;
     let gfn = gpaToGfn(gpa);
     const lastGfn = gpaToGfn(gpa + sizeBytes - 1);
     while (gfn <= lastGfn) {
-      let level: Level = tlb.lookup(gfn);
+      let level: Level = tlb.lookup(gfn, exec);
       if (level !== (0 as Level) && (tlb.hitPerms & need) !== 0) {
         stats.tlb_hits++;
+        if (tlb.hit === TlbHit.L2) stats.l1_misses++;
       } else {
         stats.tlb_misses++;
+        stats.l1_misses++;
+        if (tlb.hasL2) stats.l2_misses++;
+        if (this.refill[vcpu].size > 0) this.countRefill(vcpu, gfn);
         const word = this.vm.translate(gfn, kind, stats);
         if (word === 0) {
           gfn++;
           continue;
         }
         level = this.vm.translatedLevel;
-        tlb.fill(gfn, level, word & PERM_RWX);
+        this.walkingVcpu = vcpu;
+        stats.walk_refs += this.stage2Refs(gfn, level);
+        if (this.guest !== undefined) {
+          // 2D walk: the guest's page-table reads first; the combined entry is 4K (guest pages are 4K).
+          stats.walk_refs += this.guest.guestRefs(gfn, stats);
+          level = Level.L4K;
+        }
+        tlb.fill(gfn, level, word & PERM_RWX, exec);
       }
       gfn = alignGfnDown(gfn, level) + pagesPerLevel(level);
     }
   }
 
-  /** FlushSink: x86 without a range-flush hook flushes every vCPU's TLB whole. */
-  requestFlush(_startGfn: number, _endGfn: number): void {
-    const vmStats = this.vm.stats;
-    vmStats.flush_requests++;
-    for (let i = 0; i < this.tlbs.length; i++) {
-      vmStats.tlb_entries_flushed += this.tlbs[i].flushAll();
-      this.vcpuStats[i].tlb_flushes++;
+  /**
+   * FlushSink: plan the request with the arch's policy, then drop entries on
+   * every vCPU. A full flush counts the entries outside the requested range
+   * as collateral; every dropped entry still valid is remembered so its next
+   * miss counts as a refill miss.
+   */
+  requestFlush(startGfn: number, endGfn: number, alias: number, origin: FlushOrigin): void {
+    const s = this.vm.stats;
+    const plan = this.plan;
+    s.flush_requests++;
+    this.policy.plan(startGfn, endGfn, alias, origin, plan);
+    if (plan.full) s.flushes_full++;
+    else s.flushes_range += plan.rangeOps;
+    if (plan.ipis) s.flush_ipis += this.tlbs.length;
+    const rawStart = alias === 0 || !this.vm.options.stolen.any ? startGfn : this.vm.options.stolen.alias(startGfn);
+    const rawEnd = rawStart + (endGfn - startGfn);
+    for (let v = 0; v < this.tlbs.length; v++) {
+      const tlb = this.tlbs[v];
+      const refill = this.refill[v];
+      let inRequest = 0;
+      tlb.forEachEntry((first, level, perms) => {
+        if (first < rawEnd && first + pagesPerLevel(level) > rawStart) inRequest++;
+        const willDrop = plan.full || this.inPlan(first, level);
+        if (willDrop && this.stillValid(first, level, perms)) refill.add(first * 4 + level);
+      });
+      let dropped = 0;
+      if (plan.full) {
+        dropped = tlb.flushAll();
+        s.tlb_entries_flushed_collateral += dropped - inRequest;
+      } else {
+        for (let r = 0; r < plan.rangeCount; r++) dropped += tlb.flushRange(plan.ranges[r * 2], plan.ranges[r * 2 + 1]);
+      }
+      s.tlb_entries_flushed += dropped;
+      this.pwcs[v]?.clear();
+      this.vcpuStats[v].tlb_flushes++;
+    }
+  }
+
+  /**
+   * Debug check of TLB coherence: no entry may translate a frame whose stage-2
+   * mapping is absent or has fewer permissions. Returns a description of the
+   * first violation, or undefined.
+   */
+  checkCoherence(): string | undefined {
+    let problem: string | undefined;
+    this.tlbs.forEach((tlb, vcpu) =>
+      tlb.forEachEntry((first, level, perms) => {
+        if (problem !== undefined) return;
+        const step = level === Level.L1G ? pagesPerLevel(Level.L2M) : 1;
+        for (let gfn = first; gfn < first + pagesPerLevel(level); gfn += step) {
+          if (!this.frameAllows(gfn, perms)) {
+            problem = `vCPU ${vcpu}: TLB entry for frame 0x${first.toString(16)} (level ${level}) outlived its mapping at 0x${gfn.toString(16)}`;
+            return;
+          }
+        }
+      }),
+    );
+    return problem;
+  }
+
+  /** True when the raw frame `gfn` is mapped with at least `perms`. */
+  private frameAllows(rawGfn: number, perms: number): boolean {
+    const stolen = this.vm.options.stolen;
+    const gfn = stolen.any ? stolen.strip(rawGfn) : rawGfn;
+    const table = this.vm.tables[gfn === rawGfn ? 0 : 1];
+    const word = table.lookup(gfn);
+    return word !== 0 && (word & perms) === perms;
+  }
+
+  /** True when a TLB entry still matches the stage-2: same level, permissions at least its own. */
+  private stillValid(rawFirst: number, level: Level, perms: number): boolean {
+    const stolen = this.vm.options.stolen;
+    const gfn = stolen.any ? stolen.strip(rawFirst) : rawFirst;
+    const table = this.vm.tables[gfn === rawFirst ? 0 : 1];
+    const word = table.lookup(gfn);
+    return word !== 0 && table.lookupLevel === level && (word & perms) === perms;
+  }
+
+  private inPlan(first: number, level: Level): boolean {
+    const plan = this.plan;
+    for (let r = 0; r < plan.rangeCount; r++) {
+      if (first < plan.ranges[r * 2 + 1] && first + pagesPerLevel(level) > plan.ranges[r * 2]) return true;
+    }
+    return false;
+  }
+
+  private countRefill(vcpu: number, gfn: number): void {
+    const refill = this.refill[vcpu];
+    for (let level = Level.L4K; level <= Level.L1G; level++) {
+      const tag = alignGfnDown(gfn, level) * 4 + level;
+      if (refill.delete(tag)) {
+        this.vcpuStats[vcpu].refill_misses++;
+        return;
+      }
     }
   }
 }

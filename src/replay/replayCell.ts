@@ -3,20 +3,24 @@
  * result. Pure: the result depends only on (trace events, scenario, layout).
  */
 import { Op, OP_NAMES } from '../trace/ops.js';
-import type { Trace } from '../trace/traceEvents.js';
+import type { Trace, TraceEvents } from '../trace/traceEvents.js';
 import { InputError, located } from '../cli/errors.js';
 import { Level, PAGE_SIZE_BYTES } from '../mmu/level.js';
-import { MemslotError, type Memslot } from '../mmu/memslots.js';
+import { MemslotError, plainSlot, type Memslot } from '../mmu/memslots.js';
 import { AccessKind } from '../mmu/vm.js';
+import { preFault } from '../mmu/preFault.js';
 import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES, VcpuStats } from '../mmu/stats.js';
 import { gpaToGfn } from '../mmu/address.js';
+import type { StolenBits } from '../mmu/stolenBits.js';
 import { Engine } from './engine.js';
+import { TLB_PRESETS, simpleGeometry } from '../tlb/tlbPresets.js';
+import { vmOptionsFor } from './vmOptions.js';
 import type { MemslotSpec, Scenario } from './scenario.js';
 import type { CellResult, PrefaultCallRecord, VcpuCounters, VmCounters } from '../report/results.js';
 
 /** The memory layout of a run, fixed before replay. */
 export interface Layout {
-  /** Memslots from `--memslot`; when empty and the trace declares none, one default slot. */
+  /** Memslots from `--memslot`/`--vm`; when empty and the trace declares none, one default slot. */
   memslots: MemslotSpec[];
   /** Alignment of the default slot's size (1 GiB). */
   defaultSlotAlignBytes: number;
@@ -24,36 +28,73 @@ export interface Layout {
 
 const CURVE_POINTS = 100;
 
+/**
+ * The memslot a spec describes, under the scenario's default backing. A slot
+ * that does not say whether it is private gets the arch's default: TD memory
+ * is guest_memfd on x86-tdx, ordinary memory elsewhere.
+ */
+export function slotFromSpec(spec: MemslotSpec, index: number, backing: Level, privateByDefault = false): Memslot {
+  const baseGfn = gpaToGfn(spec.gpa);
+  return {
+    ...plainSlot(spec.id ?? index, baseGfn, spec.sizeBytes / PAGE_SIZE_BYTES, spec.backing ?? backing),
+    hvaGfn: baseGfn + (spec.hvaOffsetBytes ?? 0) / PAGE_SIZE_BYTES,
+    readOnly: spec.readOnly ?? false,
+    dirtyLogging: spec.dirtyLogging ?? false,
+    private: spec.private ?? privateByDefault,
+    pfnmap: spec.pfnmap ?? 'none',
+  };
+}
+
+/** Debug switches for tests; never set by the command line. */
+export interface ReplayDebug {
+  /** Check TLB coherence after every event; a violation throws. */
+  checkCoherence?: boolean;
+}
+
 /** Replay `trace` under `scenario`. Throws `InputError` (located) for impossible rows. */
-export function replayCell(trace: Trace, scenario: Scenario, layout: Layout): CellResult {
+export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, debug: ReplayDebug = {}): CellResult {
   const started = performance.now();
   const vcpuCount = Math.max(1, trace.vcpuCount);
+  const vmOptions = vmOptionsFor(scenario, addressEnd(trace, layout));
   const engine = new Engine({
+    vm: vmOptions,
     vcpuCount,
-    maxLevel: scenario.maxLevel,
-    tlbEntries: scenario.tlbEntries,
-    tlbWays: scenario.tlbWays,
+    tlb: scenario.tlb === 'simple' ? simpleGeometry(scenario.tlbEntries, scenario.tlbWays) : TLB_PRESETS[scenario.tlb],
+    pwc: scenario.pwc,
+    flush: { mode: scenario.flushMode, rangeFlush: scenario.rangeFlush, tlbiRange: scenario.tlbiRange, aliasFlush: scenario.aliasFlush },
+    guestLevels: scenario.guestLevels,
   });
   const vm = engine.vm;
   const prefaultCalls: PrefaultCallRecord[] = [];
+  const privateByDefault = vmOptions.profile.name === 'x86-tdx';
+  const slotAt = (id: number, gpa: number, sizeBytes: number): Memslot =>
+    slotFromSpec({ id, gpa, sizeBytes, source: '' }, id, scenario.backing, privateByDefault);
 
-  // 1. Memslots: the flags, else (when the trace declares none) one slot from 0
-  //    over everything touched, rounded up to 1 GiB.
-  layout.memslots.forEach((spec, id) => vm.addSlot(makeSlot(id, spec.gpa, spec.sizeBytes, scenario.backing)));
+  // 1. Memslots: the layout, else (when the trace declares none) one slot from 0
+  //    over everything touched (stolen bits aside), rounded up to 1 GiB.
+  layout.memslots.forEach((spec, index) => {
+    try {
+      vm.addSlot(slotFromSpec(spec, index, scenario.backing, privateByDefault));
+    } catch (error) {
+      if (error instanceof MemslotError) throw new InputError(`${spec.source}: ${error.message} (scenario ${scenario.name})`);
+      throw error;
+    }
+  });
   if (layout.memslots.length === 0 && !trace.declaresSlots) {
     const align = layout.defaultSlotAlignBytes;
-    const size = Math.max(align, Math.ceil(trace.touchedEndGpa / align) * align);
-    vm.addSlot(makeSlot(0, 0, size, scenario.backing));
+    const touched = vmOptions.stolen.any ? touchedEndWithout(trace.events, vmOptions.stolen) : trace.touchedEndGpa;
+    const size = Math.max(align, Math.ceil(touched / align) * align);
+    vm.addSlot(slotAt(0, 0, size));
   }
 
   // 2. Scenario pre-fault on vCPU 0, before the guest runs.
   const prefault = scenario.prefault;
   if (prefault.kind === 'all') {
-    for (const slot of vm.memslots.all()) {
-      issuePrefault(engine, 0, 0, slot.baseGfn * PAGE_SIZE_BYTES, slot.npages * PAGE_SIZE_BYTES, prefaultCalls);
+    for (const slot of [...vm.memslots.all()]) {
+      issuePrefault(engine, scenario, 0, 0, slot.baseGfn * PAGE_SIZE_BYTES, slot.npages * PAGE_SIZE_BYTES, prefaultCalls);
     }
   } else if (prefault.kind === 'ranges') {
-    for (const range of prefault.ranges) issuePrefault(engine, 0, 0, range.gpa, range.sizeBytes, prefaultCalls);
+    for (const range of prefault.ranges) issuePrefault(engine, scenario, 0, 0, range.gpa, range.sizeBytes, prefaultCalls);
   }
 
   // 3. The trace, in order.
@@ -64,28 +105,30 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout): Ce
   for (let i = 0; i < ev.count; i++) {
     const op = ev.op[i] as Op;
     const vcpu = ev.vcpu[i];
+    const gpa = ev.gpa[i];
+    const size = ev.sizeBytes[i];
     try {
       switch (op) {
         case Op.R:
-          engine.access(vcpu, AccessKind.Read, ev.gpa[i], ev.sizeBytes[i]);
+          engine.access(vcpu, AccessKind.Read, gpa, size);
           break;
         case Op.W:
-          engine.access(vcpu, AccessKind.Write, ev.gpa[i], ev.sizeBytes[i]);
+          engine.access(vcpu, AccessKind.Write, gpa, size);
           break;
         case Op.X:
-          engine.access(vcpu, AccessKind.Exec, ev.gpa[i], ev.sizeBytes[i]);
+          engine.access(vcpu, AccessKind.Exec, gpa, size);
           break;
         case Op.PREFAULT:
-          issuePrefault(engine, vcpu, ev.line[i], ev.gpa[i], ev.sizeBytes[i], prefaultCalls);
+          issuePrefault(engine, scenario, vcpu, ev.line[i], gpa, size, prefaultCalls);
           break;
         case Op.UNMAP:
-          vm.unmap(gpaToGfn(ev.gpa[i]), gpaToGfn(ev.gpa[i] + ev.sizeBytes[i] - 1) + 1);
+          vm.unmap(gpaToGfn(gpa), gpaToGfn(gpa + size - 1) + 1);
           break;
         case Op.WRPROTECT:
-          vm.writeProtect(gpaToGfn(ev.gpa[i]), gpaToGfn(ev.gpa[i] + ev.sizeBytes[i] - 1) + 1);
+          vm.writeProtect(gpaToGfn(gpa), gpaToGfn(gpa + size - 1) + 1);
           break;
         case Op.SLOT_ADD:
-          vm.addSlot(makeSlot(ev.slot[i], ev.gpa[i], ev.sizeBytes[i], scenario.backing));
+          vm.addSlot(slotAt(ev.slot[i], gpa, size));
           break;
         case Op.SLOT_DEL:
           vm.deleteSlot(ev.slot[i]);
@@ -93,6 +136,10 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout): Ce
         case Op.DIRTY_LOG_ON:
         case Op.DIRTY_LOG_OFF:
           vm.setDirtyLogging(ev.slot[i], op === Op.DIRTY_LOG_ON);
+          break;
+        case Op.SET_PRIVATE:
+        case Op.SET_SHARED:
+          vm.setPrivate(gpaToGfn(gpa), gpaToGfn(gpa + size - 1) + 1, op === Op.SET_PRIVATE);
           break;
         default:
           throw new MemslotError(`op ${op} is not replayable`);
@@ -103,6 +150,10 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout): Ce
       }
       throw error;
     }
+    if (debug.checkCoherence) {
+      const problem = engine.checkCoherence();
+      if (problem !== undefined) throw new Error(`${trace.path}:${ev.line[i]}: TLB coherence violated after ${OP_NAMES[op]}: ${problem}`);
+    }
     while (i + 1 >= nextSample && faultCurve.length <= CURVE_POINTS) {
       faultCurve.push(totalFaults(engine.vcpuStats));
       nextSample += step;
@@ -110,27 +161,39 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout): Ce
   }
   while (faultCurve.length <= CURVE_POINTS) faultCurve.push(totalFaults(engine.vcpuStats));
 
-  const vcpus = engine.vcpuStats.map(countersOf);
-  const total = countersOf(sumStats(engine.vcpuStats));
+  // 4. Counters describe the end of the replay; then the VM is destroyed (pKVM unshares all).
   const vmCounters = {} as VmCounters;
   for (const name of VM_COUNTER_NAMES) vmCounters[name] = vm.stats[name];
+  vm.destroy();
+  vmCounters.hypercalls = vm.stats.hypercalls;
+  const total = new VcpuStats();
+  for (const s of engine.vcpuStats) total.add(s);
   return {
     trace: trace.name,
     scenario,
-    vcpus,
-    total,
+    vcpus: engine.vcpuStats.map(countersOf),
+    total: countersOf(total),
     vm: vmCounters,
     prefaultCalls,
     faultCurve,
+    ...(vm.mirror ? { hypercallsByKind: { ...vm.mirror.byKind } } : {}),
     elapsedMs: performance.now() - started,
   };
 }
 
 /** A PREFAULT request as userspace issues it: the ioctl again while it returns 0 with a range left. */
-function issuePrefault(engine: Engine, vcpu: number, line: number, gpa: number, sizeBytes: number, calls: PrefaultCallRecord[]): void {
+function issuePrefault(
+  engine: Engine,
+  scenario: Scenario,
+  vcpu: number,
+  line: number,
+  gpa: number,
+  sizeBytes: number,
+  calls: PrefaultCallRecord[],
+): void {
   const stats = engine.vcpuStats[vcpu];
   for (;;) {
-    const call = engine.vm.preFault(gpa, sizeBytes, stats);
+    const call = preFault(engine.vm, gpa, sizeBytes, scenario.prefaultPolicy, stats);
     calls.push({ vcpu, line, gpa, sizeBytes, result: call.result, remainingBytes: call.sizeBytes });
     if (call.result !== 0 || call.sizeBytes === 0) return;
     gpa = call.gpa;
@@ -138,21 +201,31 @@ function issuePrefault(engine: Engine, vcpu: number, line: number, gpa: number, 
   }
 }
 
-function makeSlot(id: number, gpa: number, sizeBytes: number, backing: Level): Memslot {
-  const baseGfn = gpaToGfn(gpa);
-  return { id, baseGfn, npages: sizeBytes / PAGE_SIZE_BYTES, backing, hvaGfn: baseGfn, readOnly: false, dirtyLogging: false };
+/** End of the highest range the trace or the layout names (memslots included). */
+export function addressEnd(trace: Trace, layout: Layout): number {
+  let end = trace.touchedEndGpa;
+  for (const spec of layout.memslots) end = Math.max(end, spec.gpa + spec.sizeBytes);
+  const ev = trace.events;
+  for (let i = 0; i < ev.count; i++) if (ev.op[i] === Op.SLOT_ADD) end = Math.max(end, ev.gpa[i] + ev.sizeBytes[i]);
+  return end;
+}
+
+/** End of the touched range with stolen bits cleared (the default slot must not reach them). */
+function touchedEndWithout(ev: TraceEvents, stolen: StolenBits): number {
+  let end = 0;
+  for (let i = 0; i < ev.count; i++) {
+    const op = ev.op[i];
+    if (op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF) continue;
+    const lastGfn = stolen.strip(gpaToGfn(ev.gpa[i] + Math.max(1, ev.sizeBytes[i]) - 1));
+    end = Math.max(end, (lastGfn + 1) * PAGE_SIZE_BYTES);
+  }
+  return end;
 }
 
 function totalFaults(stats: readonly VcpuStats[]): number {
   let sum = 0;
   for (const s of stats) sum += s.faults;
   return sum;
-}
-
-function sumStats(stats: readonly VcpuStats[]): VcpuStats {
-  const total = new VcpuStats();
-  for (const s of stats) total.add(s);
-  return total;
 }
 
 function countersOf(stats: VcpuStats): VcpuCounters {

@@ -32,6 +32,8 @@ export interface CellResult {
   total: VcpuCounters;
   vm: VmCounters;
   prefaultCalls: PrefaultCallRecord[];
+  /** pKVM: hypercalls by kind (arch pkvm, pkvm-pmd only). */
+  hypercallsByKind?: Record<string, number>;
   /** Cumulative guest faults after each hundredth of the trace's events (101 points, from 0). */
   faultCurve: number[];
   /** Replay wall time; never written to CSV (timings are not deterministic). */

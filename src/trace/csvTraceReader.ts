@@ -153,7 +153,7 @@ function readHeader(path: string, line: number, header: string[]): Columns {
 /** Range checks that make a row impossible, whatever the scenario. */
 function checkRange(op: Op, gpa: number, size: number, fail: (column: string, message: string) => never): void {
   if (op === Op.PREFAULT) return; // bad pre-fault ranges are the model's EINVAL, not bad input
-  if (isAccess(op) || op === Op.UNMAP || op === Op.WRPROTECT || op === Op.SLOT_ADD) {
+  if (isAccess(op) || op === Op.UNMAP || op === Op.WRPROTECT || op === Op.SLOT_ADD || op === Op.SET_PRIVATE || op === Op.SET_SHARED) {
     if (size === 0) fail('size', `${OP_NAMES[op]} needs a size of at least 1 byte`);
     if (gpa + size > GPA_LIMIT) fail('size', `gpa + size is beyond the 52-bit address limit`);
   }

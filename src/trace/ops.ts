@@ -23,6 +23,10 @@ export enum Op {
   DIRTY_LOG_ON = 9,
   /** Disable dirty logging on memslot `x_slot`. */
   DIRTY_LOG_OFF = 10,
+  /** KVM_SET_MEMORY_ATTRIBUTES: make [gpa, gpa + size) private. */
+  SET_PRIVATE = 11,
+  /** KVM_SET_MEMORY_ATTRIBUTES: make [gpa, gpa + size) shared. */
+  SET_SHARED = 12,
 }
 
 /** Op names as written in traces, indexed by `Op`. */
@@ -38,6 +42,8 @@ export const OP_NAMES: readonly string[] = [
   'SLOT_DEL',
   'DIRTY_LOG_ON',
   'DIRTY_LOG_OFF',
+  'SET_PRIVATE',
+  'SET_SHARED',
 ];
 
 const BY_NAME = new Map<string, Op>();

@@ -1,9 +1,9 @@
 /**
- * A per-vCPU TLB: set-associative, LRU, one entry per translation whatever its
- * page size (the foundation's single-level model; `ways === entries` is fully
- * associative). Entries are tagged by the translation's first GFN and level;
- * the set of a translation is its page number at its own size modulo the set
- * count, so a lookup probes one set per page size in use.
+ * One TLB array: set-associative, LRU, holding translations of the page sizes
+ * it is built for (a real L1 has one array per page size; a unified L2 holds
+ * 4K and 2M in one). Entries are tagged by the translation's first frame
+ * number — stolen bits included, so GPA aliases occupy separate entries — and
+ * its level; the set is the page number at its own size modulo the set count.
  *
  * Flat typed arrays, no allocation on lookup or fill (as drcachesim's
  * `tlb_simulator` keeps the model apart from the trace and the statistics).
@@ -12,11 +12,13 @@ import { Level, LEAF_LEVELS, alignGfnDown, pagesPerLevel } from '../mmu/level.js
 
 const EMPTY = -1;
 
-export class Tlb {
+export class TlbArray {
   readonly entries: number;
   readonly ways: number;
   readonly sets: number;
-  /** `firstGfn * 4 + level`, or -1. Exact in a double up to 2^51 GFNs. */
+  /** Bit `1 << level` set for each level this array holds. */
+  readonly levelMask: number;
+  /** `firstGfn * 4 + level`, or -1. Exact in a double up to 2^51 frames. */
   private readonly tags: Float64Array;
   /** Permission bits of each entry (entry.ts PERM_*). */
   private readonly perms: Uint8Array;
@@ -28,7 +30,7 @@ export class Tlb {
   /** Permission bits of the entry found by the last successful `lookup`. */
   hitPerms = 0;
 
-  constructor(entries: number, ways: number) {
+  constructor(entries: number, ways: number, levels: readonly Level[] = LEAF_LEVELS) {
     if (!Number.isInteger(entries) || entries < 1) throw new RangeError('TLB entries must be a positive integer');
     if (!Number.isInteger(ways) || ways < 1 || entries % ways !== 0) {
       throw new RangeError('TLB ways must divide the entry count');
@@ -36,9 +38,15 @@ export class Tlb {
     this.entries = entries;
     this.ways = ways;
     this.sets = entries / ways;
+    this.levelMask = levels.reduce((mask, level) => mask | (1 << level), 0);
     this.tags = new Float64Array(entries).fill(EMPTY);
     this.perms = new Uint8Array(entries);
     this.stamps = new Float64Array(entries);
+  }
+
+  /** True when this array can hold a translation of `level`. */
+  holds(level: Level): boolean {
+    return (this.levelMask & (1 << level)) !== 0;
   }
 
   /**
@@ -119,7 +127,20 @@ export class Tlb {
     return dropped;
   }
 
-  /** Number of valid entries (for tests and invariants). */
+  /**
+   * Call `visit(firstGfn, level, perms)` for every valid entry (flush
+   * accounting and the coherence check; not a hot path).
+   */
+  forEachEntry(visit: (firstGfn: number, level: Level, perms: number) => void): void {
+    for (let i = 0; i < this.entries; i++) {
+      const tag = this.tags[i];
+      if (tag === EMPTY) continue;
+      const level = tag % 4;
+      visit((tag - level) / 4, level, this.perms[i]);
+    }
+  }
+
+  /** Number of valid entries. */
   validEntries(): number {
     let count = 0;
     for (const level of LEAF_LEVELS) count += this.validPerLevel[level];

@@ -1,0 +1,69 @@
+/**
+ * pKVM's host side (seed 000; arch/arm64/kvm/pkvm.c): the host kernel may
+ * not write a protected guest's stage-2, so every change is a hypercall to
+ * EL2, and the host mirrors the mappings in a tree ordered by GFN
+ * (`struct pkvm_mapping`, walked in order by `for_each_mapping_in_range_safe`).
+ *
+ * The mirror follows the model's stage-2 through its leaf changes and counts
+ * one hypercall per mapping per operation, by kind:
+ * - a leaf appears: `__pkvm_host_share_guest` (tree insert);
+ * - a leaf disappears: `__pkvm_host_unshare_guest` (tree remove);
+ * - write permission removed: `__pkvm_host_wrprotect_guest`;
+ * - a permission added: `__pkvm_host_relax_perms_guest`.
+ * A map of a GFN the tree already holds is what a racing vCPU sees: the
+ * hypercall fails (-EPERM) and the map returns -EAGAIN (counted spurious).
+ */
+import { Level, pagesPerLevel } from '../level.js';
+import { PERM_RWX, PERM_WRITE } from '../entry.js';
+import { SortedGfnList as GfnTree } from './sortedGfnList.js';
+import type { VmStats } from '../stats.js';
+
+/** Hypercall names, as in arch/arm64/kvm/hyp/nvhe/hyp-main.c. */
+export const HYPERCALL_KINDS = ['host_share_guest', 'host_unshare_guest', 'host_wrprotect_guest', 'host_relax_perms_guest'] as const;
+export type HypercallKind = (typeof HYPERCALL_KINDS)[number];
+
+export class HypercallMirror {
+  readonly tree = new GfnTree();
+  /** Hypercalls by kind (also summed into `VmStats.hypercalls`). */
+  readonly byKind: Record<HypercallKind, number> = {
+    host_share_guest: 0,
+    host_unshare_guest: 0,
+    host_wrprotect_guest: 0,
+    host_relax_perms_guest: 0,
+  };
+  /** Maps refused because the GFN was already mapped (-EAGAIN). */
+  eagain = 0;
+
+  constructor(private readonly stats: VmStats) {}
+
+  /** Mirror one stage-2 leaf change (see file comment). */
+  onLeafChange(gfn: number, level: Level, oldWord: number, newWord: number, _alias: number): void {
+    if (oldWord === 0 && newWord !== 0) {
+      this.call('host_share_guest');
+      if (!this.tree.insert(gfn, pagesPerLevel(level))) this.eagain++;
+    } else if (oldWord !== 0 && newWord === 0) {
+      this.call('host_unshare_guest');
+      this.tree.remove(gfn);
+    } else if (oldWord !== 0 && newWord !== 0) {
+      const removed = oldWord & PERM_RWX & ~newWord;
+      const added = newWord & PERM_RWX & ~oldWord;
+      if (removed & PERM_WRITE) this.call('host_wrprotect_guest');
+      if (added) this.call('host_relax_perms_guest');
+    }
+  }
+
+  /** VM teardown: every mapping still shared is unshared, in GFN order. */
+  destroy(): void {
+    const starts: number[] = [];
+    this.tree.forEachInRange(0, Number.MAX_SAFE_INTEGER, (gfn) => starts.push(gfn));
+    for (const gfn of starts) {
+      this.call('host_unshare_guest');
+      this.tree.remove(gfn);
+    }
+  }
+
+  private call(kind: HypercallKind): void {
+    this.byKind[kind]++;
+    this.stats.hypercalls++;
+  }
+}

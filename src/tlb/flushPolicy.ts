@@ -1,0 +1,93 @@
+/**
+ * How a flush request becomes TLB invalidations, per arch (one policy object
+ * per cell). Requests arrive as a GFN range in one alias; the plan says
+ * whether to flush everything or which raw frame ranges (stolen bits
+ * included) to drop, and what it costs.
+ *
+ * - Generic `kvm_flush_remote_tlbs_range`: the arch range flush if it has
+ *   one, else a full `kvm_flush_remote_tlbs` of every vCPU.
+ * - x86: a range flush exists only through `flush_remote_tlbs_range`
+ *   (Hyper-V enlightened flush, `--range-flush hyperv`); bare metal flushes
+ *   all, by IPI to every vCPU (`kvm_make_all_cpus_request(KVM_REQ_TLB_FLUSH)`).
+ *   Requests of `FlushOrigin.Generic` (MMU-notifier unmap, memslot zap,
+ *   attribute change: `kvm_flush_remote_tlbs`) are full on x86 in any case;
+ *   arm64's `kvm_pgtable_stage2_unmap` invalidates its own range instead.
+ * - arm64 (`kvm_tlb_flush_vmid_range`): with FEAT_TLBIRANGE, TLBI range
+ *   operations of at most MAX_TLBI_RANGE_PAGES each, broadcast in hardware
+ *   (no IPI); without it a full VMID flush.
+ * - Stolen bits (seed 001, `kvm_flush_remote_tlbs_with_address`): one bit and
+ *   range support: the range, then the range with the bit set (the alias);
+ *   more than one bit, or no range support: full. Upstream TDX flushes all
+ *   whenever the VM has a shared bit (`--alias-flush full`, the default).
+ */
+import type { StolenBits } from '../mmu/stolenBits.js';
+import { FlushOrigin } from '../mmu/vm.js';
+
+/** arm64 `MAX_TLBI_RANGE_PAGES`: 2^21 pages (8 GiB at 4K) per TLBI range operation. */
+export const MAX_TLBI_RANGE_PAGES = 2 ** 21;
+
+export const FLUSH_MODES = ['auto', 'range', 'full'] as const;
+export type FlushMode = (typeof FLUSH_MODES)[number];
+export const RANGE_FLUSH_KINDS = ['none', 'hyperv'] as const;
+export type RangeFlushKind = (typeof RANGE_FLUSH_KINDS)[number];
+export const ALIAS_FLUSH_KINDS = ['range', 'full'] as const;
+export type AliasFlushKind = (typeof ALIAS_FLUSH_KINDS)[number];
+
+export interface FlushPolicyOptions {
+  family: 'x86' | 'arm64';
+  mode: FlushMode;
+  rangeFlush: RangeFlushKind;
+  tlbiRange: boolean;
+  aliasFlush: AliasFlushKind;
+  stolen: StolenBits;
+}
+
+/** The decision for one request; one object reused for every request (no allocation). */
+export interface FlushPlan {
+  full: boolean;
+  /** Raw frame ranges `[start, end)` to drop, as flat pairs; `rangeCount` of them are valid. */
+  ranges: Float64Array;
+  rangeCount: number;
+  /** Range invalidation operations issued (TLBI range ops, Hyper-V hypercalls). */
+  rangeOps: number;
+  /** True when the flush reaches vCPUs by IPI. */
+  ipis: boolean;
+}
+
+export function newFlushPlan(): FlushPlan {
+  return { full: false, ranges: new Float64Array(4), rangeCount: 0, rangeOps: 0, ipis: false };
+}
+
+export class FlushPolicy {
+  constructor(private readonly options: FlushPolicyOptions) {}
+
+  /** Fill `plan` for a request of `[startGfn, endGfn)` in `alias` (0 plain, 1 stolen bits set). */
+  plan(startGfn: number, endGfn: number, alias: number, origin: FlushOrigin, plan: FlushPlan): void {
+    const o = this.options;
+    const x86 = o.family === 'x86';
+    const archRange = x86 ? o.rangeFlush === 'hyperv' && origin === FlushOrigin.Range : o.tlbiRange;
+    const hasRange = o.mode === 'range' || (o.mode === 'auto' && archRange);
+    plan.rangeCount = 0;
+    plan.rangeOps = 0;
+    let full = o.mode === 'full' || !hasRange;
+    if (!full && o.stolen.any && o.mode === 'auto') {
+      full = o.stolen.gpaBits.length > 1 || o.aliasFlush === 'full';
+    }
+    plan.full = full;
+    // x86 reaches the other vCPUs by IPI; Hyper-V's hypercall and arm64's broadcast TLBI do not.
+    plan.ipis = x86 && full;
+    if (full) return;
+    // Requests name stripped GFNs: with stolen bits both views are dropped,
+    // whichever alias changed (seed 001 flushes the range and its alias).
+    void alias;
+    this.addRange(plan, startGfn, endGfn);
+    if (o.stolen.any) this.addRange(plan, o.stolen.alias(startGfn), o.stolen.alias(endGfn));
+  }
+
+  private addRange(plan: FlushPlan, start: number, end: number): void {
+    plan.ranges[plan.rangeCount * 2] = start;
+    plan.ranges[plan.rangeCount * 2 + 1] = end;
+    plan.rangeCount++;
+    plan.rangeOps += this.options.family === 'arm64' ? Math.ceil((end - start) / MAX_TLBI_RANGE_PAGES) : 1;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * One vCPU's TLBs: first-level data and instruction arrays per page size and
+ * an optional unified second level. A lookup probes L1 (instruction arrays
+ * for fetches), then L2; an L2 hit refills L1; a walk fills both. No
+ * allocation on lookup or fill.
+ */
+import type { Level } from '../mmu/level.js';
+import { TlbArray } from './tlbArray.js';
+import type { TlbArraySpec, TlbGeometry } from './tlbPresets.js';
+
+/** Where the last lookup hit. */
+export const enum TlbHit {
+  Miss = 0,
+  L1 = 1,
+  L2 = 2,
+}
+
+const build = (specs: readonly TlbArraySpec[]): TlbArray[] => specs.map((s) => new TlbArray(s.entries, s.ways, s.levels));
+
+export class TlbHierarchy {
+  readonly l1d: TlbArray[];
+  readonly l1i: TlbArray[];
+  readonly l2: TlbArray[];
+  /** Every array once (L1 data and instruction may be the same arrays). */
+  readonly all: TlbArray[];
+  /** Where the last lookup hit, its page level and the entry's permissions. */
+  hit: TlbHit = TlbHit.Miss;
+  hitPerms = 0;
+
+  constructor(geometry: TlbGeometry) {
+    this.l1d = build(geometry.l1d);
+    this.l1i = geometry.l1i === 'shared' ? this.l1d : build(geometry.l1i);
+    this.l2 = build(geometry.l2);
+    this.all = [...new Set([...this.l1d, ...this.l1i, ...this.l2])];
+  }
+
+  /** True when the hierarchy has a second level. */
+  get hasL2(): boolean {
+    return this.l2.length > 0;
+  }
+
+  /** Level of the translation of `gfn` found in L1 or L2 (0 on a miss); sets `hit` and `hitPerms`. */
+  lookup(gfn: number, exec: boolean): number {
+    const l1 = exec ? this.l1i : this.l1d;
+    for (let i = 0; i < l1.length; i++) {
+      const level = l1[i].lookup(gfn);
+      if (level !== 0) {
+        this.hit = TlbHit.L1;
+        this.hitPerms = l1[i].hitPerms;
+        return level;
+      }
+    }
+    for (let i = 0; i < this.l2.length; i++) {
+      const level = this.l2[i].lookup(gfn);
+      if (level !== 0) {
+        this.hit = TlbHit.L2;
+        this.hitPerms = this.l2[i].hitPerms;
+        fillInto(l1, gfn, level, this.hitPerms);
+        return level;
+      }
+    }
+    this.hit = TlbHit.Miss;
+    return 0;
+  }
+
+  /** Fill the translation a walk found into L2 and L1. */
+  fill(gfn: number, level: Level, perms: number, exec: boolean): void {
+    fillInto(this.l2, gfn, level, perms);
+    fillInto(exec ? this.l1i : this.l1d, gfn, level, perms);
+  }
+
+  flushAll(): number {
+    let dropped = 0;
+    for (const array of this.all) dropped += array.flushAll();
+    return dropped;
+  }
+
+  flushRange(startGfn: number, endGfn: number): number {
+    let dropped = 0;
+    for (const array of this.all) dropped += array.flushRange(startGfn, endGfn);
+    return dropped;
+  }
+
+  forEachEntry(visit: (firstGfn: number, level: Level, perms: number) => void): void {
+    for (const array of this.all) array.forEachEntry(visit);
+  }
+}
+
+/** Fill into the first array of `arrays` that holds `level` (none: the size is not cached there). */
+function fillInto(arrays: readonly TlbArray[], gfn: number, level: Level, perms: number): void {
+  for (let i = 0; i < arrays.length; i++) {
+    if (arrays[i].holds(level)) {
+      arrays[i].fill(gfn, level, perms);
+      return;
+    }
+  }
+}

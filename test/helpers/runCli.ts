@@ -1,0 +1,57 @@
+/**
+ * End-to-end helpers: run the built command (dist/, `npx tsc -p
+ * tsconfig.build.json` first) from the repository root, in a fresh temporary
+ * folder per test, and check what a bad-input run must leave behind.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, onTestFinished } from 'vitest';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `node dist/src/cli/main.js ...args` with cwd = repository root. */
+export function runCli(args: readonly string[]): CliResult {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.build.json)`);
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 50_000 });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Absolute path of `test/fixtures/NAME`. */
+export function fixture(name: string): string {
+  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+}
+
+/** A fresh folder under the OS temp dir, removed when the current test ends. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mmubench-cli-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * Exit 2, exactly one stderr line `mmubench: <message>`, and no report:
+ * neither `outDir` nor a `.NAME.tmp-*` sibling exists afterwards.
+ */
+export function expectBadInput(result: CliResult, outDir: string, message: string | RegExp): void {
+  expect(result.status, result.stderr).toBe(2);
+  expect(result.stderr.endsWith('\n'), JSON.stringify(result.stderr)).toBe(true);
+  const lines = result.stderr.slice(0, -1).split('\n');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0].startsWith('mmubench: ')).toBe(true);
+  if (typeof message === 'string') expect(lines[0]).toContain(message);
+  else expect(lines[0]).toMatch(message);
+  expect(existsSync(outDir)).toBe(false);
+  const leftovers = readdirSync(dirname(outDir)).filter((name) => name.startsWith(`.${basename(outDir)}.tmp-`));
+  expect(leftovers).toEqual([]);
+}
