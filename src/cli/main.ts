@@ -22,7 +22,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('Trace-driven benchmarking harness for the KVM stage-2 MMU')
     .version(VERSION)
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
+    // Usage errors are one line, like every other exit-2 cause.
+    .configureOutput({ outputError: (text, write) => write(`mmubench: ${text.replace(/^error: /, '').trimEnd()} (see --help)\n`) });
 
   program
     .command('run')

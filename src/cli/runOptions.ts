@@ -148,6 +148,13 @@ export function parseMatrix(raw: RawMatrixOptions): Scenario[] {
   const tlbiRanges = parseChoices('--tlbi-range', raw.tlbiRange ?? DEFAULTS.tlbiRange, ['on', 'off'] as const);
   const aliasFlushes = parseChoices('--alias-flush', raw.aliasFlush ?? DEFAULTS.aliasFlush, ALIAS_FLUSH_KINDS);
   const guestLevels = parseChoices('--guest-levels', raw.guestLevels ?? DEFAULTS.guestLevels, ['0', '4'] as const).map(Number);
+  for (const tlbEntries of entries) {
+    for (const tlbWays of ways) {
+      if (tlbWays > tlbEntries || tlbEntries % tlbWays !== 0) {
+        throw new InputError(`--tlb-ways: ${tlbWays} ways do not divide --tlb-entries ${tlbEntries} into whole sets`);
+      }
+    }
+  }
   // One combination per element of the cross product, in flag order.
   const combos = crossProduct({
     arch: arches,

@@ -42,13 +42,29 @@ export function levelSizeBytes(level: Level): number {
 
 /** First GFN of the `level`-sized frame containing `gfn`. */
 export function alignGfnDown(gfn: number, level: Level): number {
+  if (gfn < SMALL_GFN_LIMIT) return ((gfn >>> INDEX_SHIFT[level]) << INDEX_SHIFT[level]) >>> 0;
   const pages = PAGES[level];
   return gfn - (gfn % pages);
 }
 
-/** Index of `gfn` within a table page at `tableLevel` (0..511). */
+/** GFN bits below each table level's index (0, 9, 18, ...). */
+const INDEX_SHIFT = [0, 0, BITS_PER_LEVEL, 2 * BITS_PER_LEVEL, 3 * BITS_PER_LEVEL, 4 * BITS_PER_LEVEL];
+/** GFNs below this fit in 31 bits, where integer shifts are exact. */
+const SMALL_GFN_LIMIT = 2 ** 31;
+
+/**
+ * Index of `gfn` within a table page at `tableLevel` (0..511). Hot path:
+ * integer shifts for GFNs below 2^31 (GPAs below 8 TiB), division above.
+ */
 export function tableIndex(gfn: number, tableLevel: Level): number {
+  if (gfn < SMALL_GFN_LIMIT) return (gfn >>> INDEX_SHIFT[tableLevel]) & (ENTRIES_PER_TABLE - 1);
   return Math.floor(gfn / PAGES[tableLevel]) % ENTRIES_PER_TABLE;
+}
+
+/** `floor(gfn / pagesPerLevel(level))`: the page number of `gfn` at `level`'s size. */
+export function pageNumber(gfn: number, level: Level): number {
+  if (gfn < SMALL_GFN_LIMIT) return gfn >>> INDEX_SHIFT[level];
+  return Math.floor(gfn / PAGES[level]);
 }
 
 /** The names used on the command line and in reports. */

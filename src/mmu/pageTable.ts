@@ -37,6 +37,8 @@ export class PageTable {
   private nxFlags: Uint8Array;
   /** Tables `map`/`split` created with the NX flag in their last call (for `nx_lpage_splits`). */
   nxTablesCreated = 0;
+  /** True when the last `map` replaced a table of smaller leaves. */
+  replacedTable = false;
   /** Table pages currently allocated, the root included. */
   tablesInUse = 1;
   /** Table pages ever allocated below the root (KVM's `mmu_cache_miss`). */
@@ -110,7 +112,8 @@ export class PageTable {
     }
     const slot = tableIndex(gfn, level);
     const old = this.pool[table * ENTRIES_PER_TABLE + slot];
-    if (isTable(old)) this.removeSubtree(table, slot, level, gfn);
+    this.replacedTable = isTable(old);
+    if (this.replacedTable) this.removeSubtree(table, slot, level, gfn);
     this.setEntry(table, slot, level, gfn, leafWord);
     return allocated;
   }

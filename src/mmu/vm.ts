@@ -91,18 +91,20 @@ export class Vm implements LeafChangeListener {
 
   /** Keeps `pages_*` equal to the leaves present, and the pKVM mirror in step. */
   onLeafChange(gfn: number, level: Level, oldWord: number, newWord: number, alias = ALIAS_PLAIN): void {
-    const s = this.stats;
-    for (const [word, sign] of [[oldWord, -1], [newWord, 1]] as const) {
-      if (word === 0) continue;
-      if (level === Level.L4K) s.pages_4k += sign;
-      else if (level === Level.L2M) s.pages_2m += sign;
-      else s.pages_1g += sign;
-      if (word & ATTR_PRIVATE) s.pages_private += sign;
-      else s.pages_shared += sign;
-      if (word & ATTR_DEVICE) s.pages_device += sign;
-      else s.pages_normal += sign;
-    }
+    if (oldWord !== 0) this.countLeaf(level, oldWord, -1);
+    if (newWord !== 0) this.countLeaf(level, newWord, 1);
     this.mirror?.onLeafChange(gfn, level, oldWord, newWord, alias);
+  }
+
+  private countLeaf(level: Level, word: number, sign: number): void {
+    const s = this.stats;
+    if (level === Level.L4K) s.pages_4k += sign;
+    else if (level === Level.L2M) s.pages_2m += sign;
+    else s.pages_1g += sign;
+    if (word & ATTR_PRIVATE) s.pages_private += sign;
+    else s.pages_shared += sign;
+    if (word & ATTR_DEVICE) s.pages_device += sign;
+    else s.pages_normal += sign;
   }
 
   /** 4 KiB frames mapped now, at every level and alias. */
@@ -250,11 +252,10 @@ export class Vm implements LeafChangeListener {
     const exec = arm64 ? kind === AccessKind.Exec : !(this.options.nxHugePages && level > Level.L4K);
     const attrs = (isPrivate ? ATTR_PRIVATE : 0) | (slot.pfnmap === 'device' ? ATTR_DEVICE : 0);
     const word = makeLeaf(PERM_READ | (writable ? PERM_WRITE : 0) | (exec ? PERM_EXEC : 0) | attrs);
-    const before = this.mappedFrames();
     this.stats.mmu_pages += table.map(gfn, level, word, nxReqLevel);
     this.stats.nx_lpage_splits += table.nxTablesCreated;
     // Replacing a table of smaller leaves by a huge leaf drops their translations.
-    if (this.mappedFrames() - before < pagesPerLevel(level)) {
+    if (table.replacedTable) {
       const first = alignGfnDown(gfn, level);
       this.flushSink.requestFlush(first, first + pagesPerLevel(level), alias, FlushOrigin.Range);
     }

@@ -8,7 +8,7 @@
  * Flat typed arrays, no allocation on lookup or fill (as drcachesim's
  * `tlb_simulator` keeps the model apart from the trace and the statistics).
  */
-import { Level, LEAF_LEVELS, alignGfnDown, pagesPerLevel } from '../mmu/level.js';
+import { Level, LEAF_LEVELS, pageNumber, pagesPerLevel } from '../mmu/level.js';
 
 const EMPTY = -1;
 
@@ -27,6 +27,8 @@ export class TlbArray {
   /** Valid entries per level, so lookups skip page sizes not in use. */
   private readonly validPerLevel = new Int32Array(4);
   private clock = 0;
+  /** `sets - 1` when the set count is a power of two (mask instead of modulo), else -1. */
+  private readonly setMask: number;
   /** Permission bits of the entry found by the last successful `lookup`. */
   hitPerms = 0;
 
@@ -38,6 +40,7 @@ export class TlbArray {
     this.entries = entries;
     this.ways = ways;
     this.sets = entries / ways;
+    this.setMask = (this.sets & (this.sets - 1)) === 0 ? this.sets - 1 : -1;
     this.levelMask = levels.reduce((mask, level) => mask | (1 << level), 0);
     this.tags = new Float64Array(entries).fill(EMPTY);
     this.perms = new Uint8Array(entries);
@@ -54,15 +57,17 @@ export class TlbArray {
    * entry's LRU stamp and sets `hitPerms`.
    */
   lookup(gfn: number): number {
+    const tags = this.tags;
+    const ways = this.ways;
     for (let level = Level.L4K; level <= Level.L1G; level++) {
       if (this.validPerLevel[level] === 0) continue;
-      const first = alignGfnDown(gfn, level);
-      const tag = first * 4 + level;
-      const base = this.setOf(first, level) * this.ways;
-      for (let way = 0; way < this.ways; way++) {
-        if (this.tags[base + way] === tag) {
-          this.stamps[base + way] = ++this.clock;
-          this.hitPerms = this.perms[base + way];
+      const page = pageNumber(gfn, level);
+      const tag = page * pagesPerLevel(level) * 4 + level;
+      const base = this.setOf(page) * ways;
+      for (let i = base; i < base + ways; i++) {
+        if (tags[i] === tag) {
+          this.stamps[i] = ++this.clock;
+          this.hitPerms = this.perms[i];
           return level;
         }
       }
@@ -72,9 +77,9 @@ export class TlbArray {
 
   /** Insert the translation of `gfn` at `level`, evicting the set's LRU entry. */
   fill(gfn: number, level: Level, perms: number): void {
-    const first = alignGfnDown(gfn, level);
-    const tag = first * 4 + level;
-    const base = this.setOf(first, level) * this.ways;
+    const page = pageNumber(gfn, level);
+    const tag = page * pagesPerLevel(level) * 4 + level;
+    const base = this.setOf(page) * this.ways;
     // Victim: the entry already holding this tag, else the first empty way,
     // else the least recently used (empty ways rank as stamp -1).
     let victim = base;
@@ -154,7 +159,8 @@ export class TlbArray {
     this.tags[i] = EMPTY;
   }
 
-  private setOf(firstGfn: number, level: Level): number {
-    return (firstGfn / pagesPerLevel(level)) % this.sets;
+  /** Set of a translation: its page number at its own size, modulo the set count. */
+  private setOf(page: number): number {
+    return this.setMask >= 0 && page < 2 ** 31 ? page & this.setMask : page % this.sets;
   }
 }

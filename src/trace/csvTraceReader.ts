@@ -4,6 +4,7 @@
  * `file:line: column name: what was expected`.
  */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse';
 import { InputError, located } from '../cli/errors.js';
@@ -32,6 +33,20 @@ export function traceName(path: string): string {
   return basename(path).replace(/\.csv$/i, '');
 }
 
+/** Fail early, with the documented message, on a path that cannot be read as a file. */
+async function checkReadable(path: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`${path}: no such file`);
+    if (code === 'EACCES') throw new InputError(`${path}: permission denied`);
+    throw new InputError(`${path}: ${(error as Error).message}`);
+  }
+  if (info.isDirectory()) throw new InputError(`${path}: is a directory, not a trace file`);
+}
+
 /** Read and validate a whole CSV trace. Throws `InputError` on bad input. */
 export async function readCsvTrace(path: string): Promise<Trace> {
   const builder = new TraceEventsBuilder();
@@ -41,7 +56,9 @@ export async function readCsvTrace(path: string): Promise<Trace> {
   let declaresSlots = false;
   let maxVcpu = -1;
 
-  const parser = createReadStream(path).pipe(
+  await checkReadable(path);
+  const input = createReadStream(path);
+  const parser = input.pipe(
     parse({
       bom: true,
       comment: '#',
@@ -52,6 +69,8 @@ export async function readCsvTrace(path: string): Promise<Trace> {
       relax_column_count: true,
     }),
   );
+  // pipe() does not forward read errors: hand them to the parser, which ends the loop below.
+  input.on('error', (error) => parser.destroy(error));
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const line = info.lines;

@@ -39,19 +39,25 @@ export function tempDir(): string {
   return dir;
 }
 
-/**
- * Exit 2, exactly one stderr line `mmubench: <message>`, and no report:
- * neither `outDir` nor a `.NAME.tmp-*` sibling exists afterwards.
- */
-export function expectBadInput(result: CliResult, outDir: string, message: string | RegExp): void {
+/** Exit 2 and exactly one stderr line: `mmubench: MESSAGE` (`prefix`: the line starts so). */
+export function expectOneLineError(result: CliResult, message: string, match: 'exact' | 'prefix' = 'exact'): void {
   expect(result.status, result.stderr).toBe(2);
   expect(result.stderr.endsWith('\n'), JSON.stringify(result.stderr)).toBe(true);
   const lines = result.stderr.slice(0, -1).split('\n');
   expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0].startsWith('mmubench: ')).toBe(true);
-  if (typeof message === 'string') expect(lines[0]).toContain(message);
-  else expect(lines[0]).toMatch(message);
-  expect(existsSync(outDir)).toBe(false);
+  if (match === 'exact') expect(lines[0]).toBe(`mmubench: ${message}`);
+  else expect(lines[0].startsWith(`mmubench: ${message}`), lines[0]).toBe(true);
+}
+
+/** No `.NAME.tmp-*` sibling of `outDir` is left in its parent. */
+export function expectNoTempFolder(outDir: string): void {
   const leftovers = readdirSync(dirname(outDir)).filter((name) => name.startsWith(`.${basename(outDir)}.tmp-`));
   expect(leftovers).toEqual([]);
+}
+
+/** A one-line exit-2 error, and no report: neither `outDir` nor a temporary sibling exists. */
+export function expectBadInput(result: CliResult, outDir: string, message: string, match: 'exact' | 'prefix' = 'exact'): void {
+  expectOneLineError(result, message, match);
+  expect(existsSync(outDir)).toBe(false);
+  expectNoTempFolder(outDir);
 }
