@@ -32,7 +32,7 @@ export interface FlushSink {
   requestFlush(startGfn: number, endGfn: number, alias: number, origin: FlushOrigin): void;
 }
 
-/** Access kinds a fault can be taken for. */
+/** Access kinds a fault can be taken for; equal to the trace's `Op.R/W/X` values on purpose. */
 export const enum AccessKind {
   Read = 1,
   Write = 2,

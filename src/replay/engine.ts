@@ -42,9 +42,24 @@ export class Engine implements FlushSink {
   private readonly guest: GuestWalker | undefined;
   /** vCPU whose walk is being counted (for the PWC of `stage2Refs`). */
   private walkingVcpu = 0;
+  /**
+   * Per vCPU, the translation its last lookup used, while it is in L1 and
+   * nothing else has touched that vCPU's TLB since: [first, end) frames,
+   * permissions, and 0/1 for data/fetch (-1: none). Hitting it again changes
+   * no LRU order (the entry is already the most recent in its array), so the
+   * lookup can be skipped exactly.
+   */
+  private readonly lastFirst: Float64Array;
+  private readonly lastEnd: Float64Array;
+  private readonly lastPerms: Uint8Array;
+  private readonly lastExec: Int8Array;
 
   constructor(options: EngineOptions) {
     this.vm = new Vm(options.vm, this);
+    this.lastFirst = new Float64Array(options.vcpuCount);
+    this.lastEnd = new Float64Array(options.vcpuCount);
+    this.lastPerms = new Uint8Array(options.vcpuCount);
+    this.lastExec = new Int8Array(options.vcpuCount).fill(-1);
     this.rootLevel = this.vm.tables[0].rootLevel;
     this.policy = new FlushPolicy({ ...options.flush, family: options.vm.profile.family, stolen: options.vm.stolen });
     for (let i = 0; i < options.vcpuCount; i++) {
@@ -71,15 +86,28 @@ export class Engine implements FlushSink {
    */
   access(vcpu: number, kind: AccessKind, gpa: number, sizeBytes: number): void {
     const stats = this.vcpuStats[vcpu];
-    const tlb = this.tlbs[vcpu];
     const need = NEED[kind];
-    const exec = kind === AccessKind.Exec;
+    const exec = kind === AccessKind.Exec ? 1 : 0;
     stats.accesses++;
     let gfn = gpaToGfn(gpa);
-    const lastGfn = gpaToGfn(gpa + sizeBytes - 1);
+    const lastGfn = sizeBytes === 1 ? gfn : gpaToGfn(gpa + sizeBytes - 1);
+    // 1. Fast path: one frame, in the translation this vCPU used last.
+    if (
+      gfn === lastGfn &&
+      this.lastExec[vcpu] === exec &&
+      gfn >= this.lastFirst[vcpu] &&
+      gfn < this.lastEnd[vcpu] &&
+      (this.lastPerms[vcpu] & need) !== 0
+    ) {
+      stats.tlb_hits++;
+      return;
+    }
+    // 2. Every translation the access spans: one lookup each.
+    const tlb = this.tlbs[vcpu];
     while (gfn <= lastGfn) {
-      let level: Level = tlb.lookup(gfn, exec);
-      if (level !== (0 as Level) && (tlb.hitPerms & need) !== 0) {
+      let level: Level = tlb.lookup(gfn, exec === 1);
+      let perms = tlb.hitPerms;
+      if (level !== (0 as Level) && (perms & need) !== 0) {
         stats.tlb_hits++;
         if (tlb.hit === TlbHit.L2) stats.l1_misses++;
       } else {
@@ -89,6 +117,7 @@ export class Engine implements FlushSink {
         if (this.refill[vcpu].size > 0) this.countRefill(vcpu, gfn);
         const word = this.vm.translate(gfn, kind, stats);
         if (word === 0) {
+          this.lastExec[vcpu] = -1;
           gfn++;
           continue;
         }
@@ -100,9 +129,19 @@ export class Engine implements FlushSink {
           stats.walk_refs += this.guest.guestRefs(gfn, stats);
           level = Level.L4K;
         }
-        tlb.fill(gfn, level, word & PERM_RWX, exec);
+        perms = word & PERM_RWX;
+        tlb.fill(gfn, level, perms, exec === 1);
       }
-      gfn = alignGfnDown(gfn, level) + pagesPerLevel(level);
+      const first = alignGfnDown(gfn, level);
+      gfn = first + pagesPerLevel(level);
+      if (tlb.inL1) {
+        this.lastFirst[vcpu] = first;
+        this.lastEnd[vcpu] = gfn;
+        this.lastPerms[vcpu] = perms;
+        this.lastExec[vcpu] = exec;
+      } else {
+        this.lastExec[vcpu] = -1;
+      }
     }
   }
 
@@ -139,6 +178,7 @@ export class Engine implements FlushSink {
         for (let r = 0; r < plan.rangeCount; r++) dropped += tlb.flushRange(plan.ranges[r * 2], plan.ranges[r * 2 + 1]);
       }
       s.tlb_entries_flushed += dropped;
+      this.lastExec[v] = -1;
       this.pwcs[v]?.clear();
       this.vcpuStats[v].tlb_flushes++;
     }

@@ -97,67 +97,36 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
     for (const range of prefault.ranges) issuePrefault(engine, scenario, 0, 0, range.gpa, range.sizeBytes, prefaultCalls);
   }
 
-  // 3. The trace, in order.
+  // 3. The trace, in order. Guest accesses take the hot path (Op.R/W/X are
+  //    AccessKind.Read/Write/Exec); the rest go to `hostEvent`.
   const ev = trace.events;
+  const { op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
   const faultCurve = [0];
   const step = ev.count / CURVE_POINTS;
   let nextSample = step;
-  for (let i = 0; i < ev.count; i++) {
-    const op = ev.op[i] as Op;
-    const vcpu = ev.vcpu[i];
-    const gpa = ev.gpa[i];
-    const size = ev.sizeBytes[i];
-    try {
-      switch (op) {
-        case Op.R:
-          engine.access(vcpu, AccessKind.Read, gpa, size);
-          break;
-        case Op.W:
-          engine.access(vcpu, AccessKind.Write, gpa, size);
-          break;
-        case Op.X:
-          engine.access(vcpu, AccessKind.Exec, gpa, size);
-          break;
-        case Op.PREFAULT:
-          issuePrefault(engine, scenario, vcpu, ev.line[i], gpa, size, prefaultCalls);
-          break;
-        case Op.UNMAP:
-          vm.unmap(gpaToGfn(gpa), gpaToGfn(gpa + size - 1) + 1);
-          break;
-        case Op.WRPROTECT:
-          vm.writeProtect(gpaToGfn(gpa), gpaToGfn(gpa + size - 1) + 1);
-          break;
-        case Op.SLOT_ADD:
-          vm.addSlot(slotAt(ev.slot[i], gpa, size));
-          break;
-        case Op.SLOT_DEL:
-          vm.deleteSlot(ev.slot[i]);
-          break;
-        case Op.DIRTY_LOG_ON:
-        case Op.DIRTY_LOG_OFF:
-          vm.setDirtyLogging(ev.slot[i], op === Op.DIRTY_LOG_ON);
-          break;
-        case Op.SET_PRIVATE:
-        case Op.SET_SHARED:
-          vm.setPrivate(gpaToGfn(gpa), gpaToGfn(gpa + size - 1) + 1, op === Op.SET_PRIVATE);
-          break;
-        default:
-          throw new MemslotError(`op ${op} is not replayable`);
+  const checkCoherence = debug.checkCoherence === true;
+  let i = 0;
+  try {
+    for (; i < ev.count; i++) {
+      const op = ops[i];
+      if (op <= Op.X) engine.access(vcpus[i], op as number as AccessKind, gpas[i], sizes[i]);
+      else hostEvent(engine, scenario, ev, i, slotAt, prefaultCalls);
+      if (checkCoherence) {
+        const problem = engine.checkCoherence();
+        if (problem !== undefined) throw new Error(`${trace.path}:${ev.line[i]}: TLB coherence violated after ${OP_NAMES[op]}: ${problem}`);
       }
-    } catch (error) {
-      if (error instanceof MemslotError) {
-        throw new InputError(located(trace.path, ev.line[i], 'op', `${OP_NAMES[op]}: ${error.message}`));
+      if (i + 1 >= nextSample) {
+        while (i + 1 >= nextSample && faultCurve.length <= CURVE_POINTS) {
+          faultCurve.push(totalFaults(engine.vcpuStats));
+          nextSample += step;
+        }
       }
-      throw error;
     }
-    if (debug.checkCoherence) {
-      const problem = engine.checkCoherence();
-      if (problem !== undefined) throw new Error(`${trace.path}:${ev.line[i]}: TLB coherence violated after ${OP_NAMES[op]}: ${problem}`);
+  } catch (error) {
+    if (error instanceof MemslotError) {
+      throw new InputError(located(trace.path, ev.line[i], 'op', `${OP_NAMES[ops[i]]}: ${error.message}`));
     }
-    while (i + 1 >= nextSample && faultCurve.length <= CURVE_POINTS) {
-      faultCurve.push(totalFaults(engine.vcpuStats));
-      nextSample += step;
-    }
+    throw error;
   }
   while (faultCurve.length <= CURVE_POINTS) faultCurve.push(totalFaults(engine.vcpuStats));
 
@@ -179,6 +148,50 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
     ...(vm.mirror ? { hypercallsByKind: { ...vm.mirror.byKind } } : {}),
     elapsedMs: performance.now() - started,
   };
+}
+
+/** One host-side or pre-fault event (not a guest access). Throws `MemslotError` for impossible rows. */
+function hostEvent(
+  engine: Engine,
+  scenario: Scenario,
+  ev: TraceEvents,
+  i: number,
+  slotAt: (id: number, gpa: number, sizeBytes: number) => Memslot,
+  prefaultCalls: PrefaultCallRecord[],
+): void {
+  const vm = engine.vm;
+  const op = ev.op[i] as Op;
+  const gpa = ev.gpa[i];
+  const size = ev.sizeBytes[i];
+  const startGfn = gpaToGfn(gpa);
+  const endGfn = gpaToGfn(gpa + size - 1) + 1;
+  switch (op) {
+    case Op.PREFAULT:
+      issuePrefault(engine, scenario, ev.vcpu[i], ev.line[i], gpa, size, prefaultCalls);
+      break;
+    case Op.UNMAP:
+      vm.unmap(startGfn, endGfn);
+      break;
+    case Op.WRPROTECT:
+      vm.writeProtect(startGfn, endGfn);
+      break;
+    case Op.SLOT_ADD:
+      vm.addSlot(slotAt(ev.slot[i], gpa, size));
+      break;
+    case Op.SLOT_DEL:
+      vm.deleteSlot(ev.slot[i]);
+      break;
+    case Op.DIRTY_LOG_ON:
+    case Op.DIRTY_LOG_OFF:
+      vm.setDirtyLogging(ev.slot[i], op === Op.DIRTY_LOG_ON);
+      break;
+    case Op.SET_PRIVATE:
+    case Op.SET_SHARED:
+      vm.setPrivate(startGfn, endGfn, op === Op.SET_PRIVATE);
+      break;
+    default:
+      throw new MemslotError(`op ${op} is not replayable`);
+  }
 }
 
 /** A PREFAULT request as userspace issues it: the ioctl again while it returns 0 with a range left. */

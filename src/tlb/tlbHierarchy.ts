@@ -26,6 +26,8 @@ export class TlbHierarchy {
   /** Where the last lookup hit, its page level and the entry's permissions. */
   hit: TlbHit = TlbHit.Miss;
   hitPerms = 0;
+  /** True when the translation the last lookup found, or the last fill stored, is in an L1 array now. */
+  inL1 = false;
 
   constructor(geometry: TlbGeometry) {
     this.l1d = build(geometry.l1d);
@@ -47,6 +49,7 @@ export class TlbHierarchy {
       if (level !== 0) {
         this.hit = TlbHit.L1;
         this.hitPerms = l1[i].hitPerms;
+        this.inL1 = true;
         return level;
       }
     }
@@ -55,18 +58,19 @@ export class TlbHierarchy {
       if (level !== 0) {
         this.hit = TlbHit.L2;
         this.hitPerms = this.l2[i].hitPerms;
-        fillInto(l1, gfn, level, this.hitPerms);
+        this.inL1 = fillInto(l1, gfn, level, this.hitPerms);
         return level;
       }
     }
     this.hit = TlbHit.Miss;
+    this.inL1 = false;
     return 0;
   }
 
   /** Fill the translation a walk found into L2 and L1. */
   fill(gfn: number, level: Level, perms: number, exec: boolean): void {
     fillInto(this.l2, gfn, level, perms);
-    fillInto(exec ? this.l1i : this.l1d, gfn, level, perms);
+    this.inL1 = fillInto(exec ? this.l1i : this.l1d, gfn, level, perms);
   }
 
   flushAll(): number {
@@ -86,12 +90,13 @@ export class TlbHierarchy {
   }
 }
 
-/** Fill into the first array of `arrays` that holds `level` (none: the size is not cached there). */
-function fillInto(arrays: readonly TlbArray[], gfn: number, level: Level, perms: number): void {
+/** Fill into the first array of `arrays` that holds `level`; false when none does (the size is not cached there). */
+function fillInto(arrays: readonly TlbArray[], gfn: number, level: Level, perms: number): boolean {
   for (let i = 0; i < arrays.length; i++) {
     if (arrays[i].holds(level)) {
       arrays[i].fill(gfn, level, perms);
-      return;
+      return true;
     }
   }
+  return false;
 }
