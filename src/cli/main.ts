@@ -10,6 +10,7 @@ import { EXIT_BAD_INPUT, EXIT_FAILED, InputError } from './errors.js';
 import { runCommand } from './runCommand.js';
 import { genCommand } from './genCommand.js';
 import { nightlyCommand } from './nightlyCommand.js';
+import { registerMergeCommand } from './mergeCommand.js';
 import { VERSION } from './version.js';
 import { GENERATOR_DEFAULTS, GENERATOR_KINDS } from '../trace/generators.js';
 import { ARCHES } from '../mmu/arch/archProfile.js';
@@ -52,9 +53,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--alias-flush <list>', `range (seed 001: range + alias) | full (upstream TDX) [default: ${DEFAULTS.aliasFlush}]`)
     .option('--memslot <gpa:size>', 'a memslot (repeatable); default: one slot from 0 over all touched memory, rounded up to 1 GiB', collect)
     .option('--threads <n>', 'worker threads: auto (cores), or 0 to replay on the main thread', 'auto')
+    .option('--shard <i/n>', 'run only shard I of N of the (trace x scenario) cells; join shards with merge')
     .option('--force', 'replace --out if it exists')
     .option('-q, --quiet', 'no progress bar or summary line')
     .action(async (traces: string[], options) => setExit(await runCommand(traces, options)));
+
+  registerMergeCommand(program, setExit);
 
   program
     .command('gen')

@@ -15,6 +15,7 @@ import { ProgressReporter } from './progress.js';
 import { VERSION } from './version.js';
 import { readVmLayout } from './vmLayout.js';
 import { validateLayout } from '../replay/validateLayout.js';
+import { inShard, parseShard } from '../replay/shard.js';
 
 export interface RunCommandOptions extends RawMatrixOptions {
   out: string;
@@ -23,6 +24,8 @@ export interface RunCommandOptions extends RawMatrixOptions {
   threads?: string;
   quiet?: boolean;
   force?: boolean;
+  /** `I/N`: run only this shard of the matrix cells. */
+  shard?: string;
 }
 
 /** Parse `--threads auto|N` (0 = inline on the main thread). */
@@ -45,6 +48,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
     matrix = { ...options, stolenBits: options.stolenBits ?? layoutFile.stolenBits, fwb: options.fwb ?? layoutFile.fwb };
   }
   const scenarios = parseMatrix(matrix);
+  const shard = options.shard === undefined ? undefined : parseShard(options.shard);
   if (tracePaths.length === 0) throw new InputError('run: give at least one trace file');
   await checkOutDir(options.out, { force: options.force === true });
   // 2. Every trace, validated before any replay.
@@ -58,7 +62,9 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   // 3. The cells, in (trace, scenario) order.
   const layout = { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };
   validateLayout(scenarios, layout);
-  const tasks: CellTask[] = traces.flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout })));
+  const tasks: CellTask[] = traces
+    .flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout })))
+    .filter((_, position) => inShard(position, shard));
   const threads = parseThreads(options.threads, tasks.length);
   const progress = new ProgressReporter(options.quiet === true);
   const started = performance.now();
@@ -77,6 +83,8 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
       durationMs: performance.now() - started,
       threads,
       traces: traces.map((t) => ({ path: t.path, name: t.name, events: t.events.count, vcpus: t.vcpuCount })),
+      scenarios: scenarios.map((s) => s.name),
+      ...(shard ? { shard } : {}),
     },
     outcomes,
   };

@@ -15,6 +15,10 @@ export interface RunInfo {
   durationMs: number;
   threads: number;
   traces: { path: string; name: string; events: number; vcpus: number }[];
+  /** Scenario names in matrix order (cells run in trace x scenario order). */
+  scenarios: string[];
+  /** Set when this run is one shard of the matrix (`--shard I/N`). */
+  shard?: { index: number; count: number };
 }
 
 export interface RunModel {
