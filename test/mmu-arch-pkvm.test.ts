@@ -34,4 +34,17 @@ describe('pKVM: hypercalls and the host-side tree', () => {
     expect(r.vm.pages_2m).toBe(1);
     expect(r.hypercallsByKind?.host_share_guest).toBe(1);
   });
+
+  it('regression (property test): the tree keys a 2M mapping by its first frame, not the faulting one', async () => {
+    // Pre-fault at GFN 896 maps the 2M page [512, 1024); a later map at 410 must not overlap it.
+    const csv = HEADER + '0,PREFAULT,0x380000,0x7d000\n0,PREFAULT,0x19a000,0x1fa000\n';
+    const r = await replayText(csv, { arch: 'pkvm-pmd', backing: '2m' }, [{ gpa: 0, sizeBytes: 1200 * 4096 }], (engine) => {
+      const starts: number[] = [];
+      engine.vm.mirror!.tree.forEachInRange(0, 2 ** 36, (gfn) => starts.push(gfn));
+      expect(starts).toEqual([0, 512]);
+      expect(engine.vm.mirror!.eagain).toBe(0);
+    });
+    expect(r.vm.pages_2m).toBe(2);
+  });
 });
+

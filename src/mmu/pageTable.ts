@@ -6,7 +6,7 @@
  * every operation is a small visitor; every change of an entry goes through
  * `setEntry`, which checks the transition and reports it to the listener.
  */
-import { ENTRIES_PER_TABLE, Level, pagesPerLevel, tableIndex } from './level.js';
+import { ENTRIES_PER_TABLE, Level, alignGfnDown, pagesPerLevel, tableIndex } from './level.js';
 import { isLeaf, isTable, makeTablePointer, tablePointerIndex } from './entry.js';
 
 /** Told about every leaf that appears, disappears or changes. */
@@ -114,7 +114,8 @@ export class PageTable {
     const old = this.pool[table * ENTRIES_PER_TABLE + slot];
     this.replacedTable = isTable(old);
     if (this.replacedTable) this.removeSubtree(table, slot, level, gfn);
-    this.setEntry(table, slot, level, gfn, leafWord);
+    // Listeners see a leaf by its first frame.
+    this.setEntry(table, slot, level, alignGfnDown(gfn, level), leafWord);
     return allocated;
   }
 

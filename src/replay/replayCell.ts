@@ -49,6 +49,8 @@ export function slotFromSpec(spec: MemslotSpec, index: number, backing: Level, p
 export interface ReplayDebug {
   /** Check TLB coherence after every event; a violation throws. */
   checkCoherence?: boolean;
+  /** Called with the engine after the last event, before the VM is destroyed (invariant checks). */
+  inspect?: (engine: Engine) => void;
 }
 
 /** Replay `trace` under `scenario`. Throws `InputError` (located) for impossible rows. */
@@ -129,6 +131,8 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
     throw error;
   }
   while (faultCurve.length <= CURVE_POINTS) faultCurve.push(totalFaults(engine.vcpuStats));
+
+  debug.inspect?.(engine);
 
   // 4. Counters describe the end of the replay; then the VM is destroyed (pKVM unshares all).
   const vmCounters = {} as VmCounters;

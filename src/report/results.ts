@@ -44,3 +44,16 @@ export interface CellResult {
 export type CellOutcome =
   | { ok: true; result: CellResult }
   | { ok: false; trace: string; scenario: Scenario; error: { kind: 'input' | 'crash'; message: string } };
+
+/**
+ * One tinybench task's raw timings (bench/run.ts), kept so that two runs can
+ * be compared with a rank test rather than by their means.
+ */
+export interface BenchmarkSamples {
+  /** Task name; the key that matches a task between two runs. */
+  name: string;
+  /** Guest accesses replayed by one iteration (throughput = accesses / latency). */
+  accessesPerIteration: number;
+  /** Wall time of each iteration, in ms (ascending: tinybench sorts them). */
+  samplesMs: number[];
+}

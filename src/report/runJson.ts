@@ -2,7 +2,7 @@
  * run.json: everything about a run, machine-readable, for later comparison.
  * Pure: the run model in, text out.
  */
-import type { CellOutcome } from './results.js';
+import type { BenchmarkSamples, CellOutcome } from './results.js';
 
 /** What a run was, besides its results. */
 export interface RunInfo {
@@ -21,11 +21,15 @@ export interface RunInfo {
   shard?: { index: number; count: number };
 }
 
+/** A run: what it was, its cells in cell order, and (nightly only) the benchmark samples. */
 export interface RunModel {
   info: RunInfo;
   outcomes: CellOutcome[];
+  /** tinybench samples (`mmubench nightly`); absent for `run`. */
+  benchmarks?: BenchmarkSamples[];
 }
 
+/** run.json text: the info fields, `cells`, then `benchmarks` when the run has them. */
 export function runToJson(run: RunModel): string {
   return JSON.stringify(
     {
@@ -35,6 +39,7 @@ export function runToJson(run: RunModel): string {
           ? { ok: true, ...outcome.result }
           : { ok: false, trace: outcome.trace, scenario: outcome.scenario, error: outcome.error },
       ),
+      ...(run.benchmarks === undefined ? {} : { benchmarks: run.benchmarks }),
     },
     null,
     2,

@@ -38,6 +38,25 @@ export interface Trace {
 
 type Column = Uint8Array | Uint16Array | Float64Array | Int32Array | Uint32Array;
 
+/**
+ * Zeroed event columns for `count` events, each in its own SharedArrayBuffer
+ * (at least one element long, so an empty trace still has valid buffers).
+ * Every reader allocates its output here so traces compare equal whatever
+ * their source.
+ */
+export function allocateTraceEvents(count: number): TraceEvents {
+  const length = Math.max(1, count);
+  return {
+    count,
+    op: new Uint8Array(new SharedArrayBuffer(length)),
+    vcpu: new Uint16Array(new SharedArrayBuffer(length * 2)),
+    gpa: new Float64Array(new SharedArrayBuffer(length * 8)),
+    sizeBytes: new Float64Array(new SharedArrayBuffer(length * 8)),
+    slot: new Int32Array(new SharedArrayBuffer(length * 4)),
+    line: new Uint32Array(new SharedArrayBuffer(length * 4)),
+  };
+}
+
 /** Growable column builder used by readers; `finish` trims into shared memory. */
 export class TraceEventsBuilder {
   count = 0;
@@ -69,25 +88,30 @@ export class TraceEventsBuilder {
   finish(byTime: boolean): TraceEvents {
     const n = this.count;
     let order: Uint32Array | undefined;
-    if (byTime) {
+    if (byTime && !this.timesAscending()) {
       const indices = Array.from({ length: n }, (_, i) => i);
       indices.sort((a, b) => this.time[a] - this.time[b] || a - b);
       order = Uint32Array.from(indices);
     }
-    const pick = <T extends Column>(src: T, make: new (buffer: SharedArrayBuffer) => T): T => {
-      const out = new make(new SharedArrayBuffer(Math.max(1, n) * src.BYTES_PER_ELEMENT));
-      for (let i = 0; i < n; i++) out[i] = src[order ? order[i] : i];
-      return out;
+    const events = allocateTraceEvents(n);
+    const pick = (src: Column, out: Column): void => {
+      if (order === undefined) out.set(src.subarray(0, n));
+      else for (let i = 0; i < n; i++) out[i] = src[order[i]];
     };
-    return {
-      count: n,
-      op: pick(this.op, Uint8Array),
-      vcpu: pick(this.vcpu, Uint16Array),
-      gpa: pick(this.gpa, Float64Array),
-      sizeBytes: pick(this.sizeBytes, Float64Array),
-      slot: pick(this.slot, Int32Array),
-      line: pick(this.line, Uint32Array),
-    };
+    pick(this.op, events.op);
+    pick(this.vcpu, events.vcpu);
+    pick(this.gpa, events.gpa);
+    pick(this.sizeBytes, events.sizeBytes);
+    pick(this.slot, events.slot);
+    pick(this.line, events.line);
+    return events;
+  }
+
+  /** True when times never go down in file order: the (time, file order) sort is then the identity. */
+  private timesAscending(): boolean {
+    const time = this.time;
+    for (let i = 1; i < this.count; i++) if (time[i] < time[i - 1]) return false;
+    return true;
   }
 
   private grow(): void {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCsvTrace } from '../../src/trace/csvTraceReader.js';
 import { parseMatrix, type RawMatrixOptions } from '../../src/cli/runOptions.js';
-import { replayCell } from '../../src/replay/replayCell.js';
+import { replayCell, type ReplayDebug } from '../../src/replay/replayCell.js';
 import type { Trace } from '../../src/trace/traceEvents.js';
 import type { CellResult } from '../../src/report/results.js';
 import type { MemslotSpec } from '../../src/replay/scenario.js';
@@ -25,11 +25,16 @@ export function accessRows(op: string, gpas: readonly number[], vcpu = 0): strin
  * Replay `csv` under the single scenario given by `matrix` (every flag one
  * value; unspecified prefault means none) and return the cell's result.
  */
-export async function replayText(csv: string, matrix: RawMatrixOptions = {}, memslots: Omit<MemslotSpec, 'source'>[] = []): Promise<CellResult> {
+export async function replayText(
+  csv: string,
+  matrix: RawMatrixOptions = {},
+  memslots: Omit<MemslotSpec, 'source'>[] = [],
+  inspect?: ReplayDebug['inspect'],
+): Promise<CellResult> {
   const trace = await traceFromText(csv);
   const scenarios = parseMatrix({ prefault: 'none', ...matrix });
   if (scenarios.length !== 1) throw new Error(`expected one scenario, got ${scenarios.length}`);
   const specs = memslots.map((m, i) => ({ ...m, source: `test memslot ${i}` }));
   // Every test replay also checks TLB coherence after each event.
-  return replayCell(trace, scenarios[0], { memslots: specs, defaultSlotAlignBytes: 1 << 30 }, { checkCoherence: true });
+  return replayCell(trace, scenarios[0], { memslots: specs, defaultSlotAlignBytes: 1 << 30 }, { checkCoherence: true, inspect });
 }

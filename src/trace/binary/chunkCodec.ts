@@ -1,0 +1,209 @@
+/**
+ * Encodes and decodes one `.mtr` chunk (layout in mtrFormat.ts), and the
+ * value checks both directions share. Decoding a raw column is one
+ * `TypedArray.set` from a view over the payload (a memcpy); an arithmetic
+ * column is a `fill` or one loop. No allocation per event.
+ */
+import { GPA_LIMIT } from '../../mmu/address.js';
+import { OP_NAMES, needsSlot, type Op } from '../ops.js';
+import type { TraceEvents } from '../traceEvents.js';
+import { CHUNK_HEADER_BYTES, CHUNK_OFFSET, CHUNK_TAG, COLUMNS, ColumnMode, align8, payloadBytes, type ColumnKey } from './mtrFormat.js';
+
+/** Event columns without the count: a trace's arrays, or a writer's staging arrays. */
+export type EventColumns = Omit<TraceEvents, 'count'>;
+
+type ColumnArray = EventColumns[ColumnKey];
+type ColumnConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ColumnArray;
+
+const CONSTRUCTORS: Record<ColumnKey, ColumnConstructor> = {
+  gpa: Float64Array,
+  sizeBytes: Float64Array,
+  slot: Int32Array,
+  line: Uint32Array,
+  vcpu: Uint16Array,
+  op: Uint8Array,
+};
+
+/** Highest op code defined (`Op.SET_SHARED` today). */
+const MAX_OP = OP_NAMES.length - 1;
+/** Largest memslot id (as the CSV `x_slot` column). */
+const MAX_SLOT_ID = 32767;
+
+/** What a chunk header says. */
+export interface ChunkHeader {
+  count: number;
+  payloadBytes: number;
+  modes: number[];
+  /** Per column, in COLUMNS order: first value and step of an arithmetic column (0, 0 when raw). */
+  first: number[];
+  step: number[];
+}
+
+/**
+ * Encode events [start, start + count) of `src` as one chunk into `target`
+ * (which must hold CHUNK_HEADER_BYTES + 27 * count bytes); returns the chunk's
+ * length in bytes.
+ */
+export function encodeChunk(src: EventColumns, start: number, count: number, target: ArrayBuffer): number {
+  const header = new DataView(target, 0, CHUNK_HEADER_BYTES);
+  new Uint8Array(target, 0, CHUNK_HEADER_BYTES).fill(0);
+  let offset = CHUNK_HEADER_BYTES;
+  COLUMNS.forEach((column, index) => {
+    const values = src[column.key];
+    const descriptor = CHUNK_OFFSET.arithmetic + index * 16;
+    const step = arithmeticStep(values, start, count);
+    if (step !== undefined) {
+      header.setUint8(CHUNK_OFFSET.modes + index, ColumnMode.ARITHMETIC);
+      header.setFloat64(descriptor, values[start], true);
+      header.setFloat64(descriptor + 8, step, true);
+      return;
+    }
+    header.setUint8(CHUNK_OFFSET.modes + index, ColumnMode.RAW);
+    const Ctor = CONSTRUCTORS[column.key];
+    new Ctor(target, offset, count).set(values.subarray(start, start + count) as never);
+    const padded = align8(count * column.bytes);
+    new Uint8Array(target, offset + count * column.bytes, padded - count * column.bytes).fill(0);
+    offset += padded;
+  });
+  header.setUint32(CHUNK_OFFSET.tag, CHUNK_TAG, true);
+  header.setUint32(CHUNK_OFFSET.count, count, true);
+  header.setUint32(CHUNK_OFFSET.payloadBytes, offset - CHUNK_HEADER_BYTES, true);
+  return offset;
+}
+
+/** The step when values[start + i] === values[start] + i * step for the whole range, else undefined. */
+function arithmeticStep(values: ArrayLike<number>, start: number, count: number): number | undefined {
+  const first = values[start];
+  const step = count > 1 ? values[start + 1] - first : 0;
+  if (!Number.isFinite(step)) return undefined;
+  for (let i = 2; i < count; i++) if (values[start + i] !== first + i * step) return undefined;
+  return step;
+}
+
+/**
+ * Parse the chunk header at `view` (CHUNK_HEADER_BYTES long). Returns a message
+ * when it is malformed; the caller has checked the tag.
+ */
+export function parseChunkHeader(view: DataView, chunkRecords: number, vcpuLimit: number): ChunkHeader | string {
+  const count = view.getUint32(CHUNK_OFFSET.count, true);
+  if (count < 1 || count > chunkRecords) return `chunk of ${count} events (the header allows 1 to ${chunkRecords})`;
+  const modes: number[] = [];
+  const first: number[] = [];
+  const step: number[] = [];
+  for (let index = 0; index < COLUMNS.length; index++) {
+    const mode = view.getUint8(CHUNK_OFFSET.modes + index);
+    const key = COLUMNS[index].key;
+    if (mode !== ColumnMode.RAW && mode !== ColumnMode.ARITHMETIC) return `column ${key}: unknown storage mode ${mode}`;
+    const a = view.getFloat64(CHUNK_OFFSET.arithmetic + index * 16, true);
+    const b = view.getFloat64(CHUNK_OFFSET.arithmetic + index * 16 + 8, true);
+    if (mode === ColumnMode.ARITHMETIC) {
+      // Linear, so checking both ends (and integral steps) checks every value.
+      if (!Number.isInteger(b)) return `column ${key}: step ${b} is not an integer`;
+      const problem = valueProblem(key, a, vcpuLimit) ?? valueProblem(key, a + (count - 1) * b, vcpuLimit);
+      if (problem !== undefined) return `column ${key}: ${problem}`;
+    }
+    modes.push(mode);
+    first.push(mode === ColumnMode.ARITHMETIC ? a : 0);
+    step.push(mode === ColumnMode.ARITHMETIC ? b : 0);
+  }
+  const expected = payloadBytes(count, modes);
+  const stated = view.getUint32(CHUNK_OFFSET.payloadBytes, true);
+  if (stated !== expected) return `chunk header says ${stated} payload bytes, its ${count} events and column modes need ${expected}`;
+  return { count, payloadBytes: expected, modes, first, step };
+}
+
+/**
+ * Decode a chunk's payload (`payload` must be 8-byte aligned: its byteOffset a
+ * multiple of 8) into `out` at event index `dest`.
+ */
+export function decodeChunk(chunk: ChunkHeader, payload: Uint8Array, out: EventColumns, dest: number): void {
+  const n = chunk.count;
+  let offset = payload.byteOffset;
+  for (let index = 0; index < COLUMNS.length; index++) {
+    const column = COLUMNS[index];
+    const target = out[column.key];
+    if (chunk.modes[index] === ColumnMode.RAW) {
+      target.set(new CONSTRUCTORS[column.key](payload.buffer, offset, n) as never, dest);
+      offset += align8(n * column.bytes);
+    } else if (chunk.step[index] === 0) {
+      target.fill(chunk.first[index], dest, dest + n);
+    } else {
+      const first = chunk.first[index];
+      const step = chunk.step[index];
+      for (let i = 0; i < n; i++) target[dest + i] = first + i * step;
+    }
+  }
+}
+
+/** Why `value` cannot be stored in column `key`, or undefined when it can. */
+export function valueProblem(key: ColumnKey, value: number, vcpuLimit: number): string | undefined {
+  const integer = Number.isInteger(value);
+  switch (key) {
+    case 'op':
+      return integer && value >= 1 && value <= MAX_OP ? undefined : `${value} is not an op code (1 to ${MAX_OP})`;
+    case 'vcpu':
+      return integer && value >= 0 && value < vcpuLimit ? undefined : `${value} is not a vCPU id below the vCPU count ${vcpuLimit}`;
+    case 'gpa':
+      return integer && value >= 0 && value < GPA_LIMIT ? undefined : `${value} is not an integer address below 2^52`;
+    case 'sizeBytes':
+      return integer && value >= 0 && value <= GPA_LIMIT ? undefined : `${value} is not an integer size from 0 to 2^52 bytes`;
+    case 'slot':
+      return integer && value >= -1 && value <= MAX_SLOT_ID ? undefined : `${value} is not a memslot id (-1 for none, or 0 to ${MAX_SLOT_ID})`;
+    case 'line':
+      return integer && value >= 0 && value <= 0xffffffff ? undefined : `${value} is not a line number (0 to 2^32 - 1)`;
+  }
+}
+
+/**
+ * Check events [start, start + count) of `events`: every value in range (as
+ * `valueProblem`), and `slot` set exactly on the ops that name a memslot.
+ * Returns `event K: column NAME: problem` for the first bad event (K counted
+ * from 0 in `events`; the first column in COLUMNS order when one event has
+ * several), or undefined. One tight loop per column, each stopping at the
+ * earliest bad event found so far.
+ */
+export function checkEvents(events: EventColumns, start: number, count: number, vcpuLimit: number): string | undefined {
+  const { op, vcpu, gpa, sizeBytes, slot } = events;
+  const end = start + count;
+  let bad = end;
+  let badKey: ColumnKey = 'op';
+  for (let i = start; i < bad; i++) {
+    if (op[i] < 1 || op[i] > MAX_OP) {
+      [bad, badKey] = [i, 'op'];
+      break;
+    }
+  }
+  for (let i = start; i < bad; i++) {
+    if (vcpu[i] >= vcpuLimit) {
+      [bad, badKey] = [i, 'vcpu'];
+      break;
+    }
+  }
+  for (let i = start; i < bad; i++) {
+    const g = gpa[i];
+    if (!(g >= 0 && g < GPA_LIMIT && Math.floor(g) === g)) {
+      [bad, badKey] = [i, 'gpa'];
+      break;
+    }
+  }
+  for (let i = start; i < bad; i++) {
+    const s = sizeBytes[i];
+    if (!(s >= 0 && s <= GPA_LIMIT && Math.floor(s) === s)) {
+      [bad, badKey] = [i, 'sizeBytes'];
+      break;
+    }
+  }
+  for (let i = start; i < bad; i++) {
+    if (needsSlot(op[i] as Op) ? slot[i] < 0 || slot[i] > MAX_SLOT_ID : slot[i] !== -1) {
+      [bad, badKey] = [i, 'slot'];
+      break;
+    }
+  }
+  if (bad === end) return undefined;
+  if (badKey === 'slot' && (slot[bad] === -1 || !needsSlot(op[bad] as Op))) {
+    const name = OP_NAMES[op[bad]];
+    const problem = slot[bad] === -1 ? `${name} needs a memslot id` : `${name} names no memslot, so its slot must be -1, not ${slot[bad]}`;
+    return `event ${bad}: column slot: ${problem}`;
+  }
+  return `event ${bad}: column ${badKey}: ${valueProblem(badKey, events[badKey][bad], vcpuLimit)}`;
+}

@@ -1,0 +1,238 @@
+/**
+ * ftrace importer: KVM tracepoint text from `trace_pipe`/`trace`,
+ * `trace-cmd report` or `perf script` (line shape in ftraceLine.ts, event
+ * fields in ftraceEvents.ts). Several inputs are read one after the other as
+ * one capture.
+ *
+ * 1. Accesses come from fault events (`faults`: kvm_page_fault,
+ *    kvm_guest_fault), or, on shadow-paging hosts where kvm_page_fault does
+ *    not fire, from the SPTE events (`sptes`: one W at the GFN's first byte
+ *    the first time a kvm_mmu_spte_requested or kvm_mmu_set_spte names that
+ *    GFN). `auto` reads the input once beforehand and picks `faults` when it
+ *    has any fault line, else `sptes`.
+ * 2. The vCPU is the event's own `vcpu N` when it has one, else the task's
+ *    thread: each distinct thread gets the next id (0, 1, ...) when it first
+ *    makes a row.
+ * 3. `time` is nanoseconds since the first row's timestamp (an integer below
+ *    2^53 whatever the host's uptime). A timestamp without a fraction (the
+ *    `counter` clock) counts its own units.
+ * 4. Level events (kvm_mmu_set_spte, kvm_mmu_spte_requested, and
+ *    kvm_tdp_mmu_spte_changed when it installs a leaf) are not accesses:
+ *    they go to the sink's `level` for `check-levels`.
+ * 5. `--gpa-below` leaves out accesses and level events at or above a GPA
+ *    (e.g. a guest's own code and page-table memslot).
+ */
+import { MAX_VCPU_ID } from '../fieldParsers.js';
+import { Op } from '../ops.js';
+import { GPA_LIMIT, gfnToGpa } from '../../mmu/address.js';
+import type { ImportInput, ImportProgress, ImportSink, ImportSummary } from './importTypes.js';
+import type { FtraceAccessMode, ImportOptions } from './importOptions.js';
+import { LineReader } from './lineReader.js';
+import { SkipCounter } from './skipCounter.js';
+import { parseFtraceLine } from './ftraceLine.js';
+import { FTRACE_EVENTS, decodeFtraceEvent, isFaultEvent } from './ftraceEvents.js';
+
+const TRACE_CMD_HEADER = /^(?:cpus=\d+|version = \d+.*|CPU ?\d+ is empty|CPU\d+ data recorded at offset=.*)$/;
+const LOST_EVENTS = /^CPU:\d+ \[LOST \d+ EVENTS\]$/;
+const NS_PER_SECOND = 1e9;
+/** Threads listed by name in the header comment. */
+const MAX_THREADS_LISTED = 16;
+
+/** Lines that are not events but are expected in a capture: the reason to count them under, or undefined. */
+export function nonEventReason(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '') return 'empty line';
+  if (trimmed.startsWith('#')) return 'comment';
+  if (TRACE_CMD_HEADER.test(trimmed)) return 'trace-cmd header';
+  if (LOST_EVENTS.test(trimmed)) return 'LOST EVENTS marker (the kernel dropped events)';
+  return undefined;
+}
+
+/** True when some input has a kvm_page_fault or kvm_guest_fault line (what `auto` chooses by). */
+export async function hasFaultLines(inputs: readonly ImportInput[]): Promise<boolean> {
+  for (const input of inputs) {
+    const reader = await LineReader.open(input);
+    try {
+      while (reader.next() || (await reader.refill())) {
+        if (reader.tooLong) continue;
+        const text = reader.text();
+        if (!text.includes('_fault:')) continue;
+        const line = parseFtraceLine(text);
+        if (line !== undefined && isFaultEvent(line.event)) return true;
+      }
+    } finally {
+      reader.close();
+    }
+  }
+  return false;
+}
+
+/** Import ftrace text into `sink`. */
+export async function importFtrace(
+  inputs: readonly ImportInput[],
+  options: ImportOptions,
+  sink: ImportSink,
+  onProgress?: ImportProgress,
+): Promise<ImportSummary> {
+  const autoPicked = options.ftraceAccesses === 'auto';
+  const mode: FtraceAccessMode = autoPicked ? ((await hasFaultLines(inputs)) ? 'faults' : 'sptes') : options.ftraceAccesses;
+  const skips = new SkipCounter(options.strict);
+  const threadVcpu = new Map<string, number>();
+  const threadNames: string[] = [];
+  const lastTimeNs = new Float64Array(MAX_VCPU_ID + 1).fill(-1);
+  const gfnsSeen = new Set<number>();
+  let base: { seconds: number; fractionNs: number; counterClock: boolean; text: string } | undefined;
+  let rows = 0;
+  let levelEvents = 0;
+  let lines = 0;
+
+  const readers: LineReader[] = [];
+  try {
+    for (const input of inputs) readers.push(await LineReader.open(input));
+    const totalBytes = readers.reduce((sum, r) => sum + r.totalBytes, 0);
+    let bytesBefore = 0;
+    for (let inputIndex = 0; inputIndex < readers.length; inputIndex++) {
+      const reader = readers[inputIndex];
+      const file = inputs[inputIndex].name;
+      for (;;) {
+        if (!reader.next()) {
+          const more = await reader.refill();
+          await sink.drain?.();
+          onProgress?.(bytesBefore + reader.doneBytes, totalBytes);
+          if (!more) break;
+          continue;
+        }
+        const lineNo = reader.lineNo;
+        const bad = (reason: string): void => skips.bad(reason, file, lineNo, () => reader.text());
+        if (reader.tooLong) {
+          bad('line longer than 64 KiB');
+          continue;
+        }
+        // 1. Expected non-event lines, then the line's shape, then the event's fields.
+        const text = reader.text();
+        const expected = nonEventReason(text);
+        if (expected !== undefined) {
+          skips.ignored(expected);
+          continue;
+        }
+        const line = parseFtraceLine(text);
+        if (line === undefined) {
+          bad('not an ftrace event line (task-pid [cpu] flags timestamp: event: fields)');
+          continue;
+        }
+        const known = FTRACE_EVENTS.has(line.event) && (line.system === undefined || line.system === 'kvm' || line.system === 'kvmmmu');
+        if (!known) {
+          skips.ignored(`event not imported: ${line.system === undefined ? '' : `${line.system}:`}${line.event}`);
+          continue;
+        }
+        const event = decodeFtraceEvent(line.event, line.fields, options.x86ErrorCode);
+        if (event.kind === 'bad') {
+          bad(event.reason);
+          continue;
+        }
+        if (event.kind === 'noLeaf') {
+          skips.ignored('kvm_tdp_mmu_spte_changed that installs no leaf');
+          continue;
+        }
+        // 2. The access this line makes, if any; level events are passed on either way (after their access).
+        let gpa: number;
+        let op: Op;
+        let vcpuField = -1;
+        if (event.kind === 'level') {
+          gpa = gfnToGpa(event.gfn);
+          if (gpa >= options.gpaBelow) {
+            skips.ignored('GPA at or above --gpa-below');
+            continue;
+          }
+          if (mode !== 'sptes' || event.event === 'kvm_tdp_mmu_spte_changed' || gfnsSeen.has(event.gfn)) {
+            sink.level?.(event.gfn, event.level, event.event, inputIndex, lineNo);
+            levelEvents++;
+            continue;
+          }
+          op = Op.W;
+        } else {
+          if (mode === 'sptes') {
+            skips.ignored(`${line.event} (accesses from SPTE events)`);
+            continue;
+          }
+          if (event.gpa >= options.gpaBelow) {
+            skips.ignored('GPA at or above --gpa-below');
+            continue;
+          }
+          gpa = event.gpa;
+          op = event.op;
+          vcpuField = event.vcpu;
+        }
+        // 3. vCPU and time; a thread gets its id only once it makes a row.
+        const knownThread = threadVcpu.get(line.threadKey);
+        const vcpu = vcpuField >= 0 ? vcpuField : (knownThread ?? threadVcpu.size);
+        if (vcpu > MAX_VCPU_ID) {
+          bad(`more than ${MAX_VCPU_ID + 1} vCPU threads`);
+          continue;
+        }
+        const counterClock = line.fraction === '';
+        const seconds = Number(line.seconds);
+        const fractionNs = counterClock ? 0 : Number(line.fraction.padEnd(9, '0'));
+        const from = base ?? { seconds, fractionNs, counterClock, text: counterClock ? line.seconds : `${line.seconds}.${line.fraction}` };
+        if (from.counterClock !== counterClock) {
+          bad(`timestamp ${counterClock ? 'without' : 'with'} a fraction, unlike the first row's (${from.text})`);
+          continue;
+        }
+        const timeNs = (seconds - from.seconds) * (counterClock ? 1 : NS_PER_SECOND) + (fractionNs - from.fractionNs);
+        if (timeNs < 0 || timeNs > Number.MAX_SAFE_INTEGER) {
+          bad(timeNs < 0 ? `timestamp earlier than the first row's (${from.text})` : 'timestamp too far from the first row');
+          continue;
+        }
+        if (timeNs < lastTimeNs[vcpu]) {
+          bad(`timestamp earlier than the previous row of vCPU ${vcpu}`);
+          continue;
+        }
+        base = from;
+        lastTimeNs[vcpu] = timeNs;
+        if (vcpuField < 0 && knownThread === undefined) {
+          threadVcpu.set(line.threadKey, vcpu);
+          threadNames.push(line.threadName);
+        }
+        sink.access(op, vcpu, gpa, 1, inputIndex, lineNo, timeNs);
+        rows++;
+        if (event.kind === 'level') {
+          gfnsSeen.add(event.gfn);
+          sink.level?.(event.gfn, event.level, event.event, inputIndex, lineNo);
+          levelEvents++;
+        }
+      }
+      lines += reader.lineNo;
+      bytesBefore += reader.doneBytes;
+    }
+  } finally {
+    for (const reader of readers) reader.close();
+  }
+
+  return {
+    format: 'ftrace',
+    inputs: inputs.map((input) => input.name),
+    lines,
+    rows,
+    levelEvents,
+    hasTime: true,
+    skipped: skips.list(),
+    mapping: describeMapping(mode, autoPicked, options, threadNames, base?.text),
+  };
+}
+
+/** Header-comment sentences saying how the capture became rows. */
+function describeMapping(mode: FtraceAccessMode, autoPicked: boolean, options: ImportOptions, threadNames: string[], baseText: string | undefined): string[] {
+  const why = autoPicked ? (mode === 'faults' ? ' (auto: the input has fault lines)' : ' (auto: the input has no kvm_page_fault/kvm_guest_fault line)') : '';
+  const lines =
+    mode === 'faults'
+      ? [
+          `accesses: faults${why}: kvm_page_fault (x86 error_code as ${options.x86ErrorCode === 'ept' ? 'EPT exit qualification: bit 2 fetch -> X, bit 1 write -> W' : 'PFERR: bit 4 fetch -> X, bit 1 write -> W'}, else R), kvm_guest_fault (ESR EC 0x20/0x21 -> X, EC 0x24/0x25 with WnR -> W, else R)`,
+        ]
+      : [`accesses: sptes${why}: one W at the first byte of each GFN, at its first kvm_mmu_spte_requested or kvm_mmu_set_spte`];
+  lines.push('size: 1 byte per access; vCPU: the event\'s "vcpu N", else the task\'s thread in order of its first row');
+  threadNames.slice(0, MAX_THREADS_LISTED).forEach((name, vcpu) => lines.push(`thread vCPU ${vcpu}: ${name}`));
+  if (threadNames.length > MAX_THREADS_LISTED) lines.push(`(${threadNames.length - MAX_THREADS_LISTED} more threads not listed)`);
+  lines.push(`time: nanoseconds since the first row's timestamp${baseText === undefined ? '' : ` (${baseText})`}`);
+  if (options.gpaBelow < GPA_LIMIT) lines.push(`--gpa-below 0x${options.gpaBelow.toString(16)}: accesses and level events at or above it left out`);
+  return lines;
+}
