@@ -28,7 +28,7 @@ const slots = fc.array(
     offsetPages: fc.constantFrom(0, 1, 511, 512, 1000),
     sizePages: fc.constantFrom(1, 511, 512, 513, 2048, 262144 - 1000),
     hvaOffsetBytes: fc.constantFrom(0, 0, 4096),
-    readOnly: fc.boolean({ weight: 1 } as never),
+    readOnly: fc.boolean(),
     private: fc.boolean(),
     pfnmap: fc.constantFrom('none', 'none', 'device', 'normal'),
   }),

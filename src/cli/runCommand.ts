@@ -26,6 +26,22 @@ export interface RunCommandOptions extends RawMatrixOptions {
   force?: boolean;
   /** `I/N`: run only this shard of the matrix cells. */
   shard?: string;
+  /** Per-cell time limit, seconds. */
+  timeout?: string;
+  /** Heap limit of each worker, MiB. */
+  workerMemory?: string;
+  /** On Ctrl-C, write the cells finished so far as a report marked partial. */
+  keepPartial?: boolean;
+}
+
+/** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
+function positiveNumber(flag: string, value: string | undefined, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) throw new InputError(`${flag}: "${value}" is not a number from 0 to ${max}`);
+  return n;
 }
 
 /** Parse `--threads auto|N` (0 = inline on the main thread). */
@@ -66,10 +82,33 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
     .flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout })))
     .filter((_, position) => inShard(position, shard));
   const threads = parseThreads(options.threads, tasks.length);
+  const timeoutSeconds = positiveNumber('--timeout', options.timeout, 7 * 24 * 3600);
+  const workerMemoryMb = positiveNumber('--worker-memory', options.workerMemory, 1 << 20);
+  if (threads === 0 && (timeoutSeconds !== undefined || workerMemoryMb !== undefined)) {
+    throw new InputError('--timeout and --worker-memory need worker threads (a replay on the main thread cannot be stopped): drop --threads 0');
+  }
   const progress = new ProgressReporter(options.quiet === true);
   const started = performance.now();
-  const outcomes = await runMatrix(tasks, { threads, onProgress: (p) => progress.update(p) });
-  progress.stop();
+  // Ctrl-C: stop the workers, then leave no report unless --keep-partial.
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    process.stderr.write('\nmmubench: interrupted, stopping the workers\n');
+    interrupt.abort();
+  };
+  process.once('SIGINT', onSigint);
+  let outcomes;
+  try {
+    outcomes = await runMatrix(tasks, {
+      threads,
+      onProgress: (p) => progress.update(p),
+      signal: interrupt.signal,
+      timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+      workerMemoryMb,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    progress.stop();
+  }
   // 4. Bad input found during replay (an impossible row) fails the run without a report.
   const badInput = outcomes.find((o) => !o.ok && o.error.kind === 'input');
   if (badInput && !badInput.ok) throw new InputError(badInput.error.message);
@@ -88,7 +127,18 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
     },
     outcomes,
   };
+  if (interrupt.signal.aborted) {
+    if (!options.keepPartial) {
+      process.stderr.write(`mmubench: no report written (use --keep-partial to keep the ${outcomes.filter((o) => o.ok).length} finished cells)\n`);
+      return EXIT_INTERRUPTED;
+    }
+    run.info.partial = true;
+  }
   await writeReport(options.out, run, { force: options.force === true });
+  if (interrupt.signal.aborted) {
+    process.stderr.write(`mmubench: partial report in ${options.out}\n`);
+    return EXIT_INTERRUPTED;
+  }
   const failed = outcomes.filter((o) => !o.ok);
   for (const f of failed) if (!f.ok) process.stderr.write(`mmubench: cell ${f.trace} / ${f.scenario.name} failed: ${f.error.message}\n`);
   if (!options.quiet) {

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { CellOutcome } from '../report/results.js';
+import type { CellFailureKind, CellOutcome } from '../report/results.js';
 import { runCellTask, type CellTask } from './cellTask.js';
 
 export interface MatrixProgress {
@@ -19,6 +19,12 @@ export interface RunMatrixOptions {
   /** 0 runs inline on the main thread; N > 0 uses a pool of N workers. */
   threads: number;
   onProgress?: (progress: MatrixProgress) => void;
+  /** Per-cell time limit in milliseconds (workers only: a replay on the main thread cannot be interrupted). */
+  timeoutMs?: number;
+  /** Aborts the cells not finished yet (Ctrl-C); they fail with kind `aborted`. */
+  signal?: AbortSignal;
+  /** Heap limit of each worker in MiB (`resourceLimits.maxOldGenerationSizeMb`). */
+  workerMemoryMb?: number;
 }
 
 /** Default pool size: the cores, never more than the cells. */
@@ -35,24 +41,38 @@ export async function runMatrix(tasks: readonly CellTask[], options: RunMatrixOp
     if (outcome.ok) progress.accesses += outcome.result.total.accesses;
     options.onProgress?.(progress);
   };
+  const failed = (task: CellTask, kind: CellFailureKind, message: string): CellOutcome => ({
+    ok: false,
+    trace: task.trace.name,
+    scenario: task.scenario,
+    error: { kind, message },
+  });
   if (options.threads === 0) {
-    tasks.forEach((task, index) => record(index, runCellTask(task)));
+    // Between cells only: a replay on the main thread runs to its end.
+    tasks.forEach((task, index) =>
+      record(index, options.signal?.aborted ? failed(task, 'aborted', 'interrupted before it started') : runCellTask(task)),
+    );
     return outcomes;
   }
   const pool = new Piscina({
     filename: new URL('./worker.js', import.meta.url).href,
     minThreads: options.threads,
     maxThreads: options.threads,
+    ...(options.workerMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } } : {}),
   });
   try {
     await Promise.all(
       tasks.map(async (task, index) => {
+        const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+        const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
         try {
-          record(index, (await pool.run(task)) as CellOutcome);
+          const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
+          record(index, (await pool.run(task, { signal })) as CellOutcome);
         } catch (error) {
-          // The worker died (crash, out of memory): this cell fails, the others go on.
-          const message = error instanceof Error ? error.message : String(error);
-          record(index, { ok: false, trace: task.trace.name, scenario: task.scenario, error: { kind: 'crash', message } });
+          // The worker died (crash, out of memory), timed out or was stopped: this cell fails, the others go on.
+          if (timeout?.aborted) record(index, failed(task, 'timeout', `timed out after ${options.timeoutMs! / 1000} s`));
+          else if (options.signal?.aborted) record(index, failed(task, 'aborted', 'interrupted'));
+          else record(index, failed(task, 'crash', error instanceof Error ? error.message : String(error)));
         }
       }),
     );

@@ -40,10 +40,16 @@ export interface CellResult {
   elapsedMs: number;
 }
 
+/**
+ * Why a cell failed: bad input found during replay (the run exits 2), a
+ * crash (exception, worker death, out of memory), its `--timeout`, or Ctrl-C.
+ */
+export type CellFailureKind = 'input' | 'crash' | 'timeout' | 'aborted';
+
 /** A cell either produced a result or failed; errors travel as data. */
 export type CellOutcome =
   | { ok: true; result: CellResult }
-  | { ok: false; trace: string; scenario: Scenario; error: { kind: 'input' | 'crash'; message: string } };
+  | { ok: false; trace: string; scenario: Scenario; error: { kind: CellFailureKind; message: string } };
 
 /**
  * One tinybench task's raw timings (bench/run.ts), kept so that two runs can

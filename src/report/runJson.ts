@@ -19,6 +19,8 @@ export interface RunInfo {
   scenarios: string[];
   /** Set when this run is one shard of the matrix (`--shard I/N`). */
   shard?: { index: number; count: number };
+  /** True when Ctrl-C stopped the run and `--keep-partial` kept the cells finished. */
+  partial?: boolean;
 }
 
 /** A run: what it was, its cells in cell order, and (nightly only) the benchmark samples. */

@@ -20,9 +20,14 @@ export interface CliResult {
 }
 
 /** Run `node dist/src/cli/main.js ...args` with cwd = repository root. */
-export function runCli(args: readonly string[]): CliResult {
+export function runCli(args: readonly string[], env: Record<string, string> = {}): CliResult {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.build.json)`);
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 50_000 });
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 50_000,
+    env: { ...process.env, ...env },
+  });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
