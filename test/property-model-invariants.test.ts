@@ -3,12 +3,14 @@
  * (fast-check, fixed seed): TLB coherence after every event (the replay's
  * debug check), leaves inside memslots and never overlapping, `pages_*` and
  * the private/shared and device/normal splits equal to the leaves present,
- * and pKVM's mirror in step with the stage-2.
+ * and pKVM's mirror in step with the stage-2: its tree ordered and AVL-balanced
+ * after every event, holding exactly the stage-2's leaves, and each
+ * operation's hypercalls, by kind, equal to the mappings it touched.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/cli/errors.js';
-import { ATTR_DEVICE, ATTR_PRIVATE } from '../src/mmu/entry.js';
+import { ATTR_DEVICE, ATTR_PRIVATE, PERM_RWX, PERM_WRITE } from '../src/mmu/entry.js';
 import { Level, pagesPerLevel } from '../src/mmu/level.js';
 import type { Engine } from '../src/replay/engine.js';
 import { replayText } from './helpers/traceFromText.js';
@@ -100,8 +102,74 @@ function checkStage2(engine: Engine): string | undefined {
   if (mirror) {
     if (mirror.tree.size !== leaves) return `pKVM tree holds ${mirror.tree.size} mappings, stage-2 ${leaves}`;
     if (mirror.byKind.host_share_guest - mirror.byKind.host_unshare_guest !== leaves) return 'share - unshare hypercalls != mappings';
+    // The tree in order holds exactly the stage-2's leaves (pKVM has one alias).
+    const inTree: string[] = [];
+    mirror.tree.forEachInRange(0, 2 ** 40, (gfn, nrPages) => inTree.push(`${gfn}+${nrPages}`));
+    const inStage2: string[] = [];
+    vm.tables[0].walkLeaves(0, 2 ** 40, (_t, _s, lvl: Level, gfn) => inStage2.push(`${gfn}+${pagesPerLevel(lvl)}`));
+    if (inTree.join() !== inStage2.join()) return `pKVM tree [${inTree.join(' ')}] != stage-2 leaves [${inStage2.join(' ')}]`;
   }
   return undefined;
+}
+
+/** Every present leaf of every alias, keyed `alias:gfn:level`, with its word. */
+function leafWords(engine: Engine): Map<string, number> {
+  const words = new Map<string, number>();
+  engine.vm.tables.forEach((table, alias) => {
+    table.walkLeaves(0, 2 ** 40, (_t, _s, lvl: Level, gfn, word) => words.set(`${alias}:${gfn}:${lvl}`, word));
+  });
+  return words;
+}
+
+/**
+ * pKVM, after every event: the tree is ordered and AVL-balanced
+ * (`checkInvariants`), and the event's hypercalls equal the mappings it
+ * touched, by kind, counted independently by diffing the stage-2 leaves
+ * before and after: one share per leaf that appeared, one unshare per leaf
+ * that disappeared, one wrprotect per leaf that lost write permission, one
+ * relax per leaf that gained a permission (a mapping is one 4K page, or one
+ * 2M block under pkvm-pmd, as upstream passes `nr_pages` per hypercall).
+ * Returns the checker and a getter for the first problem it found.
+ */
+function pkvmOperationChecker(): { afterEvent: (engine: Engine, index: number) => void; problem: () => string | undefined } {
+  let before = new Map<string, number>();
+  let calls = { host_share_guest: 0, host_unshare_guest: 0, host_wrprotect_guest: 0, host_relax_perms_guest: 0 };
+  let problem: string | undefined;
+  const afterEvent = (engine: Engine, index: number): void => {
+    const mirror = engine.vm.mirror;
+    if (!mirror || problem !== undefined) return;
+    const treeProblem = mirror.tree.checkInvariants();
+    if (treeProblem !== undefined) {
+      problem = `event ${index}: pKVM tree: ${treeProblem}`;
+      return;
+    }
+    const after = leafWords(engine);
+    const want = { host_share_guest: 0, host_unshare_guest: 0, host_wrprotect_guest: 0, host_relax_perms_guest: 0 };
+    for (const [key, word] of after) {
+      const old = before.get(key);
+      if (old === undefined) want.host_share_guest++;
+      else if (old !== word) {
+        if (old & PERM_WRITE & ~word) want.host_wrprotect_guest++;
+        if (word & PERM_RWX & ~old) want.host_relax_perms_guest++;
+      }
+    }
+    for (const key of before.keys()) if (!after.has(key)) want.host_unshare_guest++;
+    const got = { ...mirror.byKind };
+    const made = {
+      host_share_guest: got.host_share_guest - calls.host_share_guest,
+      host_unshare_guest: got.host_unshare_guest - calls.host_unshare_guest,
+      host_wrprotect_guest: got.host_wrprotect_guest - calls.host_wrprotect_guest,
+      host_relax_perms_guest: got.host_relax_perms_guest - calls.host_relax_perms_guest,
+    };
+    if (JSON.stringify(made) !== JSON.stringify(want)) {
+      problem = `event ${index}: hypercalls ${JSON.stringify(made)} but mappings touched ${JSON.stringify(want)}`;
+    } else if (engine.vm.stats.hypercalls !== got.host_share_guest + got.host_unshare_guest + got.host_wrprotect_guest + got.host_relax_perms_guest) {
+      problem = `event ${index}: hypercalls ${engine.vm.stats.hypercalls} != the sum by kind`;
+    }
+    before = after;
+    calls = got;
+  };
+  return { afterEvent, problem: () => problem };
 }
 
 describe('model invariants (property)', () => {
@@ -134,8 +202,10 @@ describe('model invariants (property)', () => {
             pfnmap: arm ? (s.pfnmap as 'none' | 'device' | 'normal') : ('none' as const),
           }));
           let problem: string | undefined;
+          const pkvm = pkvmOperationChecker();
+          let result: Awaited<ReturnType<typeof replayText>>;
           try {
-            await replayText(
+            result = await replayText(
               traceText(events, memslots.length, archName === 'x86-tdx'),
               {
                 arch: archName,
@@ -154,6 +224,7 @@ describe('model invariants (property)', () => {
               (engine) => {
                 problem = checkStage2(engine);
               },
+              archName.startsWith('pkvm') ? pkvm.afterEvent : undefined,
             );
           } catch (error) {
             // Rows the model refuses are bad input; everything else is a bug.
@@ -163,12 +234,65 @@ describe('model invariants (property)', () => {
           }
           replayed++;
           expect(problem).toBeUndefined();
+          expect(pkvm.problem()).toBeUndefined();
+          if (result.hypercallsByKind) {
+            // Destroy unshared every mapping still shared.
+            expect(result.hypercallsByKind.host_unshare_guest).toBe(result.hypercallsByKind.host_share_guest);
+          }
         },
       ),
       propertyParams(60),
     );
     // Most generated traces must replay, not stop at a refused row.
     expect(replayed).toBeGreaterThan(refused);
+  }, 120_000);
+
+  it('pKVM: the tree stays ordered and balanced, and each operation makes one hypercall per mapping it touches', async () => {
+    // Dense events over one 8 MiB slot (pages near its start, near the 2M
+    // boundary at 512 and around its end at 2048), so that shares, unshares,
+    // write-protects and permission relaxes all occur in most runs.
+    const page = fc.oneof(fc.integer({ min: 0, max: 31 }), fc.integer({ min: 500, max: 530 }), fc.integer({ min: 2030, max: 2060 }));
+    const pkvmEvent = fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(fc.constantFrom('R', 'W', 'X'), fc.integer({ min: 0, max: 1 }), page.map((p) => p * 4096), fc.constant(false)) },
+      {
+        weight: 3,
+        arbitrary: fc.tuple(
+          fc.constantFrom('PREFAULT', 'UNMAP', 'WRPROTECT'),
+          fc.constant(0),
+          fc.tuple(page.map((p) => p * 4096), fc.constantFrom(4096, 3 * 4096, 2 * MiB, 2 * MiB + 4096)),
+          fc.constant(false),
+        ),
+      },
+      { weight: 1, arbitrary: fc.tuple(fc.constant('DIRTY_LOG'), fc.constant(0), fc.constant(0), fc.constant(false)) },
+    );
+    let checked = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('pkvm', 'pkvm-pmd'),
+        fc.constantFrom('4k', '2m'),
+        fc.array(pkvmEvent, { minLength: 20, maxLength: 60 }),
+        async (archName, backing, events) => {
+          const pkvm = pkvmOperationChecker();
+          let problem: string | undefined;
+          const r = await replayText(
+            traceText(events, 1, false),
+            { arch: archName, backing, tlb: 'simple', tlbEntries: '16', tlbWays: '4' },
+            [{ gpa: 0, sizeBytes: 2048 * 4096 }],
+            (engine) => {
+              problem = checkStage2(engine);
+            },
+            pkvm.afterEvent,
+          );
+          expect(problem).toBeUndefined();
+          expect(pkvm.problem()).toBeUndefined();
+          expect(r.hypercallsByKind?.host_unshare_guest).toBe(r.hypercallsByKind?.host_share_guest);
+          if ((r.hypercallsByKind?.host_wrprotect_guest ?? 0) > 0 && (r.hypercallsByKind?.host_relax_perms_guest ?? 0) > 0) checked++;
+        },
+      ),
+      propertyParams(40),
+    );
+    // Most runs must exercise permission changes, not only shares.
+    expect(checked).toBeGreaterThan(20);
   }, 120_000);
 
   it('a GFN pre-faulted and not since zapped never faults; pre-fault never maps outside the memslots', async () => {

@@ -4,6 +4,7 @@
  */
 import { Op, OP_NAMES } from '../trace/ops.js';
 import type { Trace, TraceEvents } from '../trace/traceEvents.js';
+import { forEachEventChunk, openEventChunks } from '../trace/eventChunks.js';
 import { InputError, located } from '../cli/errors.js';
 import { Level, PAGE_SIZE_BYTES } from '../mmu/level.js';
 import { MemslotError, plainSlot, type Memslot } from '../mmu/memslots.js';
@@ -51,6 +52,8 @@ export interface ReplayDebug {
   checkCoherence?: boolean;
   /** Called with the engine after the last event, before the VM is destroyed (invariant checks). */
   inspect?: (engine: Engine) => void;
+  /** Called with the engine and the event's index after every trace event (per-operation invariant checks). */
+  afterEvent?: (engine: Engine, index: number) => void;
 }
 
 /** Replay `trace` under `scenario`. Throws `InputError` (located) for impossible rows. */
@@ -84,7 +87,7 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
   });
   if (layout.memslots.length === 0 && !trace.declaresSlots) {
     const align = layout.defaultSlotAlignBytes;
-    const touched = vmOptions.stolen.any ? touchedEndWithout(trace.events, vmOptions.stolen) : trace.touchedEndGpa;
+    const touched = vmOptions.stolen.any ? touchedEndWithout(trace, vmOptions.stolen) : trace.touchedEndGpa;
     const size = Math.max(align, Math.ceil(touched / align) * align);
     vm.addSlot(slotAt(0, 0, size));
   }
@@ -99,36 +102,48 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
     for (const range of prefault.ranges) issuePrefault(engine, scenario, 0, 0, range.gpa, range.sizeBytes, prefaultCalls);
   }
 
-  // 3. The trace, in order. Guest accesses take the hot path (Op.R/W/X are
+  // 3. The trace, in order, chunk by chunk (a streamed trace never sits in
+  //    memory whole). Guest accesses take the hot path (Op.R/W/X are
   //    AccessKind.Read/Write/Exec); the rest go to `hostEvent`.
-  const ev = trace.events;
-  const { op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
   const faultCurve = [0];
-  const step = ev.count / CURVE_POINTS;
+  const step = trace.events.count / CURVE_POINTS;
   let nextSample = step;
   const checkCoherence = debug.checkCoherence === true;
+  const source = openEventChunks(trace);
+  /** Events of the chunks before `ev`. */
+  let before = 0;
+  let ev: TraceEvents | undefined;
   let i = 0;
   try {
-    for (; i < ev.count; i++) {
-      const op = ops[i];
-      if (op <= Op.X) engine.access(vcpus[i], op as number as AccessKind, gpas[i], sizes[i]);
-      else hostEvent(engine, scenario, ev, i, slotAt, prefaultCalls);
-      if (checkCoherence) {
-        const problem = engine.checkCoherence();
-        if (problem !== undefined) throw new Error(`${trace.path}:${ev.line[i]}: TLB coherence violated after ${OP_NAMES[op]}: ${problem}`);
-      }
-      if (i + 1 >= nextSample) {
-        while (i + 1 >= nextSample && faultCurve.length <= CURVE_POINTS) {
+    for (ev = source.next(); ev !== undefined; before += ev.count, ev = source.next()) {
+      const { count, op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
+      // Until the next fault-curve sample (or the chunk's end), nothing but replay.
+      for (i = 0; i < count; ) {
+        const stop = checkCoherence ? i + 1 : Math.min(count, Math.max(i + 1, Math.ceil(nextSample) - before));
+        for (; i < stop; i++) {
+          const op = ops[i];
+          if (op <= Op.X) engine.access(vcpus[i], op as number as AccessKind, gpas[i], sizes[i]);
+          else hostEvent(engine, scenario, ev, i, slotAt, prefaultCalls);
+        }
+        const done = before + i; // events replayed so far
+        if (checkCoherence) {
+          const problem = engine.checkCoherence();
+          if (problem !== undefined) throw new Error(`${trace.path}:${ev.line[i - 1]}: TLB coherence violated after ${OP_NAMES[ops[i - 1]]}: ${problem}`);
+        }
+        while (done >= nextSample && faultCurve.length <= CURVE_POINTS) {
           faultCurve.push(totalFaults(engine.vcpuStats));
           nextSample += step;
         }
+        if (faultCurve.length > CURVE_POINTS) nextSample = Infinity; // full: no more stops
       }
     }
   } catch (error) {
-    if (error instanceof MemslotError) {
-      throw new InputError(located(trace.path, ev.line[i], 'op', `${OP_NAMES[ops[i]]}: ${error.message}`));
+    if (error instanceof MemslotError && ev !== undefined) {
+      throw new InputError(located(trace.path, ev.line[i], 'op', `${OP_NAMES[ev.op[i]]}: ${error.message}`));
     }
     throw error;
+  } finally {
+    source.close();
   }
   while (faultCurve.length <= CURVE_POINTS) faultCurve.push(totalFaults(engine.vcpuStats));
 
@@ -222,20 +237,26 @@ function issuePrefault(
 export function addressEnd(trace: Trace, layout: Layout): number {
   let end = trace.touchedEndGpa;
   for (const spec of layout.memslots) end = Math.max(end, spec.gpa + spec.sizeBytes);
-  const ev = trace.events;
-  for (let i = 0; i < ev.count; i++) if (ev.op[i] === Op.SLOT_ADD) end = Math.max(end, ev.gpa[i] + ev.sizeBytes[i]);
+  // A streamed trace is read for this only when it has SLOT_ADD rows.
+  if (trace.stream === undefined || trace.declaresSlots) {
+    forEachEventChunk(trace, (ev) => {
+      for (let i = 0; i < ev.count; i++) if (ev.op[i] === Op.SLOT_ADD) end = Math.max(end, ev.gpa[i] + ev.sizeBytes[i]);
+    });
+  }
   return end;
 }
 
 /** End of the touched range with stolen bits cleared (the default slot must not reach them). */
-function touchedEndWithout(ev: TraceEvents, stolen: StolenBits): number {
+function touchedEndWithout(trace: Trace, stolen: StolenBits): number {
   let end = 0;
-  for (let i = 0; i < ev.count; i++) {
-    const op = ev.op[i];
-    if (op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF) continue;
-    const lastGfn = stolen.strip(gpaToGfn(ev.gpa[i] + Math.max(1, ev.sizeBytes[i]) - 1));
-    end = Math.max(end, (lastGfn + 1) * PAGE_SIZE_BYTES);
-  }
+  forEachEventChunk(trace, (ev) => {
+    for (let i = 0; i < ev.count; i++) {
+      const op = ev.op[i];
+      if (op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF) continue;
+      const lastGfn = stolen.strip(gpaToGfn(ev.gpa[i] + Math.max(1, ev.sizeBytes[i]) - 1));
+      end = Math.max(end, (lastGfn + 1) * PAGE_SIZE_BYTES);
+    }
+  });
   return end;
 }
 

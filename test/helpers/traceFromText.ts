@@ -24,17 +24,19 @@ export function accessRows(op: string, gpas: readonly number[], vcpu = 0): strin
 /**
  * Replay `csv` under the single scenario given by `matrix` (every flag one
  * value; unspecified prefault means none) and return the cell's result.
+ * `inspect` sees the engine after the last event, `afterEvent` after each one.
  */
 export async function replayText(
   csv: string,
   matrix: RawMatrixOptions = {},
   memslots: Omit<MemslotSpec, 'source'>[] = [],
   inspect?: ReplayDebug['inspect'],
+  afterEvent?: ReplayDebug['afterEvent'],
 ): Promise<CellResult> {
   const trace = await traceFromText(csv);
   const scenarios = parseMatrix({ prefault: 'none', ...matrix });
   if (scenarios.length !== 1) throw new Error(`expected one scenario, got ${scenarios.length}`);
   const specs = memslots.map((m, i) => ({ ...m, source: `test memslot ${i}` }));
   // Every test replay also checks TLB coherence after each event.
-  return replayCell(trace, scenarios[0], { memslots: specs, defaultSlotAlignBytes: 1 << 30 }, { checkCoherence: true, inspect });
+  return replayCell(trace, scenarios[0], { memslots: specs, defaultSlotAlignBytes: 1 << 30 }, { checkCoherence: true, inspect, afterEvent });
 }

@@ -105,7 +105,7 @@ export class GfnTree {
     }
     // 2. Refuse an overlap with either neighbour (non-overlap makes them the only candidates).
     if (pred !== NIL && this.gfns[pred] + this.nrPagesOf[pred] > gfn) return false;
-    
+    if (succ !== NIL && gfn + nrPages > this.gfns[succ]) return false;
     // 3. Link a new leaf, then rebalance from its parent up.
     const n = this.allocNode();
     this.gfns[n] = gfn;
@@ -199,7 +199,7 @@ export class GfnTree {
       this.comparisons++;
       const gfn = this.gfns[i];
       if (gfn >= endGfn) return;
-      const next = -2; const nx = this.successor(i);
+      const next = this.successor(i);
       const nextGfn = next === NIL ? 0 : this.gfns[next];
       visit(gfn, this.nrPagesOf[i]);
       if (next === NIL) return;

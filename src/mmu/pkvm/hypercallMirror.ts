@@ -12,10 +12,13 @@
  * - a permission added: `__pkvm_host_relax_perms_guest`.
  * A map of a GFN the tree already holds is what a racing vCPU sees: the
  * hypercall fails (-EPERM) and the map returns -EAGAIN (counted spurious).
+ *
+ * The tree is `GfnTree` (AVL over typed arrays): O(log n) insert, remove and
+ * lookup, in-order range walks.
  */
 import { Level, pagesPerLevel } from '../level.js';
 import { PERM_RWX, PERM_WRITE } from '../entry.js';
-import { SortedGfnList as GfnTree } from './sortedGfnList.js';
+import { GfnTree } from './gfnTree.js';
 import type { VmStats } from '../stats.js';
 
 /** Hypercall names, as in arch/arm64/kvm/hyp/nvhe/hyp-main.c. */
@@ -52,14 +55,16 @@ export class HypercallMirror {
     }
   }
 
-  /** VM teardown: every mapping still shared is unshared, in GFN order. */
+  /**
+   * VM teardown (`pkvm_pgtable_stage2_destroy`): every mapping still shared is
+   * unshared, in GFN order, removing each while walking the tree
+   * (`for_each_mapping_in_range_safe`).
+   */
   destroy(): void {
-    const starts: number[] = [];
-    this.tree.forEachInRange(0, Number.MAX_SAFE_INTEGER, (gfn) => starts.push(gfn));
-    for (const gfn of starts) {
+    this.tree.forEachInRange(0, Number.MAX_SAFE_INTEGER, (gfn) => {
       this.call('host_unshare_guest');
       this.tree.remove(gfn);
-    }
+    });
   }
 
   private call(kind: HypercallKind): void {
