@@ -129,13 +129,16 @@ function leafWords(engine: Engine): Map<string, number> {
  * that disappeared, one wrprotect per leaf that lost write permission, one
  * relax per leaf that gained a permission (a mapping is one 4K page, or one
  * 2M block under pkvm-pmd, as upstream passes `nr_pages` per hypercall).
- * Returns the checker and a getter for the first problem it found.
+ * Returns the checker, a getter for the first problem it found and the
+ * number of events it checked.
  */
-function pkvmOperationChecker(): { afterEvent: (engine: Engine, index: number) => void; problem: () => string | undefined } {
+function pkvmOperationChecker(): { afterEvent: (engine: Engine, index: number) => void; problem: () => string | undefined; events: () => number } {
   let before = new Map<string, number>();
   let calls = { host_share_guest: 0, host_unshare_guest: 0, host_wrprotect_guest: 0, host_relax_perms_guest: 0 };
   let problem: string | undefined;
+  let events = 0;
   const afterEvent = (engine: Engine, index: number): void => {
+    events++;
     const mirror = engine.vm.mirror;
     if (!mirror || problem !== undefined) return;
     const treeProblem = mirror.tree.checkInvariants();
@@ -169,7 +172,7 @@ function pkvmOperationChecker(): { afterEvent: (engine: Engine, index: number) =
     before = after;
     calls = got;
   };
-  return { afterEvent, problem: () => problem };
+  return { afterEvent, problem: () => problem, events: () => events };
 }
 
 describe('model invariants (property)', () => {
@@ -285,6 +288,7 @@ describe('model invariants (property)', () => {
           );
           expect(problem).toBeUndefined();
           expect(pkvm.problem()).toBeUndefined();
+          expect(pkvm.events()).toBe(events.length); // checked after every event
           expect(r.hypercallsByKind?.host_unshare_guest).toBe(r.hypercallsByKind?.host_share_guest);
           if ((r.hypercallsByKind?.host_wrprotect_guest ?? 0) > 0 && (r.hypercallsByKind?.host_relax_perms_guest ?? 0) > 0) checked++;
         },

@@ -109,6 +109,9 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
   const step = trace.events.count / CURVE_POINTS;
   let nextSample = step;
   const checkCoherence = debug.checkCoherence === true;
+  const afterEvent = debug.afterEvent;
+  /** Debug checks after every event: replay one event per step. */
+  const perEvent = checkCoherence || afterEvent !== undefined;
   const source = openEventChunks(trace);
   /** Events of the chunks before `ev`. */
   let before = 0;
@@ -119,7 +122,7 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
       const { count, op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
       // Until the next fault-curve sample (or the chunk's end), nothing but replay.
       for (i = 0; i < count; ) {
-        const stop = checkCoherence ? i + 1 : Math.min(count, Math.max(i + 1, Math.ceil(nextSample) - before));
+        const stop = perEvent ? i + 1 : Math.min(count, Math.max(i + 1, Math.ceil(nextSample) - before));
         for (; i < stop; i++) {
           const op = ops[i];
           if (op <= Op.X) engine.access(vcpus[i], op as number as AccessKind, gpas[i], sizes[i]);
@@ -130,6 +133,7 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
           const problem = engine.checkCoherence();
           if (problem !== undefined) throw new Error(`${trace.path}:${ev.line[i - 1]}: TLB coherence violated after ${OP_NAMES[ops[i - 1]]}: ${problem}`);
         }
+        afterEvent?.(engine, done - 1);
         while (done >= nextSample && faultCurve.length <= CURVE_POINTS) {
           faultCurve.push(totalFaults(engine.vcpuStats));
           nextSample += step;
