@@ -11,6 +11,7 @@ import { runCommand } from './runCommand.js';
 import { genCommand } from './genCommand.js';
 import { nightlyCommand } from './nightlyCommand.js';
 import { registerMergeCommand } from './mergeCommand.js';
+import { registerConvertCommand } from './convertCommand.js';
 import { VERSION } from './version.js';
 import { GENERATOR_DEFAULTS, GENERATOR_KINDS } from '../trace/generators.js';
 import { ARCHES } from '../mmu/arch/archProfile.js';
@@ -29,7 +30,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('run')
     .description('replay traces under every scenario of the matrix and write a report folder')
-    .argument('<trace...>', 'trace files (CSV, docs/trace-format.md)')
+    .argument('<trace...>', 'trace files: CSV or binary .mtr (docs/trace-format.md)')
     .requiredOption('--out <dir>', 'report folder to create (results.csv, run.json, charts/)')
     .option('--arch <list>', `architecture profiles: ${ARCHES.join(', ')}`, DEFAULTS.arch)
     .option('--max-level <list>', 'largest mapping level a fault may use: 4k, 2m, 1g', DEFAULTS.maxLevel)
@@ -62,6 +63,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (traces: string[], options) => setExit(await runCommand(traces, options)));
 
   registerMergeCommand(program, setExit);
+  registerConvertCommand(program, setExit);
 
   program
     .command('gen')

@@ -1,12 +1,15 @@
 /**
  * Opens a trace given on the command line. The one place that maps a trace
- * argument to a reader: plain paths are CSV trace format v1; later formats
- * (binary traces, `FORMAT:path` importers) are added here.
+ * argument to a reader: a path ending in `.mtr` or starting with its magic
+ * bytes is a binary trace, streamed at replay time (src/trace/binary/);
+ * other plain paths are CSV trace format v1; `FORMAT:path` importers are
+ * added here.
  */
 import { readCsvTrace } from './csvTraceReader.js';
+import { isBinaryTracePath, openBinaryTrace } from './binary/binaryTraceReader.js';
 import type { Trace } from './traceEvents.js';
 
 /** Load and validate the trace named by `spec`. Throws `InputError` on bad input. */
 export async function loadTrace(spec: string): Promise<Trace> {
-  return readCsvTrace(spec);
+  return isBinaryTracePath(spec) ? openBinaryTrace(spec) : readCsvTrace(spec);
 }

@@ -34,6 +34,20 @@ export interface Trace {
   touchedEndGpa: number;
   /** True when the trace creates its own memslots (SLOT_ADD rows). */
   declaresSlots: boolean;
+  /**
+   * Set for a trace streamed from its file at replay time (binary traces):
+   * `events` then holds no event (`events.count` is the trace's event count,
+   * its arrays are empty). Read the events of any trace, streamed or not,
+   * with `openEventChunks` (src/trace/eventChunks.ts).
+   */
+  stream?: TraceStream;
+}
+
+/** Where a streamed trace's events are read from (plain data: it crosses to workers). */
+export interface TraceStream {
+  format: 'mtr';
+  /** File to read, as given on the command line. */
+  path: string;
 }
 
 type Column = Uint8Array | Uint16Array | Float64Array | Int32Array | Uint32Array;

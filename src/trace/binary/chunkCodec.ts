@@ -1,8 +1,8 @@
 /**
  * Encodes and decodes one `.mtr` chunk (layout in mtrFormat.ts), and the
- * value checks both directions share. Decoding a raw column is one
- * `TypedArray.set` from a view over the payload (a memcpy); an arithmetic
- * column is a `fill` or one loop. No allocation per event.
+ * value checks both directions share. Decoding a raw column is a view over
+ * the payload (no copy); an arithmetic column is a `fill` or one loop. No
+ * allocation per event.
  */
 import { GPA_LIMIT } from '../../mmu/address.js';
 import { OP_NAMES, needsSlot, type Op } from '../ops.js';
@@ -113,26 +113,30 @@ export function parseChunkHeader(view: DataView, chunkRecords: number, vcpuLimit
 }
 
 /**
- * Decode a chunk's payload (`payload` must be 8-byte aligned: its byteOffset a
- * multiple of 8) into `out` at event index `dest`.
+ * The events of a chunk: raw columns as views over `payload` (which must
+ * start 8-byte aligned; no copy), arithmetic ones filled into the matching
+ * column of `own` (at least `count` long). Valid while `payload` and `own` are.
  */
-export function decodeChunk(chunk: ChunkHeader, payload: Uint8Array, out: EventColumns, dest: number): void {
+export function viewChunk(chunk: ChunkHeader, payload: Uint8Array, own: EventColumns): TraceEvents {
   const n = chunk.count;
+  const out = { count: n } as TraceEvents;
   let offset = payload.byteOffset;
   for (let index = 0; index < COLUMNS.length; index++) {
     const column = COLUMNS[index];
-    const target = out[column.key];
+    let values: ColumnArray;
     if (chunk.modes[index] === ColumnMode.RAW) {
-      target.set(new CONSTRUCTORS[column.key](payload.buffer, offset, n) as never, dest);
+      values = new CONSTRUCTORS[column.key](payload.buffer, offset, n);
       offset += align8(n * column.bytes);
-    } else if (chunk.step[index] === 0) {
-      target.fill(chunk.first[index], dest, dest + n);
     } else {
+      values = own[column.key].subarray(0, n);
       const first = chunk.first[index];
       const step = chunk.step[index];
-      for (let i = 0; i < n; i++) target[dest + i] = first + i * step;
+      if (step === 0) values.fill(first);
+      else for (let i = 0; i < n; i++) values[i] = first + i * step;
     }
+    (out as unknown as Record<ColumnKey, ColumnArray>)[column.key] = values;
   }
+  return out;
 }
 
 /** Why `value` cannot be stored in column `key`, or undefined when it can. */
@@ -157,12 +161,11 @@ export function valueProblem(key: ColumnKey, value: number, vcpuLimit: number): 
 /**
  * Check events [start, start + count) of `events`: every value in range (as
  * `valueProblem`), and `slot` set exactly on the ops that name a memslot.
- * Returns `event K: column NAME: problem` for the first bad event (K counted
- * from 0 in `events`; the first column in COLUMNS order when one event has
- * several), or undefined. One tight loop per column, each stopping at the
- * earliest bad event found so far.
+ * Returns the first bad event (its index in `events`; the first column in
+ * COLUMNS order when one event has several), or undefined. One tight loop
+ * per column, each stopping at the earliest bad event found so far.
  */
-export function checkEvents(events: EventColumns, start: number, count: number, vcpuLimit: number): string | undefined {
+export function checkEvents(events: EventColumns, start: number, count: number, vcpuLimit: number): EventProblem | undefined {
   const { op, vcpu, gpa, sizeBytes, slot } = events;
   const end = start + count;
   let bad = end;
@@ -203,7 +206,15 @@ export function checkEvents(events: EventColumns, start: number, count: number, 
   if (badKey === 'slot' && (slot[bad] === -1 || !needsSlot(op[bad] as Op))) {
     const name = OP_NAMES[op[bad]];
     const problem = slot[bad] === -1 ? `${name} needs a memslot id` : `${name} names no memslot, so its slot must be -1, not ${slot[bad]}`;
-    return `event ${bad}: column slot: ${problem}`;
+    return { index: bad, column: 'slot', problem };
   }
-  return `event ${bad}: column ${badKey}: ${valueProblem(badKey, events[badKey][bad], vcpuLimit)}`;
+  return { index: bad, column: badKey, problem: valueProblem(badKey, events[badKey][bad], vcpuLimit) ?? '' };
+}
+
+/** The first bad event found by `checkEvents`. */
+export interface EventProblem {
+  /** Index of the event in the checked arrays. */
+  index: number;
+  column: ColumnKey;
+  problem: string;
 }

@@ -1,0 +1,42 @@
+/**
+ * The events of a trace as a sequence of chunks (parallel typed arrays, see
+ * `TraceEvents`), whether the trace is held in memory or streamed from its
+ * binary file. Replay consumes traces only through this, chunk by chunk, so
+ * its memory stays flat however long a streamed trace is. Chunks arrive in
+ * replay order (for CSV traces with a `time` column, the (time, file order)
+ * sort done by the reader; binary traces store events already in that order).
+ */
+import { MtrChunkReader } from './binary/mtrChunkReader.js';
+import type { Trace, TraceEvents } from './traceEvents.js';
+
+/** A forward-only sequence of event chunks. */
+export interface EventChunkSource {
+  /** The next chunk (valid until the next call), or undefined at the end. Throws `InputError` on bad input. */
+  next(): TraceEvents | undefined;
+  /** Release the file, if any (idempotent). */
+  close(): void;
+}
+
+/** Chunks of `trace`'s events from the first: its arrays in one chunk, or its file chunk by chunk. */
+export function openEventChunks(trace: Trace): EventChunkSource {
+  if (trace.stream !== undefined) return MtrChunkReader.openFile(trace.stream.path);
+  let given = false;
+  return {
+    next: () => {
+      if (given || trace.events.count === 0) return undefined;
+      given = true;
+      return trace.events;
+    },
+    close: () => undefined,
+  };
+}
+
+/** Call `visit` on every chunk of `trace` in order, closing the source even when `visit` throws. */
+export function forEachEventChunk(trace: Trace, visit: (chunk: TraceEvents) => void): void {
+  const source = openEventChunks(trace);
+  try {
+    for (let chunk = source.next(); chunk !== undefined; chunk = source.next()) visit(chunk);
+  } finally {
+    source.close();
+  }
+}
