@@ -3,6 +3,8 @@
 //   1. Debian packages that node-canvas (behind chartjs-node-canvas) builds against, via apt-get
 //      when running as root; otherwise it prints the command to run by hand and exits 1.
 //   2. The npm dependencies (`npm ci`) when node_modules is absent or older than package-lock.json.
+//   3. The native KVM runner for `mmubench validate` (native/build.mjs) with the system C compiler;
+//      when it cannot be built, it says so and goes on.
 // Node builtins only: it runs before any dependency is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -30,11 +32,24 @@ function run(command, args) {
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 20) fail(`Node.js >= 20 is required, this is ${process.version}`);
 
+// 3. The KVM runner of `mmubench validate` (native/kvm-runner.c), with the system C compiler
+//    (build-essential, step 1). Optional: without it everything else works, and validate skips
+//    saying how to build it. native/build.mjs does nothing when the binary is up to date.
+function buildKvmRunner() {
+  const build = spawnSync(process.execPath, [join(root, 'native', 'build.mjs')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (build.status !== 0) {
+    say('the KVM runner (native/kvm-runner.c) was not built: `mmubench validate` will skip until it is (install a C compiler, then run `node native/build.mjs`); continuing');
+  }
+}
+
 const lock = join(root, 'package-lock.json');
 const installed = join(root, 'node_modules', '.package-lock.json');
 const canvasAddon = join(root, 'node_modules', 'canvas', 'build', 'Release', 'canvas.node');
 const npmUpToDate = existsSync(installed) && existsSync(canvasAddon) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs;
-if (npmUpToDate) process.exit(0);
+if (npmUpToDate) {
+  buildKvmRunner();
+  process.exit(0);
+}
 
 // 1. System libraries for node-canvas (no prebuilt binary can be downloaded here).
 function missingDebianPackages() {
@@ -68,3 +83,4 @@ try {
   fail('npm is not on PATH');
 }
 run('npm', ['ci', '--no-audit', '--no-fund']);
+buildKvmRunner();

@@ -11,6 +11,7 @@ import { runCommand } from './runCommand.js';
 import { genCommand } from './genCommand.js';
 import { nightlyCommand } from './nightlyCommand.js';
 import { registerMergeCommand } from './mergeCommand.js';
+import { registerValidateCommand } from './validateCommand.js';
 import { registerConvertCommand } from './convertCommand.js';
 import { VERSION } from './version.js';
 import { GENERATOR_DEFAULTS, GENERATOR_KINDS } from '../trace/generators.js';
@@ -63,6 +64,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (traces: string[], options) => setExit(await runCommand(traces, options)));
 
   registerMergeCommand(program, setExit);
+  registerValidateCommand(program, setExit);
   registerConvertCommand(program, setExit);
 
   program
