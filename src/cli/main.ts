@@ -11,8 +11,8 @@ import { runCommand } from './runCommand.js';
 import { genCommand } from './genCommand.js';
 import { nightlyCommand } from './nightlyCommand.js';
 import { registerMergeCommand } from './mergeCommand.js';
-import { registerValidateCommand } from './validateCommand.js';
-import { registerConvertCommand } from './convertCommand.js';
+import { registerImportCommand } from './importCommand.js';
+import { registerCheckLevelsCommand } from './checkLevelsCommand.js';
 import { VERSION } from './version.js';
 import { GENERATOR_DEFAULTS, GENERATOR_KINDS } from '../trace/generators.js';
 import { ARCHES } from '../mmu/arch/archProfile.js';
@@ -31,7 +31,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('run')
     .description('replay traces under every scenario of the matrix and write a report folder')
-    .argument('<trace...>', 'trace files: CSV or binary .mtr (docs/trace-format.md)')
+    .argument('<trace...>', 'trace files (CSV, docs/trace-format.md), or FORMAT:path to import on the fly (lackey:prog.log, ftrace:capture.txt; docs/importing.md)')
     .requiredOption('--out <dir>', 'report folder to create (results.csv, run.json, charts/)')
     .option('--arch <list>', `architecture profiles: ${ARCHES.join(', ')}`, DEFAULTS.arch)
     .option('--max-level <list>', 'largest mapping level a fault may use: 4k, 2m, 1g', DEFAULTS.maxLevel)
@@ -64,8 +64,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (traces: string[], options) => setExit(await runCommand(traces, options)));
 
   registerMergeCommand(program, setExit);
-  registerValidateCommand(program, setExit);
-  registerConvertCommand(program, setExit);
+  registerImportCommand(program, setExit);
+  registerCheckLevelsCommand(program, setExit);
 
   program
     .command('gen')

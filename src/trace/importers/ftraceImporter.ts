@@ -53,7 +53,11 @@ export async function hasFaultLines(inputs: readonly ImportInput[]): Promise<boo
   for (const input of inputs) {
     const reader = await LineReader.open(input);
     try {
-      while (reader.next() || (await reader.refill())) {
+      for (;;) {
+        if (!reader.next()) {
+          if (await reader.refill()) continue;
+          break;
+        }
         if (reader.tooLong) continue;
         const text = reader.text();
         if (!text.includes('_fault:')) continue;

@@ -6,7 +6,13 @@
  * a file with no newline at all (say, gigabytes of zeros) cannot exhaust
  * memory or stall a parser.
  *
- * Use: `while (reader.next() || (await reader.refill())) { ...current line... }`
+ * Use (a refill holds no line yet, so it is followed by `next()` again):
+ *
+ *     for (;;) {
+ *       if (!reader.next()) { if (await reader.refill()) continue; break; }
+ *       ...the current line...
+ *     }
+ *
  * - `next()` is synchronous and advances within the chunk held;
  * - `refill()` reads the next chunk and returns false at the end of the input.
  */
