@@ -11,7 +11,9 @@
  * - write permission removed: `__pkvm_host_wrprotect_guest`;
  * - a permission added: `__pkvm_host_relax_perms_guest`.
  * A map of a GFN the tree already holds is what a racing vCPU sees: the
- * hypercall fails (-EPERM) and the map returns -EAGAIN (counted spurious).
+ * hypercall fails (-EPERM) and the map returns -EAGAIN (`pkvm_pgtable_stage2_map`),
+ * counted in `eagain`. The sequential replay never asks for it: the stage-2
+ * table maps a GFN once.
  *
  * The tree is `GfnTree` (AVL over typed arrays): O(log n) insert, remove and
  * lookup, in-order range walks.
