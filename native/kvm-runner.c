@@ -367,6 +367,12 @@ static struct slot *live_slot_at(uint64_t gpa)
 	return NULL;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 /*
  * Huge host pages the trace will touch: for hugetlbfs they must be free
  * before we start, or the job is skipped (nothing is half-run).
@@ -379,21 +385,32 @@ static void check_hugetlb(void)
 	char path[128];
 	snprintf(path, sizeof path, "/sys/kernel/mm/hugepages/%s/free_hugepages", dir);
 	long free_pages = read_long_file(path);
-	uint64_t huge = host_page_bytes(), needed = 0, last = UINT64_MAX;
+	/* Distinct huge pages the guest accesses and pre-faults touch (sorted, then counted once each). */
+	uint64_t huge = host_page_bytes(), needed = 0, count = 0, cap = 1024;
+	uint64_t *units = xcalloc(cap, sizeof *units);
 	for (size_t i = 0; i < g.nevents; i++) {
 		struct event *e = &g.events[i];
 		if (e->op > OP_PREFAULT)
 			continue;
-		for (uint64_t a = e->gpa & ~(huge - 1); a < e->gpa + (e->size ? e->size : 1); a += huge)
-			if (a != last) { /* a rough upper bound: distinct consecutive huge pages */
-				needed++;
-				last = a;
+		for (uint64_t a = e->gpa & ~(huge - 1); a < e->gpa + (e->size ? e->size : 1); a += huge) {
+			if (count == cap) {
+				cap *= 2;
+				units = realloc(units, cap * sizeof *units);
+				if (!units)
+					die(1, "out of memory");
 			}
+			units[count++] = a / huge;
+		}
 	}
+	qsort(units, count, sizeof *units, cmp_u64);
+	for (size_t i = 0; i < count; i++)
+		if (i == 0 || units[i] != units[i - 1])
+			needed++;
+	free(units);
 	if (needed == 0)
 		needed = 1;
 	if (free_pages < (long)needed)
-		skip("no hugetlbfs pages: the trace needs up to %llu free %s pages and %s says %ld (echo N > /proc/sys/vm/nr_hugepages)",
+		skip("not enough hugetlbfs pages: the trace needs %llu free %s pages and %s says %ld (echo N > /proc/sys/vm/nr_hugepages)",
 		     (unsigned long long)needed, dir, path, free_pages);
 }
 

@@ -65,6 +65,8 @@ export const NOTES = {
   nx: 'the host\'s nx_huge_pages differs from the scenario\'s --nx-huge-pages, so executed huge pages are mapped differently',
   prefaultUnsupported:
     'this host has no KVM_PRE_FAULT_MEMORY (it needs TDP: kvm_arch_vcpu_pre_fault_memory refuses shadow paging with EOPNOTSUPP; ENOTTY before Linux 6.11); the counters are compared with a model replay in which no pre-fault maps anything',
+  tdpMaxLevel:
+    'on a TDP host the guest\'s page size does not cap the stage-2 level (kvm_mmu_max_mapping_level looks at the host mapping only), so --max-level below --backing is not reproduced; KVM maps at the host page size',
   dirtyLog: 'pages KVM_GET_DIRTY_LOG reported dirty when logging stopped (line 0: still on at the end)',
 } as const;
 
@@ -103,6 +105,7 @@ export function compareCounters(
   if (wantsHuge && ctx.hostHugeBytes === 0) mapping.push(NOTES.noHugeHost);
   if (shadow && ctx.dirtyLogging && wantsHuge) mapping.push(NOTES.shadowDirtyHuge);
   if (ctx.nxMismatch) mapping.push(NOTES.nx);
+  if (!shadow && ctx.guestPageAskedBytes < ctx.hostPageBytes) mapping.push(NOTES.tdpMaxLevel);
   const mmio = ctx.mmioCaching && t.faults_mmio > 0 ? [NOTES.mmioCaching] : [];
   const rows: ValidationRow[] = [
     pair('faults_missing + faults_permission', 'pf_fixed', t.faults_missing + t.faults_permission, kernel.pf_fixed, mapping),
