@@ -32,13 +32,13 @@ function run(command, args) {
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 20) fail(`Node.js >= 20 is required, this is ${process.version}`);
 
-// 3. The KVM runner of `mmubench validate` (native/kvm-runner.c), with the system C compiler
+// 3. The KVM runner of `mmubench validate` (native/kvm-runner/), with the system C compiler
 //    (build-essential, step 1). Optional: without it everything else works, and validate skips
 //    saying how to build it. native/build.mjs does nothing when the binary is up to date.
 function buildKvmRunner() {
   const build = spawnSync(process.execPath, [join(root, 'native', 'build.mjs')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (build.status !== 0) {
-    say('the KVM runner (native/kvm-runner.c) was not built: `mmubench validate` will skip until it is (install a C compiler, then run `node native/build.mjs`); continuing');
+    say('the KVM runner (native/kvm-runner/) was not built: `mmubench validate` will skip until it is (install a C compiler, then run `node native/build.mjs`); continuing');
   }
 }
 

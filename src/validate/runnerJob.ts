@@ -1,6 +1,6 @@
 /**
  * The text job that native/kvm-runner reads (its format is documented at the
- * top of native/kvm-runner.c): the same memslots and the same events, in the
+ * top of native/kvm-runner/runner.h): the same memslots and the same events, in the
  * same order, as `replayCell` replays for one (trace, scenario, layout).
  * Pure: trace and options in, text out.
  */

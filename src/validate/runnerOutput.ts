@@ -1,5 +1,5 @@
 /**
- * The runner's JSON output (native/kvm-runner.c, step 8), checked once, and
+ * The runner's JSON output (native/kvm-runner/main.c), checked once, and
  * the kernel counters validation compares, summed over vCPUs. Pure.
  */
 
