@@ -38,4 +38,16 @@ export const DEFAULTS = {
   defaultSlotAlignBytes: 1 << 30,
   nightlyConfig: 'bench/nightly.json',
   reportsDir: 'reports',
+  /** compare: any change of a deterministic count is beyond 0 %. */
+  countThreshold: '0',
+  /** compare: significance level of the Mann-Whitney U test on timings (gbench's compare.py uses 0.05). */
+  alpha: '0.01',
+  /** compare: smallest median timing change, in %, that may fail a run. */
+  minChange: '5',
+  /** compare: both a count and a timing regression fail the run. */
+  failOn: 'counts,timings',
+  /** nightly: tinybench CPU time per quick-benchmark task, ms (two tasks: about 2.5 s in all). */
+  benchTimeMs: '1000',
+  /** nightly: history lines (runs of the same matrix) the trend chart shows. */
+  trendRuns: 30,
 } as const;

@@ -11,6 +11,7 @@ import { runCommand } from './runCommand.js';
 import { genCommand } from './genCommand.js';
 import { nightlyCommand } from './nightlyCommand.js';
 import { registerMergeCommand } from './mergeCommand.js';
+import { addCompareFlags, registerCompareCommand } from './compareCommand.js';
 import { registerImportCommand } from './importCommand.js';
 import { registerCheckLevelsCommand } from './checkLevelsCommand.js';
 import { VERSION } from './version.js';
@@ -64,6 +65,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (traces: string[], options) => setExit(await runCommand(traces, options)));
 
   registerMergeCommand(program, setExit);
+  registerCompareCommand(program, setExit);
   registerImportCommand(program, setExit);
   registerCheckLevelsCommand(program, setExit);
 
@@ -81,12 +83,16 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--write-fraction <f>', 'share of writes', String(GENERATOR_DEFAULTS.writeFraction))
     .action(async (options) => setExit(await genCommand(options)));
 
-  program
-    .command('nightly')
-    .description('run the nightly matrix (bench/nightly.json) over its traces into reports/<timestamp>/')
-    .option('--config <file>', 'nightly configuration', DEFAULTS.nightlyConfig)
-    .option('--reports <dir>', 'folder that receives the report folders', DEFAULTS.reportsDir)
-    .option('--threads <n>', 'worker threads: auto, or 0 for the main thread', 'auto')
+  addCompareFlags(
+    program
+      .command('nightly')
+      .description('run the nightly matrix (bench/nightly.json) and the quick benchmark into reports/<timestamp>/, append to reports/history.jsonl, compare with the baseline (docs/comparing.md)')
+      .option('--config <file>', 'nightly configuration', DEFAULTS.nightlyConfig)
+      .option('--reports <dir>', 'folder that receives the report folders and history.jsonl', DEFAULTS.reportsDir)
+      .option('--threads <n>', 'worker threads: auto, or 0 for the main thread', 'auto')
+      .option('--baseline <dir>', 'report folder to compare with (default: the previous report in --reports)')
+      .option('--bench-time <ms>', 'quick-benchmark CPU time per task, ms; 0 skips the benchmark', DEFAULTS.benchTimeMs),
+  )
     .option('-q, --quiet', 'no progress bar or summary line')
     .action(async (options) => setExit(await nightlyCommand(options)));
 

@@ -6,7 +6,7 @@ import { loadTrace } from '../trace/loadTrace.js';
 import type { Trace } from '../trace/traceEvents.js';
 import { runMatrix, defaultThreads } from '../replay/runMatrix.js';
 import type { CellTask } from '../replay/cellTask.js';
-import { checkOutDir, writeReport } from '../report/writeReport.js';
+import { checkOutDir, writeReport, type WriteReportOptions } from '../report/writeReport.js';
 import type { RunModel } from '../report/runJson.js';
 import { InputError, EXIT_FAILED, EXIT_OK } from './errors.js';
 import { DEFAULTS } from './defaults.js';
@@ -32,6 +32,12 @@ export interface RunCommandOptions extends RawMatrixOptions {
   workerMemory?: string;
   /** On Ctrl-C, write the cells finished so far as a report marked partial. */
   keepPartial?: boolean;
+  /**
+   * nightly: called with the finished (not interrupted) run just before the
+   * report is written; may add benchmark samples to it and returns the
+   * history lines for the trend chart.
+   */
+  beforeWrite?: (run: RunModel) => Promise<Pick<WriteReportOptions, 'history'>>;
 }
 
 /** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
@@ -134,7 +140,8 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
     }
     run.info.partial = true;
   }
-  await writeReport(options.out, run, { force: options.force === true });
+  const extra = !interrupt.signal.aborted && options.beforeWrite ? await options.beforeWrite(run) : {};
+  await writeReport(options.out, run, { ...extra, force: options.force === true });
   if (interrupt.signal.aborted) {
     process.stderr.write(`mmubench: partial report in ${options.out}\n`);
     return EXIT_INTERRUPTED;

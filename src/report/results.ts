@@ -60,6 +60,6 @@ export interface BenchmarkSamples {
   name: string;
   /** Guest accesses replayed by one iteration (throughput = accesses / latency). */
   accessesPerIteration: number;
-  /** Wall time of each iteration, in ms (ascending: tinybench sorts them). */
+  /** Time of each iteration, in ms (ascending: tinybench sorts them); nightly's quick bench measures process CPU time (src/replay/quickBench.ts). */
   samplesMs: number[];
 }

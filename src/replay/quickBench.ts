@@ -1,0 +1,103 @@
+/**
+ * The nightly's quick benchmark: two small tinybench tasks (a hit-heavy and
+ * a fault-heavy replay) whose raw iteration times go into run.json, so that
+ * `compare` can test two nightlies' timings with a rank test. The full
+ * suites are `npm run bench` (bench/run.ts); this one is only long enough
+ * (about `timeMs` per task) to give a few dozen samples.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bench } from 'tinybench';
+import { generateTrace, GENERATOR_DEFAULTS, type GeneratorKind } from '../trace/generators.js';
+import { readCsvTrace } from '../trace/csvTraceReader.js';
+import type { Trace } from '../trace/traceEvents.js';
+import { parseMatrix } from '../cli/runOptions.js';
+import type { BenchmarkSamples } from '../report/results.js';
+import { replayCell, type Layout } from './replayCell.js';
+
+/** Guest accesses of each quick-benchmark trace: a few ms per iteration. */
+export const QUICK_BENCH_ACCESSES = 20_000;
+
+/**
+ * Test-only switch (docs/comparing.md): `MMUBENCH_TEST_SLOW_ENGINE=1` makes
+ * every quick-benchmark iteration replay its trace twice, a real and known
+ * slowdown for the end-to-end regression test. Read once, at this boundary.
+ */
+export const SLOW_ENGINE_ENV = 'MMUBENCH_TEST_SLOW_ENGINE';
+
+export interface QuickBenchOptions {
+  /** Measuring time per task, CPU ms (tinybench `time`); at least 10 iterations are run. */
+  timeMs: number;
+  /** Replays per iteration: 1, or 2 with the test-only slow switch. */
+  replaysPerIteration: number;
+}
+
+/**
+ * CPU time of this process (user + system), ms: tinybench's clock for the
+ * quick bench. The worker pool is closed by then, so it is the replay's own
+ * time plus the garbage collector's.
+ */
+export function cpuNowMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** `replaysPerIteration` from the environment (the test-only switch). */
+export function replaysFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  return env[SLOW_ENGINE_ENV] === '1' ? 2 : 1;
+}
+
+async function makeTrace(dir: string, kind: GeneratorKind, memoryBytes: number): Promise<Trace> {
+  const path = join(dir, `${kind}.csv`);
+  await writeFile(path, [...generateTrace({ ...GENERATOR_DEFAULTS, kind, accesses: QUICK_BENCH_ACCESSES, memoryBytes })].join('\n') + '\n');
+  return readCsvTrace(path);
+}
+
+/**
+ * Run the two tasks one after the other and return their samples (task
+ * names are the keys `compare` matches on: keep them stable).
+ *
+ * 1. Generate the two seeded traces (same bytes on every run).
+ * 2. tinybench with `retainSamples`, a short warm-up, `timeMs` of CPU time
+ *    per task (longer in wall time on a busy machine).
+ * 3. Samples (CPU ms per iteration, ascending) as `BenchmarkSamples`.
+ */
+export async function quickBench(options: QuickBenchOptions): Promise<BenchmarkSamples[]> {
+  // 1. Traces: a 4 MiB hot set in 2 MiB pages (TLB hits), and a boot touching each 4 KiB page once (faults).
+  const dir = await mkdtemp(join(tmpdir(), 'mmubench-quickbench-'));
+  let hot: Trace;
+  let boot: Trace;
+  try {
+    hot = await makeTrace(dir, 'hotcold', 1 << 30);
+    boot = await makeTrace(dir, 'boot', QUICK_BENCH_ACCESSES * 4096);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const layout: Layout = { memslots: [], defaultSlotAlignBytes: 1 << 30 };
+  const [hugeScenario] = parseMatrix({ backing: '2m', prefault: 'none' });
+  const [smallScenario] = parseMatrix({ backing: '4k', prefault: 'none' });
+  const replays = options.replaysPerIteration;
+  // 2. The bench; the replay count is fixed before it starts, never checked per access. The clock
+  //    is this process's CPU time, not wall time: on a shared machine other processes stretch wall
+  //    time by 50% either way between two runs, CPU time by a few % (docs/comparing.md).
+  const bench = new Bench({ time: options.timeMs, warmupTime: Math.min(200, options.timeMs / 4), iterations: 10, retainSamples: true, now: cpuNowMs });
+  const tasks = [
+    { name: `quick replay hit-heavy (hotcold, 2M backing), ${QUICK_BENCH_ACCESSES} accesses`, trace: hot, scenario: hugeScenario },
+    { name: `quick replay fault-heavy (boot, 4K backing), ${QUICK_BENCH_ACCESSES} accesses`, trace: boot, scenario: smallScenario },
+  ];
+  for (const task of tasks) {
+    bench.add(task.name, () => {
+      for (let i = 0; i < replays; i++) replayCell(task.trace, task.scenario, layout);
+    });
+  }
+  await bench.run();
+  // 3. Samples.
+  return tasks.map(({ name, trace }) => {
+    const result = bench.getTask(name)?.result;
+    if (result === undefined || result.state !== 'completed' || result.latency.samples === undefined) {
+      throw new Error(`quick benchmark ${name}: ${result?.state === 'errored' ? String(result.error) : 'no samples'}`);
+    }
+    return { name, accessesPerIteration: trace.events.count, samplesMs: [...result.latency.samples] };
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * Which way is better, for every counter: the single table compare uses to
+ * call a change a regression or an improvement. Rules are matched by name,
+ * first match wins, so counters the engine adds later get a direction by
+ * their name (`faults_*`, `flush*`), or none: neutral counters are reported
+ * when they change but never fail a run.
+ */
+
+export type Direction = 'lower' | 'higher' | 'neutral';
+
+export interface DirectionRule {
+  pattern: RegExp;
+  direction: Direction;
+  /** Why, for docs/report-format.md and compare.md. */
+  why: string;
+}
+
+export const DIRECTION_RULES: readonly DirectionRule[] = [
+  { pattern: /^faults(_|$)/, direction: 'lower', why: 'every guest fault is an exit to the host' },
+  { pattern: /^(tlb_misses|l1_misses|l2_misses|refill_misses)$/, direction: 'lower', why: 'each miss costs a walk or a refill' },
+  { pattern: /^walk_refs$/, direction: 'lower', why: 'memory references of page walks' },
+  { pattern: /^(flush|tlb_flushes|tlb_entries_flushed)/, direction: 'lower', why: 'flushes and the entries they drop cost refills' },
+  { pattern: /^mmu_pages$/, direction: 'lower', why: 'page-table memory' },
+  { pattern: /^(prefault_errors|hypercalls|nx_lpage_splits)$/, direction: 'lower', why: 'failed ioctls, EL2 round trips, forced splits' },
+  { pattern: /^tlb_hits$/, direction: 'higher', why: 'translations served without a walk' },
+  { pattern: /^pages_(2m|1g)$/, direction: 'higher', why: 'huge-page coverage' },
+];
+
+/** The direction of counter `name` (`neutral` when no rule matches). */
+export function metricDirection(name: string): Direction {
+  return DIRECTION_RULES.find((rule) => rule.pattern.test(name))?.direction ?? 'neutral';
+}
