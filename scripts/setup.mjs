@@ -5,6 +5,7 @@
 //   2. The npm dependencies (`npm ci`) when node_modules is absent or older than package-lock.json.
 //   3. The native KVM runner for `mmubench validate` (native/build.mjs) with the system C compiler;
 //      when it cannot be built, it says so and goes on.
+//   4. Debian's chromium for the browser test of the HTML report, when running tests as root; optional.
 // Node builtins only: it runs before any dependency is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -41,6 +42,30 @@ function buildKvmRunner() {
     say('the KVM runner (native/kvm-runner/) was not built: `mmubench validate` will skip until it is (install a C compiler, then run `node native/build.mjs`); continuing');
   }
 }
+
+// 4. Debian's chromium, for the browser test of index.html (test/report-html-chromium.test.ts), when
+//    tests are what runs (npm test, npm run test:deep, npm run setup) and we are root on Debian.
+//    Optional: the test skips with a message without it. Never a browser download.
+function installChromiumForTests() {
+  const event = process.env.npm_lifecycle_event;
+  if (event !== undefined && !['pretest', 'test:deep', 'setup'].includes(event)) return;
+  if (existsSync('/usr/bin/chromium') || spawnSync('dpkg-query', ['--version']).status !== 0) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot) {
+    say('chromium is not installed: the browser test of index.html will be skipped (to run it: sudo apt-get install -y chromium)');
+    return;
+  }
+  say('installing Debian\'s chromium for the browser test of index.html');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'chromium']]) {
+    const result = spawnSync('apt-get', args, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (result.status !== 0) {
+      say(`"apt-get ${args.join(' ')}" failed: the browser test of index.html will be skipped; continuing`);
+      return;
+    }
+  }
+}
+installChromiumForTests();
 
 const lock = join(root, 'package-lock.json');
 const installed = join(root, 'node_modules', '.package-lock.json');

@@ -33,7 +33,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('run')
     .description('replay traces under every scenario of the matrix and write a report folder')
     .argument('<trace...>', 'trace files (CSV, docs/trace-format.md), or FORMAT:path to import on the fly (lackey:prog.log, ftrace:capture.txt; docs/importing.md)')
-    .requiredOption('--out <dir>', 'report folder to create (results.csv, run.json, charts/)')
+    .requiredOption('--out <dir>', 'report folder to create (index.html, summary.md, results.csv, run.json, charts/)')
     .option('--arch <list>', `architecture profiles: ${ARCHES.join(', ')}`, DEFAULTS.arch)
     .option('--max-level <list>', 'largest mapping level a fault may use: 4k, 2m, 1g', DEFAULTS.maxLevel)
     .option('--backing <list>', 'host page size behind every memslot: 4k, 2m (THP), 1g (hugetlbfs)', DEFAULTS.backing)

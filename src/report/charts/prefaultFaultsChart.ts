@@ -1,74 +1,113 @@
 /**
- * Chart: guest faults with and without pre-population, per trace (grouped
- * bars, one bar per `--prefault` value), the saving in % in each group's
- * label. Pure: results in, a Chart.js configuration out.
+ * Chart: guest faults with and without pre-population, grouped bars, one
+ * group per trace, each bar in its scenario's colour.
+ *
+ * - One base scenario (every dimension but `--prefault`): one bar per
+ *   prefault value (`none` first), the count above each bar, and the change
+ *   of every pre-populated value against `none` in the trace's label.
+ * - Several bases: one bar per scenario (hue = base, lighter = pre-populated),
+ *   and above each pre-populated bar its change against the same base's
+ *   `none` bar; the legend names the scenarios.
+ *
+ * Pure: results in, a Chart.js configuration out.
  */
-import type { ChartConfiguration } from 'chart.js';
-import { prefaultText } from '../../replay/scenario.js';
+import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import type { CellResult } from '../results.js';
-import { CHART_FONT, seriesColour } from './palette.js';
+import { distinct, prefaultTable, shortLabels, type PrefaultRow } from '../scenarioGroups.js';
+import { compactNumber, framedChart } from './chartOptions.js';
+import { barLabelsPlugin } from './chartPlugins.js';
+import { scenarioStyles } from './palette.js';
 
-/** The scenario name without its prefault part: what a group compares over. */
-function baseScenario(cell: CellResult): string {
-  return cell.scenario.name.replace(/ prefault=\S+/, '');
-}
-
-/** Only the scenario words that differ between groups, so labels stay short. */
-function varyingWords(names: readonly string[]): (name: string) => string {
-  const split = names.map((n) => n.split(' '));
-  const varies = (i: number): boolean => split.some((words) => words[i] !== split[0][i]);
-  return (name) =>
-    name
-      .split(' ')
-      .filter((_, i) => varies(i))
-      .join(' ');
-}
-
-/** Saving of `with` over `without`, as text ("-100%", "n/a"). */
-export function savingText(without: number, withPrefault: number): string {
+/** Saving of `withPrefault` over `without`, as text ("-84.2%"; "n/a" when `without` is 0). */
+export function savingText(without: number, withPrefault: number, digits = 1): string {
   if (without === 0) return 'n/a';
-  return `${(((withPrefault - without) / without) * 100).toFixed(1)}%`;
+  return `${(((withPrefault - without) / without) * 100).toFixed(digits)}%`;
 }
 
-export function prefaultFaultsChart(results: readonly CellResult[]): ChartConfiguration {
-  const groups: string[] = [];
-  const prefaults: string[] = [];
-  const bases = [...new Set(results.map(baseScenario))];
-  const shorten = varyingWords(bases);
-  const value = new Map<string, number>();
-  for (const cell of results) {
-    const group = bases.length > 1 ? `${cell.trace}\n${shorten(baseScenario(cell))}` : cell.trace;
-    const prefault = prefaultText(cell.scenario.prefault);
-    if (!groups.includes(group)) groups.push(group);
-    if (!prefaults.includes(prefault)) prefaults.push(prefault);
-    value.set(`${group}\u0000${prefault}`, cell.total.faults);
-  }
-  // Multi-line labels: trace, the scenario words that vary, the saving.
-  const labels = groups.map((group) => {
-    const none = value.get(`${group}\u0000none`);
-    const all = value.get(`${group}\u0000all`);
-    const lines = group.split('\n');
-    return none !== undefined && all !== undefined ? [...lines, `all vs none: ${savingText(none, all)}`] : lines;
+const TITLE = 'Stage-2 guest faults with and without pre-population';
+const Y_TITLE = 'guest faults (count)';
+/** Bars with no cell draw nothing; their colour does not matter. */
+const NO_CELL = '#999999';
+
+export function prefaultFaultsChart(results: readonly CellResult[]): ChartConfiguration<'bar'> {
+  const table = prefaultTable(results);
+  const bases = distinct(table.rows.map((r) => r.base));
+  return bases.length > 1 ? byScenario(results, table.prefaults, table.rows, bases) : byPrefault(results, table.prefaults, table.rows);
+}
+
+/** One base: groups = traces, one dataset per prefault value, the change in the group label. */
+function byPrefault(results: readonly CellResult[], prefaults: readonly string[], rows: readonly PrefaultRow[]): ChartConfiguration<'bar'> {
+  const styles = scenarioStyles(results.map((c) => c.scenario));
+  const labels = rows.map((row) => {
+    const lines = [row.trace];
+    const none = row.cells.get('none');
+    for (const prefault of prefaults) {
+      const cell = row.cells.get(prefault);
+      if (prefault === 'none' || none === undefined || cell === undefined) continue;
+      lines.push(`${prefault} vs none: ${savingText(none.total.faults, cell.total.faults)}`);
+    }
+    return lines;
   });
-  return {
-    type: 'bar',
-    data: {
-      labels,
-      datasets: prefaults.map((prefault, index) => ({
-        label: `prefault=${prefault}`,
-        backgroundColor: seriesColour(index),
-        data: groups.map((group) => value.get(`${group}\u0000${prefault}`) ?? 0),
-      })),
-    },
-    options: {
-      plugins: {
-        title: { display: true, text: 'Stage-2 guest faults with and without pre-population', font: { size: 20 } },
-        legend: { labels: { font: CHART_FONT } },
-      },
-      scales: {
-        x: { title: { display: true, text: 'trace (saving in faults)', font: CHART_FONT }, ticks: { font: CHART_FONT } },
-        y: { beginAtZero: true, title: { display: true, text: 'guest faults (count)', font: CHART_FONT }, ticks: { font: CHART_FONT } },
-      },
-    },
-  };
+  const datasets: ChartDataset<'bar', (number | null)[]>[] = prefaults.map((prefault) => {
+    const cells = rows.map((row) => row.cells.get(prefault));
+    const colours = cells.map((cell) => (cell === undefined ? NO_CELL : styles.get(cell.scenario.name)!.fill));
+    return {
+      label: `prefault=${prefault}`,
+      data: cells.map((cell) => cell?.total.faults ?? null),
+      backgroundColor: colours,
+      borderColor: colours,
+      borderWidth: 1,
+      maxBarThickness: 120,
+    };
+  });
+  const subtitle =
+    prefaults.length === 1
+      ? `Only prefault=${prefaults[0]} in this run: no saving to show`
+      : 'Bars: guest faults taken during replay (pre-faults are not guest faults); under each trace: the change in faults with pre-population';
+  return framedChart(
+    'bar',
+    { title: TITLE, subtitle, xTitle: 'trace (change in faults)', yTitle: Y_TITLE, grace: '10%' },
+    { labels, datasets },
+    [barLabelsPlugin(datasets.map((d) => d.data.map((v) => (v === null ? undefined : compactNumber(v)))))],
+  );
+}
+
+/** Several bases: groups = traces, one dataset per scenario, the change above each pre-populated bar. */
+function byScenario(results: readonly CellResult[], prefaults: readonly string[], rows: readonly PrefaultRow[], bases: readonly string[]): ChartConfiguration<'bar'> {
+  const styles = scenarioStyles(results.map((c) => c.scenario));
+  const traces = distinct(rows.map((r) => r.trace));
+  const short = shortLabels(distinct(results.map((c) => c.scenario.name)));
+  const row = (trace: string, base: string) => rows.find((r) => r.trace === trace && r.base === base);
+  const datasets: ChartDataset<'bar', (number | null)[]>[] = [];
+  const barTexts: (string | undefined)[][] = [];
+  for (const base of bases) {
+    for (const prefault of prefaults) {
+      const cells = traces.map((t) => row(t, base)?.cells.get(prefault));
+      const sample = cells.find((c) => c !== undefined);
+      if (sample === undefined) continue;
+      const style = styles.get(sample.scenario.name)!;
+      datasets.push({
+        label: short.get(sample.scenario.name)!,
+        data: cells.map((c) => c?.total.faults ?? null),
+        backgroundColor: style.fill,
+        borderColor: style.hue,
+        borderWidth: 1,
+      });
+      barTexts.push(
+        cells.map((c, i) => {
+          const none = row(traces[i], base)?.cells.get('none');
+          return prefault === 'none' || c === undefined || none === undefined ? undefined : savingText(none.total.faults, c.total.faults, 0);
+        }),
+      );
+    }
+  }
+  const subtitle = prefaults.includes('none')
+    ? 'Bars: guest faults taken during replay; lighter bars are pre-populated, with their change in faults against the same scenario with prefault=none above'
+    : `Bars: guest faults taken during replay (no prefault=none scenario in this run: no saving to show)`;
+  return framedChart(
+    'bar',
+    { title: TITLE, subtitle, xTitle: 'trace', yTitle: Y_TITLE, grace: '12%' },
+    { labels: traces, datasets },
+    [barLabelsPlugin(barTexts, 12, true)],
+  );
 }

@@ -1,0 +1,22 @@
+/**
+ * Chart: TLB misses and stage-2 walk references per scenario (summed over
+ * traces). Pure: results in, a configuration out; `undefined` without the counters.
+ */
+import type { ChartConfiguration } from 'chart.js';
+import type { CellResult } from '../results.js';
+import { scenarioMetricsChart } from './scenarioMetricsChart.js';
+
+export function tlbChart(results: readonly CellResult[]): ChartConfiguration<'bar'> | undefined {
+  return scenarioMetricsChart(
+    results,
+    [
+      { name: 'tlb_misses', label: 'TLB misses (last level)' },
+      { name: 'walk_refs', label: 'stage-2 walk memory references' },
+    ],
+    {
+      title: 'TLB misses and page-walk references, per scenario',
+      subtitle: 'All vCPUs and traces together; labels give the exact totals',
+      yTitle: 'count (lookups / references)',
+    },
+  );
+}

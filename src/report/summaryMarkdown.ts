@@ -1,0 +1,106 @@
+/**
+ * summary.md: a short Markdown table for a CI comment. Per trace (and base
+ * scenario), the faults with and without pre-population and the saving,
+ * then huge-page coverage, TLB misses and flush cost; failed cells listed
+ * with their error. Pure: the run in, text out (locale-independent numbers).
+ */
+import { groupedNumber, signedPercent } from './formatNumbers.js';
+import type { CellResult } from './results.js';
+import type { RunModel } from './runJson.js';
+import { SUMMARY_METRICS, summaryTable, type SummaryRow, type SummaryTable } from './summaryTable.js';
+
+/** A count, or `n/a` when the cell or counter is missing. */
+export function countText(value: number | undefined): string {
+  return value === undefined ? 'n/a' : groupedNumber(value);
+}
+
+/** A share in % with one decimal, or `n/a`. */
+export function shareText(value: number | undefined): string {
+  return value === undefined ? 'n/a' : `${value.toFixed(1)}%`;
+}
+
+/** A saving (change in faults) in %, or `n/a` (no `none` cell, or from 0 faults). */
+export function savingPctText(value: number | undefined): string {
+  return value === undefined ? 'n/a' : signedPercent(value);
+}
+
+/** One value per prefault value as `a → b`, or one value when they are all the same text. */
+export function perPrefaultText(texts: readonly string[]): string {
+  return texts.every((t) => t === texts[0]) ? texts[0] : texts.join(' → ');
+}
+
+/** A column of the summary table: header, alignment, and the text of a row's cell. */
+export interface SummaryColumn {
+  header: string;
+  numeric: boolean;
+  text: (row: SummaryRow) => string;
+}
+
+/** The summary table's columns (shared by summary.md and index.html). */
+export function summaryColumns(table: SummaryTable): SummaryColumn[] {
+  const withValues = table.prefaults.filter((p) => p !== 'none');
+  const hasNone = table.prefaults.includes('none');
+  return [
+    { header: 'Trace', numeric: false, text: (row) => row.trace },
+    ...(table.manyScenarios ? [{ header: 'Scenario', numeric: false, text: (row: SummaryRow) => row.scenario }] : []),
+    ...table.prefaults.map((p, i) => ({ header: `Faults prefault=${p}`, numeric: true, text: (row: SummaryRow) => countText(row.faults[i]) })),
+    ...(hasNone ? withValues : []).map((p) => ({
+      header: `${p} vs none`,
+      numeric: true,
+      text: (row: SummaryRow) => savingPctText(row.savingPct[table.prefaults.indexOf(p)]),
+    })),
+    { header: 'Huge pages', numeric: true, text: (row) => perPrefaultText(row.hugePct.map(shareText)) },
+    ...SUMMARY_METRICS.map((m) => ({ header: m.header, numeric: true, text: (row: SummaryRow) => perPrefaultText(row.metrics[m.name].map(countText)) })),
+  ];
+}
+
+/** What the summary table's columns mean (plain text, shared by summary.md and index.html). */
+export function summaryNote(table: SummaryTable): string {
+  const withValues = table.prefaults.filter((p) => p !== 'none');
+  const parts: string[] = [];
+  if (table.prefaults.includes('none') && withValues.length > 0) {
+    parts.push(`${withValues.map((p) => `"${p} vs none"`).join(', ')}: change in guest faults with pre-population against prefault=none (-100% = every fault saved).`);
+  }
+  parts.push('Huge pages: share of mapped memory in 2M/1G leaves at the end of replay.');
+  if (table.prefaults.length > 1) parts.push(`Where a cell shows "a → b", the values are for ${table.prefaults.map((p) => `prefault=${p}`).join(' → ')}.`);
+  return parts.join(' ');
+}
+
+/** `trace / scenario` of an outcome. */
+function cellName(trace: string, scenario: string): string {
+  return `${trace} / ${scenario}`;
+}
+
+/** Escape what would break a Markdown table cell, or be taken for an HTML tag, in a name or message. */
+function md(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+}
+
+/** The one-line run description shared by summary.md and index.html. */
+export function runLine(run: RunModel): string {
+  const ok = run.outcomes.filter((o) => o.ok).length;
+  const failed = run.outcomes.length - ok;
+  const cells = `${run.outcomes.length} cells (${ok} ok${failed > 0 ? `, ${failed} failed` : ''})`;
+  return `${cells}, ${run.info.traces.length} traces × ${run.info.scenarios.length} scenarios · mmubench ${run.info.version} · started ${run.info.startedAt} · ${(run.info.durationMs / 1000).toFixed(1)} s${run.info.partial ? ' · partial (stopped by Ctrl-C)' : ''}`;
+}
+
+export function summaryMarkdown(run: RunModel): string {
+  const results: CellResult[] = run.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
+  const table = summaryTable(results);
+  const lines = ['# mmubench report', '', runLine(run), ''];
+  if (table.rows.length > 0) {
+    const columns = summaryColumns(table);
+    lines.push(`| ${columns.map((c) => c.header).join(' | ')} |`, `|${columns.map((c) => (c.numeric ? '--:|' : '---|')).join('')}`);
+    for (const row of table.rows) lines.push(`| ${columns.map((c) => md(c.text(row))).join(' | ')} |`);
+    lines.push('', summaryNote(table), '');
+  } else {
+    lines.push('No cell produced a result.', '');
+  }
+  const failed = run.outcomes.flatMap((o) => (o.ok ? [] : [o]));
+  if (failed.length > 0) {
+    lines.push(`## Failed cells (${failed.length})`, '');
+    for (const f of failed) lines.push(`- ${md(cellName(f.trace, f.scenario.name))}: **${f.error.kind}**: ${md(f.error.message)}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,58 @@
+/**
+ * index.html in a real browser: Debian's chromium (installed by
+ * scripts/setup.mjs when absent and running as root; never downloaded)
+ * opens the report from disk, a screenshot is taken, and every <img> must
+ * have loaded. Skipped, with a message, where chromium is not installed.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { chromium } from 'playwright-core';
+import { writeReport } from '../src/report/writeReport.js';
+import { FIXTURE_BENCHMARKS, FIXTURE_HISTORY, fixtureRun } from './helpers/reportFixture.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+if (!HAS_CHROMIUM) {
+  console.warn(`report-html-chromium: SKIPPED: ${CHROMIUM} not found (install Debian's "chromium" package; npm test's setup does so when run as root)`);
+}
+
+/** Headless, offline, no first-run work: nothing but the page. */
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe.skipIf(!HAS_CHROMIUM)('index.html in headless Chromium', () => {
+  it('opens from disk and shows every chart (each <img> loaded, 1200x600)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmubench-chromium-'));
+    const out = join(dir, 'report');
+    await writeReport(out, { ...(await fixtureRun()), benchmarks: FIXTURE_BENCHMARKS }, { force: false, history: FIXTURE_HISTORY });
+    const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      offline: true,
+      viewport: { width: 1280, height: 900 },
+    });
+    try {
+      const page = await context.newPage();
+      const requests: string[] = [];
+      page.on('request', (request) => requests.push(request.url()));
+      await page.goto(pathToFileURL(join(out, 'index.html')).href, { waitUntil: 'load' });
+      const images = await page.$$eval('img', (imgs) => imgs.map((img) => ({ alt: img.alt, complete: img.complete, width: img.naturalWidth, height: img.naturalHeight })));
+      const screenshot = join(dir, 'screenshot.png');
+      await page.screenshot({ path: screenshot, fullPage: true });
+      // Eight charts: prefault, two boot curves, mapping levels, TLB, flush, throughput, trend.
+      expect(images).toHaveLength(8);
+      for (const image of images) expect(image, image.alt).toMatchObject({ complete: true, width: 1200, height: 600 });
+      // Only the file itself was fetched: the charts are data: URIs.
+      expect(requests.filter((url) => !url.startsWith('data:'))).toEqual([pathToFileURL(join(out, 'index.html')).href]);
+      const png = readFileSync(screenshot);
+      expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+      expect(png.readUInt32BE(16)).toBe(1280); // screenshot width: the viewport
+      expect(png.readUInt32BE(20)).toBeGreaterThan(8 * 600); // full page: taller than the charts alone
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+});
