@@ -32,7 +32,6 @@ export class CsvTraceWriter implements ImportSink {
   private readonly body: WriteStream;
   private buffer = Buffer.allocUnsafe(BUFFER_BYTES);
   private pos = 0;
-  private needsDrain = false;
   private failure: Error | undefined;
   private readonly scratch = new Uint8Array(20);
 
@@ -72,10 +71,10 @@ export class CsvTraceWriter implements ImportSink {
 
   async drain(): Promise<void> {
     if (this.failure) throw this.writeError(this.failure);
-    if (this.needsDrain) {
-      this.needsDrain = false;
-      await once(this.body, 'drain');
-    }
+    // `writableNeedDrain`, not a flag set by `flush`: the stream may have drained
+    // (and emitted 'drain') while the importer awaited its next input chunk, and
+    // waiting for a 'drain' that already happened would never end.
+    if (this.body.writableNeedDrain) await once(this.body, 'drain');
   }
 
   /** Write `comments` (one `# ` line each), the header row and the rows to OUT, atomically. */
@@ -109,7 +108,7 @@ export class CsvTraceWriter implements ImportSink {
 
   private flush(): void {
     if (this.pos === 0) return;
-    if (!this.body.write(this.buffer.subarray(0, this.pos))) this.needsDrain = true;
+    this.body.write(this.buffer.subarray(0, this.pos));
     this.buffer = Buffer.allocUnsafe(BUFFER_BYTES);
     this.pos = 0;
   }
