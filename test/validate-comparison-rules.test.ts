@@ -74,4 +74,17 @@ describe('validate comparison rules', () => {
     expect(row(rows, 'pages_2m')).toMatchObject({ modelValue: 2, kernelValue: 0, status: 'explained', note: NOTES.noHugeHost });
     expect(allAgree(rows)).toBe(true);
   });
+
+  it('1 GiB pages asked where the guest CPU has no PDPE1GB: explained only when the host backs 1 GiB pages', async () => {
+    const model = await replayText(trace, { backing: '1g', maxLevel: '1g' });
+    expect(model.vm.pages_1g).toBe(1);
+    const kernel = { ...KERNEL_ZERO, pf_taken: 2, pf_fixed: 2, pages_2m: 2, mmu_cache_miss: 2 };
+    const G1 = 1 << 30;
+    const ctx = { ...SHADOW_4K, guestPageBytes: 2 << 20, guestPageAskedBytes: G1, hostPageBytes: G1, hostHugeBytes: G1 };
+    expect(row(compareCounters(model, kernel, ctx, [], [], []), 'pages_1g')).toMatchObject({ modelValue: 1, kernelValue: 0, status: 'explained', note: NOTES.no1g });
+    // With 2 MiB host pages the fallback changes nothing: the pairs must agree as usual.
+    const model2m = await replayText(trace, { backing: '2m', maxLevel: '1g' });
+    const rows = compareCounters(model2m, kernel, { ...ctx, hostPageBytes: 2 << 20, hostHugeBytes: 4 << 20 }, [], [], []);
+    expect(row(rows, 'pages_2m')).toMatchObject({ modelValue: 2, kernelValue: 2, status: 'agree', note: '' });
+  });
 });

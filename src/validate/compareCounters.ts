@@ -100,7 +100,8 @@ export function compareCounters(
   const shadow = ctx.mode === 'shadow';
   // 1. Known reasons for the mapping counters to differ on this host.
   const mapping: string[] = [];
-  if (ctx.guestPageBytes < ctx.guestPageAskedBytes) mapping.push(NOTES.no1g);
+  // The 1 GiB fallback matters only where the host could back 1 GiB pages.
+  if (ctx.guestPageBytes < ctx.guestPageAskedBytes && ctx.hostPageBytes > ctx.guestPageBytes) mapping.push(NOTES.no1g);
   const wantsHuge = ctx.hostPageBytes >= MIB2 && ctx.guestPageBytes >= MIB2;
   if (wantsHuge && ctx.hostHugeBytes === 0) mapping.push(NOTES.noHugeHost);
   if (shadow && ctx.dirtyLogging && wantsHuge) mapping.push(NOTES.shadowDirtyHuge);
