@@ -5,7 +5,9 @@
  * and carries out the VM's flush requests on every vCPU through the arch's
  * flush policy.
  */
-import { Level, alignGfnDown, pagesPerLevel } from '../mmu/level.js';
+import { Level, PAGE_SIZE_BYTES, alignGfnDown, pagesPerLevel } from '../mmu/level.js';
+import { Op } from '../trace/ops.js';
+import type { TraceEvents } from '../trace/traceEvents.js';
 import { PERM_EXEC, PERM_READ, PERM_RWX, PERM_WRITE } from '../mmu/entry.js';
 import { VcpuStats } from '../mmu/stats.js';
 import { AccessKind, Vm, type FlushOrigin, type FlushSink, type VmOptions } from '../mmu/vm.js';
@@ -17,6 +19,11 @@ import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flush
 import { GuestWalker } from './guestWalk.js';
 
 const NEED: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_EXEC];
+/** Permission each access op needs, indexed by op (Op.R/W/X are AccessKind.Read/Write/Exec). */
+const NEED_BY_OP = Uint8Array.from(NEED);
+/** Highest op code that is a guest access (Op.X). */
+const MAX_ACCESS_OP = Op.X;
+const EXEC_OP = Op.X;
 
 export interface EngineOptions {
   vm: VmOptions;
@@ -53,6 +60,10 @@ export class Engine implements FlushSink {
   private readonly lastEnd: Float64Array;
   private readonly lastPerms: Uint8Array;
   private readonly lastExec: Int8Array;
+  /** Where the last `replayAccesses` stopped: the next event, or the one that threw. */
+  batchIndex = 0;
+  /** Per vCPU: fast-path hits of the running `replayAccesses` batch, not yet in the stats. */
+  private readonly fastHits: Float64Array;
 
   constructor(options: EngineOptions) {
     this.vm = new Vm(options.vm, this);
@@ -60,6 +71,7 @@ export class Engine implements FlushSink {
     this.lastEnd = new Float64Array(options.vcpuCount);
     this.lastPerms = new Uint8Array(options.vcpuCount);
     this.lastExec = new Int8Array(options.vcpuCount).fill(-1);
+    this.fastHits = new Float64Array(options.vcpuCount);
     this.rootLevel = this.vm.tables[0].rootLevel;
     this.policy = new FlushPolicy({ ...options.flush, family: options.vm.profile.family, stolen: options.vm.stolen });
     for (let i = 0; i < options.vcpuCount; i++) {
@@ -75,6 +87,62 @@ export class Engine implements FlushSink {
   private stage2Refs(gfn: number, level: Level): number {
     const pwc = this.pwcs[this.walkingVcpu];
     return pwc === undefined ? this.rootLevel - level + 1 : pwc.walk(gfn, level);
+  }
+
+  /**
+   * Replay events [start, stop) of `ev` while they are guest accesses;
+   * returns the index of the first other event (or `stop`). The same as
+   * `access` for each event, in order, with the last-translation fast path
+   * inlined: its hits are counted per vCPU in `fastHits` and added to the
+   * stats before returning (counters only add, so the totals are the same
+   * whenever they are read between batches). No allocation, no call per hit.
+   */
+  replayAccesses(ev: TraceEvents, start: number, stop: number): number {
+    const { op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
+    const lastFirst = this.lastFirst;
+    const lastEnd = this.lastEnd;
+    const lastPerms = this.lastPerms;
+    const lastExec = this.lastExec;
+    const fastHits = this.fastHits;
+    let i = start;
+    try {
+      for (; i < stop; i++) {
+        const op = ops[i];
+        if (op > MAX_ACCESS_OP) return i;
+        const vcpu = vcpus[i];
+        const gpa = gpas[i];
+        const size = sizes[i];
+        const gfn = Math.floor(gpa / PAGE_SIZE_BYTES);
+        if (
+          (size === 1 || Math.floor((gpa + size - 1) / PAGE_SIZE_BYTES) === gfn) &&
+          lastExec[vcpu] === (op === EXEC_OP ? 1 : 0) &&
+          gfn >= lastFirst[vcpu] &&
+          gfn < lastEnd[vcpu] &&
+          (lastPerms[vcpu] & NEED_BY_OP[op]) !== 0
+        ) {
+          fastHits[vcpu]++;
+          continue;
+        }
+        this.access(vcpu, op as number as AccessKind, gpa, size);
+      }
+      return i;
+    } finally {
+      this.batchIndex = i;
+      this.flushFastHits();
+    }
+  }
+
+  /** Add the fast-path hits counted by `replayAccesses` to the vCPUs' stats. */
+  private flushFastHits(): void {
+    const fastHits = this.fastHits;
+    for (let v = 0; v < fastHits.length; v++) {
+      const hits = fastHits[v];
+      if (hits === 0) continue;
+      const stats = this.vcpuStats[v];
+      stats.accesses += hits;
+      stats.tlb_hits += hits;
+      fastHits[v] = 0;
+    }
   }
 
   /**

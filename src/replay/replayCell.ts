@@ -123,10 +123,12 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
       // Until the next fault-curve sample (or the chunk's end), nothing but replay.
       for (i = 0; i < count; ) {
         const stop = perEvent ? i + 1 : Math.min(count, Math.max(i + 1, Math.ceil(nextSample) - before));
-        for (; i < stop; i++) {
-          const op = ops[i];
-          if (op <= Op.X) engine.access(vcpus[i], op as number as AccessKind, gpas[i], sizes[i]);
-          else hostEvent(engine, scenario, ev, i, slotAt, prefaultCalls);
+        while (i < stop) {
+          i = engine.replayAccesses(ev, i, stop); // guest accesses, up to the next host event
+          if (i < stop) {
+            hostEvent(engine, scenario, ev, i, slotAt, prefaultCalls);
+            i++;
+          }
         }
         const done = before + i; // events replayed so far
         if (checkCoherence) {
@@ -143,7 +145,8 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
     }
   } catch (error) {
     if (error instanceof MemslotError && ev !== undefined) {
-      throw new InputError(located(trace.path, ev.line[i], 'op', `${OP_NAMES[ev.op[i]]}: ${error.message}`));
+      const at = engine.batchIndex; // the event that failed: an access in a batch, or the host event after it
+      throw new InputError(located(trace.path, ev.line[at], 'op', `${OP_NAMES[ev.op[at]]}: ${error.message}`));
     }
     throw error;
   } finally {

@@ -59,12 +59,14 @@ export class TlbArray {
   lookup(gfn: number): number {
     const tags = this.tags;
     const ways = this.ways;
+    const valid = this.validPerLevel;
     for (let level = Level.L4K; level <= Level.L1G; level++) {
-      if (this.validPerLevel[level] === 0) continue;
+      if (valid[level] === 0) continue;
       const page = pageNumber(gfn, level);
       const tag = page * pagesPerLevel(level) * 4 + level;
       const base = this.setOf(page) * ways;
-      for (let i = base; i < base + ways; i++) {
+      const end = base + ways;
+      for (let i = base; i < end; i++) {
         if (tags[i] === tag) {
           this.stamps[i] = ++this.clock;
           this.hitPerms = this.perms[i];
@@ -84,14 +86,16 @@ export class TlbArray {
     // else the least recently used (empty ways rank as stamp -1).
     let victim = base;
     let victimStamp = Infinity;
-    for (let way = 0; way < this.ways; way++) {
-      const i = base + way;
-      const current = this.tags[i];
+    const tags = this.tags;
+    const stamps = this.stamps;
+    const end = base + this.ways;
+    for (let i = base; i < end; i++) {
+      const current = tags[i];
       if (current === tag) {
         victim = i;
         break;
       }
-      const stamp = current === EMPTY ? -1 : this.stamps[i];
+      const stamp = current === EMPTY ? -1 : stamps[i];
       if (stamp < victimStamp) {
         victim = i;
         victimStamp = stamp;
