@@ -83,5 +83,6 @@ export function registerValidateCommand(program: Command, setExit: (code: number
     .option('--dirty-log-off <mode>', 'auto | recover | zap | keep (auto: what this host does) [default: auto]')
     .option('--memslot <gpa:size>', 'a memslot (repeatable); default: one slot from 0 over all touched memory, rounded up to 1 GiB', collect)
     .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText('after', '\nExit status: 0 every pair that must agree agrees (or nothing could be compared here: skipped, with why on stderr), 1 a pair differs or the real guest failed, 2 bad input.')
     .action(async (trace: string, options: ValidateCommandOptions) => setExit(await validateCommand(trace, options)));
 }
