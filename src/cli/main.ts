@@ -55,7 +55,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--guest-levels <list>', `0 | 4: guest stage-1 levels walked over stage-2 on each TLB miss (2D walks) [default: ${DEFAULTS.guestLevels}]`)
     .option('--alias-flush <list>', `range (seed 001: range + alias) | full (upstream TDX) [default: ${DEFAULTS.aliasFlush}]`)
     .option('--memslot <gpa:size>', 'a memslot (repeatable); default: one slot from 0 over all touched memory, rounded up to 1 GiB', collect)
-    .option('--threads <n>', 'worker threads: auto (cores), or 0 to replay on the main thread', 'auto')
+    .option('--threads <n>', 'worker threads: auto (cores), 0 to replay on the main thread, or per-vcpu (one worker per vCPU on a shared stage-2; not deterministic; docs/per-vcpu-threads.md)', 'auto')
     .option('--timeout <seconds>', 'time limit per cell; a cell over it fails, the others go on (needs worker threads)')
     .option('--worker-memory <MiB>', 'heap limit of each worker thread; a cell over it fails, the others go on')
     .option('--keep-partial', 'on Ctrl-C, write the cells finished so far as a report marked partial')
