@@ -4,13 +4,15 @@
  */
 import { loadTrace } from '../trace/loadTrace.js';
 import type { Trace } from '../trace/traceEvents.js';
-import { runMatrix, defaultThreads } from '../replay/runMatrix.js';
+import { runMatrix, defaultThreads, type MatrixProgress } from '../replay/runMatrix.js';
 import type { CellTask } from '../replay/cellTask.js';
 import { checkOutDir, writeReport, type WriteReportOptions } from '../report/writeReport.js';
 import type { RunModel } from '../report/runJson.js';
 import { InputError, EXIT_FAILED, EXIT_OK } from './errors.js';
 import { DEFAULTS } from './defaults.js';
-import { parseMatrix, parseMemslots, type RawMatrixOptions } from './runOptions.js';
+import { isPerVcpuThreads, parseMatrix, parseMemslots, type RawMatrixOptions } from './runOptions.js';
+import { perVcpuRunInfo, perVcpuSummary, runPerVcpu } from '../replay/perVcpu/runPerVcpu.js';
+import { checkPerVcpuSupport } from '../replay/perVcpu/perVcpuSupport.js';
 import { ProgressReporter } from './progress.js';
 import { VERSION } from './version.js';
 import { readVmLayout } from './vmLayout.js';
@@ -50,10 +52,10 @@ function positiveNumber(flag: string, value: string | undefined, max: number): n
   return n;
 }
 
-/** Parse `--threads auto|N` (0 = inline on the main thread). */
+/** Parse `--threads auto|N` (0 = inline on the main thread); `per-vcpu` is handled before (isPerVcpuThreads). */
 export function parseThreads(value: string | undefined, cells: number): number {
   if (value === undefined || value === 'auto') return defaultThreads(cells);
-  if (!/^[0-9]+$/.test(value) || Number(value) > 256) throw new InputError(`--threads: "${value}" is not auto or an integer from 0 to 256`);
+  if (!/^[0-9]+$/.test(value) || Number(value) > 256) throw new InputError(`--threads: "${value}" is not auto, per-vcpu or an integer from 0 to 256`);
   return Number(value);
 }
 
@@ -87,7 +89,10 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   const tasks: CellTask[] = traces
     .flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout })))
     .filter((_, position) => inShard(position, shard));
-  const threads = parseThreads(options.threads, tasks.length);
+  // --threads per-vcpu: one worker per vCPU, refused up front where unsupported (docs/per-vcpu-threads.md).
+  const perVcpu = isPerVcpuThreads(options.threads);
+  if (perVcpu) checkPerVcpuSupport(scenarios, traces, layout);
+  const threads = perVcpu ? Math.max(1, ...traces.map((t) => t.vcpuCount)) : parseThreads(options.threads, tasks.length);
   const timeoutSeconds = positiveNumber('--timeout', options.timeout, 7 * 24 * 3600);
   const workerMemoryMb = positiveNumber('--worker-memory', options.workerMemory, 1 << 20);
   if (threads === 0 && (timeoutSeconds !== undefined || workerMemoryMb !== undefined)) {
@@ -104,13 +109,14 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   process.once('SIGINT', onSigint);
   let outcomes;
   try {
-    outcomes = await runMatrix(tasks, {
+    const matrixOptions = {
       threads,
-      onProgress: (p) => progress.update(p),
+      onProgress: (p: MatrixProgress) => progress.update(p),
       signal: interrupt.signal,
       timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
       workerMemoryMb,
-    });
+    };
+    outcomes = await (perVcpu ? runPerVcpu(tasks, matrixOptions) : runMatrix(tasks, matrixOptions));
   } finally {
     process.off('SIGINT', onSigint);
     progress.stop();
@@ -130,6 +136,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
       traces: traces.map((t) => ({ path: t.path, name: t.name, events: t.events.count, vcpus: t.vcpuCount })),
       scenarios: scenarios.map((s) => s.name),
       ...(shard ? { shard } : {}),
+      ...(perVcpu ? perVcpuRunInfo(outcomes) : {}),
     },
     outcomes,
   };
@@ -149,6 +156,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   const failed = outcomes.filter((o) => !o.ok);
   for (const f of failed) if (!f.ok) process.stderr.write(`mmubench: cell ${f.trace} / ${f.scenario.name} failed: ${f.error.message}\n`);
   if (!options.quiet) {
+    if (perVcpu) process.stdout.write(perVcpuSummary(outcomes));
     process.stdout.write(`mmubench: ${outcomes.length - failed.length}/${outcomes.length} cells, report in ${options.out}\n`);
   }
   return failed.length > 0 ? EXIT_FAILED : EXIT_OK;

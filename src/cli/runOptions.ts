@@ -38,6 +38,14 @@ export interface RawMatrixOptions {
   memslot?: string[];
 }
 
+/** `--threads per-vcpu`: one worker per vCPU against one shared stage-2 (docs/per-vcpu-threads.md). */
+export const PER_VCPU_THREADS = 'per-vcpu';
+
+/** True when `--threads` asks for the per-vCPU mode rather than a pool size (`auto`, N). */
+export function isPerVcpuThreads(value: string | undefined): boolean {
+  return value === PER_VCPU_THREADS;
+}
+
 /** A comma list whose items must come from `allowed`. */
 function parseChoices<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
   return list(flag, value).map((item) => {

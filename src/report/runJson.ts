@@ -21,6 +21,10 @@ export interface RunInfo {
   shard?: { index: number; count: number };
   /** True when Ctrl-C stopped the run and `--keep-partial` kept the cells finished. */
   partial?: boolean;
+  /** `per-vcpu` for `--threads per-vcpu` (docs/per-vcpu-threads.md); absent for the default matrix mode. */
+  threadMode?: 'per-vcpu';
+  /** Set with `threadMode`: false when some cell ran more than one vCPU worker, so timing-dependent counts may vary between runs. */
+  deterministic?: boolean;
 }
 
 /** A run: what it was, its cells in cell order, and (nightly only) the benchmark samples. */

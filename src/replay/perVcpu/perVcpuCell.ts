@@ -1,0 +1,50 @@
+/**
+ * What every vCPU worker of one cell shares: plain data and
+ * SharedArrayBuffers, so it crosses to Piscina workers by structured clone
+ * with the buffers shared, not copied.
+ */
+import type { Memslot } from '../../mmu/memslots.js';
+import type { TraceEvents } from '../../trace/traceEvents.js';
+import type { Scenario } from '../scenario.js';
+
+export interface PerVcpuCell {
+  scenario: Scenario;
+  /** The memslots after setup; fixed for the whole replay (slot ops are refused in this mode). */
+  memslots: Memslot[];
+  vcpuCount: number;
+  /** `SharedPageTable` buffer (its header holds the root level and the mmu_lock). */
+  table: SharedArrayBuffer;
+  /** `FlushRequests` buffer. */
+  requests: SharedArrayBuffer;
+  /** Start gate: one Int32 counting the workers that have arrived. */
+  gate: SharedArrayBuffer;
+}
+
+/** One vCPU's task: its cell, the trace (shared columns) and the indices of its events, in file order. */
+export interface VcpuTask {
+  cell: PerVcpuCell;
+  vcpu: number;
+  tracePath: string;
+  events: TraceEvents;
+  /** Indices into `events` of this vCPU's events (a view of a shared buffer). */
+  indices: Uint32Array;
+}
+
+/** Plain counters of one vCPU worker, returned as data. */
+export interface VcpuRunCounters {
+  vcpu: number;
+  /** `VcpuStats` fields. */
+  vcpuCounters: Record<string, number>;
+  /** `VmStats` deltas made by this vCPU (pages_* can be negative: zaps of others' leaves). */
+  vmDeltas: Record<string, number>;
+  installRaces: number;
+  mailboxOverflows: number;
+  /** Cumulative faults of this vCPU after each hundredth of its own events (101 points). */
+  faultCurve: number[];
+  elapsedMs: number;
+}
+
+/** A vCPU worker's answer: counters, or the error as data (never thrown across threads). */
+export type VcpuOutcome =
+  | { ok: true; counters: VcpuRunCounters }
+  | { ok: false; vcpu: number; kind: 'input' | 'crash'; message: string };

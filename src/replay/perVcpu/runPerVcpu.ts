@@ -1,0 +1,174 @@
+/**
+ * `--threads per-vcpu`: the cells run one after another; within a cell each
+ * vCPU's stream replays in its own Piscina worker against the cell's shared
+ * stage-2. Results come back in cell order, shaped like the deterministic
+ * replay's (`CellResult`, so results.csv keeps its columns), plus a
+ * `perVcpu` record of the races seen. See docs/per-vcpu-threads.md.
+ */
+import { Piscina } from 'piscina';
+import { InputError } from '../../cli/errors.js';
+import { Level } from '../../mmu/level.js';
+import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES } from '../../mmu/stats.js';
+import type { CellFailureKind, CellOutcome, CellResult, VcpuCounters, VmCounters } from '../../report/results.js';
+import type { CellTask } from '../cellTask.js';
+import type { MatrixProgress, RunMatrixOptions } from '../runMatrix.js';
+import { SharedPageTable } from './sharedPageTable.js';
+import { setupPerVcpuCell, type PerVcpuSetup } from './setupPerVcpuCell.js';
+import type { VcpuOutcome, VcpuRunCounters, VcpuTask } from './perVcpuCell.js';
+
+/** What a per-vCPU cell adds to its result in run.json. */
+export interface PerVcpuReport {
+  /** False when more than one vCPU ran: counts that depend on timing may differ from run to run. */
+  deterministic: boolean;
+  /** cmpxchg installs that lost to another vCPU and were retried (RET_PF_RETRY / -EAGAIN). */
+  install_races: number;
+  /** Faults that found the mapping already installed, or lost a race (equal to the total `faults_spurious`). */
+  faults_spurious: number;
+  /** Flush requests that found a vCPU's mailbox full and became full flushes. */
+  mailbox_overflows: number;
+  /** 4 KiB frames mapped at the end (timing-independent for traces without host events). */
+  frames_mapped: number;
+  /** Wall time of each vCPU worker, ms (not deterministic). */
+  vcpuElapsedMs: number[];
+}
+
+/** A cell result of this mode. */
+export type PerVcpuCellResult = CellResult & { perVcpu: PerVcpuReport };
+
+export type RunPerVcpuOptions = Omit<RunMatrixOptions, 'threads'> & {
+  /** Worker threads; default: the most vCPUs of any trace. */
+  threads?: number;
+  /** Worker script (tests may point at the built one). */
+  workerUrl?: URL;
+  /** A pool to reuse (benchmarks), left open; by default one is made for the run and destroyed after. */
+  pool?: Piscina;
+};
+
+/** Run `tasks` in per-vCPU mode; one outcome per task, in task order. */
+export async function runPerVcpu(tasks: readonly CellTask[], options: RunPerVcpuOptions = {}): Promise<CellOutcome[]> {
+  const outcomes: CellOutcome[] = [];
+  const progress: MatrixProgress = { done: 0, total: tasks.length, accesses: 0 };
+  const threads = options.threads ?? Math.max(1, ...tasks.map((t) => t.trace.vcpuCount));
+  const pool =
+    options.pool ??
+    new Piscina({
+    filename: (options.workerUrl ?? new URL('./perVcpuWorker.js', import.meta.url)).href,
+    minThreads: threads,
+    maxThreads: threads,
+    ...(options.workerMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } } : {}),
+    });
+  try {
+    for (const task of tasks) {
+      const outcome = await runCell(pool, task, options);
+      outcomes.push(outcome);
+      progress.done++;
+      if (outcome.ok) progress.accesses += outcome.result.total.accesses;
+      options.onProgress?.(progress);
+    }
+  } finally {
+    if (options.pool === undefined) await pool.destroy();
+  }
+  return outcomes;
+}
+
+async function runCell(pool: Piscina, task: CellTask, options: RunPerVcpuOptions): Promise<CellOutcome> {
+  const failed = (kind: CellFailureKind, message: string): CellOutcome => ({ ok: false, trace: task.trace.name, scenario: task.scenario, error: { kind, message } });
+  if (options.signal?.aborted) return failed('aborted', 'interrupted before it started');
+  let setup: PerVcpuSetup;
+  try {
+    setup = setupPerVcpuCell(task.trace, task.scenario, task.layout);
+  } catch (error) {
+    if (error instanceof InputError) return failed('input', error.message);
+    return failed('crash', error instanceof Error ? (error.stack ?? error.message) : String(error));
+  }
+  const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+  const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+  const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
+  const started = performance.now();
+  let answers: VcpuOutcome[];
+  try {
+    answers = await Promise.all(
+      setup.indices.map((indices, vcpu) => {
+        const vcpuTask: VcpuTask = { cell: setup.cell, vcpu, tracePath: task.trace.path, events: task.trace.events, indices };
+        return pool.run(vcpuTask, { signal }) as Promise<VcpuOutcome>;
+      }),
+    );
+  } catch (error) {
+    if (timeout?.aborted) return failed('timeout', `timed out after ${options.timeoutMs! / 1000} s`);
+    if (options.signal?.aborted) return failed('aborted', 'interrupted');
+    return failed('crash', error instanceof Error ? error.message : String(error));
+  }
+  const bad = answers.find((a) => !a.ok);
+  if (bad && !bad.ok) return failed(bad.kind, bad.message);
+  const counters = answers.map((a) => (a as { ok: true; counters: VcpuRunCounters }).counters);
+  const result = mergeCell(setup, counters, performance.now() - started);
+  const problem = checkFinalTable(setup, result);
+  return problem === undefined ? { ok: true, result } : failed('crash', problem);
+}
+
+/** The cell's result: setup counters plus each vCPU's counters and VM deltas. */
+export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounters[], elapsedMs: number): PerVcpuCellResult {
+  const base = setup.base;
+  const vcpus = base.vcpus.map((row, v) => {
+    const out = { ...row };
+    const mine = counters.find((c) => c.vcpu === v);
+    if (mine) for (const name of VCPU_COUNTER_NAMES) out[name] += mine.vcpuCounters[name];
+    out.faults = out.faults_missing + out.faults_permission + out.faults_spurious + out.faults_mmio;
+    return out;
+  });
+  const total = { faults: 0 } as VcpuCounters;
+  for (const name of VCPU_COUNTER_NAMES) total[name] = vcpus.reduce((sum, row) => sum + row[name], 0);
+  total.faults = vcpus.reduce((sum, row) => sum + row.faults, 0);
+  const vm = { ...base.vm } as VmCounters;
+  for (const c of counters) for (const name of VM_COUNTER_NAMES) vm[name] += c.vmDeltas[name];
+  const faultCurve = base.faultCurve.map((point, i) => point + counters.reduce((sum, c) => sum + c.faultCurve[i], 0));
+  return {
+    ...base,
+    vcpus,
+    total,
+    vm,
+    faultCurve,
+    elapsedMs: base.elapsedMs + elapsedMs,
+    perVcpu: {
+      deterministic: counters.length <= 1,
+      install_races: counters.reduce((sum, c) => sum + c.installRaces, 0),
+      faults_spurious: total.faults_spurious,
+      mailbox_overflows: counters.reduce((sum, c) => sum + c.mailboxOverflows, 0),
+      frames_mapped: vm.pages_4k + vm.pages_2m * 512 + vm.pages_1g * 512 * 512,
+      vcpuElapsedMs: counters.map((c) => c.elapsedMs),
+    },
+  };
+}
+
+/** The leaves in the final shared table must be what the counters say; a difference is a model bug. */
+function checkFinalTable(setup: PerVcpuSetup, result: CellResult): string | undefined {
+  const table = new SharedPageTable(setup.cell.table);
+  const found = [0, 0, 0, 0];
+  table.walkLeaves(0, 512 ** table.rootLevel, (_gfn, level) => found[level]++);
+  const expect = [0, result.vm.pages_4k, result.vm.pages_2m, result.vm.pages_1g];
+  for (const level of [Level.L4K, Level.L2M, Level.L1G]) {
+    if (found[level] !== expect[level]) {
+      return `per-vcpu: the shared stage-2 holds ${found[level]} level-${level} leaves but the counters say ${expect[level]} (a model bug)`;
+    }
+  }
+  return undefined;
+}
+
+/** run.json fields of a per-vCPU run: the mode, and whether every cell was deterministic (one vCPU). */
+export function perVcpuRunInfo(outcomes: readonly CellOutcome[]): { threadMode: 'per-vcpu'; deterministic: boolean } {
+  return { threadMode: 'per-vcpu', deterministic: outcomes.every((o) => !o.ok || o.result.vcpus.length <= 1) };
+}
+
+/** The line `run` prints after a per-vCPU run: races seen over all cells. */
+export function perVcpuSummary(outcomes: readonly CellOutcome[]): string {
+  let races = 0;
+  let spurious = 0;
+  for (const o of outcomes) {
+    if (!o.ok) continue;
+    const report = (o.result as Partial<PerVcpuCellResult>).perVcpu;
+    races += report?.install_races ?? 0;
+    spurious += report?.faults_spurious ?? 0;
+  }
+  const deterministic = perVcpuRunInfo(outcomes).deterministic;
+  return `mmubench: per-vcpu threads: ${races} install races, ${spurious} spurious faults${deterministic ? '' : ' (timing-dependent counts are not deterministic)'}\n`;
+}

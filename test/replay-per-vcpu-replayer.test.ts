@@ -1,0 +1,86 @@
+/**
+ * The vCPU side of `--threads per-vcpu`, in one thread: two replayers on one
+ * cell, stepped by hand, so a flush request or a race happens exactly where
+ * the test puts it. The workers run the same code (replayVcpu.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseMatrix, type RawMatrixOptions } from '../src/cli/runOptions.js';
+import { replayCell } from '../src/replay/replayCell.js';
+import { setupPerVcpuCell } from '../src/replay/perVcpu/setupPerVcpuCell.js';
+import { VcpuReplayer } from '../src/replay/perVcpu/vcpuReplayer.js';
+import { replayVcpu } from '../src/replay/perVcpu/replayVcpu.js';
+import { mergeCell } from '../src/replay/perVcpu/runPerVcpu.js';
+import type { VcpuRunCounters } from '../src/replay/perVcpu/perVcpuCell.js';
+import { AccessKind } from '../src/mmu/vm.js';
+import { readCsvTrace } from '../src/trace/csvTraceReader.js';
+import { traceFromText } from './helpers/traceFromText.js';
+
+const LAYOUT = { memslots: [], defaultSlotAlignBytes: 1 << 30 };
+
+async function cellFor(csv: string, matrix: RawMatrixOptions) {
+  const trace = await traceFromText(csv);
+  const [scenario] = parseMatrix({ prefault: 'none', ...matrix });
+  const setup = setupPerVcpuCell(trace, scenario, LAYOUT);
+  return { trace, scenario, setup, vcpus: [new VcpuReplayer(0, setup.cell), new VcpuReplayer(1, setup.cell)] };
+}
+
+/** A trace declaring two vCPUs, with a row that touches GPA 1 GiB - 8 so the default slot spans 1 GiB. */
+const TWO_VCPUS = 'vcpu,op,gpa,size\n0,R,0x0,8\n1,R,0x3ffffff8,8\n';
+
+describe('VcpuReplayer', () => {
+  it('an UNMAP on vCPU 0 reaches vCPU 1 through its request word before its next access', async () => {
+    const { vcpus } = await cellFor(TWO_VCPUS, { backing: '4k' });
+    const [v0, v1] = vcpus;
+    v0.access(AccessKind.Read, 0x1000, 8);
+    v1.access(AccessKind.Read, 0x1000, 8);
+    expect(v1.stats.faults, 'vCPU 1 found vCPU 0’s mapping: a TLB miss and a walk, no fault').toBe(0);
+    expect(v1.stats.tlb_misses).toBe(1);
+    v0.unmap(0x1, 0x2);
+    expect(v0.table.stats.flush_requests, 'one kvm_flush_remote_tlbs').toBe(1);
+    expect(v0.table.stats.flushes_full, 'x86: a full flush').toBe(1);
+    expect(v0.table.stats.flush_ipis, 'IPIs to both vCPUs').toBe(2);
+    v1.access(AccessKind.Read, 0x1000, 8);
+    expect(v1.stats.tlb_flushes, 'vCPU 1 flushed its own TLB before the access').toBe(1);
+    expect(v1.table.stats.tlb_entries_flushed, 'its one entry').toBe(1);
+    expect(v1.stats.faults_missing, 'and faulted the page back in').toBe(1);
+    expect(v0.stats.tlb_flushes, 'vCPU 0 has not looked at its word yet').toBe(0);
+  });
+
+  it('arm64: exec after another vCPU’s read fault is a permission fault that adds exec', async () => {
+    const { vcpus } = await cellFor(TWO_VCPUS, { arch: 'arm64', backing: '4k' });
+    const [v0, v1] = vcpus;
+    v0.access(AccessKind.Read, 0x5000, 8);
+    v1.access(AccessKind.Exec, 0x5008, 4);
+    expect(v0.stats.faults_missing).toBe(1);
+    expect(v1.stats.faults_permission, 'arm64 maps executable only on exec faults').toBe(1);
+    expect(v1.stats.faults_missing).toBe(0);
+  });
+
+  it('WRPROTECT on vCPU 1 makes vCPU 0’s next write a permission fault', async () => {
+    const { vcpus } = await cellFor(TWO_VCPUS, { backing: '4k' });
+    const [v0, v1] = vcpus;
+    v0.access(AccessKind.Write, 0x2000, 8);
+    v1.writeProtect(0x0, 0x10);
+    v0.access(AccessKind.Write, 0x2000, 8);
+    expect(v0.stats.faults_missing).toBe(1);
+    expect(v0.stats.faults_permission, 'fast_page_fault restores write').toBe(1);
+    expect(v1.table.stats.flushes_full, 'x86 bare metal: the range flush is full').toBe(1);
+  });
+
+  it('one vCPU after the other gives exactly the deterministic totals (traces/interleaved-2vcpu.csv, x86-tdp)', async () => {
+    const trace = await readCsvTrace('traces/interleaved-2vcpu.csv');
+    const [scenario] = parseMatrix({ prefault: 'none', backing: '4k' });
+    const deterministic = replayCell(trace, scenario, LAYOUT);
+    const setup = setupPerVcpuCell(trace, scenario, LAYOUT);
+    const counters = setup.indices.map((indices, vcpu) => {
+      const outcome = replayVcpu({ cell: setup.cell, vcpu, tracePath: trace.path, events: trace.events, indices }, { gate: false });
+      if (!outcome.ok) throw new Error(outcome.message);
+      return outcome.counters as VcpuRunCounters;
+    });
+    const merged = mergeCell(setup, counters, 0);
+    expect(merged.vm, 'every VM counter').toEqual(deterministic.vm);
+    expect(merged.vcpus, 'every vCPU row').toEqual(deterministic.vcpus);
+    expect(merged.total.faults_missing, 'each vCPU streams over 10000 pages of its own half, 4K backing').toBe(20000);
+    expect(merged.perVcpu.install_races).toBe(0);
+  });
+});
