@@ -6,6 +6,7 @@
  */
 import { normalSf } from './normalDistribution.js';
 
+/** The test's statistics and its p-value. */
 export interface MannWhitneyResult {
   /** U of the first sample: pairs (x, y) with x > y, ties counting 1/2. */
   u1: number;

@@ -6,15 +6,18 @@
  * when they change but never fail a run.
  */
 
+/** Which way a counter is better; `neutral` counters never regress. */
 export type Direction = 'lower' | 'higher' | 'neutral';
 
+/** Counters whose name matches `pattern` are better in `direction`. */
 export interface DirectionRule {
   pattern: RegExp;
   direction: Direction;
-  /** Why, for docs/report-format.md and compare.md. */
+  /** Why, for docs/comparing.md. */
   why: string;
 }
 
+/** The rules, first match wins (documented in docs/comparing.md). */
 export const DIRECTION_RULES: readonly DirectionRule[] = [
   { pattern: /^faults(_|$)/, direction: 'lower', why: 'every guest fault is an exit to the host' },
   { pattern: /^(tlb_misses|l1_misses|l2_misses|refill_misses)$/, direction: 'lower', why: 'each miss costs a walk or a refill' },
