@@ -4,7 +4,7 @@
  * opens the report from disk, a screenshot is taken, and every <img> must
  * have loaded. Skipped, with a message, where chromium is not installed.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -53,6 +53,7 @@ describe.skipIf(!HAS_CHROMIUM)('index.html in headless Chromium', () => {
       expect(png.readUInt32BE(20)).toBeGreaterThan(8 * 600); // full page: taller than the charts alone
     } finally {
       await context.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -2,10 +2,10 @@
  * writeReport: the one place that names and writes the report folder. On the
  * fixed run of test/helpers/reportFixture.ts, with real chart rendering.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_FILES, writeReport } from '../src/report/writeReport.js';
 import { resultsToCsv } from '../src/report/resultsCsv.js';
 import { summaryMarkdown } from '../src/report/summaryMarkdown.js';
@@ -28,6 +28,8 @@ beforeAll(async () => {
   out = join(parent, 'report');
   await writeReport(out, run, { force: false, history: FIXTURE_HISTORY });
 }, 30_000);
+
+afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
 describe('writeReport', () => {
   it('writes every file of the folder and leaves no temporary folder behind', () => {
