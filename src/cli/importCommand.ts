@@ -1,8 +1,9 @@
 /**
- * `mmubench import --format ftrace|lackey IN... --out OUT.csv`: convert kernel
- * trace text or valgrind lackey logs into trace format v1 (docs/importing.md).
- * The output is written to a temporary file and renamed into place; its
- * header comments record the inputs, the mapping used and the skip counts.
+ * `mmubench import --format ftrace|lackey IN... --out OUT.csv|OUT.mtr`: convert
+ * kernel trace text or valgrind lackey logs into trace format v1 or a binary
+ * trace (docs/importing.md). The output is written to a temporary file and
+ * renamed into place; its header comments (an `.mtr`'s source text) record the
+ * inputs, the mapping used and the skip counts.
  */
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -13,6 +14,7 @@ import { VERSION } from './version.js';
 import { IMPORT_DEFAULTS, IMPORT_FORMATS, parseImportOptions, type ImportFormat, type RawImportOptions } from '../trace/importers/importOptions.js';
 import { importTrace } from '../trace/importers/importTrace.js';
 import { CsvTraceWriter } from '../trace/importers/csvTraceWriter.js';
+import { MtrTraceSink } from '../trace/importers/mtrTraceSink.js';
 import { describeSkips } from '../trace/importers/skipCounter.js';
 import type { ImportSummary } from '../trace/importers/importTypes.js';
 
@@ -31,7 +33,7 @@ export function registerImportCommand(program: Command, setExit: (code: number) 
     .description('convert ftrace/perf KVM tracepoint text or valgrind lackey logs into a trace (docs/importing.md)')
     .argument('<input...>', 'files to import (ftrace: read one after the other as one capture; lackey: one program, and vCPU, each)')
     .requiredOption('--format <format>', `input format: ${IMPORT_FORMATS.join(', ')}`)
-    .requiredOption('--out <file>', 'trace to write, .csv (binary .mtr output is not available yet)')
+    .requiredOption('--out <file>', 'trace to write: .csv (trace format v1) or .mtr (binary trace)')
     .option('--strict', 'stop at the first line the importer does not understand (exit 2); default: skip and count it')
     .option('--gpa-below <gpa>', 'ftrace: leave out accesses and level events at or above this GPA (hex or decimal bytes)')
     .option('--ftrace-accesses <mode>', `ftrace: faults | sptes | auto (faults if the input has any, else SPTE events) [default: ${IMPORT_DEFAULTS.ftraceAccesses}]`)
@@ -41,10 +43,9 @@ export function registerImportCommand(program: Command, setExit: (code: number) 
     .action(async (inputs: string[], options: ImportCommandOptions) => setExit(await importCommand(inputs, options)));
 }
 
-/** Validate the output name: CSV only, for now. */
+/** Validate the output name: `.csv` or `.mtr`, in an existing folder. */
 async function checkOut(out: string): Promise<void> {
-  if (/\.mtr$/i.test(out)) throw new InputError(`--out: binary trace output (.mtr) is not available yet; write a .csv file`);
-  if (!/\.csv$/i.test(out)) throw new InputError(`--out: "${out}" must end in .csv (trace format v1)`);
+  if (!/.\.(csv|mtr)$/i.test(out)) throw new InputError(`--out: "${out}" must end in .csv (trace format v1) or .mtr (binary trace)`);
   const folder = dirname(out);
   const info = await stat(folder).catch(() => undefined);
   if (info === undefined || !info.isDirectory()) throw new InputError(`--out: folder ${folder} does not exist`);
@@ -77,7 +78,7 @@ export async function importCommand(inputs: string[], options: ImportCommandOpti
   if (inputs.length === 0) throw new InputError('import: give at least one input file');
   const importOptions = parseImportOptions(format, options, inputs.length);
   // 2. Stream every input into the writer; on any error leave nothing behind.
-  const writer = new CsvTraceWriter(options.out, format === 'ftrace');
+  const writer = /\.mtr$/i.test(options.out) ? new MtrTraceSink(options.out) : new CsvTraceWriter(options.out, format === 'ftrace');
   const progress = new ImportProgressBar(options.quiet === true);
   let summary: ImportSummary;
   try {
