@@ -75,9 +75,13 @@ const REPORT_NAME = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(-\d+)?$/;
 
 /** Orders report names by time (`...Z` < `...Z-2` < `...Z-10`). */
 function compareReportNames(a: string, b: string): number {
-  const [stampA, nA = '1'] = a.split('Z-');
-  const [stampB, nB = '1'] = b.split('Z-');
-  return stampA === stampB ? Number(nA) - Number(nB) : stampA < stampB ? -1 : 1;
+  const split = (name: string): [string, number] => {
+    const dash = name.indexOf('Z-');
+    return dash < 0 ? [name.replace(/Z$/, ''), 1] : [name.slice(0, dash), Number(name.slice(dash + 2))];
+  };
+  const [stampA, nA] = split(a);
+  const [stampB, nB] = split(b);
+  return stampA === stampB ? nA - nB : stampA < stampB ? -1 : 1;
 }
 
 /** A folder name in `reportsDir` for a run started at `date` that is not taken yet. */
