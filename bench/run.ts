@@ -1,56 +1,59 @@
 /**
- * `npm run bench`: tinybench suites for the replay engine. Prints a table and
- * writes bench/results/latest.json. Numbers quoted in notes come from here,
- * never from timed unit tests.
+ * `npm run bench`: the tinybench suites of issue 5, printed as one table and
+ * written to bench/results/latest.json and latest.csv (benchResults.ts).
+ * Numbers quoted in notes come from here, never from timed unit tests.
+ *
+ * Suites (bench/suites.ts, bench/peakRss.ts): CSV ingest rows/s, binary
+ * decode records/s, replay accesses/s per arch (hit-, fault-, flush-heavy),
+ * Piscina pool 1 vs 2 workers, peak RSS of a 100 M-access streamed replay.
+ * `node dist/bench/run.js SUITE...` runs only the named suites;
+ * MMUBENCH_BENCH_RSS_EVENTS changes the RSS trace length (default 100 M).
  */
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Bench } from 'tinybench';
-import { generateTrace, GENERATOR_DEFAULTS, type GeneratorKind } from '../src/trace/generators.js';
-import { readCsvTrace } from '../src/trace/csvTraceReader.js';
-import { replayCell } from '../src/replay/replayCell.js';
-import { parseMatrix } from '../src/cli/runOptions.js';
-import type { Trace } from '../src/trace/traceEvents.js';
+import { DEFAULT_SIZES, decodeSuite, ingestSuite, poolSuite, replaySuite } from './suites.js';
+import { peakRssSuite } from './peakRss.js';
+import { printRows, writeRows, type BenchRow } from './benchResults.js';
 
-const ACCESSES = 200_000;
+const RSS_EVENTS = Number(process.env.MMUBENCH_BENCH_RSS_EVENTS ?? 100_000_000);
+const SUITES: Record<string, (dir: string) => Promise<BenchRow[]> | BenchRow[]> = {
+  ingest: (dir) => ingestSuite(dir, DEFAULT_SIZES),
+  decode: (dir) => decodeSuite(dir, DEFAULT_SIZES),
+  replay: (dir) => replaySuite(dir, DEFAULT_SIZES),
+  pool: (dir) => poolSuite(dir, DEFAULT_SIZES),
+  memory: (dir) => peakRssSuite(dir, RSS_EVENTS),
+};
 
-async function makeTrace(dir: string, kind: GeneratorKind, memoryBytes: number): Promise<Trace> {
-  const path = join(dir, `${kind}.csv`);
-  writeFileSync(path, [...generateTrace({ ...GENERATOR_DEFAULTS, kind, accesses: ACCESSES, memoryBytes })].join('\n') + '\n');
-  return readCsvTrace(path);
+const wanted = process.argv.slice(2);
+for (const name of wanted) {
+  if (!(name in SUITES)) {
+    process.stderr.write(`bench: unknown suite "${name}" (suites: ${Object.keys(SUITES).join(', ')})\n`);
+    process.exit(2);
+  }
 }
-
 const dir = mkdtempSync(join(tmpdir(), 'mmubench-bench-'));
+const rows: BenchRow[] = [];
+const started = Date.now();
 try {
-  // Hit-heavy: a 4 MiB hot set in 2 MiB pages. Fault-heavy: 4 KiB pages, each touched once.
-  const hot = await makeTrace(dir, 'hotcold', 1 << 30);
-  const boot = await makeTrace(dir, 'boot', ACCESSES * 4096);
-  const layout = { memslots: [], defaultSlotAlignBytes: 1 << 30 };
-  const [hugeScenario] = parseMatrix({ backing: '2m', prefault: 'none' });
-  const [smallScenario] = parseMatrix({ backing: '4k', prefault: 'none' });
-  const bench = new Bench({ time: 2000, warmupTime: 500 });
-  bench
-    .add(`replay hit-heavy (hotcold, 2M backing), ${ACCESSES} accesses`, () => {
-      replayCell(hot, hugeScenario, layout);
-    })
-    .add(`replay fault-heavy (boot, 4K backing), ${ACCESSES} accesses`, () => {
-      replayCell(boot, smallScenario, layout);
-    });
-  await bench.run();
-  const rows = bench.tasks.map((task) => {
-    const result = task.result;
-    const meanMs = result.state === 'completed' ? result.latency.mean : NaN;
-    return {
-      name: task.name,
-      meanMs,
-      accessesPerSecond: Math.round(ACCESSES / (meanMs / 1000)),
-      samples: result.state === 'completed' ? result.latency.samplesCount : 0,
-    };
-  });
-  console.table(rows);
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/latest.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2) + '\n');
+  for (const [name, suite] of Object.entries(SUITES)) {
+    if (wanted.length > 0 && !wanted.includes(name)) continue;
+    const suiteStarted = Date.now();
+    process.stderr.write(`bench: ${name}...\n`);
+    rows.push(...(await suite(dir)));
+    process.stderr.write(`bench: ${name} done in ${((Date.now() - suiteStarted) / 1000).toFixed(0)} s\n`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+printRows(rows);
+const meta = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: availableParallelism(),
+  loadAverage: (await import('node:os')).loadavg(),
+  seconds: (Date.now() - started) / 1000,
+};
+writeRows('bench/results', rows, meta);
+process.stderr.write(`bench: wrote bench/results/latest.json and latest.csv (${meta.seconds.toFixed(0)} s)\n`);

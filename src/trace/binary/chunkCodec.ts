@@ -139,6 +139,15 @@ export function viewChunk(chunk: ChunkHeader, payload: Uint8Array, own: EventCol
   return out;
 }
 
+/** The columns of `chunk` stored as arithmetic sequences (checked at both ends by `parseChunkHeader`). */
+export function arithmeticColumns(chunk: ChunkHeader): Set<ColumnKey> {
+  const keys = new Set<ColumnKey>();
+  COLUMNS.forEach((column, index) => {
+    if (chunk.modes[index] === ColumnMode.ARITHMETIC) keys.add(column.key);
+  });
+  return keys;
+}
+
 /** Why `value` cannot be stored in column `key`, or undefined when it can. */
 export function valueProblem(key: ColumnKey, value: number, vcpuLimit: number): string | undefined {
   const integer = Number.isInteger(value);
@@ -158,6 +167,59 @@ export function valueProblem(key: ColumnKey, value: number, vcpuLimit: number): 
   }
 }
 
+/** Per op code: 0 not an op, 1 an op without a memslot (slot must be -1), 2 an op naming a memslot. */
+const OP_CLASS = new Uint8Array(256);
+for (let op = 1; op <= MAX_OP; op++) OP_CLASS[op] = needsSlot(op as Op) ? 2 : 1;
+
+/**
+ * Check events [start, start + count) of `events` as `findEventProblem`
+ * does, fast: one branch-light loop per column that may be bad, and the
+ * detailed search only when one is. `trusted` lists columns known valid
+ * (arithmetic chunk columns, whose two ends `parseChunkHeader` checked),
+ * which are skipped.
+ */
+export function checkEvents(
+  events: EventColumns,
+  start: number,
+  count: number,
+  vcpuLimit: number,
+  trusted: ReadonlySet<ColumnKey> = NONE_TRUSTED,
+): EventProblem | undefined {
+  const { op, vcpu, gpa, sizeBytes, slot } = events;
+  const end = start + count;
+  let ok = true;
+  for (let i = start; i < end; i++) {
+    const cls = OP_CLASS[op[i]];
+    const s = slot[i];
+    if (cls === 1 ? s !== -1 : cls === 0 || s < 0 || s > MAX_SLOT_ID) {
+      ok = false;
+      break;
+    }
+  }
+  if (ok && !trusted.has('vcpu')) {
+    for (let i = start; i < end; i++) {
+      if (vcpu[i] >= vcpuLimit) {
+        ok = false;
+        break;
+      }
+    }
+  }
+  if (ok && !trusted.has('gpa')) ok = integersBelow(gpa, start, end, GPA_LIMIT);
+  if (ok && !trusted.has('sizeBytes')) ok = integersBelow(sizeBytes, start, end, GPA_LIMIT + 1);
+  return ok ? undefined : findEventProblem(events, start, count, vcpuLimit);
+}
+
+const NONE_TRUSTED: ReadonlySet<ColumnKey> = new Set();
+
+/** True when values[start, end) are all integers in [0, limit). */
+function integersBelow(values: Float64Array, start: number, end: number, limit: number): boolean {
+  for (let i = start; i < end; i++) {
+    const v = values[i];
+    if (!(v >= 0 && v < limit && Math.floor(v) === v)) return false;
+  }
+  return true;
+}
+
 /**
  * Check events [start, start + count) of `events`: every value in range (as
  * `valueProblem`), and `slot` set exactly on the ops that name a memslot.
@@ -165,7 +227,7 @@ export function valueProblem(key: ColumnKey, value: number, vcpuLimit: number): 
  * COLUMNS order when one event has several), or undefined. One tight loop
  * per column, each stopping at the earliest bad event found so far.
  */
-export function checkEvents(events: EventColumns, start: number, count: number, vcpuLimit: number): EventProblem | undefined {
+export function findEventProblem(events: EventColumns, start: number, count: number, vcpuLimit: number): EventProblem | undefined {
   const { op, vcpu, gpa, sizeBytes, slot } = events;
   const end = start + count;
   let bad = end;

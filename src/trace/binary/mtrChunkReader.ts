@@ -18,7 +18,7 @@ import { InputError } from '../../cli/errors.js';
 import { GPA_LIMIT } from '../../mmu/address.js';
 import { MAX_VCPU_ID } from '../fieldParsers.js';
 import type { TraceEvents } from '../traceEvents.js';
-import { checkEvents, parseChunkHeader, viewChunk, type ChunkHeader } from './chunkCodec.js';
+import { arithmeticColumns, checkEvents, parseChunkHeader, viewChunk, type ChunkHeader } from './chunkCodec.js';
 import {
   CHUNK_HEADER_BYTES,
   CHUNK_TAG,
@@ -208,7 +208,7 @@ export class MtrChunkReader {
       fail(`chunk ${k}`, position, `truncated: needs ${chunk.payloadBytes} bytes of data, the file ends after ${payload.length}`);
     }
     const events = viewChunk(chunk, payload, this.own);
-    const bad = checkEvents(events, 0, count, header.vcpuCount);
+    const bad = checkEvents(events, 0, count, header.vcpuCount, arithmeticColumns(chunk));
     if (bad !== undefined) fail(`chunk ${k}`, position, `event ${bad.index}: column ${bad.column}: ${bad.problem}`);
     this.total += count;
     this.chunkIndex++;

@@ -1,0 +1,76 @@
+/**
+ * The rows `npm run bench` measures, printed as a table and written to
+ * bench/results/latest.json and latest.csv (one row per measured number).
+ * Pure formatting: the suites measure, this only writes.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import type { Bench } from 'tinybench';
+
+/** One measured number. */
+export interface BenchRow {
+  /** Suite: ingest, decode, replay, pool, memory. */
+  suite: string;
+  /** What was measured, stable across runs (the key a comparison matches on). */
+  name: string;
+  /** Architecture profile, for replay rows ('' otherwise). */
+  arch: string;
+  /** The number, in `unit`. */
+  value: number;
+  unit: string;
+  /** Mean time of one iteration, ms (0 when not timed by tinybench). */
+  meanMs: number;
+  /** Iterations measured. */
+  samples: number;
+  /** `cpu`: process CPU time (robust on a shared machine); `wall`: elapsed time. */
+  clock: 'cpu' | 'wall' | '';
+  /** Target from issue 5, in `unit` (0: none). */
+  target: number;
+}
+
+const COLUMNS: (keyof BenchRow)[] = ['suite', 'name', 'arch', 'value', 'unit', 'meanMs', 'samples', 'clock', 'target'];
+
+/** CPU time of this process (user + system), ms: the clock of single-thread suites. */
+export function cpuNowMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Mean iteration time (ms) and sample count of a finished tinybench task. */
+export function taskTiming(bench: Bench, name: string): { meanMs: number; samples: number } {
+  const task = bench.getTask(name);
+  const result = task?.result;
+  if (result === undefined || result.state !== 'completed') throw new Error(`bench task "${name}" did not complete: ${result?.state}`);
+  return { meanMs: result.latency.mean, samples: result.latency.samplesCount };
+}
+
+/** Rows as a console table, numbers rounded for reading. */
+export function printRows(rows: readonly BenchRow[]): void {
+  console.table(
+    rows.map((r) => ({
+      suite: r.suite,
+      name: r.name,
+      arch: r.arch,
+      value: r.value >= 100 ? Math.round(r.value).toLocaleString('en-US') : r.value.toFixed(2),
+      unit: r.unit,
+      'mean ms': r.meanMs.toFixed(1),
+      n: r.samples,
+      clock: r.clock,
+      target: r.target === 0 ? '' : r.target.toLocaleString('en-US'),
+      met: r.target === 0 ? '' : r.unit === 'MB' ? (r.value < r.target ? 'yes' : 'NO') : r.value >= r.target ? 'yes' : 'NO',
+    })),
+  );
+}
+
+/** Write `latest.json` and `latest.csv` into `dir` (each through a temp file and a rename). */
+export function writeRows(dir: string, rows: readonly BenchRow[], meta: Record<string, unknown>): void {
+  mkdirSync(dir, { recursive: true });
+  const write = (name: string, text: string): void => {
+    const temp = join(dir, `.${name}.tmp-${process.pid}`);
+    writeFileSync(temp, text);
+    renameSync(temp, join(dir, name));
+  };
+  write('latest.json', JSON.stringify({ ...meta, rows }, null, 2) + '\n');
+  write('latest.csv', stringify(rows.map((r) => COLUMNS.map((c) => r[c])), { header: true, columns: COLUMNS as string[] }));
+}
