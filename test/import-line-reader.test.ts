@@ -55,3 +55,15 @@ describe('LineReader', () => {
     await expect(LineReader.open({ name: 'nope', path: '/nonexistent/capture.txt' })).rejects.toThrow('/nonexistent/capture.txt: no such file');
   });
 });
+
+describe('LineReader: byte order mark', () => {
+  it('drops a UTF-8 BOM at the start of the input (and only there), whatever the chunking', async () => {
+    const bytes = Buffer.from('\uFEFFfirst\r\n\uFEFFsecond\n');
+    for (const chunk of [undefined, 1, 2]) {
+      expect(await linesOf(bytes, chunk)).toEqual([
+        [1, 'first', false],
+        [2, '\uFEFFsecond', false],
+      ]);
+    }
+  });
+});

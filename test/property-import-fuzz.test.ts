@@ -152,3 +152,47 @@ describe('importers on pathological inputs', () => {
     expect(await outcome('ftrace', bytes, false)).toBe('ok');
   });
 });
+
+describe('importers on the edge cases of issue 8', () => {
+  /** Import `text` and return the rows as `vcpu,op,0xgpa,size` and the skip reasons. */
+  async function run(format: ImportFormat, text: string, strict = false) {
+    const rows: string[] = [];
+    const sink: ImportSink = {
+      access(op, vcpu, gpa, sizeBytes) {
+        rows.push(`${vcpu},${op},0x${gpa.toString(16)},${sizeBytes}`);
+      },
+    };
+    const summary = await importTrace(format, [{ name: 'edge.txt', bytes: Buffer.from(text) }], { ...IMPORT_DEFAULTS, strict }, sink);
+    return { rows, reasons: summary.skipped.map((t) => `${t.bad ? 'bad' : 'left out'}: ${t.reason} x${t.count}`), lines: summary.lines };
+  }
+
+  it('an empty input makes no row and no error (the command then refuses it as "no access rows")', async () => {
+    for (const format of ['ftrace', 'lackey'] as const) expect(await run(format, '')).toEqual({ rows: [], reasons: [], lines: 0 });
+  });
+
+  it('a BOM and CRLF line ends change nothing', async () => {
+    expect((await run('lackey', '\uFEFF L 1000,4\r\n S 2000,8\r\n')).rows).toEqual(['0,1,0x1000,4', '0,2,0x2000,8']);
+    const fault = ' CPU 0/KVM-1 [000] .... 1.000000: kvm_page_fault: vcpu 0 rip 0x1000 address 0x3000 error_code 0x6';
+    expect((await run('ftrace', `\uFEFF${fault}\r\n`)).rows).toEqual(['0,2,0x3000,1']);
+  });
+
+  it('ftrace: the last GPA below 2^52 imports; 2^52 and a 17-digit address are not understood', async () => {
+    const at = (address: string, t: string): string =>
+      ` CPU 0/KVM-1 [000] .... 1.00000${t}: kvm_page_fault: vcpu 0 rip 0x1000 address ${address} error_code 0x4`;
+    const { rows, reasons } = await run('ftrace', [at('0x000fffffffffffff', '0'), at('0x0010000000000000', '1'), at('0x10000000000000000', '2')].join('\n'));
+    expect(rows).toEqual(['0,1,0xfffffffffffff,1']);
+    expect(reasons).toEqual(['bad: address at or beyond 2^52 x1', 'bad: kvm_page_fault fields not in a known format x1']);
+  });
+
+  it('ftrace: a vCPU id above 4095 is not understood', async () => {
+    const { rows, reasons } = await run('ftrace', ' t-1 [000] .... 1.0: kvm_page_fault: vcpu 4096 rip 0x1000 address 0x3000 error_code 0x6');
+    expect([rows, reasons]).toEqual([[], ['bad: vCPU id above 4095 x1']]);
+  });
+
+  it('lackey: zero sizes, sizes over 1 GiB and accesses past 2^64 are not understood; 16-digit addresses are exact', async () => {
+    const { rows, reasons } = await run('lackey', [' L 1000,0', ' L 1000,1073741825', ' L fffffffffffffffc,8', ' S ffffffffffffffff,1'].join('\n'));
+    expect(rows).toEqual(['0,2,0x3fffffff,1']);
+    expect(reasons).toEqual(['bad: size out of range (1 byte to 1 GiB) x2', 'bad: access wraps past the 64-bit address space x1']);
+  });
+});
+

@@ -132,7 +132,9 @@ export function registerCheckLevelsCommand(program: Command, setExit: (code: num
   const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
   program
     .command('check-levels')
-    .description("compare the kernel's mapping levels in an ftrace capture with the model's, GFN by GFN (exit 1 if any differ)")
+    .description(
+      "compare the kernel's mapping levels in an ftrace capture with the model's, GFN by GFN (docs/importing.md); exit 0 when all agree, 1 when any differ, 2 on bad input",
+    )
     .argument('<capture>', 'ftrace text with kvmmmu:kvm_mmu_set_spte / kvm_mmu_spte_requested / kvm_tdp_mmu_spte_changed events')
     .option('--arch <list>', `architecture profiles: ${ARCHES.join(', ')}`, DEFAULTS.arch)
     .option('--max-level <list>', 'largest mapping level a fault may use: 4k, 2m, 1g', DEFAULTS.maxLevel)

@@ -30,7 +30,7 @@ const SHOW_PROGRESS_AFTER_MS = 1000;
 export function registerImportCommand(program: Command, setExit: (code: number) => void): void {
   program
     .command('import')
-    .description('convert ftrace/perf KVM tracepoint text or valgrind lackey logs into a trace (docs/importing.md)')
+    .description('convert ftrace/perf KVM tracepoint text or valgrind lackey logs into a trace (docs/importing.md); exit 0 done, 2 bad input (nothing written)')
     .argument('<input...>', 'files to import (ftrace: read one after the other as one capture; lackey: one program, and vCPU, each)')
     .requiredOption('--format <format>', `input format: ${IMPORT_FORMATS.join(', ')}`)
     .requiredOption('--out <file>', 'trace to write: .csv (trace format v1) or .mtr (binary trace)')

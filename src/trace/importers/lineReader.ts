@@ -1,7 +1,8 @@
 /**
  * Splits an input into lines without decoding it, in constant memory: the
  * current line is a byte range of a chunk (`buf[start, end)`, the `\n` and a
- * trailing `\r` removed). A line longer than `MAX_LINE_BYTES` is never held
+ * trailing `\r` removed, and a UTF-8 BOM at the start of the input). A line
+ * longer than `MAX_LINE_BYTES` is never held
  * whole: it is returned once with `tooLong` set and only its first bytes, so
  * a file with no newline at all (say, gigabytes of zeros) cannot exhaust
  * memory or stall a parser.
@@ -115,6 +116,10 @@ export class LineReader {
     this.lineNo++;
     this.buf = data;
     this.start = this.pos;
+    // A UTF-8 byte order mark (a file saved by some editors) is not part of line 1.
+    if (this.lineNo === 1 && nl - this.start >= 3 && data[this.start] === 0xef && data[this.start + 1] === 0xbb && data[this.start + 2] === 0xbf) {
+      this.start += 3;
+    }
     let end = nl;
     if (end > this.start && data[end - 1] === CR) end--;
     this.tooLong = end - this.start > MAX_LINE_BYTES;
