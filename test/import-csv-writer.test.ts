@@ -5,15 +5,16 @@
  * drained (it once waited for a 'drain' event that had come and gone, and a
  * 25-million-row import exited with Node's unfinished-await code 13).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Op } from '../src/trace/ops.js';
 import { CsvTraceWriter } from '../src/trace/importers/csvTraceWriter.js';
+import { tempDir } from './helpers/runCli.js';
 
-const dir = (): string => mkdtempSync(join(tmpdir(), 'mmubench-writer-'));
+/** A fresh folder, removed when the test ends. */
+const dir = tempDir;
 
 describe('CsvTraceWriter', () => {
   it('writes comments, the header and rows exactly, GPAs in hex up to 2^52 - 1', async () => {

@@ -4,8 +4,7 @@
  * reader, across spool-block boundaries and for ftrace inputs that overlap in
  * time; its source text holds the header comments, skip counts included.
  */
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCsvTrace } from '../src/trace/csvTraceReader.js';
@@ -13,7 +12,7 @@ import { readBinaryTrace, readBinaryTraceHeader } from '../src/trace/binary/bina
 import type { Trace } from '../src/trace/traceEvents.js';
 import { importCommand } from '../src/cli/importCommand.js';
 import { MTR_SINK_BLOCK_EVENTS } from '../src/trace/importers/mtrTraceSink.js';
-import { fixture } from './helpers/runCli.js';
+import { fixture, tempDir } from './helpers/runCli.js';
 
 function sameEvents(a: Trace, b: Trace): void {
   expect(a.events.count).toBe(b.events.count);
@@ -29,7 +28,7 @@ function sameEvents(a: Trace, b: Trace): void {
 
 /** Import `inputs` to both OUT.csv and OUT.mtr in a fresh folder; returns the two paths. */
 async function importBoth(format: string, inputs: string[], extra: Record<string, string> = {}): Promise<{ csv: string; mtr: string; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'mmubench-mtr-'));
+  const dir = tempDir();
   const csv = join(dir, 'out.csv');
   const mtr = join(dir, 'out.mtr');
   expect(await importCommand(inputs, { format, out: csv, quiet: true, ...extra })).toBe(0);
@@ -39,7 +38,7 @@ async function importBoth(format: string, inputs: string[], extra: Record<string
 
 describe('import to .mtr', () => {
   it('holds the CSV import events across spool blocks (3 x 65536 + 5 rows), with the comments as its source', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mmubench-mtr-log-'));
+    const dir = tempDir();
     const log = join(dir, 'many.log');
     const rows = 3 * MTR_SINK_BLOCK_EVENTS + 5;
     const lines = ['==1== Lackey'];
@@ -58,7 +57,7 @@ describe('import to .mtr', () => {
   });
 
   it('stores ftrace rows from inputs that overlap in time in (time, input order) order, as the CSV reader replays them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mmubench-mtr-ftrace-'));
+    const dir = tempDir();
     const a = join(dir, 'cpu0.txt');
     const b = join(dir, 'cpu1.txt');
     const fault = (t: string, vcpu: number, gpa: string): string =>
