@@ -12,6 +12,8 @@ import { replayVcpu } from '../src/replay/perVcpu/replayVcpu.js';
 import { mergeCell } from '../src/replay/perVcpu/runPerVcpu.js';
 import type { VcpuRunCounters } from '../src/replay/perVcpu/perVcpuCell.js';
 import { AccessKind } from '../src/mmu/vm.js';
+import { prefaultOnVcpu } from '../src/replay/perVcpu/vcpuPrefault.js';
+import type { PrefaultCallRecord } from '../src/report/results.js';
 import { readCsvTrace } from '../src/trace/csvTraceReader.js';
 import { traceFromText } from './helpers/traceFromText.js';
 
@@ -65,6 +67,24 @@ describe('VcpuReplayer', () => {
     expect(v0.stats.faults_missing).toBe(1);
     expect(v0.stats.faults_permission, 'fast_page_fault restores write').toBe(1);
     expect(v1.table.stats.flushes_full, 'x86 bare metal: the range flush is full').toBe(1);
+  });
+
+  it('a PREFAULT row maps for every vCPU; the same row on the other vCPU finds it done', async () => {
+    const { vcpus } = await cellFor(TWO_VCPUS, { backing: '4k' });
+    const [v0, v1] = vcpus;
+    const calls: PrefaultCallRecord[] = [];
+    prefaultOnVcpu(v0, 7, 0x0, 0x200000, calls);
+    expect(calls, 'one ioctl covers 2 MiB of 4K pages').toEqual([{ vcpu: 0, line: 7, gpa: 0, sizeBytes: 0x200000, result: 0, remainingBytes: 0 }]);
+    expect(v0.stats.prefault_pages).toBe(512);
+    expect(v0.table.stats.pages_4k).toBe(512);
+    prefaultOnVcpu(v1, 8, 0x0, 0x200000, calls);
+    expect(calls[1].result, 'already mapped: success').toBe(0);
+    expect(v1.stats.prefault_pages, 'nothing new from vCPU 1').toBe(0);
+    v1.access(AccessKind.Read, 0x1000, 8);
+    expect(v1.stats.faults, 'vCPU 1 reads a pre-faulted page without a fault').toBe(0);
+    prefaultOnVcpu(v1, 9, 0x40000000, 0x1000, calls);
+    expect(calls[2], 'beyond the 1 GiB default slot').toMatchObject({ result: -2, remainingBytes: 0x1000 });
+    expect(v1.stats.prefault_errors).toBe(1);
   });
 
   it('one vCPU after the other gives exactly the deterministic totals (traces/interleaved-2vcpu.csv, x86-tdp)', async () => {

@@ -6,6 +6,7 @@
 import type { Memslot } from '../../mmu/memslots.js';
 import type { TraceEvents } from '../../trace/traceEvents.js';
 import type { Scenario } from '../scenario.js';
+import type { PrefaultCallRecord } from '../../report/results.js';
 
 export interface PerVcpuCell {
   scenario: Scenario;
@@ -39,6 +40,9 @@ export interface VcpuRunCounters {
   vmDeltas: Record<string, number>;
   installRaces: number;
   mailboxOverflows: number;
+  /** This vCPU's KVM_PRE_FAULT_MEMORY calls (PREFAULT rows), and the event index of each, for file order. */
+  prefaultCalls: PrefaultCallRecord[];
+  prefaultEventIndices: number[];
   /** Cumulative faults of this vCPU after each hundredth of its own events (101 points). */
   faultCurve: number[];
   elapsedMs: number;

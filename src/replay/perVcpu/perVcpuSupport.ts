@@ -3,13 +3,15 @@
  * clear message (exit 2) for the first combination it refuses.
  *
  * Supported: x86-tdp and arm64, guest accesses (R, W, X) and the host events
- * UNMAP and WRPROTECT, the scenario's `--prefault` (done before the vCPUs
- * start). Refused, because they need the whole VM serialised or a part of the
+ * UNMAP and WRPROTECT, PREFAULT rows (a vCPU ioctl, upstream policy), the
+ * scenario's `--prefault` (done before the vCPUs start). Refused, because they need the whole VM serialised or a part of the
  * model the shared table does not have: x86-tdx and stolen bits (two
  * aliases, memory attributes), pKVM (every change is a hypercall to EL2 under
  * the host's lock), NX huge pages (splits on exec faults), guest stage-1
  * walks (`--guest-levels`), dirty logging memslots, and trace rows that
- * change memslots, dirty logging or attributes, or pre-fault from a vCPU.
+ * change memslots, dirty logging or attributes; PREFAULT rows with
+ * `--prefault-policy exact` (it may split a huge leaf, which the shared table
+ * does not do).
  */
 import { InputError, located } from '../../cli/errors.js';
 import { Op, OP_NAMES } from '../../trace/ops.js';
@@ -21,7 +23,7 @@ import type { Scenario } from '../scenario.js';
 export const PER_VCPU_ARCHES = ['x86-tdp', 'arm64'] as const;
 
 /** Ops a vCPU worker replays; every other op is refused. */
-const PER_VCPU_OPS: ReadonlySet<number> = new Set([Op.R, Op.W, Op.X, Op.UNMAP, Op.WRPROTECT]);
+const PER_VCPU_OPS: ReadonlySet<number> = new Set([Op.R, Op.W, Op.X, Op.PREFAULT, Op.UNMAP, Op.WRPROTECT]);
 
 const PREFIX = '--threads per-vcpu';
 
@@ -44,8 +46,12 @@ export function checkPerVcpuSupport(scenarios: readonly Scenario[], traces: read
       const op = ev.op[i];
       if (!PER_VCPU_OPS.has(op)) {
         throw new InputError(
-          located(trace.path, ev.line[i], 'op', `${OP_NAMES[op]} needs the whole VM serialised; ${PREFIX} replays R, W, X, UNMAP and WRPROTECT rows only`),
+          located(trace.path, ev.line[i], 'op', `${OP_NAMES[op]} needs the whole VM serialised; ${PREFIX} replays R, W, X, PREFAULT, UNMAP and WRPROTECT rows only`),
         );
+      }
+      const exact = scenarios.find((s) => s.prefaultPolicy !== 'upstream');
+      if (op === Op.PREFAULT && exact) {
+        throw new InputError(located(trace.path, ev.line[i], 'op', `PREFAULT with --prefault-policy ${exact.prefaultPolicy} is not supported by ${PREFIX} (it may split a huge leaf)`));
       }
     }
   }

@@ -9,6 +9,8 @@ import type { AccessKind } from '../../mmu/vm.js';
 import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES } from '../../mmu/stats.js';
 import { located } from '../../cli/errors.js';
 import { VcpuReplayer } from './vcpuReplayer.js';
+import { prefaultOnVcpu } from './vcpuPrefault.js';
+import type { PrefaultCallRecord } from '../../report/results.js';
 import type { VcpuOutcome, VcpuTask } from './perVcpuCell.js';
 
 const CURVE_POINTS = 100;
@@ -47,6 +49,8 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
     const stats = replayer.stats;
     const { op: ops, gpa: gpas, sizeBytes: sizes } = ev;
     const n = indices.length;
+    const prefaultCalls: PrefaultCallRecord[] = [];
+    const prefaultEventIndices: number[] = [];
     const faultCurve = [0];
     const step = n / CURVE_POINTS;
     let nextSample = step;
@@ -57,7 +61,11 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
       else {
         const startGfn = gpaToGfn(gpas[i]);
         const endGfn = gpaToGfn(gpas[i] + sizes[i] - 1) + 1;
-        if (op === Op.UNMAP) replayer.unmap(startGfn, endGfn);
+        if (op === Op.PREFAULT) {
+          const before = prefaultCalls.length;
+          prefaultOnVcpu(replayer, ev.line[i], gpas[i], sizes[i], prefaultCalls);
+          for (let c = before; c < prefaultCalls.length; c++) prefaultEventIndices.push(i);
+        } else if (op === Op.UNMAP) replayer.unmap(startGfn, endGfn);
         else if (op === Op.WRPROTECT) replayer.writeProtect(startGfn, endGfn);
         else throw new UnsupportedOpError(located(task.tracePath, ev.line[i], 'op', `${OP_NAMES[op]} is not replayable with --threads per-vcpu`));
       }
@@ -81,6 +89,8 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
         vmDeltas,
         installRaces: replayer.table.installRaces,
         mailboxOverflows: replayer.mailboxOverflows,
+        prefaultCalls,
+        prefaultEventIndices,
         faultCurve,
         elapsedMs: performance.now() - started,
       },

@@ -121,12 +121,17 @@ export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounter
   total.faults = vcpus.reduce((sum, row) => sum + row.faults, 0);
   const vm = { ...base.vm } as VmCounters;
   for (const c of counters) for (const name of VM_COUNTER_NAMES) vm[name] += c.vmDeltas[name];
+  // Pre-fault calls: the setup's first, then the PREFAULT rows' in event order (stable within a row).
+  const rowCalls = counters.flatMap((c) => c.prefaultCalls.map((call, k) => ({ call, index: c.prefaultEventIndices[k] })));
+  rowCalls.sort((a, b) => a.index - b.index);
+  const prefaultCalls = [...base.prefaultCalls, ...rowCalls.map((r) => r.call)];
   const faultCurve = base.faultCurve.map((point, i) => point + counters.reduce((sum, c) => sum + c.faultCurve[i], 0));
   return {
     ...base,
     vcpus,
     total,
     vm,
+    prefaultCalls,
     faultCurve,
     elapsedMs: base.elapsedMs + elapsedMs,
     perVcpu: {

@@ -41,7 +41,8 @@ export class VcpuReplayer {
   private readonly pwc: PageWalkCache | undefined;
   private readonly requests: FlushRequests;
   private readonly taken = newTakenRequests();
-  private readonly memslots = new MemslotSet();
+  /** The cell's memslots (fixed). */
+  readonly memslots = new MemslotSet();
   private readonly options: VmOptions;
   private readonly arm64: boolean;
   private readonly policy: FlushPolicy;
@@ -235,6 +236,19 @@ export class VcpuReplayer {
       }
     }
     throw new Error(`vCPU ${this.vcpu}: gfn 0x${gfn.toString(16)} still not mapped after ${MAX_FAULTS_PER_ACCESS} faults`);
+  }
+
+  /**
+   * One pre-fault step (`kvm_tdp_map_page`, a read fault) under the read
+   * lock; the caller loops on `Install.Retry` as KVM loops on RET_PF_RETRY.
+   */
+  mapForPrefault(gfn: number, slot: Memslot): Install {
+    this.table.lock.readLock();
+    try {
+      return this.mapFault(gfn, slot, AccessKind.Read);
+    } finally {
+      this.table.lock.readUnlock();
+    }
   }
 
   /**
