@@ -24,6 +24,11 @@ const NEED_BY_OP = Uint8Array.from(NEED);
 /** Highest op code that is a guest access (Op.X). */
 const MAX_ACCESS_OP = Op.X;
 const EXEC_OP = Op.X;
+/**
+ * 1 / PAGE_SIZE_BYTES: multiplying by a power of two is exact in doubles, so
+ * `Math.floor(gpa * FRAMES_PER_BYTE)` is `gpaToGfn(gpa)` without a division.
+ */
+const FRAMES_PER_BYTE = 1 / PAGE_SIZE_BYTES;
 
 export interface EngineOptions {
   vm: VmOptions;
@@ -98,38 +103,50 @@ export class Engine implements FlushSink {
    * whenever they are read between batches). No allocation, no call per hit.
    */
   replayAccesses(ev: TraceEvents, start: number, stop: number): number {
+    try {
+      const next = this.runAccesses(ev, start, stop);
+      this.batchIndex = next;
+      return next;
+    } finally {
+      this.flushFastHits();
+    }
+  }
+
+  /**
+   * The loop of `replayAccesses`. Nothing runs after the loop but `return`:
+   * V8 reuses a loop's on-stack-replacement code across calls, and code after
+   * the loop that had not run before the first compilation would deoptimize
+   * it on every call.
+   */
+  private runAccesses(ev: TraceEvents, start: number, stop: number): number {
     const { op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
     const lastFirst = this.lastFirst;
     const lastEnd = this.lastEnd;
     const lastPerms = this.lastPerms;
     const lastExec = this.lastExec;
     const fastHits = this.fastHits;
-    let i = start;
-    try {
-      for (; i < stop; i++) {
-        const op = ops[i];
-        if (op > MAX_ACCESS_OP) return i;
-        const vcpu = vcpus[i];
-        const gpa = gpas[i];
-        const size = sizes[i];
-        const gfn = Math.floor(gpa / PAGE_SIZE_BYTES);
-        if (
-          (size === 1 || Math.floor((gpa + size - 1) / PAGE_SIZE_BYTES) === gfn) &&
-          lastExec[vcpu] === (op === EXEC_OP ? 1 : 0) &&
-          gfn >= lastFirst[vcpu] &&
-          gfn < lastEnd[vcpu] &&
-          (lastPerms[vcpu] & NEED_BY_OP[op]) !== 0
-        ) {
-          fastHits[vcpu]++;
-          continue;
-        }
-        this.access(vcpu, op as number as AccessKind, gpa, size);
+    for (let i = start; i < stop; i++) {
+      const op = ops[i];
+      if (op > MAX_ACCESS_OP) return i;
+      const vcpu = vcpus[i];
+      const gpa = gpas[i];
+      const size = sizes[i];
+      const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
+      if (
+        (size === 1 || Math.floor((gpa + size - 1) * FRAMES_PER_BYTE) === gfn) &&
+        lastExec[vcpu] === (op === EXEC_OP ? 1 : 0) &&
+        gfn >= lastFirst[vcpu] &&
+        gfn < lastEnd[vcpu] &&
+        (lastPerms[vcpu] & NEED_BY_OP[op]) !== 0
+      ) {
+        fastHits[vcpu]++;
+        continue;
       }
-      return i;
-    } finally {
-      this.batchIndex = i;
-      this.flushFastHits();
+      this.batchIndex = i; // where a throw from the slow path happened
+      this.vcpuStats[vcpu].accesses++;
+      this.lookupAll(vcpu, op as number as AccessKind, gfn, size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE));
     }
+    return stop;
   }
 
   /** Add the fast-path hits counted by `replayAccesses` to the vCPUs' stats. */
@@ -157,7 +174,7 @@ export class Engine implements FlushSink {
     const need = NEED[kind];
     const exec = kind === AccessKind.Exec ? 1 : 0;
     stats.accesses++;
-    let gfn = gpaToGfn(gpa);
+    const gfn = gpaToGfn(gpa);
     const lastGfn = sizeBytes === 1 ? gfn : gpaToGfn(gpa + sizeBytes - 1);
     // 1. Fast path: one frame, in the translation this vCPU used last.
     if (
@@ -170,7 +187,17 @@ export class Engine implements FlushSink {
       stats.tlb_hits++;
       return;
     }
-    // 2. Every translation the access spans: one lookup each.
+    this.lookupAll(vcpu, kind, gfn, lastGfn);
+  }
+
+  /**
+   * Step 2 of `access` (after `accesses` is counted and the fast path
+   * missed): every translation frames [gfn, lastGfn] span, one lookup each.
+   */
+  private lookupAll(vcpu: number, kind: AccessKind, gfn: number, lastGfn: number): void {
+    const stats = this.vcpuStats[vcpu];
+    const need = NEED[kind];
+    const exec = kind === AccessKind.Exec ? 1 : 0;
     const tlb = this.tlbs[vcpu];
     while (gfn <= lastGfn) {
       let level: Level = tlb.lookup(gfn, exec === 1);
