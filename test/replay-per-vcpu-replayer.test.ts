@@ -93,7 +93,7 @@ describe('VcpuReplayer', () => {
     const deterministic = replayCell(trace, scenario, LAYOUT);
     const setup = setupPerVcpuCell(trace, scenario, LAYOUT);
     const counters = setup.indices.map((indices, vcpu) => {
-      const outcome = replayVcpu({ cell: setup.cell, vcpu, tracePath: trace.path, events: trace.events, indices }, { gate: false });
+      const outcome = replayVcpu({ cell: setup.cell, vcpu, traceName: trace.name, tracePath: trace.path, events: trace.events, indices }, { gate: false });
       if (!outcome.ok) throw new Error(outcome.message);
       return outcome.counters as VcpuRunCounters;
     });

@@ -25,6 +25,8 @@ export interface PerVcpuCell {
 export interface VcpuTask {
   cell: PerVcpuCell;
   vcpu: number;
+  /** The trace's report name (test-only fault injection matches it). */
+  traceName: string;
   tracePath: string;
   events: TraceEvents;
   /** Indices into `events` of this vCPU's events (a view of a shared buffer). */

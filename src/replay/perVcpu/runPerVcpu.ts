@@ -82,15 +82,20 @@ async function runCell(pool: Piscina, task: CellTask, options: RunPerVcpuOptions
     return failed('crash', error instanceof Error ? (error.stack ?? error.message) : String(error));
   }
   const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
-  const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
-  const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
+  // When one vCPU's worker dies, stop its siblings too: they might wait forever on a lock it held.
+  const siblings = new AbortController();
+  const signals = [options.signal, timeout, siblings.signal].filter((s): s is AbortSignal => s !== undefined);
+  const signal = AbortSignal.any(signals);
   const started = performance.now();
   let answers: VcpuOutcome[];
   try {
     answers = await Promise.all(
       setup.indices.map((indices, vcpu) => {
-        const vcpuTask: VcpuTask = { cell: setup.cell, vcpu, tracePath: task.trace.path, events: task.trace.events, indices };
-        return pool.run(vcpuTask, { signal }) as Promise<VcpuOutcome>;
+        const vcpuTask: VcpuTask = { cell: setup.cell, vcpu, traceName: task.trace.name, tracePath: task.trace.path, events: task.trace.events, indices };
+        return (pool.run(vcpuTask, { signal }) as Promise<VcpuOutcome>).catch((error: unknown) => {
+          siblings.abort();
+          throw error;
+        });
       }),
     );
   } catch (error) {
