@@ -8,7 +8,7 @@ import { Op } from '../src/trace/ops.js';
 import { allocateTraceEvents } from '../src/trace/traceEvents.js';
 
 /** What a benchmark trace stresses. */
-export type BenchTraceKind = 'hit' | 'fault' | 'flush';
+export type BenchTraceKind = 'hit' | 'stream' | 'fault' | 'flush';
 
 /** Events generated per batch. */
 const BATCH = 1 << 16;
@@ -33,6 +33,7 @@ function nextRandom(state: Uint32Array): number {
 /**
  * Write a `kind` trace of `events` events (one vCPU) to `path`.
  * - hit: uniform 8-byte accesses in the hot set;
+ * - stream: the hot set read and written in order, 64 bytes apart (a loop over an array: mostly the last translation);
  * - fault: a boot, one write per 4 KiB page in order (every access faults with 4K backing);
  * - flush: accesses to random pages of a 4 MiB range, and every 64th event an UNMAP of one page.
  * Returns the number of guest accesses written.
@@ -51,7 +52,8 @@ export async function writeBenchTrace(path: string, kind: BenchTraceKind, events
       let op: Op = (r & 15) < 5 ? Op.W : Op.R;
       let gpa: number;
       let size = 8;
-      if (kind === 'hit') gpa = (r >>> 4) % (HOT_BYTES / 8) * 8;
+      if (kind === 'hit') gpa = ((r >>> 4) % (HOT_BYTES / 8)) * 8;
+      else if (kind === 'stream') gpa = (i * 64) % HOT_BYTES;
       else if (kind === 'fault') {
         op = Op.W;
         gpa = i * PAGE;
