@@ -11,7 +11,7 @@ import { readCsvTrace } from '../src/trace/csvTraceReader.js';
 import { openBinaryTrace, readBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
 import { writeBinaryTrace } from '../src/trace/binary/binaryTraceWriter.js';
 import { writeCsvTrace } from '../src/trace/binary/csvTraceWriter.js';
-import { forEachEventChunk } from '../src/trace/eventChunks.js';
+import { forEachEventChunk, materializeTrace } from '../src/trace/eventChunks.js';
 import { Op, needsSlot } from '../src/trace/ops.js';
 import { allocateTraceEvents, type Trace } from '../src/trace/traceEvents.js';
 import { propertyParams } from './helpers/propertyConfig.js';
@@ -62,6 +62,19 @@ describe('binary traces: CSV → mtr → CSV', () => {
     expect(columns(binary).line).toEqual([4, 6, 5, 8, 9, 10]);
     expect(columns(binary).slot).toEqual([0, -1, -1, 0, -1, -1]);
     expect([binary.vcpuCount, binary.touchedEndGpa, binary.declaresSlots, binary.name]).toEqual([2, csv.touchedEndGpa, true, 'sample']);
+  });
+
+  it('materializeTrace loads a streamed trace into memory, the same events', async () => {
+    const csv = await readCsvTrace(csvFile(SAMPLE));
+    const mtr = join(dir, 'materialize.mtr');
+    await writeBinaryTrace(csv, mtr, { chunkRecords: 4 });
+    const streamed = openBinaryTrace(mtr);
+    expect(streamed.events.op.length).toBe(1); // nothing in memory
+    const loaded = materializeTrace(streamed);
+    expect(loaded.stream).toBeUndefined();
+    expect(loaded.events.count).toBe(6);
+    expect(Array.from(loaded.events.gpa)).toEqual([0, 0x1000, 0x200000, 0, 0x3000, 0]);
+    expect(materializeTrace(csv)).toBe(csv);
   });
 
   it('writes back a normalised CSV that reads as the same events', async () => {

@@ -7,7 +7,8 @@
  * sort done by the reader; binary traces store events already in that order).
  */
 import { MtrChunkReader } from './binary/mtrChunkReader.js';
-import type { Trace, TraceEvents } from './traceEvents.js';
+import { InputError } from '../cli/errors.js';
+import { allocateTraceEvents, type Trace, type TraceEvents } from './traceEvents.js';
 
 /** A forward-only sequence of event chunks. */
 export interface EventChunkSource {
@@ -40,3 +41,25 @@ export function forEachEventChunk(trace: Trace, visit: (chunk: TraceEvents) => v
     source.close();
   }
 }
+
+/**
+ * `trace` with every event in memory (shared arrays, as the CSV reader gives
+ * them): `trace` itself when it is not streamed, else a copy of its file's
+ * events (27 bytes per event). For code that needs random access to the
+ * events (the per-vCPU mode's per-vCPU index lists) rather than one pass.
+ */
+export function materializeTrace(trace: Trace): Trace {
+  if (trace.stream === undefined) return trace;
+  const events = allocateTraceEvents(trace.events.count);
+  let total = 0;
+  forEachEventChunk(trace, (chunk) => {
+    if (total + chunk.count > events.count) throw new InputError(`${trace.path}: the file holds more events than when it was opened`);
+    for (const key of COLUMN_KEYS) events[key].set(chunk[key].subarray(0, chunk.count) as never, total);
+    total += chunk.count;
+  });
+  if (total !== events.count) throw new InputError(`${trace.path}: the file holds fewer events than when it was opened`);
+  const { stream: _stream, ...rest } = trace;
+  return { ...rest, events };
+}
+
+const COLUMN_KEYS = ['op', 'vcpu', 'gpa', 'sizeBytes', 'slot', 'line'] as const;
