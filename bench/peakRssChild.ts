@@ -13,7 +13,7 @@ let accesses: number;
 if (mode === 'write') {
   accesses = await writeBenchTrace(path, 'hit', Number(events));
 } else {
-  const trace = await loadTrace(path);
+  const trace = await loadTrace(path, { stream: true }); // as `run` loads it
   const [scenario] = parseMatrix({ arch: 'x86-tdp', backing: '2m', prefault: 'none' });
   accesses = replayCell(trace, scenario, { memslots: [], defaultSlotAlignBytes: 1 << 30 }).total.accesses;
 }

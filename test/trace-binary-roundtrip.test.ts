@@ -12,6 +12,7 @@ import { openBinaryTrace, readBinaryTrace } from '../src/trace/binary/binaryTrac
 import { writeBinaryTrace } from '../src/trace/binary/binaryTraceWriter.js';
 import { writeCsvTrace } from '../src/trace/binary/csvTraceWriter.js';
 import { forEachEventChunk, materializeTrace } from '../src/trace/eventChunks.js';
+import { loadTrace } from '../src/trace/loadTrace.js';
 import { Op, needsSlot } from '../src/trace/ops.js';
 import { allocateTraceEvents, type Trace } from '../src/trace/traceEvents.js';
 import { propertyParams } from './helpers/propertyConfig.js';
@@ -75,6 +76,10 @@ describe('binary traces: CSV → mtr → CSV', () => {
     expect(loaded.events.count).toBe(6);
     expect(Array.from(loaded.events.gpa)).toEqual([0, 0x1000, 0x200000, 0, 0x3000, 0]);
     expect(materializeTrace(csv)).toBe(csv);
+    // loadTrace (what commands use) loads a .mtr whole unless asked to stream it, as `run` does.
+    expect((await loadTrace(mtr)).stream).toBeUndefined();
+    expect(columns(await loadTrace(mtr))).toEqual(columns(csv));
+    expect((await loadTrace(mtr, { stream: true })).stream).toEqual({ format: 'mtr', path: mtr });
   });
 
   it('writes back a normalised CSV that reads as the same events', async () => {

@@ -38,7 +38,7 @@ export async function convertCommand(input: string, output: string): Promise<num
   // 1. Options first, so a bad OUT name fails before a long read.
   const format = outputFormat(output);
   // 2. Read and validate IN as `run` does (binary by extension or magic bytes, CSV, or FORMAT:path).
-  const trace: Trace = await loadTrace(input);
+  const trace: Trace = await loadTrace(input, { stream: true });
   // 3. Write OUT atomically.
   if (format === 'binary') await writeBinaryTrace(trace, output, { source: `mmubench convert ${input}` });
   else await writeCsvTrace(trace, output);

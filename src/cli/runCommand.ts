@@ -77,7 +77,9 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   await checkOutDir(options.out, { force: options.force === true });
   // 2. Every trace, validated before any replay.
   const traces: Trace[] = [];
-  for (const path of tracePaths) traces.push(await loadTrace(path));
+  // Binary traces stream at replay (flat memory), except for per-vCPU threads, which index the events.
+  const stream = !isPerVcpuThreads(options.threads);
+  for (const path of tracePaths) traces.push(await loadTrace(path, { stream }));
   const names = new Set<string>();
   for (const trace of traces) {
     if (names.has(trace.name)) throw new InputError(`${trace.path}: another trace is also named "${trace.name}"; rename one`);

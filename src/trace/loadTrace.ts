@@ -2,10 +2,13 @@
  * Opens a trace given on the command line. The one place that maps a trace
  * argument to a reader: `FORMAT:path` (and `FORMAT,OPTION=VALUE,...:path`)
  * imports a foreign format in memory (src/trace/importers/, docs/importing.md);
- * every other argument is a CSV trace, format v1.
+ * a path ending in `.mtr` or starting with its magic bytes is a binary trace
+ * (src/trace/binary/), loaded whole or, with `stream`, read chunk by chunk at
+ * replay time; every other argument is a CSV trace, format v1.
  */
 import { InputError } from '../cli/errors.js';
 import { readCsvTrace } from './csvTraceReader.js';
+import { isBinaryTracePath, openBinaryTrace, readBinaryTrace } from './binary/binaryTraceReader.js';
 import type { Trace } from './traceEvents.js';
 import { parseImportSpec } from './importers/importSpec.js';
 import { importToTrace } from './importers/importTrace.js';
@@ -15,12 +18,21 @@ import { describeSkips } from './importers/skipCounter.js';
 export interface LoadTraceOptions {
   /** Receives one line per imported trace saying what it skipped (nothing is printed without it). */
   onNote?: (message: string) => void;
+  /**
+   * Binary traces only: check the file now but leave its events on disk
+   * (`Trace.stream`), read chunk by chunk by `openEventChunks`; memory stays
+   * flat. Default false: the events are loaded into `Trace.events`.
+   */
+  stream?: boolean;
 }
 
 /** Load and validate the trace named by `spec`. Throws `InputError` on bad input. */
 export async function loadTrace(spec: string, options: LoadTraceOptions = {}): Promise<Trace> {
   const imported = parseImportSpec(spec);
-  if (imported === undefined) return readCsvTrace(spec);
+  if (imported === undefined) {
+    if (!isBinaryTracePath(spec)) return readCsvTrace(spec);
+    return options.stream === true ? openBinaryTrace(spec) : readBinaryTrace(spec);
+  }
   const trace = await importToTrace(imported.format, { name: imported.path, path: imported.path }, imported.options);
   const { rows, lines, skipped } = trace.summary;
   if (rows === 0) throw new InputError(`${imported.path}: no access rows in ${lines} lines (skipped ${describeSkips(skipped)})`);
