@@ -12,6 +12,7 @@ import { genCommand } from './genCommand.js';
 import { nightlyCommand } from './nightlyCommand.js';
 import { registerMergeCommand } from './mergeCommand.js';
 import { addCompareFlags, registerCompareCommand } from './compareCommand.js';
+import { registerConvertCommand } from './convertCommand.js';
 import { registerImportCommand } from './importCommand.js';
 import { registerCheckLevelsCommand } from './checkLevelsCommand.js';
 import { VERSION } from './version.js';
@@ -32,7 +33,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('run')
     .description('replay traces under every scenario of the matrix and write a report folder')
-    .argument('<trace...>', 'trace files (CSV, docs/trace-format.md), or FORMAT:path to import on the fly (lackey:prog.log, ftrace:capture.txt; docs/importing.md)')
+    .argument('<trace...>', 'trace files: CSV or binary .mtr (docs/trace-format.md), or FORMAT:path to import on the fly (lackey:prog.log, ftrace:capture.txt; docs/importing.md)')
     .requiredOption('--out <dir>', 'report folder to create (index.html, summary.md, results.csv, run.json, charts/)')
     .option('--arch <list>', `architecture profiles: ${ARCHES.join(', ')}`, DEFAULTS.arch)
     .option('--max-level <list>', 'largest mapping level a fault may use: 4k, 2m, 1g', DEFAULTS.maxLevel)
@@ -66,6 +67,7 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   registerMergeCommand(program, setExit);
   registerCompareCommand(program, setExit);
+  registerConvertCommand(program, setExit);
   registerImportCommand(program, setExit);
   registerCheckLevelsCommand(program, setExit);
 
