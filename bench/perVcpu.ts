@@ -47,15 +47,16 @@ try {
     { name: 'fault-heavy (lockstep, 4K backing)', trace: await load(dir, 'lockstep', lockstepCsv()), scenario: parseMatrix({ backing: '4k', prefault: 'none' })[0] },
   ];
   const bench = new Bench({ time: 3000, warmupTime: 500 });
-  let races = 0;
-  for (const w of workloads) {
+  const spurious = workloads.map(() => ({ faults: 0, runs: 0 }));
+  for (const [index, w] of workloads.entries()) {
     bench.add(`deterministic, 1 thread: ${w.name}`, () => {
       replayCell(w.trace, w.scenario, LAYOUT);
     });
     bench.add(`per-vcpu, 2 workers: ${w.name}`, async () => {
       const [outcome] = await runPerVcpu([{ trace: w.trace, scenario: w.scenario, layout: LAYOUT }], { pool });
       if (!outcome.ok) throw new Error(outcome.error.message);
-      races += outcome.result.total.faults_spurious;
+      spurious[index].faults += outcome.result.total.faults_spurious;
+      spurious[index].runs++;
     });
   }
   await bench.run();
@@ -70,7 +71,7 @@ try {
       `per-vCPU vs deterministic, ${workloads[i / 2].name}: ${(par.accessesPerSecond / 1e6).toFixed(2)} vs ${(det.accessesPerSecond / 1e6).toFixed(2)} M accesses/s (x${(par.accessesPerSecond / det.accessesPerSecond).toFixed(2)})`,
     );
   }
-  console.log(`spurious faults seen over all per-vcpu iterations: ${races}`);
+  workloads.forEach((w, i) => console.log(`per-vcpu spurious faults per run, ${w.name}: ${Math.round(spurious[i].faults / Math.max(1, spurious[i].runs))}`));
 } finally {
   await pool.destroy();
   rmSync(dir, { recursive: true, force: true });

@@ -42,7 +42,7 @@ describe('SharedPageTable', () => {
     const index = a.prepare(0x7, Level.L4K);
     expect(index).toBeGreaterThanOrEqual(0);
     expect(b.installLeaf(0x7, Level.L4K, RW), 'b installs between a’s walk and a’s cmpxchg').toBe(Install.Fixed);
-    expect(a.commitLeaf(index, Level.L4K, 0x7, 0, RW), 'a’s cmpxchg(0 -> leaf) fails').toBe(false);
+    expect(a.commitLeaf(index, Level.L4K, 0, RW), 'a’s cmpxchg(0 -> leaf) fails').toBe(false);
     expect(a.installRaces).toBe(1);
     expect(a.stats.pages_4k + b.stats.pages_4k, 'one leaf in all').toBe(1);
   });
@@ -55,7 +55,7 @@ describe('SharedPageTable', () => {
     expect(b.replacedTable, 'b must flush the replaced range').toBe(true);
     expect(b.stats.pages_2m, '+1 2M leaf').toBe(1);
     expect(b.stats.pages_4k, 'a’s 4K leaf removed with its table').toBe(-1);
-    expect(a.commitLeaf(index, Level.L4K, 0x5, 0, RW), 'the frozen entry refuses a’s install').toBe(false);
+    expect(a.commitLeaf(index, Level.L4K, 0, RW), 'the frozen entry refuses a’s install').toBe(false);
     expect(a.installRaces).toBe(1);
     expect(a.lookup(0x5), 'frame 5 now maps through the 2M leaf').toBe(RW);
     expect(a.lookupLevel).toBe(Level.L2M);

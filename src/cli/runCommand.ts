@@ -11,7 +11,7 @@ import type { RunModel } from '../report/runJson.js';
 import { InputError, EXIT_FAILED, EXIT_OK } from './errors.js';
 import { DEFAULTS } from './defaults.js';
 import { isPerVcpuThreads, parseMatrix, parseMemslots, type RawMatrixOptions } from './runOptions.js';
-import { perVcpuRunInfo, perVcpuSummary, runPerVcpu } from '../replay/perVcpu/runPerVcpu.js';
+import { perVcpuRunInfo, perVcpuSummary, perVcpuThreads, runPerVcpu } from '../replay/perVcpu/runPerVcpu.js';
 import { checkPerVcpuSupport } from '../replay/perVcpu/perVcpuSupport.js';
 import { ProgressReporter } from './progress.js';
 import { VERSION } from './version.js';
@@ -94,7 +94,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   // --threads per-vcpu: one worker per vCPU, refused up front where unsupported (docs/per-vcpu-threads.md).
   const perVcpu = isPerVcpuThreads(options.threads);
   if (perVcpu) checkPerVcpuSupport(scenarios, traces, layout);
-  const threads = perVcpu ? Math.max(1, ...traces.map((t) => t.vcpuCount)) : parseThreads(options.threads, tasks.length);
+  const threads = perVcpu ? perVcpuThreads(traces.map((t) => t.vcpuCount)) : parseThreads(options.threads, tasks.length);
   const timeoutSeconds = positiveNumber('--timeout', options.timeout, 7 * 24 * 3600);
   const workerMemoryMb = positiveNumber('--worker-memory', options.workerMemory, 1 << 20);
   if (threads === 0 && (timeoutSeconds !== undefined || workerMemoryMb !== undefined)) {

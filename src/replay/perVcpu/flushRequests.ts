@@ -63,7 +63,15 @@ export class FlushRequests {
     return new SharedArrayBuffer(wordBytes + vcpuCount * MAILBOX_ENTRIES * DOUBLES_PER_ENTRY * 8);
   }
 
-  /** Hot path: true when `vcpu` has a request pending (one atomic load). */
+  /**
+   * `vcpu`'s request word, for a hot loop that loads it itself
+   * (`Atomics.load(word, 0) !== 0` means a request is pending).
+   */
+  requestWord(vcpu: number): Int32Array {
+    return this.words.subarray(vcpu * WORDS_PER_VCPU + REQUEST, vcpu * WORDS_PER_VCPU + REQUEST + 1);
+  }
+
+  /** True when `vcpu` has a request pending (one atomic load). */
   pending(vcpu: number): boolean {
     return Atomics.load(this.words, vcpu * WORDS_PER_VCPU + REQUEST) !== 0;
   }

@@ -36,7 +36,7 @@ export interface PerVcpuReport {
 export type PerVcpuCellResult = CellResult & { perVcpu: PerVcpuReport };
 
 export type RunPerVcpuOptions = Omit<RunMatrixOptions, 'threads'> & {
-  /** Worker threads; default: the most vCPUs of any trace. */
+  /** Worker threads; default: the most vCPUs of any trace, at most `MAX_PER_VCPU_THREADS`. */
   threads?: number;
   /** Worker script (tests may point at the built one). */
   workerUrl?: URL;
@@ -44,11 +44,23 @@ export type RunPerVcpuOptions = Omit<RunMatrixOptions, 'threads'> & {
   pool?: Piscina;
 };
 
+/**
+ * Most worker threads the mode starts. A trace with more vCPUs still runs:
+ * the extra vCPU tasks queue and start as workers free up (the start gate
+ * gives up after a second), so fewer streams run side by side.
+ */
+export const MAX_PER_VCPU_THREADS = 64;
+
+/** Worker threads for traces of these vCPU counts. */
+export function perVcpuThreads(vcpuCounts: readonly number[]): number {
+  return Math.min(MAX_PER_VCPU_THREADS, Math.max(1, ...vcpuCounts));
+}
+
 /** Run `tasks` in per-vCPU mode; one outcome per task, in task order. */
 export async function runPerVcpu(tasks: readonly CellTask[], options: RunPerVcpuOptions = {}): Promise<CellOutcome[]> {
   const outcomes: CellOutcome[] = [];
   const progress: MatrixProgress = { done: 0, total: tasks.length, accesses: 0 };
-  const threads = options.threads ?? Math.max(1, ...tasks.map((t) => t.trace.vcpuCount));
+  const threads = options.threads ?? perVcpuThreads(tasks.map((t) => t.trace.vcpuCount));
   const pool =
     options.pool ??
     new Piscina({

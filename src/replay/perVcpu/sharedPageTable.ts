@@ -160,13 +160,13 @@ export class SharedPageTable {
   }
 
   /**
-   * Set entry `index` (mapping `gfn` at `level`) from `oldWord` to the leaf
+   * Set entry `index` (an entry at `level`) from `oldWord` to the leaf
    * `leafWord` by one cmpxchg. False (and a race counted) when the entry no
    * longer holds `oldWord`. A table replaced by the leaf is removed as
    * `handle_removed_pt` removes it: every child entry frozen by exchange, its
    * leaves counted gone; `replacedTable` tells the caller to flush.
    */
-  commitLeaf(index: number, level: Level, gfn: number, oldWord: number, leafWord: number): boolean {
+  commitLeaf(index: number, level: Level, oldWord: number, leafWord: number): boolean {
     if (Atomics.compareExchange(this.pool, index, oldWord, leafWord) !== oldWord) {
       this.installRaces++;
       return false;
@@ -175,7 +175,6 @@ export class SharedPageTable {
     if (this.replacedTable) this.freezeTable(tablePointerIndex(oldWord), level - 1);
     else if (oldWord !== 0) this.countLeaf(level, oldWord, -1);
     this.countLeaf(level, leafWord, 1);
-    void gfn;
     return true;
   }
 
@@ -196,7 +195,7 @@ export class SharedPageTable {
       this.lookupLevel = level;
       return Install.Spurious;
     }
-    return this.commitLeaf(index, level, gfn, old, leafWord) ? Install.Fixed : Install.Retry;
+    return this.commitLeaf(index, level, old, leafWord) ? Install.Fixed : Install.Retry;
   }
 
   /**

@@ -40,6 +40,8 @@ export class VcpuReplayer {
   private readonly tlb: TlbHierarchy;
   private readonly pwc: PageWalkCache | undefined;
   private readonly requests: FlushRequests;
+  /** This vCPU's request word, loaded before every access. */
+  private readonly requestWord: Int32Array;
   private readonly taken = newTakenRequests();
   /** The cell's memslots (fixed). */
   readonly memslots = new MemslotSet();
@@ -68,6 +70,7 @@ export class VcpuReplayer {
     this.tlb = new TlbHierarchy(scenario.tlb === 'simple' ? simpleGeometry(scenario.tlbEntries, scenario.tlbWays) : TLB_PRESETS[scenario.tlb]);
     this.pwc = scenario.pwc ? new PageWalkCache(this.table.rootLevel) : undefined;
     this.requests = new FlushRequests(cell.requests, cell.vcpuCount);
+    this.requestWord = this.requests.requestWord(vcpu);
     this.policy = new FlushPolicy({
       mode: scenario.flushMode,
       rangeFlush: scenario.rangeFlush,
@@ -83,7 +86,7 @@ export class VcpuReplayer {
    * `vcpu_enter_guest` does before entering the guest).
    */
   access(kind: AccessKind, gpa: number, sizeBytes: number): void {
-    if (this.requests.pending(this.vcpu)) this.serviceRequests();
+    if (Atomics.load(this.requestWord, 0) !== 0) this.serviceRequests();
     const stats = this.stats;
     const need = NEED[kind];
     const exec = kind === AccessKind.Exec ? 1 : 0;
