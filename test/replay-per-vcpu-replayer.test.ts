@@ -9,7 +9,7 @@ import { replayCell } from '../src/replay/replayCell.js';
 import { setupPerVcpuCell } from '../src/replay/perVcpu/setupPerVcpuCell.js';
 import { VcpuReplayer } from '../src/replay/perVcpu/vcpuReplayer.js';
 import { replayVcpu } from '../src/replay/perVcpu/replayVcpu.js';
-import { mergeCell } from '../src/replay/perVcpu/runPerVcpu.js';
+import { mergeCell, perVcpuRunInfo, perVcpuThreads } from '../src/replay/perVcpu/runPerVcpu.js';
 import type { VcpuRunCounters } from '../src/replay/perVcpu/perVcpuCell.js';
 import { AccessKind } from '../src/mmu/vm.js';
 import { prefaultOnVcpu } from '../src/replay/perVcpu/vcpuPrefault.js';
@@ -102,5 +102,16 @@ describe('VcpuReplayer', () => {
     expect(merged.vcpus, 'every vCPU row').toEqual(deterministic.vcpus);
     expect(merged.total.faults_missing, 'each vCPU streams over 10000 pages of its own half, 4K backing').toBe(20000);
     expect(merged.perVcpu.install_races).toBe(0);
+  });
+
+  it('run.json marks the run deterministic only when every cell ran one vCPU; threads follow the vCPUs, at most 64', async () => {
+    const [scenario] = parseMatrix({ prefault: 'none' });
+    const one = replayCell(await traceFromText(TWO_VCPUS.replace('1,R', '0,R')), scenario, LAYOUT);
+    const two = replayCell(await traceFromText(TWO_VCPUS), scenario, LAYOUT);
+    expect([one.vcpus.length, two.vcpus.length]).toEqual([1, 2]);
+    expect(perVcpuRunInfo([{ ok: true, result: one }])).toEqual({ threadMode: 'per-vcpu', deterministic: true });
+    expect(perVcpuRunInfo([{ ok: true, result: one }, { ok: true, result: two }])).toEqual({ threadMode: 'per-vcpu', deterministic: false });
+    expect(perVcpuThreads([1, 2])).toBe(2);
+    expect(perVcpuThreads([300])).toBe(64);
   });
 });
