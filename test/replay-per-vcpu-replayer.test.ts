@@ -87,9 +87,14 @@ describe('VcpuReplayer', () => {
     expect(v1.stats.prefault_errors).toBe(1);
   });
 
-  it('one vCPU after the other gives exactly the deterministic totals (traces/interleaved-2vcpu.csv, x86-tdp)', async () => {
+  it.each([
+    ['x86-tdp', 'none'],
+    ['x86-tdp', 'all'],
+    ['arm64', 'none'],
+    ['arm64', 'all'],
+  ])('one vCPU after the other gives exactly the deterministic result (traces/interleaved-2vcpu.csv, %s, prefault %s)', async (arch, prefault) => {
     const trace = await readCsvTrace('traces/interleaved-2vcpu.csv');
-    const [scenario] = parseMatrix({ prefault: 'none', backing: '4k' });
+    const [scenario] = parseMatrix({ arch, prefault, backing: '4k' });
     const deterministic = replayCell(trace, scenario, LAYOUT);
     const setup = setupPerVcpuCell(trace, scenario, LAYOUT);
     const counters = setup.indices.map((indices, vcpu) => {
@@ -100,7 +105,10 @@ describe('VcpuReplayer', () => {
     const merged = mergeCell(setup, counters, 0);
     expect(merged.vm, 'every VM counter').toEqual(deterministic.vm);
     expect(merged.vcpus, 'every vCPU row').toEqual(deterministic.vcpus);
-    expect(merged.total.faults_missing, 'each vCPU streams over 10000 pages of its own half, 4K backing').toBe(20000);
+    expect(merged.prefaultCalls, 'the setup’s pre-fault calls').toEqual(deterministic.prefaultCalls);
+    expect(merged.total.faults_missing, 'each vCPU streams over 10000 pages of its own half, 4K backing (none without pre-fault)').toBe(
+      prefault === 'none' ? 20000 : 0,
+    );
     expect(merged.perVcpu.install_races).toBe(0);
   });
 
