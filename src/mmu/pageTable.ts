@@ -60,8 +60,9 @@ export class PageTable {
    */
   lookup(gfn: number): number {
     let table = 0;
+    const pool = this.pool;
     for (let level = this.rootLevel; level >= Level.L4K; level--) {
-      const word = this.pool[table * ENTRIES_PER_TABLE + tableIndex(gfn, level)];
+      const word = pool[table * ENTRIES_PER_TABLE + tableIndex(gfn, level)];
       if (word === 0) {
         this.lookupLevel = level;
         return 0;

@@ -188,10 +188,12 @@ export function checkEvents(
   const { op, vcpu, gpa, sizeBytes, slot } = events;
   const end = start + count;
   let ok = true;
+  const checkGpa = !trusted.has('gpa');
   for (let i = start; i < end; i++) {
     const cls = OP_CLASS[op[i]];
     const s = slot[i];
-    if (cls === 1 ? s !== -1 : cls === 0 || s < 0 || s > MAX_SLOT_ID) {
+    const g = checkGpa ? gpa[i] : 0; // one pass over op, slot and (raw) gpa
+    if ((cls === 1 ? s !== -1 : cls === 0 || s < 0 || s > MAX_SLOT_ID) || !(g >= 0 && g < GPA_LIMIT && Math.floor(g) === g)) {
       ok = false;
       break;
     }
@@ -204,7 +206,6 @@ export function checkEvents(
       }
     }
   }
-  if (ok && !trusted.has('gpa')) ok = integersBelow(gpa, start, end, GPA_LIMIT);
   if (ok && !trusted.has('sizeBytes')) ok = integersBelow(sizeBytes, start, end, GPA_LIMIT + 1);
   return ok ? undefined : findEventProblem(events, start, count, vcpuLimit);
 }
