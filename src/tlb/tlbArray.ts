@@ -22,6 +22,11 @@ export class TlbArray {
   private readonly tags: Float64Array;
   /** Permission bits of each entry (entry.ts PERM_*). */
   private readonly perms: Uint8Array;
+  /**
+   * Level of each valid entry (`tag % 4`, kept apart because `%` on a double
+   * tag is a slow floating-point remainder).
+   */
+  private readonly levels: Uint8Array;
   /** Last-use stamps for LRU. */
   private readonly stamps: Float64Array;
   /** Valid entries per level, so lookups skip page sizes not in use. */
@@ -44,6 +49,7 @@ export class TlbArray {
     this.levelMask = levels.reduce((mask, level) => mask | (1 << level), 0);
     this.tags = new Float64Array(entries).fill(EMPTY);
     this.perms = new Uint8Array(entries);
+    this.levels = new Uint8Array(entries);
     this.stamps = new Float64Array(entries);
   }
 
@@ -103,6 +109,7 @@ export class TlbArray {
     }
     this.drop(victim);
     this.tags[victim] = tag;
+    this.levels[victim] = level;
     this.perms[victim] = perms;
     this.stamps[victim] = ++this.clock;
     this.validPerLevel[level]++;
@@ -126,7 +133,7 @@ export class TlbArray {
     for (let i = 0; i < this.entries; i++) {
       const tag = this.tags[i];
       if (tag === EMPTY) continue;
-      const level = tag % 4;
+      const level = this.levels[i];
       const first = (tag - level) / 4;
       if (first < endGfn && first + pagesPerLevel(level) > startGfn) {
         this.drop(i);
@@ -144,7 +151,7 @@ export class TlbArray {
     for (let i = 0; i < this.entries; i++) {
       const tag = this.tags[i];
       if (tag === EMPTY) continue;
-      const level = tag % 4;
+      const level = this.levels[i];
       visit((tag - level) / 4, level, this.perms[i]);
     }
   }
@@ -159,7 +166,7 @@ export class TlbArray {
   private drop(i: number): void {
     const tag = this.tags[i];
     if (tag === EMPTY) return;
-    this.validPerLevel[tag % 4]--;
+    this.validPerLevel[this.levels[i]]--;
     this.tags[i] = EMPTY;
   }
 
