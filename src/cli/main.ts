@@ -15,6 +15,7 @@ import { addCompareFlags, registerCompareCommand } from './compareCommand.js';
 import { registerConvertCommand } from './convertCommand.js';
 import { registerImportCommand } from './importCommand.js';
 import { registerCheckLevelsCommand } from './checkLevelsCommand.js';
+import { registerValidateCommand } from './validateCommand.js';
 import { VERSION } from './version.js';
 import { GENERATOR_DEFAULTS, GENERATOR_KINDS } from '../trace/generators.js';
 import { ARCHES } from '../mmu/arch/archProfile.js';
@@ -66,6 +67,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (traces: string[], options) => setExit(await runCommand(traces, options)));
 
   registerMergeCommand(program, setExit);
+  registerValidateCommand(program, setExit);
   registerCompareCommand(program, setExit);
   registerConvertCommand(program, setExit);
   registerImportCommand(program, setExit);
