@@ -1,5 +1,5 @@
 /** Build a validated in-memory trace from CSV text, through the real reader. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCsvTrace } from '../../src/trace/csvTraceReader.js';
@@ -13,7 +13,12 @@ export async function traceFromText(csv: string, name = 'test'): Promise<Trace> 
   const dir = mkdtempSync(join(tmpdir(), 'mmubench-test-'));
   const path = join(dir, `${name}.csv`);
   writeFileSync(path, csv);
-  return readCsvTrace(path);
+  // A CSV trace is read whole, so its file can go at once (tests run thousands of these).
+  try {
+    return await readCsvTrace(path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** CSV rows `vcpu,op,gpa,size` for one access of `op` to each GPA. */
