@@ -13,6 +13,7 @@ import { VcpuStats } from '../mmu/stats.js';
 import { AccessKind, Vm, type FlushOrigin, type FlushSink, type VmOptions } from '../mmu/vm.js';
 import { gpaToGfn } from '../mmu/address.js';
 import { TlbHierarchy, TlbHit } from '../tlb/tlbHierarchy.js';
+import type { TlbArray } from '../tlb/tlbArray.js';
 import type { TlbGeometry } from '../tlb/tlbPresets.js';
 import { PageWalkCache } from '../tlb/pageWalkCache.js';
 import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
@@ -65,6 +66,25 @@ export class Engine implements FlushSink {
   private readonly lastEnd: Float64Array;
   private readonly lastPerms: Uint8Array;
   private readonly lastExec: Int8Array;
+  /** Per vCPU: the L1 array and slot holding the last translation, and its tag there. */
+  private readonly lastArray: (TlbArray | undefined)[];
+  private readonly lastSlot: Int32Array;
+  private readonly lastTag: Float64Array;
+  /**
+   * Per vCPU, the translation used before the last one (same fields; -1 in
+   * `prevExec`: none). Unlike the last one it may have been touched since,
+   * so a hit on it is taken only when its slot still holds its tag, and it
+   * refreshes the entry's LRU stamp as the lookup would (`TlbArray.touch`).
+   * Like the last translation it relies on the TLB never holding two
+   * entries for one frame in an array (a flush drops a translation before
+   * the stage-2 can map the frame otherwise).
+   */
+  private readonly prevFirst: Float64Array;
+  private readonly prevEnd: Float64Array;
+  private readonly prevExec: Int8Array;
+  private readonly prevArray: (TlbArray | undefined)[];
+  private readonly prevSlot: Int32Array;
+  private readonly prevTag: Float64Array;
   /** Where the last `replayAccesses` stopped: the next event, or the one that threw. */
   batchIndex = 0;
   /** Per vCPU: fast-path hits of the running `replayAccesses` batch, not yet in the stats. */
@@ -76,6 +96,15 @@ export class Engine implements FlushSink {
     this.lastEnd = new Float64Array(options.vcpuCount);
     this.lastPerms = new Uint8Array(options.vcpuCount);
     this.lastExec = new Int8Array(options.vcpuCount).fill(-1);
+    this.lastArray = new Array<TlbArray | undefined>(options.vcpuCount).fill(undefined);
+    this.lastSlot = new Int32Array(options.vcpuCount);
+    this.lastTag = new Float64Array(options.vcpuCount);
+    this.prevFirst = new Float64Array(options.vcpuCount);
+    this.prevEnd = new Float64Array(options.vcpuCount);
+    this.prevExec = new Int8Array(options.vcpuCount).fill(-1);
+    this.prevArray = new Array<TlbArray | undefined>(options.vcpuCount).fill(undefined);
+    this.prevSlot = new Int32Array(options.vcpuCount);
+    this.prevTag = new Float64Array(options.vcpuCount);
     this.fastHits = new Float64Array(options.vcpuCount);
     this.rootLevel = this.vm.tables[0].rootLevel;
     this.policy = new FlushPolicy({ ...options.flush, family: options.vm.profile.family, stolen: options.vm.stolen });
@@ -132,8 +161,9 @@ export class Engine implements FlushSink {
       const gpa = gpas[i];
       const size = sizes[i];
       const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
+      const lastGfn = size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE);
       if (
-        (size === 1 || Math.floor((gpa + size - 1) * FRAMES_PER_BYTE) === gfn) &&
+        lastGfn === gfn &&
         lastExec[vcpu] === (op === EXEC_OP ? 1 : 0) &&
         gfn >= lastFirst[vcpu] &&
         gfn < lastEnd[vcpu] &&
@@ -142,11 +172,51 @@ export class Engine implements FlushSink {
         fastHits[vcpu]++;
         continue;
       }
+      if (lastGfn === gfn && this.hitPrevious(vcpu, gfn, op === EXEC_OP ? 1 : 0, NEED_BY_OP[op])) {
+        fastHits[vcpu]++;
+        continue;
+      }
       this.batchIndex = i; // where a throw from the slow path happened
       this.vcpuStats[vcpu].accesses++;
-      this.lookupAll(vcpu, op as number as AccessKind, gfn, size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE));
+      this.lookupAll(vcpu, op as number as AccessKind, gfn, lastGfn);
     }
     return stop;
+  }
+
+  /**
+   * Second fast path (single-frame accesses only): `gfn` in the translation used
+   * before the last, still in its L1 slot with the permission. Then it is
+   * what the TLB lookup would find: refresh its LRU stamp, make it the last
+   * translation (the other becomes the previous one) and return true (an L1
+   * hit, for the caller to count). Else false, nothing changed.
+   */
+  private hitPrevious(vcpu: number, gfn: number, exec: number, need: number): boolean {
+    if (this.prevExec[vcpu] !== exec || gfn < this.prevFirst[vcpu] || gfn >= this.prevEnd[vcpu]) return false;
+    const array = this.prevArray[vcpu]!;
+    const slot = this.prevSlot[vcpu];
+    const tag = this.prevTag[vcpu];
+    if (array.tagAt(slot) !== tag) return false;
+    const perms = array.permsAt(slot);
+    if ((perms & need) === 0) return false;
+    array.touch(slot);
+    // Swap: the previous translation becomes the last one.
+    const { lastFirst, lastEnd, lastExec, lastArray, lastSlot, lastTag, prevFirst, prevEnd, prevExec, prevArray, prevSlot, prevTag } = this;
+    const first = prevFirst[vcpu];
+    const end = prevEnd[vcpu];
+    prevFirst[vcpu] = lastFirst[vcpu];
+    prevEnd[vcpu] = lastEnd[vcpu];
+    prevExec[vcpu] = lastExec[vcpu];
+    prevArray[vcpu] = lastArray[vcpu];
+    prevSlot[vcpu] = lastSlot[vcpu];
+    prevTag[vcpu] = lastTag[vcpu];
+    lastFirst[vcpu] = first;
+    lastEnd[vcpu] = end;
+    this.lastPerms[vcpu] = perms;
+    lastExec[vcpu] = exec;
+    lastArray[vcpu] = array;
+    lastSlot[vcpu] = slot;
+    lastTag[vcpu] = tag;
+    return true;
   }
 
   /** Add the fast-path hits counted by `replayAccesses` to the vCPUs' stats. */
@@ -230,10 +300,24 @@ export class Engine implements FlushSink {
       const first = alignGfnDown(gfn, level);
       gfn = first + pagesPerLevel(level);
       if (tlb.inL1) {
+        const array = tlb.l1Array!;
+        const slot = array.lastSlot;
+        if (this.lastExec[vcpu] !== -1 && (this.lastArray[vcpu] !== array || this.lastSlot[vcpu] !== slot)) {
+          // The last translation becomes the previous one.
+          this.prevFirst[vcpu] = this.lastFirst[vcpu];
+          this.prevEnd[vcpu] = this.lastEnd[vcpu];
+          this.prevExec[vcpu] = this.lastExec[vcpu];
+          this.prevArray[vcpu] = this.lastArray[vcpu];
+          this.prevSlot[vcpu] = this.lastSlot[vcpu];
+          this.prevTag[vcpu] = this.lastTag[vcpu];
+        }
         this.lastFirst[vcpu] = first;
         this.lastEnd[vcpu] = gfn;
         this.lastPerms[vcpu] = perms;
         this.lastExec[vcpu] = exec;
+        this.lastArray[vcpu] = array;
+        this.lastSlot[vcpu] = slot;
+        this.lastTag[vcpu] = array.tagAt(slot);
       } else {
         this.lastExec[vcpu] = -1;
       }
@@ -274,6 +358,7 @@ export class Engine implements FlushSink {
       }
       s.tlb_entries_flushed += dropped;
       this.lastExec[v] = -1;
+      this.prevExec[v] = -1;
       this.pwcs[v]?.clear();
       this.vcpuStats[v].tlb_flushes++;
     }

@@ -36,6 +36,8 @@ export class TlbArray {
   private readonly setMask: number;
   /** Permission bits of the entry found by the last successful `lookup`. */
   hitPerms = 0;
+  /** Slot of the entry the last successful `lookup` found or the last `fill` wrote. */
+  lastSlot = -1;
 
   constructor(entries: number, ways: number, levels: readonly Level[] = LEAF_LEVELS) {
     if (!Number.isInteger(entries) || entries < 1) throw new RangeError('TLB entries must be a positive integer');
@@ -76,6 +78,7 @@ export class TlbArray {
         if (tags[i] === tag) {
           this.stamps[i] = ++this.clock;
           this.hitPerms = this.perms[i];
+          this.lastSlot = i;
           return level;
         }
       }
@@ -113,6 +116,22 @@ export class TlbArray {
     this.perms[victim] = perms;
     this.stamps[victim] = ++this.clock;
     this.validPerLevel[level]++;
+    this.lastSlot = victim;
+  }
+
+  /** Tag of `slot` (`firstGfn * 4 + level`, or -1 when empty): lets a caller check a slot it remembered still holds its entry. */
+  tagAt(slot: number): number {
+    return this.tags[slot];
+  }
+
+  /** Permission bits of the entry in `slot`. */
+  permsAt(slot: number): number {
+    return this.perms[slot];
+  }
+
+  /** Refresh the LRU stamp of the entry in `slot`, exactly as a `lookup` hitting it does. */
+  touch(slot: number): void {
+    this.stamps[slot] = ++this.clock;
   }
 
   /** Drop every entry; returns how many were valid. */

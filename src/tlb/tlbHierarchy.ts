@@ -28,6 +28,8 @@ export class TlbHierarchy {
   hitPerms = 0;
   /** True when the translation the last lookup found, or the last fill stored, is in an L1 array now. */
   inL1 = false;
+  /** When `inL1`: the L1 array holding it (its slot is that array's `lastSlot`). */
+  l1Array: TlbArray | undefined = undefined;
 
   constructor(geometry: TlbGeometry) {
     this.l1d = build(geometry.l1d);
@@ -50,6 +52,7 @@ export class TlbHierarchy {
         this.hit = TlbHit.L1;
         this.hitPerms = l1[i].hitPerms;
         this.inL1 = true;
+        this.l1Array = l1[i];
         return level;
       }
     }
@@ -58,19 +61,22 @@ export class TlbHierarchy {
       if (level !== 0) {
         this.hit = TlbHit.L2;
         this.hitPerms = this.l2[i].hitPerms;
-        this.inL1 = fillInto(l1, gfn, level, this.hitPerms);
+        this.l1Array = fillInto(l1, gfn, level, this.hitPerms);
+        this.inL1 = this.l1Array !== undefined;
         return level;
       }
     }
     this.hit = TlbHit.Miss;
     this.inL1 = false;
+    this.l1Array = undefined;
     return 0;
   }
 
   /** Fill the translation a walk found into L2 and L1. */
   fill(gfn: number, level: Level, perms: number, exec: boolean): void {
     fillInto(this.l2, gfn, level, perms);
-    this.inL1 = fillInto(exec ? this.l1i : this.l1d, gfn, level, perms);
+    this.l1Array = fillInto(exec ? this.l1i : this.l1d, gfn, level, perms);
+    this.inL1 = this.l1Array !== undefined;
   }
 
   flushAll(): number {
@@ -90,13 +96,13 @@ export class TlbHierarchy {
   }
 }
 
-/** Fill into the first array of `arrays` that holds `level`; false when none does (the size is not cached there). */
-function fillInto(arrays: readonly TlbArray[], gfn: number, level: Level, perms: number): boolean {
+/** Fill into the first array of `arrays` that holds `level` and return it; undefined when none does (the size is not cached there). */
+function fillInto(arrays: readonly TlbArray[], gfn: number, level: Level, perms: number): TlbArray | undefined {
   for (let i = 0; i < arrays.length; i++) {
     if (arrays[i].holds(level)) {
       arrays[i].fill(gfn, level, perms);
-      return true;
+      return arrays[i];
     }
   }
-  return false;
+  return undefined;
 }
