@@ -35,7 +35,7 @@ export const DEFAULT_SIZES: SuiteSizes = {
   csvRows: 1_000_000,
   decodeEvents: 8_000_000,
   replayEvents: { hit: 4_000_000, stream: 8_000_000, fault: 500_000, flush: 1_000_000 },
-  poolEvents: 1_000_000,
+  poolEvents: 4_000_000,
 };
 
 function cpuBench(): Bench {

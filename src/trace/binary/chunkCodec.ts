@@ -115,9 +115,11 @@ export function parseChunkHeader(view: DataView, chunkRecords: number, vcpuLimit
 /**
  * The events of a chunk: raw columns as views over `payload` (which must
  * start 8-byte aligned; no copy), arithmetic ones filled into the matching
- * column of `own` (at least `count` long). Valid while `payload` and `own` are.
+ * column of `own` (at least `count` long; with `filled`, only when `own`
+ * does not hold those values already, so callers must not write to them).
+ * Valid while `payload` and `own` are.
  */
-export function viewChunk(chunk: ChunkHeader, payload: Uint8Array, own: EventColumns): TraceEvents {
+export function viewChunk(chunk: ChunkHeader, payload: Uint8Array, own: EventColumns, filled?: Float64Array): TraceEvents {
   const n = chunk.count;
   const out = { count: n } as TraceEvents;
   let offset = payload.byteOffset;
@@ -131,8 +133,14 @@ export function viewChunk(chunk: ChunkHeader, payload: Uint8Array, own: EventCol
       values = own[column.key].subarray(0, n);
       const first = chunk.first[index];
       const step = chunk.step[index];
-      if (step === 0) values.fill(first);
-      else for (let i = 0; i < n; i++) values[i] = first + i * step;
+      // `filled` (3 numbers per column: first, step, count) says what `own` holds already: a
+      // constant column (one vCPU, one size) is filled once, not once per chunk.
+      const at = index * 3;
+      if (filled === undefined || filled[at] !== first || filled[at + 1] !== step || filled[at + 2] < n) {
+        if (step === 0) values.fill(first);
+        else for (let i = 0; i < n; i++) values[i] = first + i * step;
+        if (filled !== undefined) [filled[at], filled[at + 1], filled[at + 2]] = [first, step, n];
+      }
     }
     (out as unknown as Record<ColumnKey, ColumnArray>)[column.key] = values;
   }

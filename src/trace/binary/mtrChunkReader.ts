@@ -22,6 +22,7 @@ import { arithmeticColumns, checkEvents, parseChunkHeader, viewChunk, type Chunk
 import {
   CHUNK_HEADER_BYTES,
   CHUNK_TAG,
+  COLUMNS,
   END_MARKER_BYTES,
   END_TAG,
   FILE_HEADER_BYTES,
@@ -124,6 +125,8 @@ export class MtrChunkReader {
   private closed = false;
   /** Arithmetic columns are filled here; raw ones are views over the payload. */
   private readonly own: Omit<TraceEvents, 'count'>;
+  /** What `own` holds, per column (first, step, count): see `viewChunk`. */
+  private readonly filled = new Float64Array(3 * COLUMNS.length).fill(NaN);
 
   private constructor(
     private readonly source: ByteSource,
@@ -207,7 +210,7 @@ export class MtrChunkReader {
     if (payload.length < chunk.payloadBytes) {
       fail(`chunk ${k}`, position, `truncated: needs ${chunk.payloadBytes} bytes of data, the file ends after ${payload.length}`);
     }
-    const events = viewChunk(chunk, payload, this.own);
+    const events = viewChunk(chunk, payload, this.own, this.filled);
     const bad = checkEvents(events, 0, count, header.vcpuCount, arithmeticColumns(chunk));
     if (bad !== undefined) fail(`chunk ${k}`, position, `event ${bad.index}: column ${bad.column}: ${bad.problem}`);
     this.total += count;
