@@ -50,7 +50,7 @@ export function registerConvertCommand(program: Command, setExit: (code: number)
   program
     .command('convert')
     .description('rewrite a trace as binary (.mtr) or CSV (.csv), whichever OUT ends in')
-    .argument('<in>', 'trace to read: CSV, or binary (.mtr extension or magic bytes)')
+    .argument('<in>', 'trace to read, as run reads it: CSV, binary (.mtr extension or magic bytes), or FORMAT:path (docs/importing.md)')
     .argument('<out>', 'file to write: NAME.mtr or NAME.csv (replaced if it exists)')
     .action(async (input: string, output: string) => setExit(await convertCommand(input, output)));
 }
