@@ -79,7 +79,9 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   const traces: Trace[] = [];
   // Binary traces stream at replay (flat memory), except for per-vCPU threads, which index the events.
   const stream = !isPerVcpuThreads(options.threads);
-  for (const path of tracePaths) traces.push(await loadTrace(path, { stream }));
+  // Imported traces (FORMAT:path) say what they skipped, as `mmubench import` does.
+  const onNote = options.quiet === true ? undefined : (message: string) => process.stderr.write(`${message}\n`);
+  for (const path of tracePaths) traces.push(await loadTrace(path, { stream, onNote }));
   const names = new Set<string>();
   for (const trace of traces) {
     if (names.has(trace.name)) throw new InputError(`${trace.path}: another trace is also named "${trace.name}"; rename one`);
