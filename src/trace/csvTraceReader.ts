@@ -21,6 +21,7 @@ import { Op, isAccess, needsSlot, parseOp, OP_NAMES } from './ops.js';
 import { MAX_VCPU_ID, parseAddress, parseCount } from './fieldParsers.js';
 import { TraceEventsBuilder, type Trace } from './traceEvents.js';
 import { readPlainCsv } from './plainCsv.js';
+import { fileError } from './fileError.js';
 
 const REQUIRED = ['vcpu', 'op', 'gpa'] as const;
 const OPTIONAL = ['size', 'time'] as const;
@@ -118,11 +119,9 @@ export async function readWithCsvParse(path: string): Promise<Trace> {
     sink.destroy();
     if (error instanceof InputError) throw error;
     const err = error as NodeJS.ErrnoException & { lines?: number };
-    if (err.code === 'ENOENT') throw new InputError(`${path}: no such file`);
-    if (err.code === 'EISDIR') throw new InputError(`${path}: is a directory, not a trace file`);
-    if (err.code === 'EACCES') throw new InputError(`${path}: permission denied`);
+    // csv-parse's own errors carry the line; file-system errors do not.
     if (typeof err.lines === 'number') throw new InputError(located(path, err.lines, undefined, err.message));
-    throw new InputError(`${path}: ${err.message}`);
+    throw fileError(path, err);
   }
   return rows.finish();
 }

@@ -15,6 +15,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../../cli/errors.js';
+import { fileError } from '../fileError.js';
 import { GPA_LIMIT } from '../../mmu/address.js';
 import { MAX_VCPU_ID } from '../fieldParsers.js';
 import type { TraceEvents } from '../traceEvents.js';
@@ -100,14 +101,6 @@ class MemorySource implements ByteSource {
   close(): void {}
 }
 
-/** `InputError` for a file that cannot be opened or read. */
-export function fileError(path: string, error: unknown): InputError {
-  const err = error as NodeJS.ErrnoException;
-  if (err.code === 'ENOENT') return new InputError(`${path}: no such file`);
-  if (err.code === 'EISDIR') return new InputError(`${path}: is a directory, not a trace file`);
-  if (err.code === 'EACCES') return new InputError(`${path}: permission denied`);
-  return new InputError(`${path}: ${err.message}`);
-}
 
 /**
  * Chunk-by-chunk reader of one `.mtr` file or image. `header` is checked on

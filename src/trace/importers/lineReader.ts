@@ -20,6 +20,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { InputError } from '../../cli/errors.js';
+import { fileError } from '../fileError.js';
 import type { ImportInput } from './importTypes.js';
 
 /** Longest line a parser ever sees whole; longer lines are skipped as too long. */
@@ -31,14 +32,6 @@ const NEWLINE = 0x0a;
 const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
 
-/** Turns a file-system error into the one-line message the CSV reader gives too. */
-export function fileError(path: string, error: unknown): InputError {
-  const err = error as NodeJS.ErrnoException;
-  if (err.code === 'ENOENT') return new InputError(`${path}: no such file`);
-  if (err.code === 'EISDIR') return new InputError(`${path}: is a directory, not a trace file`);
-  if (err.code === 'EACCES') return new InputError(`${path}: permission denied`);
-  return new InputError(`${path}: ${err.message}`);
-}
 
 export class LineReader {
   /** Bytes of the current line: `buf[start, end)`. */
