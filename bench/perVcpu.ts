@@ -1,12 +1,12 @@
 /**
- * Per-vCPU threads against the deterministic replay: the same 2-vCPU trace
- * replayed on the main thread (`replayCell`) and with `--threads per-vcpu`
- * (two Piscina workers on one shared stage-2, pool kept warm). Prints a table
- * and one throughput line per workload. Run: `node dist/bench/perVcpu.js`
- * after `npm run build`.
+ * Suite `per-vcpu` of `npm run bench`: per-vCPU threads against the
+ * deterministic replay, the same 2-vCPU trace replayed on the main thread
+ * (`replayCell`) and with `--threads per-vcpu` (two Piscina workers on one
+ * shared stage-2, pool kept warm). One throughput row per (mode, workload),
+ * the speed-up, and the spurious faults the races caused per run.
+ * Alone: `node dist/bench/run.js per-vcpu`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { Bench } from 'tinybench';
@@ -17,6 +17,7 @@ import { parseMatrix } from '../src/cli/runOptions.js';
 import { runPerVcpu } from '../src/replay/perVcpu/runPerVcpu.js';
 import type { Trace } from '../src/trace/traceEvents.js';
 import type { Scenario } from '../src/replay/scenario.js';
+import type { BenchRow } from './benchResults.js';
 
 const ACCESSES = 400_000;
 const LAYOUT = { memslots: [], defaultSlotAlignBytes: 1 << 30 };
@@ -39,40 +40,46 @@ async function load(dir: string, name: string, csv: string): Promise<Trace> {
   return readCsvTrace(path);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'mmubench-bench-pervcpu-'));
-const pool = new Piscina({ filename: new URL('../src/replay/perVcpu/perVcpuWorker.js', import.meta.url).href, minThreads: 2, maxThreads: 2 });
-try {
-  const workloads: { name: string; trace: Trace; scenario: Scenario }[] = [
-    { name: 'hit-heavy (interleaved, 2M backing)', trace: await load(dir, 'interleaved', interleavedCsv()), scenario: parseMatrix({ backing: '2m', prefault: 'none' })[0] },
-    { name: 'fault-heavy (lockstep, 4K backing)', trace: await load(dir, 'lockstep', lockstepCsv()), scenario: parseMatrix({ backing: '4k', prefault: 'none' })[0] },
-  ];
-  const bench = new Bench({ time: 3000, warmupTime: 500 });
-  const spurious = workloads.map(() => ({ faults: 0, runs: 0 }));
-  for (const [index, w] of workloads.entries()) {
-    bench.add(`deterministic, 1 thread: ${w.name}`, () => {
-      replayCell(w.trace, w.scenario, LAYOUT);
-    });
-    bench.add(`per-vcpu, 2 workers: ${w.name}`, async () => {
-      const [outcome] = await runPerVcpu([{ trace: w.trace, scenario: w.scenario, layout: LAYOUT }], { pool });
-      if (!outcome.ok) throw new Error(outcome.error.message);
-      spurious[index].faults += outcome.result.total.faults_spurious;
-      spurious[index].runs++;
-    });
+/** Throughput of both modes on a hit-heavy and a fault-heavy 2-vCPU trace (wall clock: the per-vCPU mode spends its time in workers). */
+export async function perVcpuSuite(dir: string): Promise<BenchRow[]> {
+  const pool = new Piscina({ filename: new URL('../src/replay/perVcpu/perVcpuWorker.js', import.meta.url).href, minThreads: 2, maxThreads: 2 });
+  try {
+    const workloads: { name: string; trace: Trace; scenario: Scenario }[] = [
+      { name: 'hit-heavy (interleaved, 2M backing)', trace: await load(dir, 'interleaved', interleavedCsv()), scenario: parseMatrix({ backing: '2m', prefault: 'none' })[0] },
+      { name: 'fault-heavy (lockstep, 4K backing)', trace: await load(dir, 'lockstep', lockstepCsv()), scenario: parseMatrix({ backing: '4k', prefault: 'none' })[0] },
+    ];
+    const bench = new Bench({ time: 3000, warmupTime: 500 });
+    const spurious = workloads.map(() => ({ faults: 0, runs: 0 }));
+    for (const [index, w] of workloads.entries()) {
+      bench.add(`deterministic, 1 thread: ${w.name}`, () => {
+        replayCell(w.trace, w.scenario, LAYOUT);
+      });
+      bench.add(`per-vcpu, 2 workers: ${w.name}`, async () => {
+        const [outcome] = await runPerVcpu([{ trace: w.trace, scenario: w.scenario, layout: LAYOUT }], { pool });
+        if (!outcome.ok) throw new Error(outcome.error.message);
+        spurious[index].faults += outcome.result.total.faults_spurious;
+        spurious[index].runs++;
+      });
+    }
+    await bench.run();
+    const rows: BenchRow[] = [];
+    for (const [index, w] of workloads.entries()) {
+      const timed = [0, 1].map((k) => {
+        const task = bench.tasks[index * 2 + k];
+        const completed = task.result.state === 'completed';
+        const meanMs = completed ? task.result.latency.mean : NaN;
+        const samples = completed ? task.result.latency.samplesCount : 0;
+        return { name: task.name, meanMs, samples, perSecond: ACCESSES / (meanMs / 1000) };
+      });
+      for (const t of timed) {
+        rows.push({ suite: 'per-vcpu', name: t.name, arch: 'x86-tdp', value: t.perSecond, unit: 'accesses/s', meanMs: t.meanMs, samples: t.samples, clock: 'wall', target: 0 });
+      }
+      rows.push({ suite: 'per-vcpu', name: `speed-up of per-vcpu over deterministic: ${w.name}`, arch: 'x86-tdp', value: timed[1].perSecond / timed[0].perSecond, unit: 'x', meanMs: 0, samples: 0, clock: 'wall', target: 0 });
+      const perRun = spurious[index].faults / Math.max(1, spurious[index].runs);
+      rows.push({ suite: 'per-vcpu', name: `spurious faults per per-vcpu run: ${w.name}`, arch: 'x86-tdp', value: Math.round(perRun), unit: 'faults', meanMs: 0, samples: spurious[index].runs, clock: '', target: 0 });
+    }
+    return rows;
+  } finally {
+    await pool.destroy();
   }
-  await bench.run();
-  const rows = bench.tasks.map((task) => {
-    const meanMs = task.result.state === 'completed' ? task.result.latency.mean : NaN;
-    return { name: task.name, meanMs: Number(meanMs.toFixed(1)), accessesPerSecond: Math.round(ACCESSES / (meanMs / 1000)) };
-  });
-  console.table(rows);
-  for (let i = 0; i < rows.length; i += 2) {
-    const [det, par] = [rows[i], rows[i + 1]];
-    console.log(
-      `per-vCPU vs deterministic, ${workloads[i / 2].name}: ${(par.accessesPerSecond / 1e6).toFixed(2)} vs ${(det.accessesPerSecond / 1e6).toFixed(2)} M accesses/s (x${(par.accessesPerSecond / det.accessesPerSecond).toFixed(2)})`,
-    );
-  }
-  workloads.forEach((w, i) => console.log(`per-vcpu spurious faults per run, ${w.name}: ${Math.round(spurious[i].faults / Math.max(1, spurious[i].runs))}`));
-} finally {
-  await pool.destroy();
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -5,7 +5,8 @@
  *
  * Suites (bench/suites.ts, bench/peakRss.ts): CSV ingest rows/s, binary
  * decode records/s, replay accesses/s per arch (hit-, fault-, flush-heavy),
- * Piscina pool 1 vs 2 workers, peak RSS of a 100 M-access streamed replay.
+ * Piscina pool 1 vs 2 workers, per-vCPU threads vs deterministic replay
+ * (bench/perVcpu.ts), peak RSS of a 100 M-access streamed replay.
  * `node dist/bench/run.js SUITE...` runs only the named suites;
  * MMUBENCH_BENCH_RSS_EVENTS changes the RSS trace length (default 100 M).
  */
@@ -14,6 +15,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SIZES, decodeSuite, ingestSuite, poolSuite, replaySuite } from './suites.js';
 import { peakRssSuite } from './peakRss.js';
+import { perVcpuSuite } from './perVcpu.js';
 import { printRows, writeRows, type BenchRow } from './benchResults.js';
 
 const RSS_EVENTS = Number(process.env.MMUBENCH_BENCH_RSS_EVENTS ?? 100_000_000);
@@ -22,6 +24,7 @@ const SUITES: Record<string, (dir: string) => Promise<BenchRow[]> | BenchRow[]> 
   decode: (dir) => decodeSuite(dir, DEFAULT_SIZES),
   replay: (dir) => replaySuite(dir, DEFAULT_SIZES),
   pool: (dir) => poolSuite(dir, DEFAULT_SIZES),
+  'per-vcpu': (dir) => perVcpuSuite(dir),
   memory: (dir) => peakRssSuite(dir, RSS_EVENTS),
 };
 
