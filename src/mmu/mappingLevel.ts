@@ -21,6 +21,8 @@ import { disallowLargePage, type Memslot } from './memslots.js';
  */
 export function maxMappingLevel(slot: Memslot, gfn: number, maxLevel: Level, isPrivate = false): Level {
   if (slot.dirtyLogging) return Level.L4K;
+  // Shortcut of step 4: a 4K host mapping caps any other answer at 4K.
+  if (!isPrivate && slot.backing === Level.L4K) return Level.L4K;
   let level = maxLevel;
   while (level > Level.L4K && disallowLargePage(slot, gfn, level)) level--;
   if (isPrivate) return level;

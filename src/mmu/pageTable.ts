@@ -26,6 +26,9 @@ export class InvalidTransitionError extends Error {}
 
 const NO_LISTENER: LeafChangeListener = { onLeafChange() {} };
 
+/** 1 / ENTRIES_PER_TABLE: multiplying by a power of two is exact in doubles. */
+const PER_ENTRY = 1 / ENTRIES_PER_TABLE;
+
 export class PageTable {
   /** Level of the root table: 4 covers 48-bit GPAs, 5 covers 57-bit. */
   readonly rootLevel: Level;
@@ -46,6 +49,16 @@ export class PageTable {
   /** Level of the leaf found by the last `lookup`, or of the last table visited. */
   lookupLevel: Level = Level.L4K;
   listener: LeafChangeListener = NO_LISTENER;
+  /**
+   * The 4K table (level 1) the last walk reached, and the GFN of its first
+   * frame divided by 512 (-1: none). Consecutive faults mostly land in the
+   * same 4K table, so `lookup` and a 4K `map` start there instead of at the
+   * root. Valid while that table is allocated: a table pointer is only ever
+   * removed together with its table (`removeSubtree` -> `freeTable`, which
+   * clears this).
+   */
+  private leafTable = 0;
+  private leafTableTag = -1;
 
   constructor(rootLevel: Level = Level.L512G, initialTables = 64) {
     this.rootLevel = rootLevel;
@@ -59,8 +72,14 @@ export class PageTable {
    * Hot path: no allocation.
    */
   lookup(gfn: number): number {
-    let table = 0;
     const pool = this.pool;
+    const tag = Math.floor(gfn * PER_ENTRY);
+    if (tag === this.leafTableTag) {
+      // The walk would go through the same upper entries to this 4K table.
+      this.lookupLevel = Level.L4K;
+      return pool[this.leafTable * ENTRIES_PER_TABLE + (gfn - tag * ENTRIES_PER_TABLE)];
+    }
+    let table = 0;
     for (let level = this.rootLevel; level >= Level.L4K; level--) {
       const word = pool[table * ENTRIES_PER_TABLE + tableIndex(gfn, level)];
       if (word === 0) {
@@ -72,6 +91,10 @@ export class PageTable {
         return word;
       }
       table = tablePointerIndex(word);
+      if (level === Level.L2M) {
+        this.leafTable = table;
+        this.leafTableTag = tag;
+      }
     }
     throw new InvalidTransitionError('table pointer at level 1');
   }
@@ -93,6 +116,15 @@ export class PageTable {
     let table = 0;
     let allocated = 0;
     this.nxTablesCreated = 0;
+    const tag = Math.floor(gfn * PER_ENTRY);
+    if (level === Level.L4K && tag === this.leafTableTag) {
+      // Every table on the way exists: start at the cached 4K table.
+      table = this.leafTable;
+      const slot = gfn - tag * ENTRIES_PER_TABLE;
+      this.replacedTable = false; // a 4K table holds no table pointers
+      this.setEntry(table, slot, level, gfn, leafWord);
+      return 0;
+    }
     for (let tl = this.rootLevel; tl > level; tl--) {
       const slot = tableIndex(gfn, tl);
       const word = this.pool[table * ENTRIES_PER_TABLE + slot];
@@ -110,6 +142,10 @@ export class PageTable {
       } else {
         table = tablePointerIndex(word);
       }
+    }
+    if (level === Level.L4K) {
+      this.leafTable = table;
+      this.leafTableTag = tag;
     }
     const slot = tableIndex(gfn, level);
     const old = this.pool[table * ENTRIES_PER_TABLE + slot];
@@ -288,6 +324,7 @@ export class PageTable {
   }
 
   private freeTable(table: number): void {
+    if (table === this.leafTable) this.leafTableTag = -1;
     this.pool.fill(0, table * ENTRIES_PER_TABLE, (table + 1) * ENTRIES_PER_TABLE);
     this.nxFlags[table] = 0;
     this.freeList.push(table);

@@ -65,6 +65,8 @@ const PERMS_FOR: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_EXEC];
 /** Alias indices: 0 = stolen bits clear (TDX private), 1 = stolen bits set (TDX shared). */
 export const ALIAS_PLAIN = 0;
 export const ALIAS_STOLEN = 1;
+/** `zapLeaves` predicate that zaps every leaf visited (one function, not a closure per call). */
+const ZAP_ALL = (): boolean => true;
 
 export class Vm implements LeafChangeListener {
   readonly memslots = new MemslotSet();
@@ -77,10 +79,28 @@ export class Vm implements LeafChangeListener {
   /** Level of the leaf returned by the last `translate`. */
   translatedLevel: Level = Level.L4K;
 
+  /** Arch-profile and option decisions of the fault path, fixed per scenario (no string compare per fault). */
+  private readonly stolenAny: boolean;
+  private readonly tdx: boolean;
+  private readonly arm64: boolean;
+  private readonly nxHugePages: boolean;
+  private readonly splitPreservesMappings: boolean;
+  private readonly maxLevel: Level;
+  private readonly maxSharedLevel: Level;
+  private readonly maxPrivateLevel: Level;
+
   constructor(
     readonly options: VmOptions,
     private readonly flushSink: FlushSink,
   ) {
+    this.stolenAny = options.stolen.any;
+    this.tdx = options.profile.name === 'x86-tdx';
+    this.arm64 = options.profile.family === 'arm64';
+    this.nxHugePages = options.nxHugePages;
+    this.splitPreservesMappings = options.profile.splitPreservesMappings;
+    this.maxLevel = options.maxLevel;
+    this.maxSharedLevel = options.profile.maxSharedLevel;
+    this.maxPrivateLevel = options.profile.maxPrivateLevel;
     this.mirror = options.profile.hypercallMirror ? new HypercallMirror(this.stats) : undefined;
     this.tables = [new PageTable(options.rootLevel)];
     if (options.stolen.any) this.tables.push(new PageTable(options.rootLevel));
@@ -133,13 +153,11 @@ export class Vm implements LeafChangeListener {
    * 4. Missing: map at the level the fault path chooses (`pf_fixed`).
    */
   translate(rawGfn: number, kind: AccessKind, vcpu: VcpuStats): number {
-    const stolen = this.options.stolen;
-    const gfn = stolen.any ? stolen.strip(rawGfn) : rawGfn;
+    const gfn = this.stolenAny ? this.options.stolen.strip(rawGfn) : rawGfn;
     const alias = gfn === rawGfn ? ALIAS_PLAIN : ALIAS_STOLEN;
     const table = this.tables[alias];
-    const need = PERMS_FOR[kind];
     const word = table.lookup(gfn);
-    if (word !== 0 && (word & need) !== 0) {
+    if (word !== 0 && (word & PERMS_FOR[kind]) !== 0) {
       this.translatedLevel = table.lookupLevel;
       return word;
     }
@@ -150,7 +168,7 @@ export class Vm implements LeafChangeListener {
       (kind === AccessKind.Write && slot.readOnly) ||
       (kind === AccessKind.Exec && slot.pfnmap === 'device') ||
       (alias === ALIAS_STOLEN && isPrivate) ||
-      (alias === ALIAS_PLAIN && !isPrivate && this.options.profile.name === 'x86-tdx')
+      (alias === ALIAS_PLAIN && !isPrivate && this.tdx)
     ) {
       vcpu.faults_mmio++;
       return 0;
@@ -160,7 +178,8 @@ export class Vm implements LeafChangeListener {
       return this.fixPermission(gfn, alias, slot, kind, word, isPrivate);
     }
     vcpu.faults_missing++;
-    return this.mapFault(gfn, alias, slot, kind, isPrivate);
+    // The walk above found no leaf: the table is as `mapAt` would find it.
+    return this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
   }
 
   /**
@@ -206,8 +225,8 @@ export class Vm implements LeafChangeListener {
    * arch (pKVM 4K/2M, TDX private 4K), counting arch clamps.
    */
   faultLevel(slot: Memslot, gfn: number, isPrivate: boolean): Level {
-    const allowed = maxMappingLevel(slot, gfn, this.options.maxLevel, isPrivate);
-    const archMax = isPrivate ? this.options.profile.maxPrivateLevel : this.options.profile.maxSharedLevel;
+    const allowed = maxMappingLevel(slot, gfn, this.maxLevel, isPrivate);
+    const archMax = isPrivate ? this.maxPrivateLevel : this.maxSharedLevel;
     if (allowed > archMax) {
       this.stats.level_clamps++;
       return archMax;
@@ -221,10 +240,26 @@ export class Vm implements LeafChangeListener {
    */
   mapFault(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, levelCap: Level = Level.L1G): number {
     const table = this.tables[alias];
+    const existing = table.lookup(gfn);
+    return this.mapAt(gfn, alias, slot, kind, isPrivate, levelCap, existing, table.lookupLevel);
+  }
+
+  /** `mapFault` once the leaf holding `gfn` is known: `existing` (0: none) at `existingLevel`. */
+  private mapAt(
+    gfn: number,
+    alias: number,
+    slot: Memslot,
+    kind: AccessKind,
+    isPrivate: boolean,
+    levelCap: Level,
+    existing: number,
+    existingLevel: Level,
+  ): number {
+    const table = this.tables[alias];
     let level = this.faultLevel(slot, gfn, isPrivate);
     if (level > levelCap) level = levelCap;
     let nxReqLevel = 0 as Level;
-    if (this.options.nxHugePages && level > Level.L4K) {
+    if (this.nxHugePages && level > Level.L4K) {
       if (kind === AccessKind.Exec) {
         nxReqLevel = level;
         level = Level.L4K;
@@ -235,25 +270,27 @@ export class Vm implements LeafChangeListener {
     // A leaf above the target level (dirty logging, NX, a smaller pre-fault
     // level): x86 splits it keeping its pages (tdp_mmu_split_huge_page), arm64
     // breaks the block first (break-before-make), then the page is mapped.
-    const existing = table.lookup(gfn);
-    if (existing !== 0 && table.lookupLevel > level) {
-      if (this.options.profile.splitPreservesMappings) this.splitTo(gfn, alias, table.lookupLevel, level);
+    if (existing !== 0 && existingLevel > level) {
+      if (this.splitPreservesMappings) this.splitTo(gfn, alias, existingLevel, level);
       else {
-        const first = alignGfnDown(gfn, table.lookupLevel);
-        this.zapLeaves(first, first + 1, alias, FlushOrigin.Range, () => true);
+        const first = alignGfnDown(gfn, existingLevel);
+        this.zapLeaves(first, first + 1, alias, FlushOrigin.Range, ZAP_ALL);
       }
     }
     // Under dirty logging x86 maps a read fault writable and logs the page at
     // once (make_spte -> mark_page_dirty_in_slot); arm64 maps it read-only so
     // the first write faults (user_mem_abort: logging_active && !write_fault).
     // arm64 maps executable only on exec faults; NX huge pages keep huge leaves non-executable.
-    const arm64 = this.options.profile.family === 'arm64';
+    const arm64 = this.arm64;
     const writable = !slot.readOnly && (!slot.dirtyLogging || kind === AccessKind.Write || !arm64);
-    const exec = arm64 ? kind === AccessKind.Exec : !(this.options.nxHugePages && level > Level.L4K);
+    const exec = arm64 ? kind === AccessKind.Exec : !(this.nxHugePages && level > Level.L4K);
     const attrs = (isPrivate ? ATTR_PRIVATE : 0) | (slot.pfnmap === 'device' ? ATTR_DEVICE : 0);
     const word = makeLeaf(PERM_READ | (writable ? PERM_WRITE : 0) | (exec ? PERM_EXEC : 0) | attrs);
-    this.stats.mmu_pages += table.map(gfn, level, word, nxReqLevel);
-    this.stats.nx_lpage_splits += table.nxTablesCreated;
+    const allocated = table.map(gfn, level, word, nxReqLevel);
+    if (allocated !== 0) {
+      this.stats.mmu_pages += allocated;
+      this.stats.nx_lpage_splits += table.nxTablesCreated;
+    }
     // Replacing a table of smaller leaves by a huge leaf drops their translations.
     if (table.replacedTable) {
       const first = alignGfnDown(gfn, level);
@@ -269,7 +306,7 @@ export class Vm implements LeafChangeListener {
    * covered as a whole, then one flush per alias touched.
    */
   unmap(startGfn: number, endGfn: number): void {
-    for (let alias = 0; alias < this.tables.length; alias++) this.zapLeaves(startGfn, endGfn, alias, FlushOrigin.Generic, () => true);
+    for (let alias = 0; alias < this.tables.length; alias++) this.zapLeaves(startGfn, endGfn, alias, FlushOrigin.Generic, ZAP_ALL);
   }
 
   /** Remove write permission from every leaf overlapping the range, then flush. */
@@ -314,7 +351,7 @@ export class Vm implements LeafChangeListener {
   setPrivate(startGfn: number, endGfn: number, isPrivate: boolean): void {
     this.attributes.set(startGfn, endGfn, isPrivate);
     const alias = this.tables.length === 1 || !isPrivate ? ALIAS_PLAIN : ALIAS_STOLEN;
-    this.zapLeaves(startGfn, endGfn, alias, FlushOrigin.Generic, () => true);
+    this.zapLeaves(startGfn, endGfn, alias, FlushOrigin.Generic, ZAP_ALL);
   }
 
   /**
