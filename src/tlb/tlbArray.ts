@@ -11,6 +11,11 @@
 import { Level, LEAF_LEVELS, pageNumber, pagesPerLevel } from '../mmu/level.js';
 
 const EMPTY = -1;
+/** Per leaf level: frames per page, and the GFN shift giving the page number (exact below 2^31). */
+const PAGES_AT = Float64Array.from([0, ...LEAF_LEVELS.map((level) => pagesPerLevel(level))]);
+const SHIFT_AT = Int32Array.from([0, ...LEAF_LEVELS.map((level) => Math.log2(pagesPerLevel(level)))]);
+/** GFNs below this fit in 31 bits, where `>>>` gives the page number exactly. */
+const SMALL_GFN_LIMIT = 2 ** 31;
 
 export class TlbArray {
   readonly entries: number;
@@ -27,7 +32,7 @@ export class TlbArray {
    * tag is a slow floating-point remainder).
    */
   private readonly levels: Uint8Array;
-  /** Last-use stamps for LRU. */
+  /** Last-use stamps for LRU; -1 for an empty way, so it ranks first as a victim. */
   private readonly stamps: Float64Array;
   /** Valid entries per level, so lookups skip page sizes not in use. */
   private readonly validPerLevel = new Int32Array(4);
@@ -52,7 +57,7 @@ export class TlbArray {
     this.tags = new Float64Array(entries).fill(EMPTY);
     this.perms = new Uint8Array(entries);
     this.levels = new Uint8Array(entries);
-    this.stamps = new Float64Array(entries);
+    this.stamps = new Float64Array(entries).fill(EMPTY);
   }
 
   /** True when this array can hold a translation of `level`. */
@@ -68,10 +73,11 @@ export class TlbArray {
     const tags = this.tags;
     const ways = this.ways;
     const valid = this.validPerLevel;
+    const small = gfn < SMALL_GFN_LIMIT;
     for (let level = Level.L4K; level <= Level.L1G; level++) {
       if (valid[level] === 0) continue;
-      const page = pageNumber(gfn, level);
-      const tag = page * pagesPerLevel(level) * 4 + level;
+      const page = small ? gfn >>> SHIFT_AT[level] : pageNumber(gfn, level);
+      const tag = page * PAGES_AT[level] * 4 + level;
       const base = this.setOf(page) * ways;
       const end = base + ways;
       for (let i = base; i < end; i++) {
@@ -88,34 +94,34 @@ export class TlbArray {
 
   /** Insert the translation of `gfn` at `level`, evicting the set's LRU entry. */
   fill(gfn: number, level: Level, perms: number): void {
-    const page = pageNumber(gfn, level);
-    const tag = page * pagesPerLevel(level) * 4 + level;
+    const page = gfn < SMALL_GFN_LIMIT ? gfn >>> SHIFT_AT[level] : pageNumber(gfn, level);
+    const tag = page * PAGES_AT[level] * 4 + level;
     const base = this.setOf(page) * this.ways;
-    // Victim: the entry already holding this tag, else the first empty way,
-    // else the least recently used (empty ways rank as stamp -1).
+    // Victim: the entry already holding this tag, else the first empty way
+    // (stamp -1), else the least recently used.
     let victim = base;
     let victimStamp = Infinity;
     const tags = this.tags;
     const stamps = this.stamps;
     const end = base + this.ways;
     for (let i = base; i < end; i++) {
-      const current = tags[i];
-      if (current === tag) {
+      if (tags[i] === tag) {
         victim = i;
         break;
       }
-      const stamp = current === EMPTY ? -1 : stamps[i];
+      const stamp = stamps[i];
       if (stamp < victimStamp) {
         victim = i;
         victimStamp = stamp;
       }
     }
-    this.drop(victim);
-    this.tags[victim] = tag;
+    const valid = this.validPerLevel;
+    if (tags[victim] !== EMPTY) valid[this.levels[victim]]--;
+    tags[victim] = tag;
     this.levels[victim] = level;
     this.perms[victim] = perms;
-    this.stamps[victim] = ++this.clock;
-    this.validPerLevel[level]++;
+    stamps[victim] = ++this.clock;
+    valid[level]++;
     this.lastSlot = victim;
   }
 
@@ -187,6 +193,7 @@ export class TlbArray {
     if (tag === EMPTY) return;
     this.validPerLevel[this.levels[i]]--;
     this.tags[i] = EMPTY;
+    this.stamps[i] = EMPTY;
   }
 
   /** Set of a translation: its page number at its own size, modulo the set count. */

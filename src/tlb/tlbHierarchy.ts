@@ -4,7 +4,7 @@
  * for fetches), then L2; an L2 hit refills L1; a walk fills both. No
  * allocation on lookup or fill.
  */
-import type { Level } from '../mmu/level.js';
+import { LEAF_LEVELS, type Level } from '../mmu/level.js';
 import { TlbArray } from './tlbArray.js';
 import type { TlbArraySpec, TlbGeometry } from './tlbPresets.js';
 
@@ -23,6 +23,14 @@ export class TlbHierarchy {
   readonly l2: TlbArray[];
   /** Every array once (L1 data and instruction may be the same arrays). */
   readonly all: TlbArray[];
+  /** True when the hierarchy has a second level. */
+  readonly hasL2: boolean;
+  /**
+   * The one array of a single-level TLB that serves data and fetches and
+   * holds every page size (`simpleGeometry`), else undefined: lookups and
+   * fills then skip the array lists (same result as the general path).
+   */
+  private readonly single: TlbArray | undefined;
   /** Where the last lookup hit, its page level and the entry's permissions. */
   hit: TlbHit = TlbHit.Miss;
   hitPerms = 0;
@@ -36,15 +44,30 @@ export class TlbHierarchy {
     this.l1i = geometry.l1i === 'shared' ? this.l1d : build(geometry.l1i);
     this.l2 = build(geometry.l2);
     this.all = [...new Set([...this.l1d, ...this.l1i, ...this.l2])];
+    this.hasL2 = this.l2.length > 0;
+    const only = this.l1d[0];
+    const holdsAll = only !== undefined && LEAF_LEVELS.every((level) => only.holds(level));
+    this.single = this.l1d.length === 1 && this.l1i === this.l1d && !this.hasL2 && holdsAll ? only : undefined;
   }
 
-  /** True when the hierarchy has a second level. */
-  get hasL2(): boolean {
-    return this.l2.length > 0;
-  }
 
   /** Level of the translation of `gfn` found in L1 or L2 (0 on a miss); sets `hit` and `hitPerms`. */
   lookup(gfn: number, exec: boolean): number {
+    const single = this.single;
+    if (single !== undefined) {
+      const level = single.lookup(gfn);
+      if (level !== 0) {
+        this.hit = TlbHit.L1;
+        this.hitPerms = single.hitPerms;
+        this.inL1 = true;
+        this.l1Array = single;
+      } else {
+        this.hit = TlbHit.Miss;
+        this.inL1 = false;
+        this.l1Array = undefined;
+      }
+      return level;
+    }
     const l1 = exec ? this.l1i : this.l1d;
     for (let i = 0; i < l1.length; i++) {
       const level = l1[i].lookup(gfn);
@@ -74,6 +97,13 @@ export class TlbHierarchy {
 
   /** Fill the translation a walk found into L2 and L1. */
   fill(gfn: number, level: Level, perms: number, exec: boolean): void {
+    const single = this.single;
+    if (single !== undefined) {
+      single.fill(gfn, level, perms);
+      this.l1Array = single;
+      this.inL1 = true;
+      return;
+    }
     fillInto(this.l2, gfn, level, perms);
     this.l1Array = fillInto(exec ? this.l1i : this.l1d, gfn, level, perms);
     this.inL1 = this.l1Array !== undefined;
