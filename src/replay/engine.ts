@@ -74,7 +74,7 @@ export class Engine implements FlushSink {
    * Per vCPU, the translation used before the last one (same fields; -1 in
    * `prevExec`: none). Unlike the last one it may have been touched since,
    * so a hit on it is taken only when its slot still holds its tag, and it
-   * refreshes the entry's LRU stamp as the lookup would (`TlbArray.touch`).
+   * makes the entry the most recent as the lookup would (`TlbArray.touch`).
    * Like the last translation it relies on the TLB never holding two
    * entries for one frame in an array (a flush drops a translation before
    * the stage-2 can map the frame otherwise).
@@ -186,7 +186,7 @@ export class Engine implements FlushSink {
   /**
    * Second fast path (single-frame accesses only): `gfn` in the translation used
    * before the last, still in its L1 slot with the permission. Then it is
-   * what the TLB lookup would find: refresh its LRU stamp, make it the last
+   * what the TLB lookup would find: make it the most recent in its set, the last
    * translation (the other becomes the previous one) and return true (an L1
    * hit, for the caller to count). Else false, nothing changed.
    */

@@ -16,6 +16,8 @@ const PAGES_AT = Float64Array.from([0, ...LEAF_LEVELS.map((level) => pagesPerLev
 const SHIFT_AT = Int32Array.from([0, ...LEAF_LEVELS.map((level) => Math.log2(pagesPerLevel(level)))]);
 /** GFNs below this fit in 31 bits, where `>>>` gives the page number exactly. */
 const SMALL_GFN_LIMIT = 2 ** 31;
+/** Signature buckets per set of the miss filter (a power of two). */
+const SIG_BUCKETS = 32;
 
 export class TlbArray {
   readonly entries: number;
@@ -32,13 +34,33 @@ export class TlbArray {
    * tag is a slow floating-point remainder).
    */
   private readonly levels: Uint8Array;
-  /** Last-use stamps for LRU; -1 for an empty way, so it ranks first as a victim. */
-  private readonly stamps: Float64Array;
+  /**
+   * LRU order of each set's valid entries, as a doubly linked list of slots
+   * (most recent at `head[set]`, least recent at `tail[set]`, -1 ends): a
+   * full set's victim is its tail without scanning the ways, and using an
+   * entry moves it to the head. The same order last-use stamps would give.
+   */
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private readonly head: Int32Array;
+  private readonly tail: Int32Array;
+  /** Valid entries per set. */
+  private readonly setValid: Int32Array;
   /** Valid entries per level, so lookups skip page sizes not in use. */
   private readonly validPerLevel = new Int32Array(4);
-  private clock = 0;
   /** `sets - 1` when the set count is a power of two (mask instead of modulo), else -1. */
   private readonly setMask: number;
+  /** log2(sets) when the set count is a power of two, else -1. */
+  private readonly setShift: number;
+  /**
+   * Miss filter: per set and signature bucket (`sigOf`), the number of valid
+   * entries whose (page, level) hashes there. A zero count proves the set
+   * holds no such entry, so a lookup or fill skips scanning its ways; it
+   * never changes which entry is found or evicted.
+   */
+  private readonly sigCounts: Int32Array;
+  /** Per valid entry: its bucket index in `sigCounts`. */
+  private readonly sigIndex: Int32Array;
   /** Permission bits of the entry found by the last successful `lookup`. */
   hitPerms = 0;
   /** Slot of the entry the last successful `lookup` found or the last `fill` wrote. */
@@ -53,11 +75,18 @@ export class TlbArray {
     this.ways = ways;
     this.sets = entries / ways;
     this.setMask = (this.sets & (this.sets - 1)) === 0 ? this.sets - 1 : -1;
+    this.setShift = this.setMask >= 0 ? Math.log2(this.sets) : -1;
+    this.sigCounts = new Int32Array(this.sets * SIG_BUCKETS);
+    this.sigIndex = new Int32Array(entries);
     this.levelMask = levels.reduce((mask, level) => mask | (1 << level), 0);
     this.tags = new Float64Array(entries).fill(EMPTY);
     this.perms = new Uint8Array(entries);
     this.levels = new Uint8Array(entries);
-    this.stamps = new Float64Array(entries).fill(EMPTY);
+    this.prev = new Int32Array(entries).fill(-1);
+    this.next = new Int32Array(entries).fill(-1);
+    this.head = new Int32Array(this.sets).fill(-1);
+    this.tail = new Int32Array(this.sets).fill(-1);
+    this.setValid = new Int32Array(this.sets);
   }
 
   /** True when this array can hold a translation of `level`. */
@@ -67,7 +96,7 @@ export class TlbArray {
 
   /**
    * Level of the entry translating `gfn`, or 0 on a miss. A hit refreshes the
-   * entry's LRU stamp and sets `hitPerms`.
+   * entry's LRU position (most recent) and sets `hitPerms`.
    */
   lookup(gfn: number): number {
     const tags = this.tags;
@@ -77,12 +106,14 @@ export class TlbArray {
     for (let level = Level.L4K; level <= Level.L1G; level++) {
       if (valid[level] === 0) continue;
       const page = small ? gfn >>> SHIFT_AT[level] : pageNumber(gfn, level);
+      const set = this.setOf(page);
+      if (this.sigCounts[this.sigOf(page, set, level)] === 0) continue; // no entry of this page in its set
       const tag = page * PAGES_AT[level] * 4 + level;
-      const base = this.setOf(page) * ways;
+      const base = set * ways;
       const end = base + ways;
       for (let i = base; i < end; i++) {
         if (tags[i] === tag) {
-          this.stamps[i] = ++this.clock;
+          this.touch(i);
           this.hitPerms = this.perms[i];
           this.lastSlot = i;
           return level;
@@ -96,32 +127,39 @@ export class TlbArray {
   fill(gfn: number, level: Level, perms: number): void {
     const page = gfn < SMALL_GFN_LIMIT ? gfn >>> SHIFT_AT[level] : pageNumber(gfn, level);
     const tag = page * PAGES_AT[level] * 4 + level;
-    const base = this.setOf(page) * this.ways;
-    // Victim: the entry already holding this tag, else the first empty way
-    // (stamp -1), else the least recently used.
-    let victim = base;
-    let victimStamp = Infinity;
-    const tags = this.tags;
-    const stamps = this.stamps;
+    const set = this.setOf(page);
+    const sig = this.sigOf(page, set, level);
+    const base = set * this.ways;
     const end = base + this.ways;
-    for (let i = base; i < end; i++) {
-      if (tags[i] === tag) {
-        victim = i;
-        break;
-      }
-      const stamp = stamps[i];
-      if (stamp < victimStamp) {
-        victim = i;
-        victimStamp = stamp;
+    const tags = this.tags;
+    const sigCounts = this.sigCounts;
+    // Victim: the entry already holding this tag, else the first empty way,
+    // else the least recently used (the tail of the set's LRU list).
+    let victim = -1;
+    if (sigCounts[sig] !== 0) {
+      for (let i = base; i < end; i++) {
+        if (tags[i] === tag) {
+          victim = i;
+          break;
+        }
       }
     }
-    const valid = this.validPerLevel;
-    if (tags[victim] !== EMPTY) valid[this.levels[victim]]--;
+    if (victim < 0) {
+      if (this.setValid[set] === this.ways) victim = this.tail[set];
+      else {
+        victim = base;
+        while (tags[victim] !== EMPTY) victim++;
+      }
+    }
+    this.drop(victim);
+    sigCounts[sig]++;
+    this.sigIndex[victim] = sig;
     tags[victim] = tag;
     this.levels[victim] = level;
     this.perms[victim] = perms;
-    stamps[victim] = ++this.clock;
-    valid[level]++;
+    this.validPerLevel[level]++;
+    this.setValid[set]++;
+    this.linkHead(victim, set);
     this.lastSlot = victim;
   }
 
@@ -135,9 +173,12 @@ export class TlbArray {
     return this.perms[slot];
   }
 
-  /** Refresh the LRU stamp of the entry in `slot`, exactly as a `lookup` hitting it does. */
+  /** Make the entry in `slot` the most recent of its set, exactly as a `lookup` hitting it does. */
   touch(slot: number): void {
-    this.stamps[slot] = ++this.clock;
+    const set = Math.floor(slot / this.ways);
+    if (this.head[set] === slot) return;
+    this.unlink(slot, set);
+    this.linkHead(slot, set);
   }
 
   /** Drop every entry; returns how many were valid. */
@@ -192,8 +233,42 @@ export class TlbArray {
     const tag = this.tags[i];
     if (tag === EMPTY) return;
     this.validPerLevel[this.levels[i]]--;
+    this.sigCounts[this.sigIndex[i]]--;
     this.tags[i] = EMPTY;
-    this.stamps[i] = EMPTY;
+    const set = Math.floor(i / this.ways);
+    this.setValid[set]--;
+    this.unlink(i, set);
+  }
+
+  /** Make valid entry `slot` of `set` the most recent. */
+  private linkHead(slot: number, set: number): void {
+    const old = this.head[set];
+    this.prev[slot] = -1;
+    this.next[slot] = old;
+    if (old >= 0) this.prev[old] = slot;
+    else this.tail[set] = slot;
+    this.head[set] = slot;
+  }
+
+  /** Take valid entry `slot` out of its set's LRU list. */
+  private unlink(slot: number, set: number): void {
+    const before = this.prev[slot];
+    const after = this.next[slot];
+    if (before >= 0) this.next[before] = after;
+    else this.head[set] = after;
+    if (after >= 0) this.prev[after] = before;
+    else this.tail[set] = before;
+  }
+
+  /**
+   * Miss-filter bucket of a (page, level) in `set`: the page's bits above the
+   * set index, plus the level, modulo SIG_BUCKETS (entries of one set differ
+   * only there). Any deterministic function would do; this one spreads
+   * consecutive pages of one set over distinct buckets.
+   */
+  private sigOf(page: number, set: number, level: number): number {
+    const high = this.setShift >= 0 && page < SMALL_GFN_LIMIT ? page >>> this.setShift : Math.floor(page / this.sets);
+    return set * SIG_BUCKETS + ((high + level * 7) & (SIG_BUCKETS - 1));
   }
 
   /** Set of a translation: its page number at its own size, modulo the set count. */
