@@ -56,35 +56,34 @@ export class Engine implements FlushSink {
   /** vCPU whose walk is being counted (for the PWC of `stage2Refs`). */
   private walkingVcpu = 0;
   /**
-   * Per vCPU, the translation its last lookup used, while it is in L1 and
-   * nothing else has touched that vCPU's TLB since: [first, end) frames,
-   * permissions, and 0/1 for data/fetch (-1: none). Hitting it again changes
-   * no LRU order (the entry is already the most recent in its array), so the
-   * lookup can be skipped exactly.
-   */
-  private readonly lastFirst: Float64Array;
-  private readonly lastEnd: Float64Array;
-  private readonly lastPerms: Uint8Array;
-  private readonly lastExec: Int8Array;
-  /** Per vCPU: the L1 array and slot holding the last translation, and its tag there. */
-  private readonly lastArray: (TlbArray | undefined)[];
-  private readonly lastSlot: Int32Array;
-  private readonly lastTag: Float64Array;
-  /**
-   * Per vCPU, the translation used before the last one (same fields; -1 in
-   * `prevExec`: none). Unlike the last one it may have been touched since,
-   * so a hit on it is taken only when its slot still holds its tag, and it
+   * Per vCPU, two remembered translations, at indices `2 * vcpu` and
+   * `2 * vcpu + 1`; `lastIndex[vcpu]` says which one is the last (the other
+   * is the previous one, `lastIndex ^ 1`), so making the previous one the
+   * last is one store. Fields: [first, end) frames, permissions, 0/1 for
+   * data/fetch (-1: none), the L1 array and slot holding it and its tag there.
+   *
+   * The last translation: the one the last lookup used, while it is in L1
+   * and nothing else has touched that vCPU's TLB since. Hitting it again
+   * changes no LRU order (the entry is already the most recent in its
+   * array), so the lookup can be skipped exactly.
+   *
+   * The previous translation: the one used before the last. Unlike the last
+   * one it may have been touched since, so a hit on it is taken only when
+   * its slot still holds its tag (its permissions are read there), and it
    * makes the entry the most recent as the lookup would (`TlbArray.touch`).
-   * Like the last translation it relies on the TLB never holding two
-   * entries for one frame in an array (a flush drops a translation before
-   * the stage-2 can map the frame otherwise).
+   * Both rely on the TLB never holding two entries for one frame in an
+   * array (a flush drops a translation before the stage-2 can map the frame
+   * otherwise).
    */
-  private readonly prevFirst: Float64Array;
-  private readonly prevEnd: Float64Array;
-  private readonly prevExec: Int8Array;
-  private readonly prevArray: (TlbArray | undefined)[];
-  private readonly prevSlot: Int32Array;
-  private readonly prevTag: Float64Array;
+  private readonly trFirst: Float64Array;
+  private readonly trEnd: Float64Array;
+  private readonly trPerms: Uint8Array;
+  private readonly trExec: Int8Array;
+  private readonly trArray: (TlbArray | undefined)[];
+  private readonly trSlot: Int32Array;
+  private readonly trTag: Float64Array;
+  /** Per vCPU: index in the `tr*` arrays of its last translation. */
+  private readonly lastIndex: Int32Array;
   /** Where the last `replayAccesses` stopped: the next event, or the one that threw. */
   batchIndex = 0;
   /** Per vCPU: fast-path hits of the running `replayAccesses` batch, not yet in the stats. */
@@ -92,19 +91,15 @@ export class Engine implements FlushSink {
 
   constructor(options: EngineOptions) {
     this.vm = new Vm(options.vm, this);
-    this.lastFirst = new Float64Array(options.vcpuCount);
-    this.lastEnd = new Float64Array(options.vcpuCount);
-    this.lastPerms = new Uint8Array(options.vcpuCount);
-    this.lastExec = new Int8Array(options.vcpuCount).fill(-1);
-    this.lastArray = new Array<TlbArray | undefined>(options.vcpuCount).fill(undefined);
-    this.lastSlot = new Int32Array(options.vcpuCount);
-    this.lastTag = new Float64Array(options.vcpuCount);
-    this.prevFirst = new Float64Array(options.vcpuCount);
-    this.prevEnd = new Float64Array(options.vcpuCount);
-    this.prevExec = new Int8Array(options.vcpuCount).fill(-1);
-    this.prevArray = new Array<TlbArray | undefined>(options.vcpuCount).fill(undefined);
-    this.prevSlot = new Int32Array(options.vcpuCount);
-    this.prevTag = new Float64Array(options.vcpuCount);
+    const remembered = 2 * options.vcpuCount;
+    this.trFirst = new Float64Array(remembered);
+    this.trEnd = new Float64Array(remembered);
+    this.trPerms = new Uint8Array(remembered);
+    this.trExec = new Int8Array(remembered).fill(-1);
+    this.trArray = new Array<TlbArray | undefined>(remembered).fill(undefined);
+    this.trSlot = new Int32Array(remembered);
+    this.trTag = new Float64Array(remembered);
+    this.lastIndex = Int32Array.from({ length: options.vcpuCount }, (_, vcpu) => 2 * vcpu);
     this.fastHits = new Float64Array(options.vcpuCount);
     this.rootLevel = this.vm.tables[0].rootLevel;
     this.policy = new FlushPolicy({ ...options.flush, family: options.vm.profile.family, stolen: options.vm.stolen });
@@ -149,10 +144,11 @@ export class Engine implements FlushSink {
    */
   private runAccesses(ev: TraceEvents, start: number, stop: number): number {
     const { op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
-    const lastFirst = this.lastFirst;
-    const lastEnd = this.lastEnd;
-    const lastPerms = this.lastPerms;
-    const lastExec = this.lastExec;
+    const trFirst = this.trFirst;
+    const trEnd = this.trEnd;
+    const trPerms = this.trPerms;
+    const trExec = this.trExec;
+    const lastIndex = this.lastIndex;
     const fastHits = this.fastHits;
     for (let i = start; i < stop; i++) {
       const op = ops[i];
@@ -162,12 +158,13 @@ export class Engine implements FlushSink {
       const size = sizes[i];
       const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
       const lastGfn = size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE);
+      const last = lastIndex[vcpu];
       if (
         lastGfn === gfn &&
-        lastExec[vcpu] === (op === EXEC_OP ? 1 : 0) &&
-        gfn >= lastFirst[vcpu] &&
-        gfn < lastEnd[vcpu] &&
-        (lastPerms[vcpu] & NEED_BY_OP[op]) !== 0
+        trExec[last] === (op === EXEC_OP ? 1 : 0) &&
+        gfn >= trFirst[last] &&
+        gfn < trEnd[last] &&
+        (trPerms[last] & NEED_BY_OP[op]) !== 0
       ) {
         fastHits[vcpu]++;
         continue;
@@ -191,31 +188,18 @@ export class Engine implements FlushSink {
    * hit, for the caller to count). Else false, nothing changed.
    */
   private hitPrevious(vcpu: number, gfn: number, exec: number, need: number): boolean {
-    if (this.prevExec[vcpu] !== exec || gfn < this.prevFirst[vcpu] || gfn >= this.prevEnd[vcpu]) return false;
-    const array = this.prevArray[vcpu]!;
-    const slot = this.prevSlot[vcpu];
-    const tag = this.prevTag[vcpu];
-    if (array.tagAt(slot) !== tag) return false;
+    const last = this.lastIndex[vcpu];
+    const prev = last ^ 1;
+    if (this.trExec[prev] !== exec || gfn < this.trFirst[prev] || gfn >= this.trEnd[prev]) return false;
+    const array = this.trArray[prev]!;
+    const slot = this.trSlot[prev];
+    if (array.tagAt(slot) !== this.trTag[prev]) return false;
     const perms = array.permsAt(slot);
     if ((perms & need) === 0) return false;
     array.touch(slot);
-    // Swap: the previous translation becomes the last one.
-    const { lastFirst, lastEnd, lastExec, lastArray, lastSlot, lastTag, prevFirst, prevEnd, prevExec, prevArray, prevSlot, prevTag } = this;
-    const first = prevFirst[vcpu];
-    const end = prevEnd[vcpu];
-    prevFirst[vcpu] = lastFirst[vcpu];
-    prevEnd[vcpu] = lastEnd[vcpu];
-    prevExec[vcpu] = lastExec[vcpu];
-    prevArray[vcpu] = lastArray[vcpu];
-    prevSlot[vcpu] = lastSlot[vcpu];
-    prevTag[vcpu] = lastTag[vcpu];
-    lastFirst[vcpu] = first;
-    lastEnd[vcpu] = end;
-    this.lastPerms[vcpu] = perms;
-    lastExec[vcpu] = exec;
-    lastArray[vcpu] = array;
-    lastSlot[vcpu] = slot;
-    lastTag[vcpu] = tag;
+    // The previous translation becomes the last one, the last one the previous.
+    this.trPerms[prev] = perms;
+    this.lastIndex[vcpu] = prev;
     return true;
   }
 
@@ -247,12 +231,13 @@ export class Engine implements FlushSink {
     const gfn = gpaToGfn(gpa);
     const lastGfn = sizeBytes === 1 ? gfn : gpaToGfn(gpa + sizeBytes - 1);
     // 1. Fast path: one frame, in the translation this vCPU used last.
+    const last = this.lastIndex[vcpu];
     if (
       gfn === lastGfn &&
-      this.lastExec[vcpu] === exec &&
-      gfn >= this.lastFirst[vcpu] &&
-      gfn < this.lastEnd[vcpu] &&
-      (this.lastPerms[vcpu] & need) !== 0
+      this.trExec[last] === exec &&
+      gfn >= this.trFirst[last] &&
+      gfn < this.trEnd[last] &&
+      (this.trPerms[last] & need) !== 0
     ) {
       stats.tlb_hits++;
       return;
@@ -282,7 +267,7 @@ export class Engine implements FlushSink {
         if (this.refill[vcpu].size > 0) this.countRefill(vcpu, gfn);
         const word = this.vm.translate(gfn, kind, stats);
         if (word === 0) {
-          this.lastExec[vcpu] = -1;
+          this.trExec[this.lastIndex[vcpu]] = -1;
           gfn++;
           continue;
         }
@@ -302,24 +287,21 @@ export class Engine implements FlushSink {
       if (tlb.inL1) {
         const array = tlb.l1Array!;
         const slot = array.lastSlot;
-        if (this.lastExec[vcpu] !== -1 && (this.lastArray[vcpu] !== array || this.lastSlot[vcpu] !== slot)) {
+        let last = this.lastIndex[vcpu];
+        if (this.trExec[last] !== -1 && (this.trArray[last] !== array || this.trSlot[last] !== slot)) {
           // The last translation becomes the previous one.
-          this.prevFirst[vcpu] = this.lastFirst[vcpu];
-          this.prevEnd[vcpu] = this.lastEnd[vcpu];
-          this.prevExec[vcpu] = this.lastExec[vcpu];
-          this.prevArray[vcpu] = this.lastArray[vcpu];
-          this.prevSlot[vcpu] = this.lastSlot[vcpu];
-          this.prevTag[vcpu] = this.lastTag[vcpu];
+          last ^= 1;
+          this.lastIndex[vcpu] = last;
         }
-        this.lastFirst[vcpu] = first;
-        this.lastEnd[vcpu] = gfn;
-        this.lastPerms[vcpu] = perms;
-        this.lastExec[vcpu] = exec;
-        this.lastArray[vcpu] = array;
-        this.lastSlot[vcpu] = slot;
-        this.lastTag[vcpu] = array.tagAt(slot);
+        this.trFirst[last] = first;
+        this.trEnd[last] = gfn;
+        this.trPerms[last] = perms;
+        this.trExec[last] = exec;
+        this.trArray[last] = array;
+        this.trSlot[last] = slot;
+        this.trTag[last] = array.tagAt(slot);
       } else {
-        this.lastExec[vcpu] = -1;
+        this.trExec[this.lastIndex[vcpu]] = -1;
       }
     }
   }
@@ -357,8 +339,8 @@ export class Engine implements FlushSink {
         for (let r = 0; r < plan.rangeCount; r++) dropped += tlb.flushRange(plan.ranges[r * 2], plan.ranges[r * 2 + 1]);
       }
       s.tlb_entries_flushed += dropped;
-      this.lastExec[v] = -1;
-      this.prevExec[v] = -1;
+      this.trExec[2 * v] = -1;
+      this.trExec[2 * v + 1] = -1;
       this.pwcs[v]?.clear();
       this.vcpuStats[v].tlb_flushes++;
     }
