@@ -245,6 +245,12 @@ export class PageTable {
   setEntry(table: number, slot: number, level: Level, gfn: number, newWord: number): void {
     const index = table * ENTRIES_PER_TABLE + slot;
     const oldWord = this.pool[index];
+    if (oldWord === 0 && isLeaf(newWord) && level <= Level.L1G) {
+      // The common case, a new leaf in an empty entry (the checks below pass).
+      this.pool[index] = newWord;
+      this.listener.onLeafChange(gfn, level, 0, newWord);
+      return;
+    }
     if (isTable(oldWord) && newWord !== 0 && !isLeaf(newWord)) {
       throw new InvalidTransitionError('table pointer replaced by another table pointer');
     }

@@ -68,6 +68,18 @@ export const ALIAS_STOLEN = 1;
 /** `zapLeaves` predicate that zaps every leaf visited (one function, not a closure per call). */
 const ZAP_ALL = (): boolean => true;
 
+/** The listener of one alias's table: `Vm.onLeafChange` with the alias (one object per table, no closure). */
+class AliasLeafListener implements LeafChangeListener {
+  constructor(
+    private readonly vm: Vm,
+    private readonly alias: number,
+  ) {}
+
+  onLeafChange(gfn: number, level: Level, oldWord: number, newWord: number): void {
+    this.vm.onLeafChange(gfn, level, oldWord, newWord, this.alias);
+  }
+}
+
 export class Vm implements LeafChangeListener {
   readonly memslots = new MemslotSet();
   /** One table per alias; `tables[1]` exists only with stolen bits. */
@@ -105,7 +117,7 @@ export class Vm implements LeafChangeListener {
     this.tables = [new PageTable(options.rootLevel)];
     if (options.stolen.any) this.tables.push(new PageTable(options.rootLevel));
     this.tables.forEach((table, alias) => {
-      table.listener = { onLeafChange: (gfn, level, oldWord, newWord) => this.onLeafChange(gfn, level, oldWord, newWord, alias) };
+      table.listener = new AliasLeafListener(this, alias);
     });
   }
 
@@ -113,7 +125,7 @@ export class Vm implements LeafChangeListener {
   onLeafChange(gfn: number, level: Level, oldWord: number, newWord: number, alias = ALIAS_PLAIN): void {
     if (oldWord !== 0) this.countLeaf(level, oldWord, -1);
     if (newWord !== 0) this.countLeaf(level, newWord, 1);
-    this.mirror?.onLeafChange(gfn, level, oldWord, newWord, alias);
+    if (this.mirror !== undefined) this.mirror.onLeafChange(gfn, level, oldWord, newWord, alias);
   }
 
   private countLeaf(level: Level, word: number, sign: number): void {

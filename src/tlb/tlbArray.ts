@@ -151,14 +151,21 @@ export class TlbArray {
         while (tags[victim] !== EMPTY) victim++;
       }
     }
-    this.drop(victim);
+    // Replace the victim (as `drop` then insert, its set known).
+    const valid = this.validPerLevel;
+    if (tags[victim] !== EMPTY) {
+      valid[this.levels[victim]]--;
+      sigCounts[this.sigIndex[victim]]--;
+      this.unlink(victim, set);
+    } else {
+      this.setValid[set]++;
+    }
     sigCounts[sig]++;
     this.sigIndex[victim] = sig;
     tags[victim] = tag;
     this.levels[victim] = level;
     this.perms[victim] = perms;
-    this.validPerLevel[level]++;
-    this.setValid[set]++;
+    valid[level]++;
     this.linkHead(victim, set);
     this.lastSlot = victim;
   }
