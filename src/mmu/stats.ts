@@ -4,6 +4,9 @@
  * where they count the same thing, `reset()` for warm-up, merged by addition.
  */
 
+import { ATTR_DEVICE, ATTR_PRIVATE } from './entry.js';
+import { Level } from './level.js';
+
 /** Counters of one vCPU, in report column order. */
 export const VCPU_COUNTER_NAMES = [
   'accesses',
@@ -130,6 +133,21 @@ export class VmStats {
   flush_ipis = 0;
   /** Entries a full flush dropped although they were outside the requested range. */
   tlb_entries_flushed_collateral = 0;
+
+  /**
+   * Count one leaf appearing (`sign` 1) or disappearing (-1): `pages_*` by
+   * level, private/shared and device/normal by its attribute bits. Every page
+   * table (the VM's and the per-vCPU mode's shared one) counts through here.
+   */
+  countLeaf(level: Level, word: number, sign: number): void {
+    if (level === Level.L4K) this.pages_4k += sign;
+    else if (level === Level.L2M) this.pages_2m += sign;
+    else this.pages_1g += sign;
+    if (word & ATTR_PRIVATE) this.pages_private += sign;
+    else this.pages_shared += sign;
+    if (word & ATTR_DEVICE) this.pages_device += sign;
+    else this.pages_normal += sign;
+  }
 
   reset(): void {
     // pages_* describe the table's state, not events: a warm-up reset keeps them.

@@ -123,20 +123,9 @@ export class Vm implements LeafChangeListener {
 
   /** Keeps `pages_*` equal to the leaves present, and the pKVM mirror in step. */
   onLeafChange(gfn: number, level: Level, oldWord: number, newWord: number, alias = ALIAS_PLAIN): void {
-    if (oldWord !== 0) this.countLeaf(level, oldWord, -1);
-    if (newWord !== 0) this.countLeaf(level, newWord, 1);
+    if (oldWord !== 0) this.stats.countLeaf(level, oldWord, -1);
+    if (newWord !== 0) this.stats.countLeaf(level, newWord, 1);
     if (this.mirror !== undefined) this.mirror.onLeafChange(gfn, level, oldWord, newWord, alias);
-  }
-
-  private countLeaf(level: Level, word: number, sign: number): void {
-    const s = this.stats;
-    if (level === Level.L4K) s.pages_4k += sign;
-    else if (level === Level.L2M) s.pages_2m += sign;
-    else s.pages_1g += sign;
-    if (word & ATTR_PRIVATE) s.pages_private += sign;
-    else s.pages_shared += sign;
-    if (word & ATTR_DEVICE) s.pages_device += sign;
-    else s.pages_normal += sign;
   }
 
   /** 4 KiB frames mapped now, at every level and alias. */

@@ -20,7 +20,7 @@
  * the run adds them up.
  */
 import { ENTRIES_PER_TABLE, Level, pagesPerLevel, tableIndex } from '../../mmu/level.js';
-import { ATTR_DEVICE, ATTR_PRIVATE, isLeaf, makeTablePointer, tablePointerIndex } from '../../mmu/entry.js';
+import { isLeaf, makeTablePointer, tablePointerIndex } from '../../mmu/entry.js';
 import { VmStats } from '../../mmu/stats.js';
 import { MMU_LOCK_WORDS, MmuLock } from './mmuLock.js';
 
@@ -173,8 +173,8 @@ export class SharedPageTable {
     }
     this.replacedTable = oldWord !== 0 && !isLeaf(oldWord);
     if (this.replacedTable) this.freezeTable(tablePointerIndex(oldWord), level - 1);
-    else if (oldWord !== 0) this.countLeaf(level, oldWord, -1);
-    this.countLeaf(level, leafWord, 1);
+    else if (oldWord !== 0) this.stats.countLeaf(level, oldWord, -1);
+    this.stats.countLeaf(level, leafWord, 1);
     return true;
   }
 
@@ -285,7 +285,7 @@ export class SharedPageTable {
         }
         if (perms >= 0 && (word & perms) === 0) continue;
         Atomics.store(this.pool, index, perms < 0 ? 0 : word & ~perms);
-        if (perms < 0) this.countLeaf(level, word, -1);
+        if (perms < 0) this.stats.countLeaf(level, word, -1);
         this.changedStart = Math.min(this.changedStart, gfn);
         this.changedEnd = Math.max(this.changedEnd, gfn + step);
       }
@@ -298,21 +298,9 @@ export class SharedPageTable {
     for (let i = 0; i < ENTRIES_PER_TABLE; i++) {
       const word = Atomics.exchange(this.pool, table * ENTRIES_PER_TABLE + i, FROZEN);
       if (word === 0 || word === FROZEN) continue;
-      if (isLeaf(word)) this.countLeaf(level, word, -1);
+      if (isLeaf(word)) this.stats.countLeaf(level, word, -1);
       else this.freezeTable(tablePointerIndex(word), level - 1);
     }
-  }
-
-  /** As `Vm.countLeaf`: pages_* by level, private/shared, device/normal. */
-  private countLeaf(level: Level, word: number, sign: number): void {
-    const s = this.stats;
-    if (level === Level.L4K) s.pages_4k += sign;
-    else if (level === Level.L2M) s.pages_2m += sign;
-    else s.pages_1g += sign;
-    if (word & ATTR_PRIVATE) s.pages_private += sign;
-    else s.pages_shared += sign;
-    if (word & ATTR_DEVICE) s.pages_device += sign;
-    else s.pages_normal += sign;
   }
 
   private allocTable(): number {
