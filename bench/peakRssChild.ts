@@ -4,7 +4,7 @@
  */
 import { loadTrace } from '../src/trace/loadTrace.js';
 import { replayCell } from '../src/replay/replayCell.js';
-import { parseMatrix } from '../src/cli/runOptions.js';
+import { parseMatrix } from '../src/replay/parseMatrix.js';
 import { writeBenchTrace } from './benchTraces.js';
 
 const [mode, path, events] = process.argv.slice(2);

@@ -13,7 +13,7 @@ import { Bench } from 'tinybench';
 import { generateTrace, GENERATOR_DEFAULTS } from '../src/trace/generators.js';
 import { readCsvTrace } from '../src/trace/csvTraceReader.js';
 import { replayCell } from '../src/replay/replayCell.js';
-import { parseMatrix } from '../src/cli/runOptions.js';
+import { parseMatrix } from '../src/replay/parseMatrix.js';
 import { runPerVcpu } from '../src/replay/perVcpu/runPerVcpu.js';
 import type { Trace } from '../src/trace/traceEvents.js';
 import type { Scenario } from '../src/replay/scenario.js';

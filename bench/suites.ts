@@ -14,7 +14,7 @@ import { openBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
 import { MtrChunkReader } from '../src/trace/binary/mtrChunkReader.js';
 import { replayCell, type Layout } from '../src/replay/replayCell.js';
 import { runMatrix } from '../src/replay/runMatrix.js';
-import { parseMatrix } from '../src/cli/runOptions.js';
+import { parseMatrix } from '../src/replay/parseMatrix.js';
 import type { Trace } from '../src/trace/traceEvents.js';
 import { writeBenchTrace, type BenchTraceKind } from './benchTraces.js';
 import { cpuNowMs, taskTiming, type BenchRow } from './benchResults.js';

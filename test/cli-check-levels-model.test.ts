@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CaptureRecording, checkLevels, type LevelCheckRow } from '../src/cli/checkLevelsCommand.js';
-import { parseMatrix, parseMemslots, type RawMatrixOptions } from '../src/cli/runOptions.js';
+import { parseMatrix, parseMemslots, type RawMatrixOptions } from '../src/replay/parseMatrix.js';
 import { importFtrace } from '../src/trace/importers/ftraceImporter.js';
 import { IMPORT_DEFAULTS } from '../src/trace/importers/importOptions.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareRuns, compareTiming } from '../src/report/compare/compareRuns.js';
 import { parseCompareOptions } from '../src/report/compare/compareOptions.js';
 import { Prng } from '../src/trace/prng.js';
-import type { BenchmarkSamples } from '../src/report/results.js';
+import type { BenchmarkSamples } from '../src/replay/results.js';
 import { runOf } from './helpers/runModels.js';
 
 const defaults = parseCompareOptions({});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { replayText } from './helpers/traceFromText.js';
-import { parseMatrix } from '../src/cli/runOptions.js';
+import { parseMatrix } from '../src/replay/parseMatrix.js';
 import { validateLayout } from '../src/replay/validateLayout.js';
 import type { MemslotSpec } from '../src/replay/scenario.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../src/cli/errors.js';
+import { InputError } from '../src/errors.js';
 import { decodeBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
 import { writeBinaryTrace } from '../src/trace/binary/binaryTraceWriter.js';
 import { MTR_MAGIC } from '../src/trace/binary/mtrFormat.js';

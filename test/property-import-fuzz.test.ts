@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/cli/errors.js';
+import { InputError } from '../src/errors.js';
 import { GPA_LIMIT } from '../src/mmu/address.js';
 import { MAX_VCPU_ID } from '../src/trace/fieldParsers.js';
 import { Op } from '../src/trace/ops.js';

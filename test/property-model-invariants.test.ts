@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/cli/errors.js';
+import { InputError } from '../src/errors.js';
 import { ATTR_DEVICE, ATTR_PRIVATE, PERM_RWX, PERM_WRITE } from '../src/mmu/entry.js';
 import { Level, pagesPerLevel } from '../src/mmu/level.js';
 import type { Engine } from '../src/replay/engine.js';

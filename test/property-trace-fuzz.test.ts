@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/cli/errors.js';
+import { InputError } from '../src/errors.js';
 import { readCsvTrace } from '../src/trace/csvTraceReader.js';
 import { propertyParams } from './helpers/propertyConfig.js';
 

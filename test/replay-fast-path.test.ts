@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../src/replay/engine.js';
 import { vmOptionsFor } from '../src/replay/vmOptions.js';
 import { slotFromSpec } from '../src/replay/replayCell.js';
-import { parseMatrix } from '../src/cli/runOptions.js';
+import { parseMatrix } from '../src/replay/parseMatrix.js';
 import { TLB_PRESETS, simpleGeometry } from '../src/tlb/tlbPresets.js';
 import { AccessKind } from '../src/mmu/vm.js';
 import { Op } from '../src/trace/ops.js';

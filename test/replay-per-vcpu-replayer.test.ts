@@ -4,7 +4,7 @@
  * the test puts it. The workers run the same code (replayVcpu.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { parseMatrix, type RawMatrixOptions } from '../src/cli/runOptions.js';
+import { parseMatrix, type RawMatrixOptions } from '../src/replay/parseMatrix.js';
 import { replayCell } from '../src/replay/replayCell.js';
 import { setupPerVcpuCell } from '../src/replay/perVcpu/setupPerVcpuCell.js';
 import { VcpuReplayer } from '../src/replay/perVcpu/vcpuReplayer.js';
@@ -13,7 +13,7 @@ import { mergeCell, perVcpuRunInfo, perVcpuThreads } from '../src/replay/perVcpu
 import type { VcpuRunCounters } from '../src/replay/perVcpu/perVcpuCell.js';
 import { AccessKind } from '../src/mmu/vm.js';
 import { prefaultOnVcpu } from '../src/replay/perVcpu/vcpuPrefault.js';
-import type { PrefaultCallRecord } from '../src/report/results.js';
+import type { PrefaultCallRecord } from '../src/replay/results.js';
 import { readCsvTrace } from '../src/trace/csvTraceReader.js';
 import { traceFromText } from './helpers/traceFromText.js';
 

@@ -12,8 +12,8 @@ import { readCsvTrace } from '../src/trace/csvTraceReader.js';
 import { openBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
 import { writeBinaryTrace } from '../src/trace/binary/binaryTraceWriter.js';
 import { replayCell } from '../src/replay/replayCell.js';
-import { parseMatrix } from '../src/cli/runOptions.js';
-import type { CellResult } from '../src/report/results.js';
+import { parseMatrix } from '../src/replay/parseMatrix.js';
+import type { CellResult } from '../src/replay/results.js';
 import { REPO_ROOT, runCli, tempDir } from './helpers/runCli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmubench-stream-'));

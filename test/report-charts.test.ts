@@ -13,7 +13,7 @@ import { throughputChart } from '../src/report/charts/throughputChart.js';
 import { trendChart } from '../src/report/charts/trendChart.js';
 import { lighten } from '../src/report/charts/palette.js';
 import { faultCurveChartFiles, reportCharts } from '../src/report/writeReport.js';
-import type { CellResult } from '../src/report/results.js';
+import type { CellResult } from '../src/replay/results.js';
 import { FIXTURE_BENCHMARKS, FIXTURE_HISTORY, fixtureRun } from './helpers/reportFixture.js';
 
 async function results(): Promise<CellResult[]> {

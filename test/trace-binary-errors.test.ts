@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../src/cli/errors.js';
+import { InputError } from '../src/errors.js';
 import { decodeBinaryTrace, openBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
 import { writeBinaryTrace } from '../src/trace/binary/binaryTraceWriter.js';
 import { CHUNK_HEADER_BYTES, CHUNK_OFFSET, FILE_HEADER_BYTES, HEADER_OFFSET } from '../src/trace/binary/mtrFormat.js';

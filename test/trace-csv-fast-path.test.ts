@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/cli/errors.js';
+import { InputError } from '../src/errors.js';
 import { readCsvTrace, readWithCsvParse } from '../src/trace/csvTraceReader.js';
 import { readPlainCsv } from '../src/trace/plainCsv.js';
 import type { Trace } from '../src/trace/traceEvents.js';

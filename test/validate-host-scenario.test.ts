@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { hostScenario, validateTrace, withoutPrefaults } from '../src/validate/validateTrace.js';
 import type { HostFacts } from '../src/validate/hostFacts.js';
 import { Op } from '../src/trace/ops.js';
-import { parseMatrix } from '../src/cli/runOptions.js';
+import { parseMatrix } from '../src/replay/parseMatrix.js';
 import { traceFromText } from './helpers/traceFromText.js';
 
 const SHADOW: HostFacts = { kvmDevice: 'ok', tdpMmu: false, pvm: true, hugetlb2m: { total: 0, free: 0 }, hugetlb1g: { total: 0, free: 0 } };

@@ -1,7 +1,7 @@
 /** The job `validate` gives native/kvm-runner (pure: no KVM needed). */
 import { describe, expect, it } from 'vitest';
 import { buildRunnerJob, hostBackingFor } from '../src/validate/runnerJob.js';
-import { parseMatrix, parseMemslots } from '../src/cli/runOptions.js';
+import { parseMatrix, parseMemslots } from '../src/replay/parseMatrix.js';
 import { Level } from '../src/mmu/level.js';
 import { traceFromText } from './helpers/traceFromText.js';
 

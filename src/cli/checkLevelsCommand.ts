@@ -13,9 +13,9 @@
  * per distinct (GFN, kernel level), in capture order.
  */
 import type { Command } from 'commander';
-import { EXIT_FAILED, EXIT_OK, InputError } from './errors.js';
-import { DEFAULTS } from './defaults.js';
-import { parseMatrix, parseMemslots } from './runOptions.js';
+import { EXIT_FAILED, EXIT_OK, InputError } from '../errors.js';
+import { DEFAULTS } from '../defaults.js';
+import { parseMatrix, parseMemslots } from '../replay/parseMatrix.js';
 import { readVmLayout } from './vmLayout.js';
 import { validateLayout } from '../replay/validateLayout.js';
 import { ARCHES } from '../mmu/arch/archProfile.js';

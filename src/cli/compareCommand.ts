@@ -6,7 +6,7 @@
  */
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULTS } from './defaults.js';
+import { DEFAULTS } from '../defaults.js';
 import { parseCompareOptions, type RawCompareOptions } from '../report/compare/compareOptions.js';
 import { compareRuns, type Comparison } from '../report/compare/compareRuns.js';
 import { readReportRun } from '../report/compare/readReportRun.js';

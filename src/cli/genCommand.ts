@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
 import { GENERATOR_DEFAULTS, GENERATOR_KINDS, generateTrace, type GeneratorKind } from '../trace/generators.js';
 import { parseAddress } from '../trace/fieldParsers.js';
-import { InputError, EXIT_OK } from './errors.js';
+import { InputError, EXIT_OK } from '../errors.js';
 
 export interface GenCommandOptions {
   kind: string;

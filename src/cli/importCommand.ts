@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { EXIT_OK, InputError } from './errors.js';
+import { EXIT_OK, InputError } from '../errors.js';
 import { VERSION } from './version.js';
 import { IMPORT_DEFAULTS, IMPORT_FORMATS, parseImportOptions, type ImportFormat, type RawImportOptions } from '../trace/importers/importOptions.js';
 import { importTrace } from '../trace/importers/importTrace.js';

@@ -5,8 +5,8 @@
  * (with a one-line cause on stderr).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { DEFAULTS } from './defaults.js';
-import { EXIT_BAD_INPUT, EXIT_FAILED, InputError } from './errors.js';
+import { DEFAULTS } from '../defaults.js';
+import { EXIT_BAD_INPUT, EXIT_FAILED, InputError } from '../errors.js';
 import { runCommand } from './runCommand.js';
 import { genCommand } from './genCommand.js';
 import { nightlyCommand } from './nightlyCommand.js';

@@ -7,10 +7,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { InputError, EXIT_FAILED, EXIT_OK } from './errors.js';
+import { InputError, EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { writeReport } from '../report/writeReport.js';
 import type { RunInfo, RunModel } from '../report/runJson.js';
-import type { CellOutcome, CellResult } from '../report/results.js';
+import type { CellOutcome, CellResult } from '../replay/results.js';
 
 interface ShardReport {
   dir: string;

@@ -13,10 +13,10 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, EXIT_OK } from './errors.js';
-import { DEFAULTS } from './defaults.js';
+import { InputError, EXIT_OK } from '../errors.js';
+import { DEFAULTS } from '../defaults.js';
 import { runCommand } from './runCommand.js';
-import type { RawMatrixOptions } from './runOptions.js';
+import type { RawMatrixOptions } from '../replay/parseMatrix.js';
 import { printComparison } from './compareCommand.js';
 import type { RunModel } from '../report/runJson.js';
 import { appendHistory, historyEntry, readHistory, trendWindow, HISTORY_FILE, type HistoryEntry } from '../report/history.js';

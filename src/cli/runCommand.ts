@@ -8,9 +8,10 @@ import { runMatrix, defaultThreads, type MatrixProgress } from '../replay/runMat
 import type { CellTask } from '../replay/cellTask.js';
 import { checkOutDir, writeReport, type WriteReportOptions } from '../report/writeReport.js';
 import type { RunModel } from '../report/runJson.js';
-import { InputError, EXIT_FAILED, EXIT_OK } from './errors.js';
-import { DEFAULTS } from './defaults.js';
-import { isPerVcpuThreads, parseMatrix, parseMemslots, type RawMatrixOptions } from './runOptions.js';
+import { InputError, EXIT_FAILED, EXIT_OK } from '../errors.js';
+import { DEFAULTS } from '../defaults.js';
+import { parseMatrix, parseMemslots, type RawMatrixOptions } from '../replay/parseMatrix.js';
+import { isPerVcpuThreads } from './runOptions.js';
 import { perVcpuRunInfo, perVcpuSummary, perVcpuThreads, runPerVcpu } from '../replay/perVcpu/runPerVcpu.js';
 import { checkPerVcpuSupport } from '../replay/perVcpu/perVcpuSupport.js';
 import { ProgressReporter } from './progress.js';

@@ -6,9 +6,9 @@
  * 1 when one differs or the runner fails, 2 for bad input.
  */
 import { Option, type Command } from 'commander';
-import { DEFAULTS } from './defaults.js';
-import { EXIT_FAILED, EXIT_OK, InputError } from './errors.js';
-import { parseMatrix, parseMemslots, type RawMatrixOptions } from './runOptions.js';
+import { DEFAULTS } from '../defaults.js';
+import { EXIT_FAILED, EXIT_OK, InputError } from '../errors.js';
+import { parseMatrix, parseMemslots, type RawMatrixOptions } from '../replay/parseMatrix.js';
 import { checkOutDir } from '../report/writeReport.js';
 import { loadTrace } from '../trace/loadTrace.js';
 import { validateLayout } from '../replay/validateLayout.js';

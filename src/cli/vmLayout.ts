@@ -10,7 +10,7 @@
  * ```
  */
 import { readFile } from 'node:fs/promises';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import { parseAddress } from '../trace/fieldParsers.js';
 import { parseLevelName } from '../mmu/level.js';
 import { PFNMAP_KINDS, type PfnmapKind } from '../mmu/memslots.js';

@@ -3,9 +3,9 @@
  * worker. Errors come back as data (as piscina's own worker.ts reports them),
  * never thrown across the thread boundary.
  */
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import type { Trace } from '../trace/traceEvents.js';
-import type { CellOutcome } from '../report/results.js';
+import type { CellOutcome } from './results.js';
 import { replayCell, type Layout } from './replayCell.js';
 import type { Scenario } from './scenario.js';
 

@@ -12,8 +12,8 @@ import { Bench } from 'tinybench';
 import { generateTrace, GENERATOR_DEFAULTS, type GeneratorKind } from '../trace/generators.js';
 import { readCsvTrace } from '../trace/csvTraceReader.js';
 import type { Trace } from '../trace/traceEvents.js';
-import { parseMatrix } from '../cli/runOptions.js';
-import type { BenchmarkSamples } from '../report/results.js';
+import { parseMatrix } from './parseMatrix.js';
+import type { BenchmarkSamples } from './results.js';
 import { replayCell, type Layout } from './replayCell.js';
 
 /** Guest accesses of each quick-benchmark trace: a few ms per iteration. */

@@ -5,7 +5,7 @@
 import { Op, OP_NAMES } from '../trace/ops.js';
 import type { Trace, TraceEvents } from '../trace/traceEvents.js';
 import { forEachEventChunk, openEventChunks } from '../trace/eventChunks.js';
-import { InputError, located } from '../cli/errors.js';
+import { InputError, located } from '../errors.js';
 import { Level, PAGE_SIZE_BYTES } from '../mmu/level.js';
 import { MemslotError, plainSlot, type Memslot } from '../mmu/memslots.js';
 import { AccessKind } from '../mmu/vm.js';
@@ -17,7 +17,7 @@ import { Engine } from './engine.js';
 import { TLB_PRESETS, simpleGeometry } from '../tlb/tlbPresets.js';
 import { vmOptionsFor } from './vmOptions.js';
 import type { MemslotSpec, Scenario } from './scenario.js';
-import type { CellResult, PrefaultCallRecord, VcpuCounters, VmCounters } from '../report/results.js';
+import type { CellResult, PrefaultCallRecord, VcpuCounters, VmCounters } from './results.js';
 
 /** The memory layout of a run, fixed before replay. */
 export interface Layout {

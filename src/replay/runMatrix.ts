@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { CellFailureKind, CellOutcome } from '../report/results.js';
+import type { CellFailureKind, CellOutcome } from './results.js';
 import { runCellTask, type CellTask } from './cellTask.js';
 
 export interface MatrixProgress {

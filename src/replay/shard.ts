@@ -4,7 +4,7 @@
  * shard `k mod N + 1`. Deterministic, and every shard gets a spread of traces
  * and scenarios rather than one contiguous block.
  */
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 
 export interface Shard {
   /** 1-based. */

@@ -4,7 +4,7 @@
  * bit) fails before any replay, with one message naming where the slot was
  * declared.
  */
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { MemslotError } from '../mmu/memslots.js';
 import { Vm } from '../mmu/vm.js';
 import { slotFromSpec, type Layout } from './replayCell.js';

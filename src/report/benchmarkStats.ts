@@ -2,7 +2,7 @@
  * Summary statistics of one benchmark task's samples, for tables, the
  * throughput chart and history lines. Pure.
  */
-import type { BenchmarkSamples } from './results.js';
+import type { BenchmarkSamples } from '../replay/results.js';
 
 export interface BenchmarkStats {
   name: string;

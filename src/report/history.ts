@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import { benchmarkStats } from './benchmarkStats.js';
 import { hugeCoverage, sumMetric } from './metrics.js';
 import type { RunModel } from './runJson.js';
-import type { CellResult } from './results.js';
+import type { CellResult } from '../replay/results.js';
 import { prefaultTable } from './scenarioGroups.js';
 
 /** The history file's name inside the reports folder. */

@@ -8,7 +8,7 @@
 import { benchmarkStats } from './benchmarkStats.js';
 import { groupedNumber } from './formatNumbers.js';
 import { cellMetric, cellMetricNames } from './metrics.js';
-import type { CellResult } from './results.js';
+import type { CellResult } from '../replay/results.js';
 import type { RunModel } from './runJson.js';
 import { summaryTable } from './summaryTable.js';
 import { countText, runLine, summaryColumns, summaryNote } from './summaryMarkdown.js';

@@ -5,7 +5,7 @@
  * is `undefined`, never a crash.
  */
 import { Level, levelSizeBytes } from '../mmu/level.js';
-import type { CellResult } from './results.js';
+import type { CellResult } from '../replay/results.js';
 
 /** A cell's total (all-vCPU) counter, else its VM-wide counter, else `undefined`. */
 export function cellMetric(cell: CellResult, name: string): number | undefined {

@@ -6,7 +6,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES } from '../mmu/stats.js';
 import { SCENARIO_COLUMNS, scenarioColumnValues } from '../replay/scenario.js';
-import type { CellResult, VcpuCounters } from './results.js';
+import type { CellResult, VcpuCounters } from '../replay/results.js';
 
 /** Columns, in order. */
 export const RESULT_COLUMNS = [

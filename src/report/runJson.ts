@@ -2,7 +2,7 @@
  * run.json: everything about a run, machine-readable, for later comparison.
  * Pure: the run model in, text out.
  */
-import type { BenchmarkSamples, CellOutcome } from './results.js';
+import type { BenchmarkSamples, CellOutcome } from '../replay/results.js';
 
 /** What a run was, besides its results. */
 export interface RunInfo {

@@ -4,7 +4,7 @@
  * with and without pre-population. Also the short labels charts print.
  */
 import { prefaultText, type Scenario } from '../replay/scenario.js';
-import type { CellResult } from './results.js';
+import type { CellResult } from '../replay/results.js';
 
 /** The scenario name without its ` prefault=...` word. */
 export function baseScenarioName(scenario: Scenario): string {

@@ -5,7 +5,7 @@
  * with their error. Pure: the run in, text out (locale-independent numbers).
  */
 import { groupedNumber, signedPercent } from './formatNumbers.js';
-import type { CellResult } from './results.js';
+import type { CellResult } from '../replay/results.js';
 import type { RunModel } from './runJson.js';
 import { SUMMARY_METRICS, summaryTable, type SummaryRow, type SummaryTable } from './summaryTable.js';
 

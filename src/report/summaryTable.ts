@@ -6,7 +6,7 @@
  * exporters format.
  */
 import { cellMetric, hugeCoverage, percentChange } from './metrics.js';
-import type { CellResult } from './results.js';
+import type { CellResult } from '../replay/results.js';
 import { distinct, prefaultTable, shortLabels } from './scenarioGroups.js';
 
 /** Counters shown per cell, by results.csv column name, with their headers. */

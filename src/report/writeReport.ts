@@ -5,7 +5,7 @@
  */
 import { mkdir, rename, rm, writeFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import type { ChartConfiguration } from 'chart.js';
 import { resultsToCsv } from './resultsCsv.js';
 import { runToJson, type RunModel } from './runJson.js';
@@ -20,7 +20,7 @@ import { tlbChart } from './charts/tlbChart.js';
 import { flushChart } from './charts/flushChart.js';
 import { throughputChart } from './charts/throughputChart.js';
 import { trendChart } from './charts/trendChart.js';
-import type { CellResult } from './results.js';
+import type { CellResult } from '../replay/results.js';
 
 /** File names inside a report folder (fault curves: `faultCurveChartFiles`). Documented in docs/report-format.md. */
 export const REPORT_FILES = {

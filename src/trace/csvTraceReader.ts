@@ -15,7 +15,7 @@ import { createReadStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { basename } from 'node:path';
 import { Parser, type Options } from 'csv-parse';
-import { InputError, located } from '../cli/errors.js';
+import { InputError, located } from '../errors.js';
 import { GPA_LIMIT } from '../mmu/address.js';
 import { Op, isAccess, needsSlot, parseOp, OP_NAMES } from './ops.js';
 import { MAX_VCPU_ID, parseAddress, parseCount } from './fieldParsers.js';

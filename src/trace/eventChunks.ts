@@ -7,7 +7,7 @@
  * sort done by the reader; binary traces store events already in that order).
  */
 import { MtrChunkReader } from './binary/mtrChunkReader.js';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { allocateTraceEvents, type Trace, type TraceEvents } from './traceEvents.js';
 
 /** A forward-only sequence of event chunks. */

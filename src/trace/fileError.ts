@@ -3,7 +3,7 @@
  * read (CSV, `.mtr`, imported formats), so that the same mistake reads the
  * same whatever the format.
  */
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 
 /** `InputError` for a file-system error on `path`: missing, a folder, no permission, or the system's message. */
 export function fileError(path: string, error: unknown): InputError {

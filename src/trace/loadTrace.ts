@@ -6,7 +6,7 @@
  * (src/trace/binary/), loaded whole or, with `stream`, read chunk by chunk at
  * replay time; every other argument is a CSV trace, format v1.
  */
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { readCsvTrace } from './csvTraceReader.js';
 import { isBinaryTracePath, openBinaryTrace, readBinaryTrace } from './binary/binaryTraceReader.js';
 import type { Trace } from './traceEvents.js';

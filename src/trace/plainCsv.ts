@@ -18,7 +18,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { open, type FileHandle } from 'node:fs/promises';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 
 /** Bytes per read. */
 const BLOCK_BYTES = 1 << 20;

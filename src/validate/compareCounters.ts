@@ -3,7 +3,7 @@
  * and, for the host's MMU mode and this run, whether the two must agree
  * exactly or differ for a known reason (stated in the row). Pure.
  */
-import type { CellResult, PrefaultCallRecord } from '../report/results.js';
+import type { CellResult, PrefaultCallRecord } from '../replay/results.js';
 import type { HostMmuMode } from './hostFacts.js';
 import type { KernelCounters, KernelDirtyLog, KernelPrefaultCall } from './runnerOutput.js';
 

@@ -4,7 +4,7 @@
  * same order, as `replayCell` replays for one (trace, scenario, layout).
  * Pure: trace and options in, text out.
  */
-import { InputError, located } from '../cli/errors.js';
+import { InputError, located } from '../errors.js';
 import { Level, levelName } from '../mmu/level.js';
 import { Op, OP_NAMES } from '../trace/ops.js';
 import type { Trace } from '../trace/traceEvents.js';

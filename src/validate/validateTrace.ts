@@ -18,7 +18,7 @@ import { allocateTraceEvents, type Trace } from '../trace/traceEvents.js';
 import { replayCell, type Layout } from '../replay/replayCell.js';
 import { scenarioName, type Scenario } from '../replay/scenario.js';
 import { levelSizeBytes } from '../mmu/level.js';
-import type { CellResult } from '../report/results.js';
+import type { CellResult } from '../replay/results.js';
 import { allAgree, compareCounters } from './compareCounters.js';
 import { describeHost, hostMode, nxHugePagesOn, type HostFacts } from './hostFacts.js';
 import { ensureRunner, runKvmRunner } from './kvmRunner.js';

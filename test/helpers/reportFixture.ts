@@ -12,9 +12,9 @@
  *
  * One 4 MiB memslot at 0; with prefault=all every cell maps its 1024 pages.
  */
-import { parseMatrix } from '../../src/cli/runOptions.js';
+import { parseMatrix } from '../../src/replay/parseMatrix.js';
 import type { HistoryEntry } from '../../src/report/history.js';
-import type { BenchmarkSamples, CellOutcome, CellResult } from '../../src/report/results.js';
+import type { BenchmarkSamples, CellOutcome, CellResult } from '../../src/replay/results.js';
 import type { RunModel } from '../../src/report/runJson.js';
 import { replayText } from './traceFromText.js';
 

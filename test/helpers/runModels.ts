@@ -4,7 +4,7 @@
  */
 import { replayText } from './traceFromText.js';
 import type { RunModel } from '../../src/report/runJson.js';
-import type { BenchmarkSamples, CellOutcome, CellResult } from '../../src/report/results.js';
+import type { BenchmarkSamples, CellOutcome, CellResult } from '../../src/replay/results.js';
 
 /** Three accesses on two vCPUs: 3 faults with 4K backing, fewer with 2M. */
 export const TINY_TRACE = 'vcpu,op,gpa,size\n0,R,0x1000,8\n1,W,0x200000,8\n0,X,0x3000,4\n';

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCsvTrace } from '../../src/trace/csvTraceReader.js';
-import { parseMatrix, type RawMatrixOptions } from '../../src/cli/runOptions.js';
+import { parseMatrix, type RawMatrixOptions } from '../../src/replay/parseMatrix.js';
 import { replayCell, type ReplayDebug } from '../../src/replay/replayCell.js';
 import type { Trace } from '../../src/trace/traceEvents.js';
-import type { CellResult } from '../../src/report/results.js';
+import type { CellResult } from '../../src/replay/results.js';
 import type { MemslotSpec } from '../../src/replay/scenario.js';
 
 export async function traceFromText(csv: string, name = 'test'): Promise<Trace> {

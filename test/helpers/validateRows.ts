@@ -2,7 +2,7 @@
 import { readHostFacts } from '../../src/validate/hostFacts.js';
 import { validateTrace } from '../../src/validate/validateTrace.js';
 import type { ValidationReport } from '../../src/validate/validationReport.js';
-import { parseMatrix, parseMemslots } from '../../src/cli/runOptions.js';
+import { parseMatrix, parseMemslots } from '../../src/replay/parseMatrix.js';
 import { traceFromText } from './traceFromText.js';
 
 const HEADER = 'vcpu,op,gpa,size,x_slot\n';

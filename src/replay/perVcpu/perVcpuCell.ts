@@ -6,7 +6,7 @@
 import type { Memslot } from '../../mmu/memslots.js';
 import type { TraceEvents } from '../../trace/traceEvents.js';
 import type { Scenario } from '../scenario.js';
-import type { PrefaultCallRecord } from '../../report/results.js';
+import type { PrefaultCallRecord } from '../results.js';
 
 export interface PerVcpuCell {
   scenario: Scenario;

@@ -13,7 +13,7 @@
  * `--prefault-policy exact` (it may split a huge leaf, which the shared table
  * does not do).
  */
-import { InputError, located } from '../../cli/errors.js';
+import { InputError, located } from '../../errors.js';
 import { Op, OP_NAMES } from '../../trace/ops.js';
 import type { Trace } from '../../trace/traceEvents.js';
 import type { Layout } from '../replayCell.js';

@@ -7,10 +7,10 @@ import { Op, OP_NAMES } from '../../trace/ops.js';
 import { gpaToGfn } from '../../mmu/address.js';
 import type { AccessKind } from '../../mmu/vm.js';
 import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES } from '../../mmu/stats.js';
-import { located } from '../../cli/errors.js';
+import { located } from '../../errors.js';
 import { VcpuReplayer } from './vcpuReplayer.js';
 import { prefaultOnVcpu } from './vcpuPrefault.js';
-import type { PrefaultCallRecord } from '../../report/results.js';
+import type { PrefaultCallRecord } from '../results.js';
 import type { VcpuOutcome, VcpuTask } from './perVcpuCell.js';
 
 const CURVE_POINTS = 100;

@@ -6,10 +6,10 @@
  * `perVcpu` record of the races seen. See docs/per-vcpu-threads.md.
  */
 import { Piscina } from 'piscina';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { Level } from '../../mmu/level.js';
 import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES } from '../../mmu/stats.js';
-import type { CellFailureKind, CellOutcome, CellResult, VcpuCounters, VmCounters } from '../../report/results.js';
+import type { CellFailureKind, CellOutcome, CellResult, VcpuCounters, VmCounters } from '../results.js';
 import type { CellTask } from '../cellTask.js';
 import type { MatrixProgress, RunMatrixOptions } from '../runMatrix.js';
 import { SharedPageTable } from './sharedPageTable.js';

@@ -8,7 +8,7 @@
 import { Level, pagesPerLevel } from '../../mmu/level.js';
 import type { Memslot } from '../../mmu/memslots.js';
 import { allocateTraceEvents, type Trace } from '../../trace/traceEvents.js';
-import type { CellResult } from '../../report/results.js';
+import type { CellResult } from '../results.js';
 import { replayCell, type Layout } from '../replayCell.js';
 import type { Scenario } from '../scenario.js';
 import { SharedPageTable } from './sharedPageTable.js';

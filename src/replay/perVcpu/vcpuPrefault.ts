@@ -9,7 +9,7 @@
 import { Level, PAGE_SIZE_BYTES, alignGfnDown, pagesPerLevel } from '../../mmu/level.js';
 import { GPA_LIMIT, gpaToGfn } from '../../mmu/address.js';
 import { EINVAL, ENOENT } from '../../mmu/preFault.js';
-import type { PrefaultCallRecord } from '../../report/results.js';
+import type { PrefaultCallRecord } from '../results.js';
 import type { VmStats } from '../../mmu/stats.js';
 import { Install } from './sharedPageTable.js';
 import type { VcpuReplayer } from './vcpuReplayer.js';

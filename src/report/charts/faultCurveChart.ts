@@ -4,7 +4,7 @@
  * colour and dash pattern). Pure: results in, a configuration out.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { CellResult } from '../results.js';
+import type { CellResult } from '../../replay/results.js';
 import { shortLabels } from '../scenarioGroups.js';
 import { framedChart } from './chartOptions.js';
 import { scenarioStyles } from './palette.js';

@@ -5,7 +5,7 @@
  * valid; the range/full flush counts are under each label. Pure.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { CellResult } from '../results.js';
+import type { CellResult } from '../../replay/results.js';
 import { sumMetric } from '../metrics.js';
 import { scenarioMetricsChart } from './scenarioMetricsChart.js';
 

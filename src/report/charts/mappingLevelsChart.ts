@@ -4,7 +4,7 @@
  * the total mapped is under each label). Pure: results in, a configuration out.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { CellResult } from '../results.js';
+import type { CellResult } from '../../replay/results.js';
 import { hasMetric, mappedBytesByLevel } from '../metrics.js';
 import { distinct, shortLabels } from '../scenarioGroups.js';
 import { framedChart } from './chartOptions.js';

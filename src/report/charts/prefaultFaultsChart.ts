@@ -12,7 +12,7 @@
  * Pure: results in, a Chart.js configuration out.
  */
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
-import type { CellResult } from '../results.js';
+import type { CellResult } from '../../replay/results.js';
 import { distinct, prefaultTable, shortLabels, type PrefaultRow } from '../scenarioGroups.js';
 import { compactNumber, framedChart } from './chartOptions.js';
 import { barLabelsPlugin } from './chartPlugins.js';

@@ -5,7 +5,7 @@
  * Metrics no cell has are left out; with none left, there is no chart.
  */
 import type { ChartConfiguration, ChartDataset, LegendItem } from 'chart.js';
-import type { CellResult } from '../results.js';
+import type { CellResult } from '../../replay/results.js';
 import { hasMetric, sumMetric } from '../metrics.js';
 import { distinct, shortLabels } from '../scenarioGroups.js';
 import { compactNumber, framedChart } from './chartOptions.js';

@@ -4,7 +4,7 @@
  * of one standard deviation. Pure: samples in, a configuration out.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { BenchmarkSamples } from '../results.js';
+import type { BenchmarkSamples } from '../../replay/results.js';
 import { benchmarkStats } from '../benchmarkStats.js';
 import { framedChart, wrapLabel } from './chartOptions.js';
 import { errorBarsPlugin } from './chartPlugins.js';

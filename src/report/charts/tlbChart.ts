@@ -3,7 +3,7 @@
  * traces). Pure: results in, a configuration out; `undefined` without the counters.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { CellResult } from '../results.js';
+import type { CellResult } from '../../replay/results.js';
 import { scenarioMetricsChart } from './scenarioMetricsChart.js';
 
 export function tlbChart(results: readonly CellResult[]): ChartConfiguration<'bar'> | undefined {

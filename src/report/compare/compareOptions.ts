@@ -2,8 +2,8 @@
  * Options of `mmubench compare` (and of the comparison `nightly` makes),
  * validated once at the boundary, with their defaults in one place.
  */
-import { InputError } from '../../cli/errors.js';
-import { DEFAULTS } from '../../cli/defaults.js';
+import { InputError } from '../../errors.js';
+import { DEFAULTS } from '../../defaults.js';
 
 /** What may fail a comparison. */
 export type FailOn = { counts: boolean; timings: boolean };

@@ -3,11 +3,11 @@
  * and every benchmark task, side by side, each with a verdict. Pure: two run
  * models and the options in, a comparison out; exporters only format it.
  */
-import { EXIT_FAILED, EXIT_OK } from '../../cli/errors.js';
+import { EXIT_FAILED, EXIT_OK } from '../../errors.js';
 import { median } from '../benchmarkStats.js';
 import { cellMetric, cellMetricNames, percentChange } from '../metrics.js';
 import type { RunModel } from '../runJson.js';
-import type { BenchmarkSamples, CellOutcome } from '../results.js';
+import type { BenchmarkSamples, CellOutcome } from '../../replay/results.js';
 import type { CompareOptions } from './compareOptions.js';
 import { mannWhitneyU } from './mannWhitneyU.js';
 import { metricDirection, type Direction } from './metricDirection.js';

@@ -6,9 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import type { RunInfo, RunModel } from '../runJson.js';
-import type { BenchmarkSamples, CellOutcome, CellResult } from '../results.js';
+import type { BenchmarkSamples, CellOutcome, CellResult } from '../../replay/results.js';
 
 /** The file `compare` reads in a report folder. */
 export const RUN_JSON = 'run.json';

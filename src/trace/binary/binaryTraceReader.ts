@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { allocateTraceEvents, type Trace, type TraceEvents } from '../traceEvents.js';
 import { MtrChunkReader } from './mtrChunkReader.js';
 import { MTR_EXTENSION, MTR_MAGIC, type MtrHeader } from './mtrFormat.js';

@@ -6,7 +6,7 @@
  * encoded chunk, whatever the trace length.
  */
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { GPA_LIMIT } from '../../mmu/address.js';
 import { MAX_VCPU_ID } from '../fieldParsers.js';
 import type { Trace, TraceEvents } from '../traceEvents.js';

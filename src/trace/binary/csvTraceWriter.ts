@@ -19,7 +19,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { OP_NAMES, needsSlot, type Op } from '../ops.js';
 import type { Trace } from '../traceEvents.js';
 import { forEachEventChunk, openEventChunks } from '../eventChunks.js';

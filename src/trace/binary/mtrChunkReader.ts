@@ -14,7 +14,7 @@
  * view over the payload buffer (no copy), valid until the next call.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { fileError } from '../fileError.js';
 import { GPA_LIMIT } from '../../mmu/address.js';
 import { MAX_VCPU_ID } from '../fieldParsers.js';

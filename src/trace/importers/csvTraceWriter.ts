@@ -10,7 +10,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { OP_NAMES, type Op } from '../ops.js';
 import type { ImportSink } from './importTypes.js';
 

@@ -3,7 +3,7 @@
  * `GENERATOR_DEFAULTS` is for `gen`), and their validation from the raw
  * strings of the command line or of a `FORMAT,opt=value:path` trace spec.
  */
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { GPA_LIMIT } from '../../mmu/address.js';
 import { MAX_VCPU_ID, parseAddress } from '../fieldParsers.js';
 

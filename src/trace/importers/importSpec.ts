@@ -6,7 +6,7 @@
  * `import`'s flags without the dashes. Anything else is not an import spec
  * (a CSV path, even one that contains a colon).
  */
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { IMPORT_FORMATS, parseImportOptions, type ImportFormat, type ImportOptions, type RawImportOptions } from './importOptions.js';
 
 /** A parsed `FORMAT[,OPTIONS]:PATH`. */

@@ -19,7 +19,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { fileError } from '../fileError.js';
 import type { ImportInput } from './importTypes.js';
 

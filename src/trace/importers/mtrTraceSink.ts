@@ -20,7 +20,7 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import { GPA_LIMIT } from '../../mmu/address.js';
 import { BinaryTraceWriter } from '../binary/binaryTraceWriter.js';
 import { MAX_SOURCE_BYTES } from '../binary/mtrFormat.js';

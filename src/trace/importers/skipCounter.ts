@@ -4,7 +4,7 @@
  * not understand: `--strict` stops at the first, with `file:line: reason: line`)
  * or *ignored* (lines recognised and left out on purpose, which never fail).
  */
-import { InputError } from '../../cli/errors.js';
+import { InputError } from '../../errors.js';
 import type { SkipTally } from './importTypes.js';
 
 /** Distinct reasons kept; later new reasons are folded into one (reasons can embed event names). */

@@ -2,7 +2,7 @@
  * The results model: what a replay produces and every exporter reads. Plain
  * data (it crosses from workers by structured clone and is stored in run.json).
  */
-import type { Scenario } from '../replay/scenario.js';
+import type { Scenario } from './scenario.js';
 import type { VcpuCounter, VmCounter } from '../mmu/stats.js';
 
 /** One vCPU's counters, plus the derived `faults`. */
