@@ -10,10 +10,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../src/replay/engine.js';
 import { vmOptionsFor } from '../src/replay/vmOptions.js';
-import { slotFromSpec } from '../src/replay/replayCell.js';
+import { slotFromSpec } from '../src/replay/openCell.js';
 import { parseMatrix } from '../src/replay/parseMatrix.js';
 import { TLB_PRESETS, simpleGeometry } from '../src/tlb/tlbPresets.js';
-import { AccessKind } from '../src/mmu/vm.js';
+import { AccessKind } from '../src/mmu/vmOptions.js';
+import { unmapGfnRange, writeProtectGfnRange } from '../src/mmu/hostEvents.js';
 import { Op } from '../src/trace/ops.js';
 import { allocateTraceEvents, type TraceEvents } from '../src/trace/traceEvents.js';
 import { propertyParams } from './helpers/propertyConfig.js';
@@ -37,8 +38,8 @@ function newEngine(arch: string, backing: string, tlb: 'small' | 'preset'): Engi
 
 function host(engine: Engine, ev: TraceEvents, i: number): void {
   const start = Math.floor(ev.gpa[i] / PAGE);
-  if (ev.op[i] === Op.UNMAP) engine.vm.unmap(start, start + 1);
-  else engine.vm.writeProtect(start, start + 512);
+  if (ev.op[i] === Op.UNMAP) unmapGfnRange(engine.vm, start, start + 1);
+  else writeProtectGfnRange(engine.vm, start, start + 512);
 }
 
 /** Every counter and TLB entry of `engine`, as plain data. */

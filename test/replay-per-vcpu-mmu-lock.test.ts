@@ -11,14 +11,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './helpers/runCli.js';
 
-const LOCK_MODULE = join(REPO_ROOT, 'dist', 'src', 'replay', 'perVcpu', 'mmuLock.js');
+const LOCK_MODULE = join(REPO_ROOT, 'dist', 'src', 'replay', 'perVcpu', 'sharedMmuLock.js');
 const ROUNDS = 20000;
 
 /** Worker body: `role` is `writer` or `reader`; the buffer holds the lock (words 0-1) and the data word (word 2). */
 const BODY = `
 const { workerData, parentPort } = require('node:worker_threads');
-import(workerData.module).then(({ MmuLock }) => {
-  const lock = new MmuLock(workerData.buffer, 0);
+import(workerData.module).then(({ SharedMmuLock }) => {
+  const lock = new SharedMmuLock(workerData.buffer, 0);
   const words = new Int32Array(workerData.buffer);
   let torn = 0;
   for (let i = 0; i < workerData.rounds; i++) {

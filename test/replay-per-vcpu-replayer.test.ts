@@ -1,18 +1,20 @@
 /**
- * The vCPU side of `--threads per-vcpu`, in one thread: two replayers on one
- * cell, stepped by hand, so a flush request or a race happens exactly where
- * the test puts it. The workers run the same code (replayVcpu.ts).
+ * The vCPU side of `--threads per-vcpu`, in one thread: two vCPUs' worker
+ * states (`vcpuWorkerState`: the model's `Vm` over the shared store, a
+ * `VcpuAccessPath`, a flush mailbox) on one cell, stepped by hand, so a flush
+ * request or a race happens exactly where the test puts it. `step` does what
+ * the worker loop does before each event: service the mailbox.
  */
 import { describe, expect, it } from 'vitest';
 import { parseMatrix, type RawMatrixOptions } from '../src/replay/parseMatrix.js';
 import { replayCell } from '../src/replay/replayCell.js';
 import { setupPerVcpuCell } from '../src/replay/perVcpu/setupPerVcpuCell.js';
-import { VcpuReplayer } from '../src/replay/perVcpu/vcpuReplayer.js';
-import { replayVcpu } from '../src/replay/perVcpu/replayVcpu.js';
+import { replayVcpu, vcpuWorkerState, type VcpuWorkerState } from '../src/replay/perVcpu/replayVcpu.js';
 import { mergeCell, perVcpuRunInfo, perVcpuThreads } from '../src/replay/perVcpu/runPerVcpu.js';
 import type { VcpuRunCounters } from '../src/replay/perVcpu/perVcpuCell.js';
-import { AccessKind } from '../src/mmu/vm.js';
-import { prefaultOnVcpu } from '../src/replay/perVcpu/vcpuPrefault.js';
+import { AccessKind } from '../src/mmu/vmOptions.js';
+import { unmapGfnRange, writeProtectGfnRange } from '../src/mmu/hostEvents.js';
+import { issuePrefault } from '../src/replay/issuePrefault.js';
 import type { PrefaultCallRecord } from '../src/replay/results.js';
 import { readCsvTrace } from '../src/trace/csvTraceReader.js';
 import { traceFromText } from './helpers/traceFromText.js';
@@ -23,7 +25,19 @@ async function cellFor(csv: string, matrix: RawMatrixOptions) {
   const trace = await traceFromText(csv);
   const [scenario] = parseMatrix({ prefault: 'none', ...matrix });
   const setup = setupPerVcpuCell(trace, scenario, LAYOUT);
-  return { trace, scenario, setup, vcpus: [new VcpuReplayer(0, setup.cell), new VcpuReplayer(1, setup.cell)] };
+  return { trace, scenario, setup, vcpus: [vcpuWorkerState(setup.cell, 0), vcpuWorkerState(setup.cell, 1)] };
+}
+
+/** One guest access on `v`, after servicing its mailbox as the worker loop does. */
+function access(v: VcpuWorkerState, kind: AccessKind, gpa: number, sizeBytes: number): void {
+  v.mailbox.service();
+  v.path.access(kind, gpa, sizeBytes);
+}
+
+/** A PREFAULT row on `v` (upstream policy). */
+function prefault(v: VcpuWorkerState, line: number, gpa: number, sizeBytes: number, calls: PrefaultCallRecord[]): void {
+  v.mailbox.service();
+  issuePrefault(v.vm, 'upstream', v.path.stats, v.path.vcpu, line, gpa, sizeBytes, calls);
 }
 
 /** A trace declaring two vCPUs, with a row that touches GPA 1 GiB - 8 so the default slot spans 1 GiB. */
@@ -33,58 +47,59 @@ describe('VcpuReplayer', () => {
   it('an UNMAP on vCPU 0 reaches vCPU 1 through its request word before its next access', async () => {
     const { vcpus } = await cellFor(TWO_VCPUS, { backing: '4k' });
     const [v0, v1] = vcpus;
-    v0.access(AccessKind.Read, 0x1000, 8);
-    v1.access(AccessKind.Read, 0x1000, 8);
-    expect(v1.stats.faults, 'vCPU 1 found vCPU 0’s mapping: a TLB miss and a walk, no fault').toBe(0);
-    expect(v1.stats.tlb_misses).toBe(1);
-    v0.unmap(0x1, 0x2);
-    expect(v0.table.stats.flush_requests, 'one kvm_flush_remote_tlbs').toBe(1);
-    expect(v0.table.stats.flushes_full, 'x86: a full flush').toBe(1);
-    expect(v0.table.stats.flush_ipis, 'IPIs to both vCPUs').toBe(2);
-    v1.access(AccessKind.Read, 0x1000, 8);
-    expect(v1.stats.tlb_flushes, 'vCPU 1 flushed its own TLB before the access').toBe(1);
-    expect(v1.table.stats.tlb_entries_flushed, 'its one entry').toBe(1);
-    expect(v1.stats.faults_missing, 'and faulted the page back in').toBe(1);
-    expect(v0.stats.tlb_flushes, 'vCPU 0 has not looked at its word yet').toBe(0);
+    access(v0, AccessKind.Read, 0x1000, 8);
+    access(v1, AccessKind.Read, 0x1000, 8);
+    expect(v1.path.stats.faults, 'vCPU 1 found vCPU 0’s mapping: a TLB miss and a walk, no fault').toBe(0);
+    expect(v1.path.stats.tlb_misses).toBe(1);
+    unmapGfnRange(v0.vm, 0x1, 0x2);
+    expect(v0.vm.stats.flush_requests, 'one kvm_flush_remote_tlbs').toBe(1);
+    expect(v0.vm.stats.flushes_full, 'x86: a full flush').toBe(1);
+    expect(v0.vm.stats.flush_ipis, 'IPIs to both vCPUs').toBe(2);
+    expect(v0.path.stats.tlb_flushes, 'the requester flushed its own TLB at once').toBe(1);
+    expect(v1.path.stats.tlb_flushes, 'vCPU 1 has not looked at its word yet').toBe(0);
+    access(v1, AccessKind.Read, 0x1000, 8);
+    expect(v1.path.stats.tlb_flushes, 'vCPU 1 flushed its own TLB before the access').toBe(1);
+    expect(v1.vm.stats.tlb_entries_flushed, 'its one entry').toBe(1);
+    expect(v1.path.stats.faults_missing, 'and faulted the page back in').toBe(1);
   });
 
   it('arm64: exec after another vCPU’s read fault is a permission fault that adds exec', async () => {
     const { vcpus } = await cellFor(TWO_VCPUS, { arch: 'arm64', backing: '4k' });
     const [v0, v1] = vcpus;
-    v0.access(AccessKind.Read, 0x5000, 8);
-    v1.access(AccessKind.Exec, 0x5008, 4);
-    expect(v0.stats.faults_missing).toBe(1);
-    expect(v1.stats.faults_permission, 'arm64 maps executable only on exec faults').toBe(1);
-    expect(v1.stats.faults_missing).toBe(0);
+    access(v0, AccessKind.Read, 0x5000, 8);
+    access(v1, AccessKind.Exec, 0x5008, 4);
+    expect(v0.path.stats.faults_missing).toBe(1);
+    expect(v1.path.stats.faults_permission, 'arm64 maps executable only on exec faults').toBe(1);
+    expect(v1.path.stats.faults_missing).toBe(0);
   });
 
   it('WRPROTECT on vCPU 1 makes vCPU 0’s next write a permission fault', async () => {
     const { vcpus } = await cellFor(TWO_VCPUS, { backing: '4k' });
     const [v0, v1] = vcpus;
-    v0.access(AccessKind.Write, 0x2000, 8);
-    v1.writeProtect(0x0, 0x10);
-    v0.access(AccessKind.Write, 0x2000, 8);
-    expect(v0.stats.faults_missing).toBe(1);
-    expect(v0.stats.faults_permission, 'fast_page_fault restores write').toBe(1);
-    expect(v1.table.stats.flushes_full, 'x86 bare metal: the range flush is full').toBe(1);
+    access(v0, AccessKind.Write, 0x2000, 8);
+    writeProtectGfnRange(v1.vm, 0x0, 0x10);
+    access(v0, AccessKind.Write, 0x2000, 8);
+    expect(v0.path.stats.faults_missing).toBe(1);
+    expect(v0.path.stats.faults_permission, 'fast_page_fault restores write').toBe(1);
+    expect(v1.vm.stats.flushes_full, 'x86 bare metal: the range flush is full').toBe(1);
   });
 
   it('a PREFAULT row maps for every vCPU; the same row on the other vCPU finds it done', async () => {
     const { vcpus } = await cellFor(TWO_VCPUS, { backing: '4k' });
     const [v0, v1] = vcpus;
     const calls: PrefaultCallRecord[] = [];
-    prefaultOnVcpu(v0, 7, 0x0, 0x200000, calls);
+    prefault(v0, 7, 0x0, 0x200000, calls);
     expect(calls, 'one ioctl covers 2 MiB of 4K pages').toEqual([{ vcpu: 0, line: 7, gpa: 0, sizeBytes: 0x200000, result: 0, remainingBytes: 0 }]);
-    expect(v0.stats.prefault_pages).toBe(512);
-    expect(v0.table.stats.pages_4k).toBe(512);
-    prefaultOnVcpu(v1, 8, 0x0, 0x200000, calls);
+    expect(v0.path.stats.prefault_pages).toBe(512);
+    expect(v0.vm.stats.pages_4k).toBe(512);
+    prefault(v1, 8, 0x0, 0x200000, calls);
     expect(calls[1].result, 'already mapped: success').toBe(0);
-    expect(v1.stats.prefault_pages, 'nothing new from vCPU 1').toBe(0);
-    v1.access(AccessKind.Read, 0x1000, 8);
-    expect(v1.stats.faults, 'vCPU 1 reads a pre-faulted page without a fault').toBe(0);
-    prefaultOnVcpu(v1, 9, 0x40000000, 0x1000, calls);
+    expect(v1.path.stats.prefault_pages, 'nothing new from vCPU 1').toBe(0);
+    access(v1, AccessKind.Read, 0x1000, 8);
+    expect(v1.path.stats.faults, 'vCPU 1 reads a pre-faulted page without a fault').toBe(0);
+    prefault(v1, 9, 0x40000000, 0x1000, calls);
     expect(calls[2], 'beyond the 1 GiB default slot').toMatchObject({ result: -2, remainingBytes: 0x1000 });
-    expect(v1.stats.prefault_errors).toBe(1);
+    expect(v1.path.stats.prefault_errors).toBe(1);
   });
 
   it.each([

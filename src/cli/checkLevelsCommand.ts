@@ -19,13 +19,14 @@ import { parseMatrix, parseMemslots } from '../replay/parseMatrix.js';
 import { readVmLayout } from './vmLayout.js';
 import { validateLayout } from '../replay/validateLayout.js';
 import { ARCHES } from '../mmu/arch/archProfile.js';
-import { AccessKind, Vm } from '../mmu/vm.js';
+import { Vm } from '../mmu/vm.js';
+import { AccessKind } from '../mmu/vmOptions.js';
 import { VcpuStats } from '../mmu/stats.js';
 import { Level, levelName } from '../mmu/level.js';
 import { gfnToGpa, gpaToGfn } from '../mmu/address.js';
 import { Op } from '../trace/ops.js';
 import { vmOptionsFor } from '../replay/vmOptions.js';
-import { slotFromSpec } from '../replay/replayCell.js';
+import { slotFromSpec } from '../replay/openCell.js';
 import type { MemslotSpec, Scenario } from '../replay/scenario.js';
 import { parseImportOptions, IMPORT_DEFAULTS, type RawImportOptions } from '../trace/importers/importOptions.js';
 import { importFtrace } from '../trace/importers/ftraceImporter.js';
@@ -103,7 +104,7 @@ export function checkLevels(capture: CaptureRecording, scenario: Scenario, memsl
       : [{ gpa: 0, sizeBytes: Math.max(align, Math.ceil(capture.touchedEndGpa / align) * align), source: 'default memslot' }];
   const end = specs.reduce((max, s) => Math.max(max, s.gpa + s.sizeBytes), capture.touchedEndGpa);
   const vm = new Vm(vmOptionsFor(scenario, end), NO_FLUSHES);
-  const privateByDefault = scenario.arch === 'x86-tdx';
+  const privateByDefault = vm.options.profile.privateByDefault;
   specs.forEach((spec, index) => vm.addSlot(slotFromSpec(spec, index, scenario.backing, privateByDefault)));
   // 2. The capture in order: accesses fault; level events read the model's leaf.
   const stats = new VcpuStats();

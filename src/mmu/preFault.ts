@@ -5,7 +5,10 @@
  */
 import { Level, PAGE_SIZE_BYTES, alignGfnDown, pagesPerLevel } from './level.js';
 import { GPA_LIMIT, gpaToGfn } from './address.js';
-import { ALIAS_PLAIN, ALIAS_STOLEN, AccessKind, type Vm } from './vm.js';
+import { ALIAS_PLAIN, ALIAS_STOLEN, MAX_FAULTS_PER_ACCESS, type Vm } from './vm.js';
+import { AccessKind } from './vmOptions.js';
+import { MAP_SPURIOUS } from './pageTable.js';
+import type { Memslot } from './memslots.js';
 import type { VcpuStats } from './stats.js';
 
 /** Errno values the ioctl returns (negated, as the kernel does). */
@@ -38,7 +41,7 @@ export interface PrefaultCall {
  * 3. Each step takes a read fault at gpa through the fault path — in the
  *    private table when the GFN is private, else through the shared alias
  *    (`gfn_direct_bits`) — then advances to the end of that mapping:
- *    `min(size, end of the level-aligned frame - gpa)`.
+ *    `min(size, end of the level-aligned frame - gpa)` (`preFaultStep`).
  * 4. A GPA outside every memslot stops with -ENOENT (`RET_PF_EMULATE`).
  * 5. Returns 0 if any progress was made, else the step's error.
  */
@@ -68,17 +71,7 @@ export function preFault(vm: Vm, gpa: number, sizeBytes: number, policy: Prefaul
     const isPrivate = vm.isPrivate(slot, gfn);
     const alias = isPrivate || vm.tables.length === 1 ? ALIAS_PLAIN : ALIAS_STOLEN;
     const cap = policy === 'exact' ? requestLevel(gfn, sizeBytes / PAGE_SIZE_BYTES) : Level.L1G;
-    const table = vm.tables[alias];
-    const word = table.lookup(gfn);
-    let level: Level;
-    const wanted = Math.min(vm.faultLevel(slot, gfn, isPrivate), cap) as Level;
-    if (word !== 0 && table.lookupLevel === wanted) {
-      level = wanted; // RET_PF_SPURIOUS: already mapped at the fault path's level
-    } else {
-      // Missing, smaller leaves to replace, or a huge leaf above the goal level to split.
-      vm.mapFault(gfn, alias, slot, AccessKind.Read, isPrivate, cap);
-      level = vm.translatedLevel;
-    }
+    const level = preFaultStep(vm, gfn, alias, slot, isPrivate, cap);
     const endGpa = (alignGfnDown(gfn, level) + pagesPerLevel(level)) * PAGE_SIZE_BYTES;
     const advance = Math.min(sizeBytes, endGpa - gpa);
     gpa += advance;
@@ -87,6 +80,32 @@ export function preFault(vm: Vm, gpa: number, sizeBytes: number, policy: Prefaul
   vcpu.prefault_pages += vm.mappedFrames() - framesBefore;
   if (sizeBytes === fullSize) return fail(result);
   return { result: 0, gpa, sizeBytes };
+}
+
+/**
+ * One step (`kvm_tdp_map_page`: a read fault under the mmu_lock for read),
+ * again while it returns RET_PF_RETRY (a race lost on a shared table).
+ * Returns the level of the leaf now mapping `gfn`.
+ */
+function preFaultStep(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: boolean, cap: Level): Level {
+  const table = vm.tables[alias];
+  for (let attempt = 1; ; attempt++) {
+    vm.lock.readLock();
+    try {
+      const word = table.lookup(gfn);
+      const wanted = Math.min(vm.faultLevel(slot, gfn, isPrivate), cap) as Level;
+      // RET_PF_SPURIOUS: already mapped at the fault path's level.
+      if (word !== 0 && table.lookupLevel === wanted) return wanted;
+      // Missing, smaller leaves to replace, or a huge leaf above the goal level to split.
+      const result = vm.mapFault(gfn, alias, slot, AccessKind.Read, isPrivate, cap);
+      if (result > 0) return vm.translatedLevel;
+      // Mapped meanwhile by another vCPU; an UNMAP racing in leaves the level unknown: advance 4K.
+      if (result === MAP_SPURIOUS) return table.lookup(gfn) !== 0 ? table.lookupLevel : Level.L4K;
+    } finally {
+      vm.lock.readUnlock();
+    }
+    if (attempt >= MAX_FAULTS_PER_ACCESS) throw new Error(`pre-fault of gfn 0x${gfn.toString(16)} kept losing races`);
+  }
 }
 
 /** Seed 002's level from the request alone: the largest aligned page that fits in it. */

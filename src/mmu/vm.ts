@@ -3,70 +3,34 @@
  * attributes and the arch profile, with KVM's fault path and the host-side
  * events. It never sees a trace or a TLB: TLB flushes leave through
  * `FlushSink`, counts through the stats objects.
+ *
+ * One fault path for both replays: the deterministic one (a local entry
+ * store, no lock) and the per-vCPU threads (each worker's `Vm` over the one
+ * shared store, the shared mmu_lock). Every table operation of the fault
+ * path returns a status, so a race lost on a shared store is a spurious
+ * fault and a re-execution, as in KVM; on a local store it never happens.
  */
 import { Level, alignGfnDown, pagesPerLevel } from './level.js';
-import { PageTable, type LeafChangeListener } from './pageTable.js';
+import { MAP_FIXED, MAP_RETRY, MAP_SPURIOUS, PageTable, type LeafChangeListener } from './pageTable.js';
+import { LocalEntryStore, type EntryStore } from './entryStore.js';
+import { NO_MMU_LOCK, type MmuLock } from './mmuLock.js';
 import { MemslotSet, MemslotError, type Memslot } from './memslots.js';
 import { maxMappingLevel } from './mappingLevel.js';
 import { ATTR_DEVICE, ATTR_PRIVATE, PERM_EXEC, PERM_READ, PERM_WRITE, makeLeaf } from './entry.js';
 import { VmStats, type VcpuStats } from './stats.js';
 import { MemoryAttributes } from './memoryAttributes.js';
-import type { StolenBits } from './stolenBits.js';
-import type { ArchProfile } from './arch/archProfile.js';
 import { HypercallMirror } from './pkvm/hypercallMirror.js';
-
-/**
- * Which KVM call a flush request stands for: the generic
- * `kvm_flush_remote_tlbs` that the MMU-notifier and memslot-zap paths issue
- * (always a full flush on x86; arm64's stage-2 unmap has already issued its own
- * range TLBI), or `kvm_flush_remote_tlbs_range` (write-protection, splits,
- * collapses), which an arch with a range flush can honour.
- */
-export const enum FlushOrigin {
-  Generic = 0,
-  Range = 1,
-}
-
-/** Receives the TLB flush requests KVM would issue: GFN range, alias (0 plain, 1 stolen bits set) and origin. */
-export interface FlushSink {
-  requestFlush(startGfn: number, endGfn: number, alias: number, origin: FlushOrigin): void;
-}
-
-/** Access kinds a fault can be taken for; equal to the trace's `Op.R/W/X` values on purpose. */
-export const enum AccessKind {
-  Read = 1,
-  Write = 2,
-  Exec = 3,
-}
-
-/** What DIRTY_LOG_OFF does to the 4K mappings dirty logging left behind. */
-export const DIRTY_LOG_OFF_POLICIES = ['auto', 'recover', 'zap', 'keep'] as const;
-export type DirtyLogOffPolicy = (typeof DIRTY_LOG_OFF_POLICIES)[number];
-
-/** Options of the model fixed per scenario (already resolved for the arch). */
-export interface VmOptions {
-  /** Largest leaf level a fault may use (`--max-level`). */
-  maxLevel: Level;
-  profile: ArchProfile;
-  /** x86 NX huge pages mitigation (`nx_huge_pages`). */
-  nxHugePages: boolean;
-  /** Split huge pages to 4K when dirty logging is enabled (x86 `eager_page_split`). */
-  eagerSplit: boolean;
-  /** `recover`, `zap` or `keep` (never `auto` here). */
-  dirtyLogOff: DirtyLogOffPolicy;
-  stolen: StolenBits;
-  /** arm64 stage-2 forced write-back. */
-  fwb: boolean;
-  /** Levels of the stage-2 table: 4 covers 48-bit GPAs, 5 covers 52-bit (x86 5-level EPT, arm64 LPA). */
-  rootLevel: Level;
-}
+import { zapLeaves } from './hostEvents.js';
+import { AccessKind, FlushOrigin, type FlushSink, type Stage2Backing, type VmOptions } from './vmOptions.js';
 
 const PERMS_FOR: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_EXEC];
 /** Alias indices: 0 = stolen bits clear (TDX private), 1 = stolen bits set (TDX shared). */
 export const ALIAS_PLAIN = 0;
 export const ALIAS_STOLEN = 1;
+/** Faults of one access before the model gives up (only a race can repeat one; a livelock would be a model bug). */
+export const MAX_FAULTS_PER_ACCESS = 10_000;
 /** `zapLeaves` predicate that zaps every leaf visited (one function, not a closure per call). */
-const ZAP_ALL = (): boolean => true;
+export const ZAP_ALL = (): boolean => true;
 
 /** The listener of one alias's table: `Vm.onLeafChange` with the alias (one object per table, no closure). */
 class AliasLeafListener implements LeafChangeListener {
@@ -80,21 +44,27 @@ class AliasLeafListener implements LeafChangeListener {
   }
 }
 
-export class Vm implements LeafChangeListener {
+export class Vm {
   readonly memslots = new MemslotSet();
   /** One table per alias; `tables[1]` exists only with stolen bits. */
   readonly tables: PageTable[];
+  /** VM counters; on a shared store, this worker's deltas. */
   readonly stats = new VmStats();
   readonly attributes = new MemoryAttributes();
   /** pKVM's host-side mirror of the mappings, when the arch has one. */
   readonly mirror: HypercallMirror | undefined;
-  /** Level of the leaf returned by the last `translate`. */
+  /** The mmu_lock: read for faults and pre-fault steps, write for host-side changes. */
+  readonly lock: MmuLock;
+  /** Level of the leaf returned by the last `translate` (or `mapFault`). */
   translatedLevel: Level = Level.L4K;
+  /** Level of the leaf the last `mappingOf` found. */
+  mappingLevel: Level = Level.L4K;
 
   /** Arch-profile and option decisions of the fault path, fixed per scenario (no string compare per fault). */
   private readonly stolenAny: boolean;
-  private readonly tdx: boolean;
-  private readonly arm64: boolean;
+  private readonly sharedNeedsSharedAlias: boolean;
+  private readonly readFaultWritableWhileLogging: boolean;
+  private readonly execOnlyOnExecFault: boolean;
   private readonly nxHugePages: boolean;
   private readonly splitPreservesMappings: boolean;
   private readonly maxLevel: Level;
@@ -103,21 +73,29 @@ export class Vm implements LeafChangeListener {
 
   constructor(
     readonly options: VmOptions,
-    private readonly flushSink: FlushSink,
+    readonly flushSink: FlushSink,
+    backing?: Stage2Backing,
   ) {
+    const profile = options.profile;
     this.stolenAny = options.stolen.any;
-    this.tdx = options.profile.name === 'x86-tdx';
-    this.arm64 = options.profile.family === 'arm64';
+    this.sharedNeedsSharedAlias = profile.sharedNeedsSharedAlias;
+    this.readFaultWritableWhileLogging = profile.readFaultWritableWhileLogging;
+    this.execOnlyOnExecFault = profile.execOnlyOnExecFault;
     this.nxHugePages = options.nxHugePages;
-    this.splitPreservesMappings = options.profile.splitPreservesMappings;
+    this.splitPreservesMappings = profile.splitPreservesMappings;
     this.maxLevel = options.maxLevel;
-    this.maxSharedLevel = options.profile.maxSharedLevel;
-    this.maxPrivateLevel = options.profile.maxPrivateLevel;
-    this.mirror = options.profile.hypercallMirror ? new HypercallMirror(this.stats) : undefined;
-    this.tables = [new PageTable(options.rootLevel)];
-    if (options.stolen.any) this.tables.push(new PageTable(options.rootLevel));
-    this.tables.forEach((table, alias) => {
-      table.listener = new AliasLeafListener(this, alias);
+    this.maxSharedLevel = profile.maxSharedLevel;
+    this.maxPrivateLevel = profile.maxPrivateLevel;
+    this.mirror = profile.hypercallMirror ? new HypercallMirror(this.stats) : undefined;
+    this.lock = backing?.lock ?? NO_MMU_LOCK;
+    const table = (store: EntryStore): PageTable => new PageTable(store, options.rootLevel, profile.permOnlyChangeIsSpurious);
+    this.tables = [table(backing?.store ?? new LocalEntryStore())];
+    if (options.stolen.any) {
+      if (backing !== undefined) throw new Error('a shared stage-2 backs one GPA alias only');
+      this.tables.push(table(new LocalEntryStore()));
+    }
+    this.tables.forEach((t, alias) => {
+      t.listener = new AliasLeafListener(this, alias);
     });
   }
 
@@ -128,7 +106,7 @@ export class Vm implements LeafChangeListener {
     if (this.mirror !== undefined) this.mirror.onLeafChange(gfn, level, oldWord, newWord, alias);
   }
 
-  /** 4 KiB frames mapped now, at every level and alias. */
+  /** 4 KiB frames mapped now, at every level and alias (on a shared store: this worker's own additions). */
   mappedFrames(): number {
     const s = this.stats;
     return s.pages_4k + s.pages_2m * pagesPerLevel(Level.L2M) + s.pages_1g * pagesPerLevel(Level.L1G);
@@ -137,6 +115,15 @@ export class Vm implements LeafChangeListener {
   /** True when `gfn` of `slot` has the private attribute (guest_memfd slots start private). */
   isPrivate(slot: Memslot, gfn: number): boolean {
     return slot.private && (this.attributes.get(gfn) ?? true);
+  }
+
+  /** The leaf mapping raw frame `rawGfn` (stolen bits included) now, or 0; its level in `mappingLevel`. No fault. */
+  mappingOf(rawGfn: number): number {
+    const gfn = this.stolenAny ? this.options.stolen.strip(rawGfn) : rawGfn;
+    const table = this.tables[gfn === rawGfn ? ALIAS_PLAIN : ALIAS_STOLEN];
+    const word = table.lookup(gfn);
+    this.mappingLevel = table.lookupLevel;
+    return word;
   }
 
   /**
@@ -150,15 +137,19 @@ export class Vm implements LeafChangeListener {
    * 2. Not visible: no memslot, a write to a read-only slot, a private GFN
    *    through the shared alias (`KVM_PFN_NOSLOT`), a shared GFN through TDX's
    *    private alias (KVM_EXIT_MEMORY_FAULT), exec of device memory: exit.
-   * 3. Present without the permission: permission fault (`fixPermission`).
-   * 4. Missing: map at the level the fault path chooses (`pf_fixed`).
+   * 3. Under the mmu_lock for read: present without the permission is a
+   *    permission fault (`fixPermission`, `faults_permission`); missing is
+   *    mapped at the level the fault path chooses (`pf_fixed`, `faults_missing`).
+   * 4. A fault that found the work done by another vCPU, or lost a cmpxchg,
+   *    is spurious (`faults_spurious`): the guest re-executes, from step 1.
    */
   translate(rawGfn: number, kind: AccessKind, vcpu: VcpuStats): number {
     const gfn = this.stolenAny ? this.options.stolen.strip(rawGfn) : rawGfn;
     const alias = gfn === rawGfn ? ALIAS_PLAIN : ALIAS_STOLEN;
     const table = this.tables[alias];
-    const word = table.lookup(gfn);
-    if (word !== 0 && (word & PERMS_FOR[kind]) !== 0) {
+    const need = PERMS_FOR[kind];
+    let word = table.lookup(gfn);
+    if (word !== 0 && (word & need) !== 0) {
       this.translatedLevel = table.lookupLevel;
       return word;
     }
@@ -169,22 +160,39 @@ export class Vm implements LeafChangeListener {
       (kind === AccessKind.Write && slot.readOnly) ||
       (kind === AccessKind.Exec && slot.pfnmap === 'device') ||
       (alias === ALIAS_STOLEN && isPrivate) ||
-      (alias === ALIAS_PLAIN && !isPrivate && this.tdx)
+      (alias === ALIAS_PLAIN && !isPrivate && this.sharedNeedsSharedAlias)
     ) {
       vcpu.faults_mmio++;
       return 0;
     }
-    if (word !== 0) {
-      vcpu.faults_permission++;
-      return this.fixPermission(gfn, alias, slot, kind, word, isPrivate);
+    for (let attempt = 1; ; attempt++) {
+      const permission = word !== 0;
+      this.lock.readLock();
+      let fixed: number;
+      try {
+        // A missing leaf: the walk above found none, the table is as `mapAt` would find it.
+        fixed = permission ? this.fixPermission(gfn, alias, slot, kind, isPrivate) : this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
+      } finally {
+        this.lock.readUnlock();
+      }
+      if (fixed > 0) {
+        if (permission) vcpu.faults_permission++;
+        else vcpu.faults_missing++;
+        return fixed;
+      }
+      vcpu.faults_spurious++;
+      word = table.lookup(gfn);
+      if (word !== 0 && (word & need) !== 0) {
+        this.translatedLevel = table.lookupLevel;
+        return word;
+      }
+      if (attempt >= MAX_FAULTS_PER_ACCESS) throw new Error(`gfn 0x${gfn.toString(16)} still not mapped after ${attempt} faults`);
     }
-    vcpu.faults_missing++;
-    // The walk above found no leaf: the table is as `mapAt` would find it.
-    return this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
   }
 
   /**
-   * A present leaf lacks the permission `kind` needs:
+   * A present leaf (level in its table's `lookupLevel`) lacks the permission
+   * `kind` needs. Returns the fixed leaf word, or `MAP_SPURIOUS`/`MAP_RETRY`.
    * - dirty logging and a huge leaf: x86 splits it to 4K keeping every page
    *   mapped (`tdp_mmu_split_huge_page`); arm64 breaks the block and maps only
    *   the faulting page (break-before-make in `stage2_map_walker`);
@@ -193,32 +201,36 @@ export class Vm implements LeafChangeListener {
    * - otherwise the permission is added in place (`fast_page_fault`,
    *   arm64 `kvm_pgtable_stage2_relax_perms`).
    */
-  private fixPermission(gfn: number, alias: number, slot: Memslot, kind: AccessKind, word: number, isPrivate: boolean): number {
+  private fixPermission(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean): number {
     const table = this.tables[alias];
     let level = table.lookupLevel;
-    const mustSplit = (slot.dirtyLogging && kind === AccessKind.Write) || (kind === AccessKind.Exec && this.options.nxHugePages);
+    const mustSplit = (slot.dirtyLogging && kind === AccessKind.Write) || (kind === AccessKind.Exec && this.nxHugePages);
     if (mustSplit && level > Level.L4K) {
       // arm64: mapFault breaks the block and maps the page alone.
-      if (!this.options.profile.splitPreservesMappings) return this.mapFault(gfn, alias, slot, kind, isPrivate);
+      if (!this.splitPreservesMappings) return this.mapFault(gfn, alias, slot, kind, isPrivate);
       const nx = kind === AccessKind.Exec;
       for (; level > Level.L4K; level--) {
-        table.split(gfn, level, nx);
+        if (table.split(gfn, level, nx) !== MAP_FIXED) return MAP_RETRY;
         this.stats.mmu_pages++;
         if (nx) this.stats.nx_lpage_splits++;
       }
     }
-    const fixed = word | PERMS_FOR[kind];
-    table.updateLeaf(gfn, level, fixed);
-    this.translatedLevel = level;
-    return fixed;
+    const status = table.relax(gfn, PERMS_FOR[kind]);
+    if (status !== MAP_FIXED) return status;
+    this.translatedLevel = table.lookupLevel;
+    return table.relaxedWord;
   }
 
-  /** Split the leaf holding `gfn` from `fromLevel` down to `toLevel`, keeping every page mapped. */
-  splitTo(gfn: number, alias: number, fromLevel: Level, toLevel: Level): void {
+  /**
+   * Split the leaf holding `gfn` from `fromLevel` down to `toLevel`, keeping
+   * every page mapped; false when a split lost a race (shared store).
+   */
+  splitTo(gfn: number, alias: number, fromLevel: Level, toLevel: Level): boolean {
     for (let level = fromLevel; level > toLevel; level--) {
-      this.tables[alias].split(gfn, level);
+      if (this.tables[alias].split(gfn, level) !== MAP_FIXED) return false;
       this.stats.mmu_pages++;
     }
+    return true;
   }
 
   /**
@@ -235,9 +247,19 @@ export class Vm implements LeafChangeListener {
     return allowed;
   }
 
+  /** Level a fault would pick, without counting clamps (for host-side decisions). */
+  faultLevelQuiet(slot: Memslot, gfn: number): Level {
+    const isPrivate = this.isPrivate(slot, gfn);
+    const allowed = maxMappingLevel(slot, gfn, this.maxLevel, isPrivate);
+    const archMax = isPrivate ? this.maxPrivateLevel : this.maxSharedLevel;
+    return allowed < archMax ? allowed : archMax;
+  }
+
   /**
-   * Map `gfn` for a fault of `kind` at the level the fault path chooses.
-   * Exported for pre-fault, which takes the same path as a read fault.
+   * Map `gfn` for a fault of `kind` at the level the fault path chooses (at
+   * most `levelCap`), the caller holding the mmu_lock for read. Pre-fault
+   * takes this path as a read fault. Returns the leaf word (level in
+   * `translatedLevel`), or `MAP_SPURIOUS` (already mapped there) / `MAP_RETRY`.
    */
   mapFault(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, levelCap: Level = Level.L1G): number {
     const table = this.tables[alias];
@@ -272,26 +294,20 @@ export class Vm implements LeafChangeListener {
     // level): x86 splits it keeping its pages (tdp_mmu_split_huge_page), arm64
     // breaks the block first (break-before-make), then the page is mapped.
     if (existing !== 0 && existingLevel > level) {
-      if (this.splitPreservesMappings) this.splitTo(gfn, alias, existingLevel, level);
-      else {
+      if (this.splitPreservesMappings) {
+        if (!this.splitTo(gfn, alias, existingLevel, level)) return MAP_RETRY;
+      } else {
         const first = alignGfnDown(gfn, existingLevel);
-        this.zapLeaves(first, first + 1, alias, FlushOrigin.Range, ZAP_ALL);
+        zapLeaves(this, first, first + 1, alias, FlushOrigin.Range, ZAP_ALL);
       }
     }
-    // Under dirty logging x86 maps a read fault writable and logs the page at
-    // once (make_spte -> mark_page_dirty_in_slot); arm64 maps it read-only so
-    // the first write faults (user_mem_abort: logging_active && !write_fault).
-    // arm64 maps executable only on exec faults; NX huge pages keep huge leaves non-executable.
-    const arm64 = this.arm64;
-    const writable = !slot.readOnly && (!slot.dirtyLogging || kind === AccessKind.Write || !arm64);
-    const exec = arm64 ? kind === AccessKind.Exec : !(this.nxHugePages && level > Level.L4K);
-    const attrs = (isPrivate ? ATTR_PRIVATE : 0) | (slot.pfnmap === 'device' ? ATTR_DEVICE : 0);
-    const word = makeLeaf(PERM_READ | (writable ? PERM_WRITE : 0) | (exec ? PERM_EXEC : 0) | attrs);
-    const allocated = table.map(gfn, level, word, nxReqLevel);
-    if (allocated !== 0) {
-      this.stats.mmu_pages += allocated;
+    const word = makeLeaf(this.leafBits(slot, kind, isPrivate, level));
+    const status = table.map(gfn, level, word, nxReqLevel);
+    if (table.tablesLinked !== 0) {
+      this.stats.mmu_pages += table.tablesLinked;
       this.stats.nx_lpage_splits += table.nxTablesCreated;
     }
+    if (status !== MAP_FIXED) return status === MAP_RETRY ? MAP_RETRY : MAP_SPURIOUS;
     // Replacing a table of smaller leaves by a huge leaf drops their translations.
     if (table.replacedTable) {
       const first = alignGfnDown(gfn, level);
@@ -302,28 +318,16 @@ export class Vm implements LeafChangeListener {
   }
 
   /**
-   * Host invalidation of [startGfn, endGfn) in every alias
-   * (`kvm_unmap_gfn_range`): zap every overlapping leaf, a huge leaf partly
-   * covered as a whole, then one flush per alias touched.
+   * Permission and attribute bits of a new leaf. Under dirty logging x86 maps
+   * a read fault writable and logs the page at once; arm64 maps it read-only
+   * so the first write faults. arm64 maps executable only on exec faults; NX
+   * huge pages keep huge leaves non-executable (profile fields).
    */
-  unmap(startGfn: number, endGfn: number): void {
-    for (let alias = 0; alias < this.tables.length; alias++) this.zapLeaves(startGfn, endGfn, alias, FlushOrigin.Generic, ZAP_ALL);
-  }
-
-  /** Remove write permission from every leaf overlapping the range, then flush. */
-  writeProtect(startGfn: number, endGfn: number): void {
-    for (let alias = 0; alias < this.tables.length; alias++) {
-      let first = Infinity;
-      let end = -Infinity;
-      const table = this.tables[alias];
-      table.walkLeaves(startGfn, endGfn, (t, slot, level, gfn, word) => {
-        if ((word & PERM_WRITE) === 0) return;
-        table.setEntry(t, slot, level, gfn, word & ~PERM_WRITE);
-        first = Math.min(first, gfn);
-        end = Math.max(end, gfn + pagesPerLevel(level));
-      });
-      if (end > first) this.flushSink.requestFlush(first, end, alias, FlushOrigin.Range);
-    }
+  leafBits(slot: Memslot, kind: AccessKind, isPrivate: boolean, level: Level): number {
+    const writable = !slot.readOnly && (!slot.dirtyLogging || kind === AccessKind.Write || this.readFaultWritableWhileLogging);
+    const exec = this.execOnlyOnExecFault ? kind === AccessKind.Exec : !(this.nxHugePages && level > Level.L4K);
+    const attrs = (isPrivate ? ATTR_PRIVATE : 0) | (slot.pfnmap === 'device' ? ATTR_DEVICE : 0);
+    return PERM_READ | (writable ? PERM_WRITE : 0) | (exec ? PERM_EXEC : 0) | attrs;
   }
 
   /** KVM_SET_USER_MEMORY_REGION creating a slot; the arch refuses what its KVM refuses. */
@@ -336,132 +340,9 @@ export class Vm implements LeafChangeListener {
     this.memslots.add(slot);
   }
 
-  /** Slot deletion zaps its mappings (`kvm_arch_flush_shadow_memslot`) and flushes. */
-  deleteSlot(id: number): void {
-    const slot = this.memslots.byId(id);
-    this.unmap(slot.baseGfn, slot.baseGfn + slot.npages);
-    this.memslots.remove(id);
-  }
-
-  /**
-   * KVM_SET_MEMORY_ATTRIBUTES (`kvm_vm_set_mem_attributes` ->
-   * `kvm_arch_pre_set_memory_attributes`): zap the mappings the new attribute
-   * makes wrong — with an alias, the shared alias when going private and the
-   * private one when going shared; without one, the range.
-   */
-  setPrivate(startGfn: number, endGfn: number, isPrivate: boolean): void {
-    this.attributes.set(startGfn, endGfn, isPrivate);
-    const alias = this.tables.length === 1 || !isPrivate ? ALIAS_PLAIN : ALIAS_STOLEN;
-    this.zapLeaves(startGfn, endGfn, alias, FlushOrigin.Generic, ZAP_ALL);
-  }
-
-  /**
-   * KVM_MEM_LOG_DIRTY_PAGES on or off (`kvm_mmu_slot_apply_flags`).
-   * On: with eager split, split huge leaves to 4K first
-   * (`kvm_mmu_slot_try_split_huge_pages`), then write-protect the slot
-   * (`kvm_mmu_slot_remove_write_access`); new mappings are then 4K.
-   * Off: `recover` replaces tables by huge leaves in place
-   * (`kvm_tdp_mmu_recover_huge_pages`, Linux 6.13+), `zap` zaps the
-   * collapsible 4K/2M leaves so the next fault maps huge
-   * (`kvm_mmu_zap_collapsible_sptes`, older kernels and the shadow MMU),
-   * `keep` leaves them (arm64).
-   */
-  setDirtyLogging(id: number, enabled: boolean): void {
-    const slot = this.memslots.byId(id);
-    if (slot.dirtyLogging === enabled) {
-      throw new MemslotError(`dirty logging is already ${enabled ? 'on' : 'off'} for memslot ${id}`);
-    }
-    const start = slot.baseGfn;
-    const end = slot.baseGfn + slot.npages;
-    if (enabled) {
-      if (this.options.eagerSplit) this.splitAll(start, end);
-      slot.dirtyLogging = true;
-      this.writeProtect(start, end);
-      return;
-    }
-    slot.dirtyLogging = false;
-    const policy = this.options.dirtyLogOff;
-    for (let alias = 0; alias < this.tables.length; alias++) {
-      if (policy === 'zap') {
-        this.zapLeaves(start, end, alias, FlushOrigin.Range, (gfn, level) => this.faultLevelQuiet(slot, gfn) > level);
-      } else if (policy === 'recover') {
-        this.recoverHugePages(slot, alias);
-      }
-    }
-  }
-
   /** End of the VM's life: pKVM unshares every mapping (`pkvm_pgtable_stage2_destroy`). */
   destroy(): void {
     this.mirror?.destroy();
   }
 
-  /** Level a fault would pick, without counting clamps (for host-side decisions). */
-  private faultLevelQuiet(slot: Memslot, gfn: number): Level {
-    const isPrivate = this.isPrivate(slot, gfn);
-    const allowed = maxMappingLevel(slot, gfn, this.options.maxLevel, isPrivate);
-    const archMax = isPrivate ? this.options.profile.maxPrivateLevel : this.options.profile.maxSharedLevel;
-    return allowed < archMax ? allowed : archMax;
-  }
-
-  private recoverHugePages(slot: Memslot, alias: number): void {
-    const table = this.tables[alias];
-    const start = slot.baseGfn;
-    const end = slot.baseGfn + slot.npages;
-    let first = Infinity;
-    let last = -Infinity;
-    for (const level of [Level.L1G, Level.L2M]) {
-      table.walkTables(start, end, level, (gfn) => {
-        if (this.faultLevelQuiet(slot, gfn) < level) return;
-        const isPrivate = this.isPrivate(slot, gfn);
-        const attrs = (isPrivate ? ATTR_PRIVATE : 0) | (slot.pfnmap === 'device' ? ATTR_DEVICE : 0);
-        const exec = this.options.profile.family === 'x86' && !this.options.nxHugePages;
-        const word = makeLeaf(PERM_READ | (slot.readOnly ? 0 : PERM_WRITE) | (exec ? PERM_EXEC : 0) | attrs);
-        table.map(gfn, level, word);
-        first = Math.min(first, gfn);
-        last = Math.max(last, gfn + pagesPerLevel(level));
-      });
-    }
-    if (last > first) this.flushSink.requestFlush(first, last, alias, FlushOrigin.Range);
-  }
-
-  private splitAll(start: number, end: number): void {
-    if (!this.options.profile.canSplit) return;
-    for (let alias = 0; alias < this.tables.length; alias++) {
-      const table = this.tables[alias];
-      const huge: number[] = [];
-      table.walkLeaves(start, end, (_t, _s, level, gfn) => {
-        if (level > Level.L4K) huge.push(gfn, level);
-      });
-      for (let i = 0; i < huge.length; i += 2) {
-        const gfn = huge[i];
-        const level = huge[i + 1] as Level;
-        this.splitTo(gfn, alias, level, Level.L2M);
-        if (level === Level.L1G) {
-          // The 1G leaf became 512 2M leaves; split each of them too.
-          for (let j = 0; j < 512; j++) this.splitTo(gfn + j * pagesPerLevel(Level.L2M), alias, Level.L2M, Level.L4K);
-        } else {
-          this.splitTo(gfn, alias, Level.L2M, Level.L4K);
-        }
-      }
-    }
-  }
-
-  private zapLeaves(
-    startGfn: number,
-    endGfn: number,
-    alias: number,
-    origin: FlushOrigin,
-    shouldZap: (gfn: number, level: Level) => boolean,
-  ): void {
-    let first = Infinity;
-    let end = -Infinity;
-    const table = this.tables[alias];
-    table.walkLeaves(startGfn, endGfn, (t, slot, level, gfn) => {
-      if (!shouldZap(gfn, level)) return;
-      table.setEntry(t, slot, level, gfn, 0);
-      first = Math.min(first, gfn);
-      end = Math.max(end, gfn + pagesPerLevel(level));
-    });
-    if (end > first) this.flushSink.requestFlush(first, end, alias, origin);
-  }
 }

@@ -6,7 +6,8 @@
 import { InputError } from '../errors.js';
 import type { Trace } from '../trace/traceEvents.js';
 import type { CellOutcome } from './results.js';
-import { replayCell, type Layout } from './replayCell.js';
+import { replayCell } from './replayCell.js';
+import type { Layout } from './openCell.js';
 import type { Scenario } from './scenario.js';
 
 export interface CellTask {

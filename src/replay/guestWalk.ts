@@ -13,7 +13,8 @@
  * not mapped faults like any guest access (counted in `faults_pt`).
  */
 import { Level, pagesPerLevel } from '../mmu/level.js';
-import { AccessKind, type Vm } from '../mmu/vm.js';
+import type { Vm } from '../mmu/vm.js';
+import { AccessKind } from '../mmu/vmOptions.js';
 import { VcpuStats } from '../mmu/stats.js';
 
 /** Guest stage-1 levels accepted by `--guest-levels` (0: no guest stage-1 modelled). */

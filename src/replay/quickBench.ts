@@ -14,7 +14,8 @@ import { readCsvTrace } from '../trace/csvTraceReader.js';
 import type { Trace } from '../trace/traceEvents.js';
 import { parseMatrix } from './parseMatrix.js';
 import type { BenchmarkSamples } from './results.js';
-import { replayCell, type Layout } from './replayCell.js';
+import { replayCell } from './replayCell.js';
+import type { Layout } from './openCell.js';
 
 /** Guest accesses of each quick-benchmark trace: a few ms per iteration. */
 export const QUICK_BENCH_ACCESSES = 20_000;

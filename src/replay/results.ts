@@ -5,6 +5,9 @@
 import type { Scenario } from './scenario.js';
 import type { VcpuCounter, VmCounter } from '../mmu/stats.js';
 
+/** Points of a fault curve after its first (0): one per hundredth of the trace's events. */
+export const CURVE_POINTS = 100;
+
 /** One vCPU's counters, plus the derived `faults`. */
 export type VcpuCounters = Record<VcpuCounter | 'faults', number>;
 export type VmCounters = Record<VmCounter, number>;

@@ -5,7 +5,7 @@
 import { Level, levelName } from '../mmu/level.js';
 import type { Arch } from '../mmu/arch/archProfile.js';
 import type { PrefaultPolicy } from '../mmu/preFault.js';
-import type { DirtyLogOffPolicy } from '../mmu/vm.js';
+import type { DirtyLogOffPolicy } from '../mmu/vmOptions.js';
 import type { PfnmapKind } from '../mmu/memslots.js';
 import type { TlbPresetName } from '../tlb/tlbPresets.js';
 import type { AliasFlushKind, FlushMode, RangeFlushKind } from '../tlb/flushPolicy.js';

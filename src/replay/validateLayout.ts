@@ -7,7 +7,7 @@
 import { InputError } from '../errors.js';
 import { MemslotError } from '../mmu/memslots.js';
 import { Vm } from '../mmu/vm.js';
-import { slotFromSpec, type Layout } from './replayCell.js';
+import { slotFromSpec, type Layout } from './openCell.js';
 import { vmOptionsFor } from './vmOptions.js';
 import type { Scenario } from './scenario.js';
 
@@ -19,7 +19,7 @@ export function validateLayout(scenarios: readonly Scenario[], layout: Layout): 
     const vm = new Vm(options, NO_FLUSH);
     layout.memslots.forEach((spec, index) => {
       try {
-        vm.addSlot(slotFromSpec(spec, index, scenario.backing, options.profile.name === 'x86-tdx'));
+        vm.addSlot(slotFromSpec(spec, index, scenario.backing, options.profile.privateByDefault));
       } catch (error) {
         if (error instanceof MemslotError) throw new InputError(`${spec.source}: ${error.message} (arch ${scenario.arch})`);
         throw error;

@@ -1,12 +1,12 @@
-/** Resolves a scenario's `auto` values into the model's options, per arch. */
+/** Resolves a scenario's `auto` values into the model's options, per arch, and the options of its TLBs and flush policy. */
 import { archProfile } from '../mmu/arch/archProfile.js';
 import { Level } from '../mmu/level.js';
 import { StolenBits } from '../mmu/stolenBits.js';
-import type { VmOptions } from '../mmu/vm.js';
+import type { VmOptions } from '../mmu/vmOptions.js';
+import { TLB_PRESETS, simpleGeometry } from '../tlb/tlbPresets.js';
+import { FlushPolicy, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
 import type { Scenario } from './scenario.js';
-
-/** x86-tdx's shared bit when `--stolen-bits auto` (TDX with 4-level EPT). */
-export const TDX_DEFAULT_SHARED_BIT = 47;
+import type { AccessPathOptions } from './vcpuAccessPath.js';
 
 /** First GPA a 4-level stage-2 cannot translate (48 bits). */
 export const FOUR_LEVEL_LIMIT_GPA = 2 ** 48;
@@ -17,16 +17,34 @@ export const FOUR_LEVEL_LIMIT_GPA = 2 ** 48;
  */
 export function vmOptionsFor(scenario: Scenario, addressEndGpa = 0): VmOptions {
   const profile = archProfile(scenario.arch);
-  const stolen =
-    scenario.stolenBits === 'auto' ? (scenario.arch === 'x86-tdx' ? [TDX_DEFAULT_SHARED_BIT] : []) : scenario.stolenBits;
+  const stolen = scenario.stolenBits === 'auto' ? profile.defaultStolenGpaBits : scenario.stolenBits;
   return {
     maxLevel: scenario.maxLevel,
     profile,
-    nxHugePages: scenario.nxHugePages && profile.family === 'x86',
+    nxHugePages: scenario.nxHugePages && profile.hasNxHugePages,
     eagerSplit: profile.canSplit && (scenario.eagerSplit === 'auto' ? profile.eagerSplitDefault : scenario.eagerSplit === 'on'),
-    dirtyLogOff: scenario.dirtyLogOff === 'auto' ? (profile.family === 'x86' ? 'recover' : 'keep') : scenario.dirtyLogOff,
+    dirtyLogOff: scenario.dirtyLogOff === 'auto' ? profile.dirtyLogOffDefault : scenario.dirtyLogOff,
     stolen: new StolenBits(stolen),
     fwb: scenario.fwb,
     rootLevel: addressEndGpa > FOUR_LEVEL_LIMIT_GPA ? Level.L256T : Level.L512G,
   };
+}
+
+/** A vCPU's TLB hierarchy, page-walk cache and guest walk for `scenario`. */
+export function accessPathOptionsFor(scenario: Scenario): AccessPathOptions {
+  return {
+    tlb: scenario.tlb === 'simple' ? simpleGeometry(scenario.tlbEntries, scenario.tlbWays) : TLB_PRESETS[scenario.tlb],
+    pwc: scenario.pwc,
+    guestLevels: scenario.guestLevels,
+  };
+}
+
+/** The flush policy of `scenario` for a VM with `vm`'s options. */
+export function flushPolicyFor(scenario: Scenario, vm: VmOptions): FlushPolicy {
+  return new FlushPolicy({ ...flushOptionsFor(scenario), family: vm.profile.family, stolen: vm.stolen });
+}
+
+/** The scenario's flush flags (the arch family and stolen bits come from the VM). */
+export function flushOptionsFor(scenario: Scenario): Omit<FlushPolicyOptions, 'family' | 'stolen'> {
+  return { mode: scenario.flushMode, rangeFlush: scenario.rangeFlush, tlbiRange: scenario.tlbiRange, aliasFlush: scenario.aliasFlush };
 }

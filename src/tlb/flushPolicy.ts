@@ -21,7 +21,8 @@
  *   whenever the VM has a shared bit (`--alias-flush full`, the default).
  */
 import type { StolenBits } from '../mmu/stolenBits.js';
-import { FlushOrigin } from '../mmu/vm.js';
+import type { VmStats } from '../mmu/stats.js';
+import { FlushOrigin } from '../mmu/vmOptions.js';
 
 /** arm64 `MAX_TLBI_RANGE_PAGES`: 2^21 pages (8 GiB at 4K) per TLBI range operation. */
 export const MAX_TLBI_RANGE_PAGES = 2 ** 21;
@@ -52,18 +53,37 @@ export interface FlushPlan {
   rangeOps: number;
   /** True when the flush reaches vCPUs by IPI. */
   ipis: boolean;
+  /** The request itself in raw frames (stolen bits of its alias set): `[requested[0], requested[1])`; entries outside it that a full flush drops are collateral. */
+  requested: Float64Array;
 }
 
 export function newFlushPlan(): FlushPlan {
-  return { full: false, ranges: new Float64Array(4), rangeCount: 0, rangeOps: 0, ipis: false };
+  return { full: false, ranges: new Float64Array(4), rangeCount: 0, rangeOps: 0, ipis: false, requested: new Float64Array(2) };
 }
 
 export class FlushPolicy {
   constructor(private readonly options: FlushPolicyOptions) {}
 
+  /**
+   * One `kvm_flush_remote_tlbs[_range]` request of a VM with `vcpuCount`
+   * vCPUs: fill `plan` and count the request in `stats` (`flush_requests`,
+   * `flushes_full` or `flushes_range`, `flush_ipis`). Every replay counts its
+   * flushes here, whoever then carries them out.
+   */
+  planAndCount(startGfn: number, endGfn: number, alias: number, origin: FlushOrigin, plan: FlushPlan, stats: VmStats, vcpuCount: number): void {
+    stats.flush_requests++;
+    this.plan(startGfn, endGfn, alias, origin, plan);
+    if (plan.full) stats.flushes_full++;
+    else stats.flushes_range += plan.rangeOps;
+    if (plan.ipis) stats.flush_ipis += vcpuCount;
+  }
+
   /** Fill `plan` for a request of `[startGfn, endGfn)` in `alias` (0 plain, 1 stolen bits set). */
   plan(startGfn: number, endGfn: number, alias: number, origin: FlushOrigin, plan: FlushPlan): void {
     const o = this.options;
+    const requestedStart = alias === 0 || !o.stolen.any ? startGfn : o.stolen.alias(startGfn);
+    plan.requested[0] = requestedStart;
+    plan.requested[1] = requestedStart + (endGfn - startGfn);
     const x86 = o.family === 'x86';
     const archRange = x86 ? o.rangeFlush === 'hyperv' && origin === FlushOrigin.Range : o.tlbiRange;
     const hasRange = o.mode === 'range' || (o.mode === 'auto' && archRange);
@@ -79,7 +99,6 @@ export class FlushPolicy {
     if (full) return;
     // Requests name stripped GFNs: with stolen bits both views are dropped,
     // whichever alias changed (seed 001 flushes the range and its alias).
-    void alias;
     this.addRange(plan, startGfn, endGfn);
     if (o.stolen.any) this.addRange(plan, o.stolen.alias(startGfn), o.stolen.alias(endGfn));
   }

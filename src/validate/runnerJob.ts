@@ -8,7 +8,7 @@ import { InputError, located } from '../errors.js';
 import { Level, levelName } from '../mmu/level.js';
 import { Op, OP_NAMES } from '../trace/ops.js';
 import type { Trace } from '../trace/traceEvents.js';
-import type { Layout } from '../replay/replayCell.js';
+import type { Layout } from '../replay/openCell.js';
 import type { Scenario } from '../replay/scenario.js';
 
 /** Host memory behind the trace's memslots in the real guest. */
@@ -39,7 +39,7 @@ export interface JobSlot {
 }
 
 /**
- * The memslots `replayCell` creates before replay: the layout's, else (when
+ * The memslots `openCell` creates before replay: the layout's, else (when
  * the trace adds none) the default slot from 0 over everything touched,
  * rounded up to `layout.defaultSlotAlignBytes`.
  */

@@ -15,7 +15,8 @@
  */
 import { Op } from '../trace/ops.js';
 import { allocateTraceEvents, type Trace } from '../trace/traceEvents.js';
-import { replayCell, type Layout } from '../replay/replayCell.js';
+import { replayCell } from '../replay/replayCell.js';
+import type { Layout } from '../replay/openCell.js';
 import { scenarioName, type Scenario } from '../replay/scenario.js';
 import { levelSizeBytes } from '../mmu/level.js';
 import type { CellResult } from '../replay/results.js';

@@ -12,6 +12,9 @@ export type Arch = (typeof ARCHES)[number];
 
 export const EOPNOTSUPP = 95;
 
+/** x86-tdx's shared bit when `--stolen-bits auto` (TDX with 4-level EPT). */
+export const TDX_DEFAULT_SHARED_BIT = 47;
+
 export interface ArchProfile {
   readonly name: Arch;
   /** x86 (NX huge pages, stolen bits, eager split by default) or arm64 (FWB, PFNMAP kinds). */
@@ -34,6 +37,34 @@ export interface ArchProfile {
   readonly splitPreservesMappings: boolean;
   /** True for pKVM: mappings go through hypercalls and a host-side tree. */
   readonly hypercallMirror: boolean;
+  /** x86 NX huge pages exists (`nx_huge_pages`); `--nx-huge-pages` collapses to off elsewhere. */
+  readonly hasNxHugePages: boolean;
+  /** A memslot that does not say whether it is private is guest_memfd (TD memory on x86-tdx). */
+  readonly privateByDefault: boolean;
+  /** GPA bits of `--stolen-bits auto` (TDX's shared bit 47 with 4-level EPT; none elsewhere). */
+  readonly defaultStolenGpaBits: readonly number[];
+  /**
+   * A shared GFN reached through the private alias exits to userspace
+   * (TDX: KVM_EXIT_MEMORY_FAULT, `kvm_mmu_faultin_pfn` seeing the attribute
+   * mismatch); elsewhere a shared GFN is mapped through the plain table.
+   */
+  readonly sharedNeedsSharedAlias: boolean;
+  /** Default of `--dirty-log-off auto`. */
+  readonly dirtyLogOffDefault: 'recover' | 'keep';
+  /**
+   * Under dirty logging a read fault maps the page writable and logs it at
+   * once (x86 `make_spte` -> `mark_page_dirty_in_slot`); arm64 maps it
+   * read-only so the first write faults (`user_mem_abort`: logging_active && !write_fault).
+   */
+  readonly readFaultWritableWhileLogging: boolean;
+  /** arm64 maps a page executable only on an exec fault (`user_mem_abort`, `KVM_PGTABLE_PROT_X`); x86 maps RWX. */
+  readonly execOnlyOnExecFault: boolean;
+  /**
+   * A map over a leaf that differs only in permissions is -EAGAIN, not an
+   * update (arm64 `stage2_pte_needs_update`); x86 replaces any SPTE that
+   * differs (`tdp_mmu_map_handle_target_level`).
+   */
+  readonly permOnlyChangeIsSpurious: boolean;
   /** Refuse a memslot that this arch's KVM refuses (at registration, as the review in seed 004 asks). */
   checkSlot(slot: Memslot, fwb: boolean): void;
 }
@@ -47,6 +78,12 @@ const x86Base = {
   canSplit: true,
   splitPreservesMappings: true,
   hypercallMirror: false,
+  hasNxHugePages: true,
+  // x86 recovers huge pages in place when logging stops (kvm_tdp_mmu_recover_huge_pages, Linux 6.13+).
+  dirtyLogOffDefault: 'recover' as const,
+  readFaultWritableWhileLogging: true,
+  execOnlyOnExecFault: false,
+  permOnlyChangeIsSpurious: false,
   checkSlot(slot: Memslot): void {
     if (slot.pfnmap !== 'none') throw new MemslotError(`memslot ${slot.id}: pfnmap memory kinds are an arm64 model (x86 maps PFNMAP memory as ordinary memory here)`);
   },
@@ -70,6 +107,15 @@ const arm64Base = {
   // arm64 dirty logging splits lazily unless KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE is set (default 0).
   eagerSplitDefault: false,
   splitPreservesMappings: false,
+  hasNxHugePages: false,
+  privateByDefault: false,
+  defaultStolenGpaBits: [] as readonly number[],
+  sharedNeedsSharedAlias: false,
+  // arm64 keeps the 4K mappings when logging stops.
+  dirtyLogOffDefault: 'keep' as const,
+  readFaultWritableWhileLogging: false,
+  execOnlyOnExecFault: true,
+  permOnlyChangeIsSpurious: true,
   checkSlot: checkArm64Slot,
 };
 
@@ -78,10 +124,11 @@ export function archProfile(arch: Arch): ArchProfile {
   switch (arch) {
     case 'x86-tdp':
       // guest_memfd private memory maps at the level the slot allows, not the host's (kvm_max_private_mapping_level).
-      return { ...x86Base, name: arch, maxPrivateLevel: Level.L1G };
+      return { ...x86Base, name: arch, maxPrivateLevel: Level.L1G, privateByDefault: false, defaultStolenGpaBits: [], sharedNeedsSharedAlias: false };
     case 'x86-tdx':
       // TDX private memory (S-EPT) starts 4K only (seed 002; tdx_gmem_private_max_mapping_level).
-      return { ...x86Base, name: arch, maxPrivateLevel: Level.L4K };
+      // TD memory is guest_memfd, shared through bit 47 (4-level EPT); a shared GFN must come through that alias.
+      return { ...x86Base, name: arch, maxPrivateLevel: Level.L4K, privateByDefault: true, defaultStolenGpaBits: [TDX_DEFAULT_SHARED_BIT], sharedNeedsSharedAlias: true };
     case 'arm64':
       return { ...arm64Base, name: arch, preFaultResult: 0, canSplit: true, hypercallMirror: false };
     case 'pkvm':

@@ -36,12 +36,14 @@ export interface TakenRequests {
   /** True when a request was lost to overflow (its requested range unknown). */
   overflowed: boolean;
   count: number;
-  /** Per entry: flush [start, end) and requested [start, end), as flat quadruples. */
-  ranges: Float64Array;
+  /** Per entry: the frames to flush, [start, end), as flat pairs (ignored when `full`). */
+  drop: Float64Array;
+  /** Per entry: the frames its request named, [start, end), as flat pairs (collateral of a full flush is outside them). */
+  requested: Float64Array;
 }
 
 export function newTakenRequests(): TakenRequests {
-  return { full: false, overflowed: false, count: 0, ranges: new Float64Array(MAILBOX_ENTRIES * 4) };
+  return { full: false, overflowed: false, count: 0, drop: new Float64Array(MAILBOX_ENTRIES * 2), requested: new Float64Array(MAILBOX_ENTRIES * 2) };
 }
 
 export class FlushRequests {
@@ -109,10 +111,10 @@ export class FlushRequests {
     out.count = count;
     for (let i = 0; i < count; i++) {
       const e = (vcpu * MAILBOX_ENTRIES + i) * DOUBLES_PER_ENTRY;
-      out.ranges[i * 4] = this.entries[e];
-      out.ranges[i * 4 + 1] = this.entries[e + 1];
-      out.ranges[i * 4 + 2] = this.entries[e + 2];
-      out.ranges[i * 4 + 3] = this.entries[e + 3];
+      out.drop[i * 2] = this.entries[e];
+      out.drop[i * 2 + 1] = this.entries[e + 1];
+      out.requested[i * 2] = this.entries[e + 2];
+      out.requested[i * 2 + 1] = this.entries[e + 3];
       if (this.entries[e + 4] !== 0) out.full = true;
     }
     this.words[base + COUNT] = 0;

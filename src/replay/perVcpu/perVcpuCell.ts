@@ -13,7 +13,7 @@ export interface PerVcpuCell {
   /** The memslots after setup; fixed for the whole replay (slot ops are refused in this mode). */
   memslots: Memslot[];
   vcpuCount: number;
-  /** `SharedPageTable` buffer (its header holds the root level and the mmu_lock). */
+  /** `SharedEntryStore` buffer (its header holds the root level and the mmu_lock). */
   table: SharedArrayBuffer;
   /** `FlushRequests` buffer. */
   requests: SharedArrayBuffer;

@@ -16,7 +16,7 @@
 import { InputError, located } from '../../errors.js';
 import { Op, OP_NAMES } from '../../trace/ops.js';
 import type { Trace } from '../../trace/traceEvents.js';
-import type { Layout } from '../replayCell.js';
+import type { Layout } from '../openCell.js';
 import type { Scenario } from '../scenario.js';
 
 /** Arches the per-vCPU mode replays. */

@@ -1,21 +1,48 @@
 /**
- * Replay one vCPU's events against the cell's shared stage-2, in file order.
- * The same function runs in a Piscina worker (`perVcpuWorker.ts`) or inline
- * (tests). Errors come back as data.
+ * Replay one vCPU's events against the cell's shared stage-2, in file order:
+ * the same `Vm` (fault path, pre-fault, host events) and `VcpuAccessPath`
+ * (TLBs, fast path, flush handling) as the deterministic replay, over a
+ * `SharedEntryStore` and its mmu_lock, with a `FlushMailbox` between the
+ * vCPUs. The same function runs in a Piscina worker (`perVcpuWorker.ts`) or
+ * inline (tests). Errors come back as data.
  */
 import { Op, OP_NAMES } from '../../trace/ops.js';
-import { gpaToGfn } from '../../mmu/address.js';
-import type { AccessKind } from '../../mmu/vm.js';
-import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES } from '../../mmu/stats.js';
+import { Vm } from '../../mmu/vm.js';
+import type { AccessKind } from '../../mmu/vmOptions.js';
+import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES, type VcpuStats } from '../../mmu/stats.js';
+import { MemslotError } from '../../mmu/memslots.js';
 import { located } from '../../errors.js';
-import { VcpuReplayer } from './vcpuReplayer.js';
-import { prefaultOnVcpu } from './vcpuPrefault.js';
-import type { PrefaultCallRecord } from '../results.js';
-import type { VcpuOutcome, VcpuTask } from './perVcpuCell.js';
+import { VcpuAccessPath } from '../vcpuAccessPath.js';
+import { hostEvent, type HostEventContext } from '../hostEvent.js';
+import { accessPathOptionsFor, flushPolicyFor, vmOptionsFor } from '../vmOptions.js';
+import { CURVE_POINTS, type PrefaultCallRecord } from '../results.js';
+import { SharedEntryStore } from './sharedEntryStore.js';
+import { FlushRequests } from './flushRequests.js';
+import { FlushMailbox } from './flushMailbox.js';
+import type { PerVcpuCell, VcpuOutcome, VcpuRunCounters, VcpuTask } from './perVcpuCell.js';
 
-const CURVE_POINTS = 100;
 /** How long a worker waits at the start gate for the cell's other vCPUs, ms. */
 export const START_GATE_MS = 1000;
+
+/** One vCPU of a per-vCPU cell: its VM view of the shared stage-2, its access path, its mailbox. */
+export interface VcpuWorkerState {
+  vm: Vm;
+  path: VcpuAccessPath;
+  mailbox: FlushMailbox;
+  store: SharedEntryStore;
+}
+
+/** Build `vcpu`'s view of `cell` (on any thread; nothing shared is written). */
+export function vcpuWorkerState(cell: PerVcpuCell, vcpu: number): VcpuWorkerState {
+  const store = new SharedEntryStore(cell.table);
+  const vmOptions = { ...vmOptionsFor(cell.scenario), rootLevel: store.rootLevel };
+  const mailbox = new FlushMailbox(new FlushRequests(cell.requests, cell.vcpuCount), vcpu, flushPolicyFor(cell.scenario, vmOptions));
+  const vm = new Vm(vmOptions, mailbox, { store, lock: store.lock });
+  for (const slot of cell.memslots) vm.addSlot({ ...slot });
+  const path = new VcpuAccessPath(vcpu, vm, accessPathOptionsFor(cell.scenario));
+  mailbox.attach(vm, path);
+  return { vm, path, mailbox, store };
+}
 
 /**
  * Wait until every vCPU worker of the cell has arrived (at most
@@ -42,32 +69,40 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
   const started = performance.now();
   const ev = task.events;
   const indices = task.indices;
+  const n = indices.length;
   let k = 0;
   try {
-    const replayer = new VcpuReplayer(task.vcpu, task.cell);
+    const state = vcpuWorkerState(task.cell, task.vcpu);
+    const { path, mailbox } = state;
     if (options.gate !== false) startGate(task.cell.gate, task.cell.vcpuCount);
-    const stats = replayer.stats;
-    const { op: ops, gpa: gpas, sizeBytes: sizes } = ev;
-    const n = indices.length;
-    const prefaultCalls: PrefaultCallRecord[] = [];
+    const stats = path.stats;
+    const vcpuStats: VcpuStats[] = [];
+    vcpuStats[task.vcpu] = stats;
+    const host: HostEventContext = {
+      vm: state.vm,
+      prefaultPolicy: task.cell.scenario.prefaultPolicy,
+      vcpuStats,
+      slotAt: () => {
+        throw new MemslotError('memslot changes are not replayable with --threads per-vcpu');
+      },
+      prefaultCalls: [],
+    };
     const prefaultEventIndices: number[] = [];
     const faultCurve = [0];
     const step = n / CURVE_POINTS;
     let nextSample = step;
+    const requestWord = mailbox.requestWord;
+    const { op: ops, gpa: gpas, sizeBytes: sizes } = ev;
     for (; k < n; k++) {
       const i = indices[k];
+      // vcpu_enter_guest: requests first (kvm_check_request), then the guest runs.
+      if (Atomics.load(requestWord, 0) !== 0) mailbox.service();
       const op = ops[i];
-      if (op <= Op.X) replayer.access(op as number as AccessKind, gpas[i], sizes[i]);
+      if (op <= Op.X) path.access(op as number as AccessKind, gpas[i], sizes[i]);
       else {
-        const startGfn = gpaToGfn(gpas[i]);
-        const endGfn = gpaToGfn(gpas[i] + sizes[i] - 1) + 1;
-        if (op === Op.PREFAULT) {
-          const before = prefaultCalls.length;
-          prefaultOnVcpu(replayer, ev.line[i], gpas[i], sizes[i], prefaultCalls);
-          for (let c = before; c < prefaultCalls.length; c++) prefaultEventIndices.push(i);
-        } else if (op === Op.UNMAP) replayer.unmap(startGfn, endGfn);
-        else if (op === Op.WRPROTECT) replayer.writeProtect(startGfn, endGfn);
-        else throw new UnsupportedOpError(located(task.tracePath, ev.line[i], 'op', `${OP_NAMES[op]} is not replayable with --threads per-vcpu`));
+        const calls = host.prefaultCalls.length;
+        hostEvent(host, ev, i);
+        for (let c = calls; c < host.prefaultCalls.length; c++) prefaultEventIndices.push(i);
       }
       while (k + 1 >= nextSample && faultCurve.length <= CURVE_POINTS) {
         faultCurve.push(stats.faults);
@@ -76,31 +111,40 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
     }
     while (faultCurve.length <= CURVE_POINTS) faultCurve.push(stats.faults);
     // Flushes posted after this vCPU's last access still reach its TLB.
-    replayer.serviceRequests();
-    const vcpuCounters: Record<string, number> = {};
-    for (const name of VCPU_COUNTER_NAMES) vcpuCounters[name] = stats[name];
-    const vmDeltas: Record<string, number> = {};
-    for (const name of VM_COUNTER_NAMES) vmDeltas[name] = replayer.table.stats[name];
-    return {
-      ok: true,
-      counters: {
-        vcpu: task.vcpu,
-        vcpuCounters,
-        vmDeltas,
-        installRaces: replayer.table.installRaces,
-        mailboxOverflows: replayer.mailboxOverflows,
-        prefaultCalls,
-        prefaultEventIndices,
-        faultCurve,
-        elapsedMs: performance.now() - started,
-      },
-    };
+    mailbox.service();
+    return { ok: true, counters: counters(task, state, host.prefaultCalls, prefaultEventIndices, faultCurve, performance.now() - started) };
   } catch (error) {
-    const input = error instanceof UnsupportedOpError;
-    const message = error instanceof Error ? (input ? error.message : (error.stack ?? error.message)) : String(error);
-    return { ok: false, vcpu: task.vcpu, kind: input ? 'input' : 'crash', message };
+    if (error instanceof MemslotError) {
+      const i = indices[k];
+      return { ok: false, vcpu: task.vcpu, kind: 'input', message: located(task.tracePath, ev.line[i], 'op', `${OP_NAMES[ev.op[i]]}: ${error.message}`) };
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    return { ok: false, vcpu: task.vcpu, kind: 'crash', message };
   }
 }
 
-/** An op this mode cannot replay (normally refused before the run). */
-class UnsupportedOpError extends Error {}
+/** The worker's answer: this vCPU's counters and its deltas of the VM counters. */
+function counters(
+  task: VcpuTask,
+  state: VcpuWorkerState,
+  prefaultCalls: PrefaultCallRecord[],
+  prefaultEventIndices: number[],
+  faultCurve: number[],
+  elapsedMs: number,
+): VcpuRunCounters {
+  const vcpuCounters: Record<string, number> = {};
+  for (const name of VCPU_COUNTER_NAMES) vcpuCounters[name] = state.path.stats[name];
+  const vmDeltas: Record<string, number> = {};
+  for (const name of VM_COUNTER_NAMES) vmDeltas[name] = state.vm.stats[name];
+  return {
+    vcpu: task.vcpu,
+    vcpuCounters,
+    vmDeltas,
+    installRaces: state.store.races,
+    mailboxOverflows: state.mailbox.overflows,
+    prefaultCalls,
+    prefaultEventIndices,
+    faultCurve,
+    elapsedMs,
+  };
+}

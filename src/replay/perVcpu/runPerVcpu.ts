@@ -12,7 +12,8 @@ import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES } from '../../mmu/stats.js';
 import type { CellFailureKind, CellOutcome, CellResult, VcpuCounters, VmCounters } from '../results.js';
 import type { CellTask } from '../cellTask.js';
 import type { MatrixProgress, RunMatrixOptions } from '../runMatrix.js';
-import { SharedPageTable } from './sharedPageTable.js';
+import { SharedEntryStore } from './sharedEntryStore.js';
+import { PageTable } from '../../mmu/pageTable.js';
 import { setupPerVcpuCell, type PerVcpuSetup } from './setupPerVcpuCell.js';
 import type { VcpuOutcome, VcpuRunCounters, VcpuTask } from './perVcpuCell.js';
 
@@ -164,9 +165,10 @@ export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounter
 
 /** The leaves in the final shared table must be what the counters say; a difference is a model bug. */
 function checkFinalTable(setup: PerVcpuSetup, result: CellResult): string | undefined {
-  const table = new SharedPageTable(setup.cell.table);
+  const store = new SharedEntryStore(setup.cell.table);
+  const table = new PageTable(store, store.rootLevel);
   const found = [0, 0, 0, 0];
-  table.walkLeaves(0, 512 ** table.rootLevel, (_gfn, level) => found[level]++);
+  table.walkLeaves(0, 512 ** table.rootLevel, (_t, _s, level) => found[level]++);
   const expect = [0, result.vm.pages_4k, result.vm.pages_2m, result.vm.pages_1g];
   for (const level of [Level.L4K, Level.L2M, Level.L1G]) {
     if (found[level] !== expect[level]) {

@@ -1,17 +1,20 @@
 /**
- * The deterministic start of a per-vCPU cell, on the main thread: memslots
- * and the scenario's `--prefault` go through the ordinary model
- * (`replayCell` on an empty event list, so the layout and pre-fault rules
- * stay those of the deterministic replay), then its stage-2 leaves are copied
- * into a fresh `SharedPageTable` sized for the memslots.
+ * The deterministic start of a per-vCPU cell, on the main thread: the same
+ * `openCell` as the deterministic replay (memslots, the scenario's
+ * `--prefault` on vCPU 0), run directly on a fresh shared stage-2 sized for
+ * the memslots, before any worker starts (so no lock is needed).
  */
 import { Level, pagesPerLevel } from '../../mmu/level.js';
 import type { Memslot } from '../../mmu/memslots.js';
-import { allocateTraceEvents, type Trace } from '../../trace/traceEvents.js';
-import type { CellResult } from '../results.js';
-import { replayCell, type Layout } from '../replayCell.js';
+import { RESERVED_TABLES } from '../../mmu/entryStore.js';
+import { NO_MMU_LOCK } from '../../mmu/mmuLock.js';
+import type { Trace } from '../../trace/traceEvents.js';
+import { addressEnd, cellMemslots, openCell, type Layout } from '../openCell.js';
+import { cellResult } from '../replayCell.js';
+import { CURVE_POINTS, type CellResult } from '../results.js';
+import { vmOptionsFor } from '../vmOptions.js';
 import type { Scenario } from '../scenario.js';
-import { SharedPageTable } from './sharedPageTable.js';
+import { SharedEntryStore } from './sharedEntryStore.js';
 import { FlushRequests } from './flushRequests.js';
 import type { PerVcpuCell } from './perVcpuCell.js';
 
@@ -28,35 +31,17 @@ export interface PerVcpuSetup {
 
 /** Set up `trace` x `scenario` for a per-vCPU replay. Throws `InputError` as `replayCell` does for a bad layout. */
 export function setupPerVcpuCell(trace: Trace, scenario: Scenario, layout: Layout): PerVcpuSetup {
+  const started = performance.now();
   const vcpuCount = Math.max(1, trace.vcpuCount);
-  let memslots: Memslot[] = [];
-  let leaves: number[] = [];
-  let rootLevel = Level.L512G;
-  let tablesInUse = 1;
-  const empty: Trace = { ...trace, events: allocateTraceEvents(0) };
-  const base = replayCell(empty, scenario, layout, {
-    inspect: (engine) => {
-      const table = engine.vm.tables[0];
-      rootLevel = table.rootLevel;
-      tablesInUse = table.tablesInUse;
-      memslots = engine.vm.memslots.all().map((slot) => ({ ...slot }));
-      const found: number[] = [];
-      table.walkLeaves(0, pagesPerLevel(rootLevel) * 512, (_t, _s, level, gfn, word) => found.push(gfn, level, word));
-      leaves = found;
-    },
-  });
-  const capacity = Math.min(MAX_SHARED_TABLES, tablesInUse + tableBound(memslots, rootLevel) + vcpuCount * rootLevel + 1);
-  const buffer = SharedPageTable.allocate(rootLevel, capacity);
-  const table = new SharedPageTable(buffer);
-  for (let i = 0; i < leaves.length; i += 3) table.installLeaf(leaves[i], leaves[i + 1] as Level, leaves[i + 2]);
-  const cell: PerVcpuCell = {
-    scenario,
-    memslots,
-    vcpuCount,
-    table: buffer,
-    requests: FlushRequests.allocate(vcpuCount),
-    gate: new SharedArrayBuffer(4),
-  };
+  const vmOptions = vmOptionsFor(scenario, addressEnd(trace, layout));
+  const slots = cellMemslots(trace, scenario, layout, vmOptions).map((s) => s.slot);
+  // Twice the bound: tables frozen by a huge leaf replacing them are never reused.
+  const capacity = Math.min(MAX_SHARED_TABLES, RESERVED_TABLES + 2 * tableBound(slots, vmOptions.rootLevel) + vcpuCount * vmOptions.rootLevel);
+  const buffer = SharedEntryStore.allocate(vmOptions.rootLevel, capacity);
+  const opened = openCell(trace, scenario, layout, { store: new SharedEntryStore(buffer), lock: NO_MMU_LOCK });
+  const memslots = opened.vm.memslots.all().map((slot) => ({ ...slot }));
+  const base = cellResult(opened, trace, scenario, new Array<number>(CURVE_POINTS + 1).fill(0), performance.now() - started);
+  const cell: PerVcpuCell = { scenario, memslots, vcpuCount, table: buffer, requests: FlushRequests.allocate(vcpuCount), gate: new SharedArrayBuffer(4) };
   return { cell, base, indices: splitByVcpu(trace, vcpuCount) };
 }
 

@@ -1,17 +1,13 @@
 /**
- * KVM's `mmu_lock` as a reader-writer lock in shared memory, for the
- * per-vCPU replay. vCPU faults hold it for read, as the TDP MMU fault path
- * does (`kvm_tdp_mmu_map` runs under `read_lock(&kvm->mmu_lock)` and installs
- * with cmpxchg; arm64 `user_mem_abort` likewise since stage-2 faults were made
- * parallel); host-side invalidations hold it for write, as the MMU-notifier
- * path (`kvm_mmu_notifier_invalidate_range_start` -> `kvm_unmap_gfn_range`)
- * and write-protection do. Writers are preferred: a reader waits while a
- * writer holds or wants the lock.
+ * KVM's `mmu_lock` (src/mmu/mmuLock.ts says who takes it how) as a
+ * reader-writer lock in shared memory, for the per-vCPU replay. Writers are
+ * preferred: a reader waits while a writer holds or wants the lock.
  *
  * Contract: only worker threads may block (`Atomics.wait`); the main thread
  * never takes this lock. Locks are never held across a trace event, so a
  * waiter always waits for a running thread.
  */
+import type { MmuLock } from '../../mmu/mmuLock.js';
 
 /** Int32 words the lock needs in its buffer. */
 export const MMU_LOCK_WORDS = 2;
@@ -19,7 +15,7 @@ export const MMU_LOCK_WORDS = 2;
 const READERS = 0;
 const WRITER = 1;
 
-export class MmuLock {
+export class SharedMmuLock implements MmuLock {
   private readonly words: Int32Array;
 
   /** `buffer` holds `MMU_LOCK_WORDS` Int32 words at `byteOffset`, zero when the lock is free. */

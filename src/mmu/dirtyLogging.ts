@@ -1,0 +1,95 @@
+/**
+ * KVM_MEM_LOG_DIRTY_PAGES turned on or off for a memslot
+ * (`kvm_mmu_slot_apply_flags` in arch/x86/kvm/x86.c; arm64
+ * `kvm_arch_commit_memory_region`). Runs with the mmu_lock held for write
+ * (`toggleDirtyLogging` in hostEvents.ts takes it).
+ *
+ * On: with eager split, split huge leaves to 4K first
+ * (`kvm_mmu_slot_try_split_huge_pages`), then write-protect the slot
+ * (`kvm_mmu_slot_remove_write_access`); new mappings are then 4K.
+ * Off: `recover` replaces tables by huge leaves in place
+ * (`kvm_tdp_mmu_recover_huge_pages`, Linux 6.13+), `zap` zaps the
+ * collapsible 4K/2M leaves so the next fault maps huge
+ * (`kvm_mmu_zap_collapsible_sptes`, older kernels and the shadow MMU),
+ * `keep` leaves them (arm64).
+ */
+import { Level, pagesPerLevel } from './level.js';
+import { MemslotError, type Memslot } from './memslots.js';
+import { MAP_FIXED, InvalidTransitionError } from './pageTable.js';
+import { makeLeaf } from './entry.js';
+import type { Vm } from './vm.js';
+import { AccessKind, FlushOrigin } from './vmOptions.js';
+import { writeProtectAlias, zapLeaves } from './hostEvents.js';
+
+export function setDirtyLogging(vm: Vm, id: number, enabled: boolean): void {
+  const slot = vm.memslots.byId(id);
+  if (slot.dirtyLogging === enabled) {
+    throw new MemslotError(`dirty logging is already ${enabled ? 'on' : 'off'} for memslot ${id}`);
+  }
+  const start = slot.baseGfn;
+  const end = slot.baseGfn + slot.npages;
+  if (enabled) {
+    if (vm.options.eagerSplit) splitAll(vm, start, end);
+    slot.dirtyLogging = true;
+    // kvm_mmu_slot_remove_write_access; the caller holds the write lock already.
+    for (let alias = 0; alias < vm.tables.length; alias++) writeProtectAlias(vm, start, end, alias);
+    return;
+  }
+  slot.dirtyLogging = false;
+  const policy = vm.options.dirtyLogOff;
+  for (let alias = 0; alias < vm.tables.length; alias++) {
+    if (policy === 'zap') {
+      zapLeaves(vm, start, end, alias, FlushOrigin.Range, (gfn, level) => vm.faultLevelQuiet(slot, gfn) > level);
+    } else if (policy === 'recover') {
+      recoverHugePages(vm, slot, alias);
+    }
+  }
+}
+
+/** Replace each table a huge leaf may replace again by that leaf (`kvm_tdp_mmu_recover_huge_pages`), then one range flush. */
+function recoverHugePages(vm: Vm, slot: Memslot, alias: number): void {
+  const table = vm.tables[alias];
+  const start = slot.baseGfn;
+  const end = slot.baseGfn + slot.npages;
+  let first = Infinity;
+  let last = -Infinity;
+  for (const level of [Level.L1G, Level.L2M]) {
+    table.walkTables(start, end, level, (gfn) => {
+      if (vm.faultLevelQuiet(slot, gfn) < level) return;
+      // Built as a read fault builds its leaf (on x86, the arch that recovers: RWX unless NX huge pages).
+      const word = makeLeaf(vm.leafBits(slot, AccessKind.Read, vm.isPrivate(slot, gfn), level));
+      if (table.map(gfn, level, word) !== MAP_FIXED) throw new InvalidTransitionError('huge-page recovery lost a race under the write lock');
+      first = Math.min(first, gfn);
+      last = Math.max(last, gfn + pagesPerLevel(level));
+    });
+  }
+  if (last > first) vm.flushSink.requestFlush(first, last, alias, FlushOrigin.Range);
+}
+
+/** Eager split (`kvm_mmu_slot_try_split_huge_pages`): every huge leaf of the range down to 4K. */
+function splitAll(vm: Vm, start: number, end: number): void {
+  if (!vm.options.profile.canSplit) return;
+  for (let alias = 0; alias < vm.tables.length; alias++) {
+    const table = vm.tables[alias];
+    const huge: number[] = [];
+    table.walkLeaves(start, end, (_t, _s, level, gfn) => {
+      if (level > Level.L4K) huge.push(gfn, level);
+    });
+    for (let i = 0; i < huge.length; i += 2) {
+      const gfn = huge[i];
+      const level = huge[i + 1] as Level;
+      must(vm.splitTo(gfn, alias, level, Level.L2M));
+      if (level === Level.L1G) {
+        // The 1G leaf became 512 2M leaves; split each of them too.
+        for (let j = 0; j < 512; j++) must(vm.splitTo(gfn + j * pagesPerLevel(Level.L2M), alias, Level.L2M, Level.L4K));
+      } else {
+        must(vm.splitTo(gfn, alias, Level.L2M, Level.L4K));
+      }
+    }
+  }
+}
+
+/** Exclusive operations cannot lose a race. */
+function must(done: boolean): void {
+  if (!done) throw new InvalidTransitionError('a split lost a race under the write lock');
+}

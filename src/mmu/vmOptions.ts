@@ -1,0 +1,62 @@
+/**
+ * The vocabulary between the VM model and its callers: access kinds, flush
+ * requests, and the options fixed per scenario (resolved from a scenario by
+ * src/replay/vmOptions.ts).
+ */
+import type { Level } from './level.js';
+import type { StolenBits } from './stolenBits.js';
+import type { ArchProfile } from './arch/archProfile.js';
+import type { EntryStore } from './entryStore.js';
+import type { MmuLock } from './mmuLock.js';
+
+/**
+ * Which KVM call a flush request stands for: the generic
+ * `kvm_flush_remote_tlbs` that the MMU-notifier and memslot-zap paths issue
+ * (always a full flush on x86; arm64's stage-2 unmap has already issued its own
+ * range TLBI), or `kvm_flush_remote_tlbs_range` (write-protection, splits,
+ * collapses), which an arch with a range flush can honour.
+ */
+export const enum FlushOrigin {
+  Generic = 0,
+  Range = 1,
+}
+
+/** Receives the TLB flush requests KVM would issue: GFN range, alias (0 plain, 1 stolen bits set) and origin. */
+export interface FlushSink {
+  requestFlush(startGfn: number, endGfn: number, alias: number, origin: FlushOrigin): void;
+}
+
+/** Access kinds a fault can be taken for; equal to the trace's `Op.R/W/X` values on purpose. */
+export const enum AccessKind {
+  Read = 1,
+  Write = 2,
+  Exec = 3,
+}
+
+/** What DIRTY_LOG_OFF does to the 4K mappings dirty logging left behind. */
+export const DIRTY_LOG_OFF_POLICIES = ['auto', 'recover', 'zap', 'keep'] as const;
+export type DirtyLogOffPolicy = (typeof DIRTY_LOG_OFF_POLICIES)[number];
+
+/** Options of the model fixed per scenario (already resolved for the arch). */
+export interface VmOptions {
+  /** Largest leaf level a fault may use (`--max-level`). */
+  maxLevel: Level;
+  profile: ArchProfile;
+  /** x86 NX huge pages mitigation (`nx_huge_pages`). */
+  nxHugePages: boolean;
+  /** Split huge pages to 4K when dirty logging is enabled (x86 `eager_page_split`). */
+  eagerSplit: boolean;
+  /** `recover`, `zap` or `keep` (never `auto` here). */
+  dirtyLogOff: DirtyLogOffPolicy;
+  stolen: StolenBits;
+  /** arm64 stage-2 forced write-back. */
+  fwb: boolean;
+  /** Levels of the stage-2 table: 4 covers 48-bit GPAs, 5 covers 52-bit (x86 5-level EPT, arm64 LPA). */
+  rootLevel: Level;
+}
+
+/** Where the plain alias's table lives and which lock guards it: per-vCPU threads pass a shared store and lock. */
+export interface Stage2Backing {
+  store: EntryStore;
+  lock: MmuLock;
+}

@@ -1,0 +1,66 @@
+/**
+ * One trace event that is not a guest access: a pre-fault request on its
+ * vCPU, or a host-side change of the VM (MMU-notifier invalidation,
+ * write-protection, memslot and attribute changes, dirty-logging toggles).
+ * Throws `MemslotError` for an impossible row (the replay locates it).
+ */
+import { Op } from '../trace/ops.js';
+import type { TraceEvents } from '../trace/traceEvents.js';
+import { gpaToGfn } from '../mmu/address.js';
+import { MemslotError, type Memslot } from '../mmu/memslots.js';
+import type { VcpuStats } from '../mmu/stats.js';
+import type { Vm } from '../mmu/vm.js';
+import { deleteMemslot, setMemoryPrivate, toggleDirtyLogging, unmapGfnRange, writeProtectGfnRange } from '../mmu/hostEvents.js';
+import type { PrefaultPolicy } from '../mmu/preFault.js';
+import { issuePrefault } from './issuePrefault.js';
+import type { PrefaultCallRecord } from './results.js';
+
+/** What a host event needs besides the VM. */
+export interface HostEventContext {
+  vm: Vm;
+  prefaultPolicy: PrefaultPolicy;
+  /** Per vCPU: its counters (a PREFAULT row counts on its vCPU). */
+  vcpuStats: readonly VcpuStats[];
+  /** The memslot a SLOT_ADD row declares. */
+  slotAt: (id: number, gpa: number, sizeBytes: number) => Memslot;
+  prefaultCalls: PrefaultCallRecord[];
+}
+
+/** Carry out event `i` of `ev`. */
+export function hostEvent(context: HostEventContext, ev: TraceEvents, i: number): void {
+  const vm = context.vm;
+  const op = ev.op[i] as Op;
+  const gpa = ev.gpa[i];
+  const size = ev.sizeBytes[i];
+  const startGfn = gpaToGfn(gpa);
+  const endGfn = gpaToGfn(gpa + size - 1) + 1;
+  switch (op) {
+    case Op.PREFAULT: {
+      const vcpu = ev.vcpu[i];
+      issuePrefault(vm, context.prefaultPolicy, context.vcpuStats[vcpu], vcpu, ev.line[i], gpa, size, context.prefaultCalls);
+      break;
+    }
+    case Op.UNMAP:
+      unmapGfnRange(vm, startGfn, endGfn);
+      break;
+    case Op.WRPROTECT:
+      writeProtectGfnRange(vm, startGfn, endGfn);
+      break;
+    case Op.SLOT_ADD:
+      vm.addSlot(context.slotAt(ev.slot[i], gpa, size));
+      break;
+    case Op.SLOT_DEL:
+      deleteMemslot(vm, ev.slot[i]);
+      break;
+    case Op.DIRTY_LOG_ON:
+    case Op.DIRTY_LOG_OFF:
+      toggleDirtyLogging(vm, ev.slot[i], op === Op.DIRTY_LOG_ON);
+      break;
+    case Op.SET_PRIVATE:
+    case Op.SET_SHARED:
+      setMemoryPrivate(vm, startGfn, endGfn, op === Op.SET_PRIVATE);
+      break;
+    default:
+      throw new MemslotError(`op ${op} is not replayable`);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The start of every cell, before its trace runs: the engine for the
+ * scenario, the memslots of the layout (or the default slot), and the
+ * scenario's `--prefault` on vCPU 0. The deterministic replay continues with
+ * the trace (replayCell.ts); the per-vCPU setup does the same on a shared
+ * stage-2 and hands it to the vCPU workers (perVcpu/setupPerVcpuCell.ts), so
+ * both start from the same rules.
+ */
+import { Op } from '../trace/ops.js';
+import type { Trace } from '../trace/traceEvents.js';
+import { forEachEventChunk } from '../trace/eventChunks.js';
+import { InputError } from '../errors.js';
+import { Level, PAGE_SIZE_BYTES } from '../mmu/level.js';
+import { gpaToGfn } from '../mmu/address.js';
+import { MemslotError, plainSlot, type Memslot } from '../mmu/memslots.js';
+import type { StolenBits } from '../mmu/stolenBits.js';
+import type { Stage2Backing, VmOptions } from '../mmu/vmOptions.js';
+import { Engine } from './engine.js';
+import { accessPathOptionsFor, flushOptionsFor, vmOptionsFor } from './vmOptions.js';
+import { issuePrefault } from './issuePrefault.js';
+import type { HostEventContext } from './hostEvent.js';
+import type { MemslotSpec, Scenario } from './scenario.js';
+import type { PrefaultCallRecord } from './results.js';
+
+/** The memory layout of a run, fixed before replay. */
+export interface Layout {
+  /** Memslots from `--memslot`/`--vm`; when empty and the trace declares none, one default slot. */
+  memslots: MemslotSpec[];
+  /** Alignment of the default slot's size (1 GiB). */
+  defaultSlotAlignBytes: number;
+}
+
+/** A cell after steps 1 and 2: what the trace's events run against. */
+export interface OpenedCell extends HostEventContext {
+  engine: Engine;
+  vmOptions: VmOptions;
+}
+
+/**
+ * The memslot a spec describes, under the scenario's default backing. A slot
+ * that does not say whether it is private gets the arch's default
+ * (`ArchProfile.privateByDefault`: TD memory is guest_memfd on x86-tdx).
+ */
+export function slotFromSpec(spec: MemslotSpec, index: number, backing: Level, privateByDefault = false): Memslot {
+  const baseGfn = gpaToGfn(spec.gpa);
+  return {
+    ...plainSlot(spec.id ?? index, baseGfn, spec.sizeBytes / PAGE_SIZE_BYTES, spec.backing ?? backing),
+    hvaGfn: baseGfn + (spec.hvaOffsetBytes ?? 0) / PAGE_SIZE_BYTES,
+    readOnly: spec.readOnly ?? false,
+    dirtyLogging: spec.dirtyLogging ?? false,
+    private: spec.private ?? privateByDefault,
+    pfnmap: spec.pfnmap ?? 'none',
+  };
+}
+
+/**
+ * The cell's memslots before the trace runs: the layout's, else (when the
+ * trace declares none) one slot from 0 over everything touched (stolen bits
+ * aside), rounded up to 1 GiB. Each with the source its errors name.
+ */
+export function cellMemslots(trace: Trace, scenario: Scenario, layout: Layout, vmOptions: VmOptions): { slot: Memslot; source: string }[] {
+  const privateByDefault = vmOptions.profile.privateByDefault;
+  const slots = layout.memslots.map((spec, index) => ({ slot: slotFromSpec(spec, index, scenario.backing, privateByDefault), source: spec.source }));
+  if (layout.memslots.length === 0 && !trace.declaresSlots) {
+    const align = layout.defaultSlotAlignBytes;
+    const touched = vmOptions.stolen.any ? touchedEndWithout(trace, vmOptions.stolen) : trace.touchedEndGpa;
+    const sizeBytes = Math.max(align, Math.ceil(touched / align) * align);
+    slots.push({ slot: slotFromSpec({ id: 0, gpa: 0, sizeBytes, source: '' }, 0, scenario.backing, privateByDefault), source: 'the default memslot' });
+  }
+  return slots;
+}
+
+/**
+ * Steps 1 and 2 of a cell, on a fresh engine (a shared stage-2 when
+ * `backing` is given): memslots (`InputError` naming the slot's source for
+ * one the arch refuses), then the scenario's pre-fault on vCPU 0, before the
+ * guest runs.
+ */
+export function openCell(trace: Trace, scenario: Scenario, layout: Layout, backing?: Stage2Backing): OpenedCell {
+  const vcpuCount = Math.max(1, trace.vcpuCount);
+  const vmOptions = vmOptionsFor(scenario, addressEnd(trace, layout));
+  const engine = new Engine({ vm: vmOptions, vcpuCount, flush: flushOptionsFor(scenario), backing, ...accessPathOptionsFor(scenario) });
+  const vm = engine.vm;
+  const privateByDefault = vmOptions.profile.privateByDefault;
+  const cell: OpenedCell = {
+    engine,
+    vmOptions,
+    vm,
+    prefaultPolicy: scenario.prefaultPolicy,
+    vcpuStats: engine.vcpuStats,
+    slotAt: (id, gpa, sizeBytes) => slotFromSpec({ id, gpa, sizeBytes, source: '' }, id, scenario.backing, privateByDefault),
+    prefaultCalls: [],
+  };
+  for (const { slot, source } of cellMemslots(trace, scenario, layout, vmOptions)) {
+    try {
+      vm.addSlot(slot);
+    } catch (error) {
+      if (error instanceof MemslotError) throw new InputError(`${source}: ${error.message} (scenario ${scenario.name})`);
+      throw error;
+    }
+  }
+  const prefault = scenario.prefault;
+  const vcpu0 = engine.vcpuStats[0];
+  if (prefault.kind === 'all') {
+    for (const slot of [...vm.memslots.all()]) {
+      issuePrefault(vm, scenario.prefaultPolicy, vcpu0, 0, 0, slot.baseGfn * PAGE_SIZE_BYTES, slot.npages * PAGE_SIZE_BYTES, cell.prefaultCalls);
+    }
+  } else if (prefault.kind === 'ranges') {
+    for (const range of prefault.ranges) issuePrefault(vm, scenario.prefaultPolicy, vcpu0, 0, 0, range.gpa, range.sizeBytes, cell.prefaultCalls);
+  }
+  return cell;
+}
+
+/** End of the highest range the trace or the layout names (memslots included). */
+export function addressEnd(trace: Trace, layout: Layout): number {
+  let end = trace.touchedEndGpa;
+  for (const spec of layout.memslots) end = Math.max(end, spec.gpa + spec.sizeBytes);
+  // A streamed trace is read for this only when it has SLOT_ADD rows.
+  if (trace.stream === undefined || trace.declaresSlots) {
+    forEachEventChunk(trace, (ev) => {
+      for (let i = 0; i < ev.count; i++) if (ev.op[i] === Op.SLOT_ADD) end = Math.max(end, ev.gpa[i] + ev.sizeBytes[i]);
+    });
+  }
+  return end;
+}
+
+/** End of the touched range with stolen bits cleared (the default slot must not reach them). */
+function touchedEndWithout(trace: Trace, stolen: StolenBits): number {
+  let end = 0;
+  forEachEventChunk(trace, (ev) => {
+    for (let i = 0; i < ev.count; i++) {
+      const op = ev.op[i];
+      if (op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF) continue;
+      const lastGfn = stolen.strip(gpaToGfn(ev.gpa[i] + Math.max(1, ev.sizeBytes[i]) - 1));
+      end = Math.max(end, (lastGfn + 1) * PAGE_SIZE_BYTES);
+    }
+  });
+  return end;
+}

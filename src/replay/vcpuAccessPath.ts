@@ -1,0 +1,274 @@
+/**
+ * One vCPU's side of the replay: its TLB hierarchy, optional page-walk
+ * cache, the two translations it remembers for the fast path, the
+ * translations a flush dropped while still valid (for `refill_misses`), and
+ * its counters. It turns a guest access into TLB lookups, asks the VM to
+ * translate on a last-level miss (which may fault), counts the walk, fills
+ * the TLB, and carries out the flushes that reach this vCPU.
+ *
+ * The deterministic engine holds one per vCPU and calls `flush` on each when
+ * the VM requests a flush; a per-vCPU worker holds one and calls `flush` with
+ * what its flush mailbox delivered. As drcachesim keeps the fast path inside
+ * the device, the fast path lives here (`fastHit`); statistics stay in
+ * `VcpuStats`.
+ */
+import { Level, PAGE_SIZE_BYTES, alignGfnDown, pagesPerLevel } from '../mmu/level.js';
+import { PERM_EXEC, PERM_READ, PERM_RWX, PERM_WRITE } from '../mmu/entry.js';
+import { VcpuStats, type VmStats } from '../mmu/stats.js';
+import type { Vm } from '../mmu/vm.js';
+import { AccessKind } from '../mmu/vmOptions.js';
+import { TlbHierarchy, TlbHit } from '../tlb/tlbHierarchy.js';
+import type { TlbArray } from '../tlb/tlbArray.js';
+import type { TlbGeometry } from '../tlb/tlbPresets.js';
+import { PageWalkCache } from '../tlb/pageWalkCache.js';
+import { GuestWalker } from './guestWalk.js';
+
+/** Permission each access kind needs (AccessKind.Read/Write/Exec). */
+export const NEED_BY_KIND: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_EXEC];
+/** 1 / PAGE_SIZE_BYTES: `Math.floor(gpa * FRAMES_PER_BYTE)` is `gpaToGfn(gpa)` without a division (exact: a power of two). */
+export const FRAMES_PER_BYTE = 1 / PAGE_SIZE_BYTES;
+
+/** What a vCPU's access path is made of (per scenario). */
+export interface AccessPathOptions {
+  tlb: TlbGeometry;
+  /** Paging-structure caches for the upper levels of stage-2 walks. */
+  pwc: boolean;
+  /** Guest stage-1 levels walked over stage-2 on each miss (0: none; see guestWalk.ts). */
+  guestLevels: number;
+}
+
+export class VcpuAccessPath {
+  readonly stats = new VcpuStats();
+  readonly tlb: TlbHierarchy;
+  private readonly pwc: PageWalkCache | undefined;
+  private readonly guest: GuestWalker | undefined;
+  private readonly rootLevel: Level;
+  /** Tags (`firstRawGfn * 4 + level`) of valid translations a flush dropped. */
+  private readonly refill = new Set<number>();
+  /**
+   * Two remembered translations, at indices 0 and 1; `last` says which one
+   * is the last (the other is the previous one, `last ^ 1`), so making the
+   * previous one the last is one store. Fields: [first, end) frames,
+   * permissions, 0/1 for data/fetch (-1: none), the L1 array and slot
+   * holding it and its tag there.
+   *
+   * The last translation: the one the last lookup used, while it is in L1
+   * and nothing else has touched this TLB since. Hitting it again changes no
+   * LRU order (the entry is already the most recent in its array), so the
+   * lookup can be skipped exactly.
+   *
+   * The previous translation: the one used before the last. It may have
+   * been touched since, so a hit on it is taken only when its slot still
+   * holds its tag (its permissions are read there), and it makes the entry
+   * the most recent as the lookup would (`TlbArray.touch`). Both rely on the
+   * TLB never holding two entries for one frame in an array (a flush drops a
+   * translation before the stage-2 can map the frame otherwise).
+   */
+  private readonly trFirst = new Float64Array(2);
+  private readonly trEnd = new Float64Array(2);
+  private readonly trPerms = new Uint8Array(2);
+  private readonly trExec = new Int8Array(2).fill(-1);
+  private readonly trArray: (TlbArray | undefined)[] = [undefined, undefined];
+  private readonly trSlot = new Int32Array(2);
+  private readonly trTag = new Float64Array(2);
+  private last = 0;
+
+  constructor(
+    readonly vcpu: number,
+    private readonly vm: Vm,
+    options: AccessPathOptions,
+  ) {
+    this.tlb = new TlbHierarchy(options.tlb);
+    this.rootLevel = vm.tables[0].rootLevel;
+    this.pwc = options.pwc ? new PageWalkCache(this.rootLevel) : undefined;
+    this.guest = options.guestLevels > 0 ? new GuestWalker(vm, options.guestLevels, (gfn, level) => this.stage2Refs(gfn, level)) : undefined;
+  }
+
+  /**
+   * Fast path of a single-frame access (not counted: the caller adds
+   * `accesses` and `tlb_hits`): true when `gfn` is in the last translation
+   * with the permission `need`, or in the previous one, still in its L1 slot
+   * with the permission (then made the most recent, as the lookup would, and
+   * the last). False changes nothing.
+   */
+  fastHit(gfn: number, exec: number, need: number): boolean {
+    const last = this.last;
+    if (this.trExec[last] === exec && gfn >= this.trFirst[last] && gfn < this.trEnd[last] && (this.trPerms[last] & need) !== 0) return true;
+    const prev = last ^ 1;
+    if (this.trExec[prev] !== exec || gfn < this.trFirst[prev] || gfn >= this.trEnd[prev]) return false;
+    const array = this.trArray[prev]!;
+    const slot = this.trSlot[prev];
+    if (array.tagAt(slot) !== this.trTag[prev]) return false;
+    const perms = array.permsAt(slot);
+    if ((perms & need) === 0) return false;
+    array.touch(slot);
+    this.trPerms[prev] = perms;
+    this.last = prev;
+    return true;
+  }
+
+  /**
+   * One guest access of `kind` to [gpa, gpa + sizeBytes). Every translation
+   * it spans is one TLB lookup; see `lookupAll`.
+   */
+  access(kind: AccessKind, gpa: number, sizeBytes: number): void {
+    const stats = this.stats;
+    stats.accesses++;
+    const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
+    const lastGfn = sizeBytes === 1 ? gfn : Math.floor((gpa + sizeBytes - 1) * FRAMES_PER_BYTE);
+    if (gfn === lastGfn && this.fastHit(gfn, kind === AccessKind.Exec ? 1 : 0, NEED_BY_KIND[kind])) {
+      stats.tlb_hits++;
+      return;
+    }
+    this.lookupAll(kind, gfn, lastGfn);
+  }
+
+  /**
+   * The lookups of an access (after `accesses` is counted and the fast path
+   * missed): frames [gfn, lastGfn], one lookup per translation. A lookup that
+   * misses the last level, or hits without the permission, counts once as a
+   * miss and goes to the VM (which may fault); a translation found is walked
+   * (`walk_refs`) and filled. MMIO leaves no translation, so the access moves
+   * on by 4 KiB.
+   */
+  lookupAll(kind: AccessKind, gfn: number, lastGfn: number): void {
+    const stats = this.stats;
+    const need = NEED_BY_KIND[kind];
+    const exec = kind === AccessKind.Exec ? 1 : 0;
+    const tlb = this.tlb;
+    while (gfn <= lastGfn) {
+      let level: Level = tlb.lookup(gfn, exec === 1);
+      let perms = tlb.hitPerms;
+      if (level !== (0 as Level) && (perms & need) !== 0) {
+        stats.tlb_hits++;
+        if (tlb.hit === TlbHit.L2) stats.l1_misses++;
+      } else {
+        stats.tlb_misses++;
+        stats.l1_misses++;
+        if (tlb.hasL2) stats.l2_misses++;
+        if (this.refill.size > 0) this.countRefill(gfn);
+        const word = this.vm.translate(gfn, kind, stats);
+        if (word === 0) {
+          this.trExec[this.last] = -1;
+          gfn++;
+          continue;
+        }
+        level = this.vm.translatedLevel;
+        stats.walk_refs += this.stage2Refs(gfn, level);
+        if (this.guest !== undefined) {
+          // 2D walk: the guest's page-table reads first; the combined entry is 4K (guest pages are 4K).
+          stats.walk_refs += this.guest.guestRefs(gfn, stats);
+          level = Level.L4K;
+        }
+        perms = word & PERM_RWX;
+        tlb.fill(gfn, level, perms, exec === 1);
+      }
+      const first = alignGfnDown(gfn, level);
+      gfn = first + pagesPerLevel(level);
+      this.remember(first, gfn, perms, exec);
+    }
+  }
+
+  /**
+   * Carry out flushes that reached this vCPU: everything when `full`, else
+   * the raw frame ranges `drop` (`dropCount` flat pairs). `requested` holds
+   * the ranges the requests named (`requestedCount` pairs): what a full flush
+   * drops outside them is collateral. Every dropped entry still valid is
+   * remembered, so its next miss counts as a refill miss. Counts go to this
+   * vCPU's stats and to `vmStats`.
+   */
+  flush(full: boolean, drop: Float64Array, dropCount: number, requested: Float64Array, requestedCount: number, vmStats: VmStats): void {
+    const tlb = this.tlb;
+    let inRequest = 0;
+    tlb.forEachEntry((first, level, perms) => {
+      const end = first + pagesPerLevel(level);
+      if (overlaps(requested, requestedCount, first, end)) inRequest++;
+      if ((full || overlaps(drop, dropCount, first, end)) && this.stillValid(first, level, perms)) this.refill.add(first * 4 + level);
+    });
+    let dropped = 0;
+    if (full) {
+      dropped = tlb.flushAll();
+      vmStats.tlb_entries_flushed_collateral += dropped - inRequest;
+    } else {
+      for (let r = 0; r < dropCount; r++) dropped += tlb.flushRange(drop[r * 2], drop[r * 2 + 1]);
+    }
+    vmStats.tlb_entries_flushed += dropped;
+    this.trExec[0] = -1;
+    this.trExec[1] = -1;
+    this.pwc?.clear();
+    this.stats.tlb_flushes++;
+  }
+
+  /**
+   * Debug check of TLB coherence: no entry may translate a frame whose
+   * stage-2 mapping is absent or has fewer permissions. A description of the
+   * first violation, or undefined.
+   */
+  coherenceProblem(): string | undefined {
+    let problem: string | undefined;
+    this.tlb.forEachEntry((first, level, perms) => {
+      if (problem !== undefined) return;
+      const step = level === Level.L1G ? pagesPerLevel(Level.L2M) : 1;
+      for (let gfn = first; gfn < first + pagesPerLevel(level); gfn += step) {
+        const word = this.vm.mappingOf(gfn);
+        if (word === 0 || (word & perms) !== perms) {
+          problem = `vCPU ${this.vcpu}: TLB entry for frame 0x${first.toString(16)} (level ${level}) outlived its mapping at 0x${gfn.toString(16)}`;
+          return;
+        }
+      }
+    });
+    return problem;
+  }
+
+  /** Remember the translation [first, end) the last lookup used, when it is in L1 (else forget the last one). */
+  private remember(first: number, end: number, perms: number, exec: number): void {
+    const tlb = this.tlb;
+    if (!tlb.inL1) {
+      this.trExec[this.last] = -1;
+      return;
+    }
+    const array = tlb.l1Array!;
+    const slot = array.lastSlot;
+    let last = this.last;
+    if (this.trExec[last] !== -1 && (this.trArray[last] !== array || this.trSlot[last] !== slot)) {
+      // The last translation becomes the previous one.
+      last ^= 1;
+      this.last = last;
+    }
+    this.trFirst[last] = first;
+    this.trEnd[last] = end;
+    this.trPerms[last] = perms;
+    this.trExec[last] = exec;
+    this.trArray[last] = array;
+    this.trSlot[last] = slot;
+    this.trTag[last] = array.tagAt(slot);
+  }
+
+  /** References of a stage-2 walk for `gfn` ending at a leaf of `level`, through this vCPU's PWC. */
+  private stage2Refs(gfn: number, level: Level): number {
+    const pwc = this.pwc;
+    return pwc === undefined ? this.rootLevel - level + 1 : pwc.walk(gfn, level);
+  }
+
+  /** True when a TLB entry still matches the stage-2: same level, permissions at least its own. */
+  private stillValid(rawFirst: number, level: Level, perms: number): boolean {
+    const word = this.vm.mappingOf(rawFirst);
+    return word !== 0 && this.vm.mappingLevel === level && (word & perms) === perms;
+  }
+
+  private countRefill(gfn: number): void {
+    const refill = this.refill;
+    for (let level = Level.L4K; level <= Level.L1G; level++) {
+      if (refill.delete(alignGfnDown(gfn, level) * 4 + level)) {
+        this.stats.refill_misses++;
+        return;
+      }
+    }
+  }
+}
+
+/** True when [first, end) overlaps one of the `count` flat pairs of `ranges`. */
+function overlaps(ranges: Float64Array, count: number, first: number, end: number): boolean {
+  for (let r = 0; r < count; r++) if (first < ranges[r * 2 + 1] && end > ranges[r * 2]) return true;
+  return false;
+}
