@@ -324,8 +324,15 @@ export class PageTable {
    * the new leaf reported.
    */
   private setTarget(index: number, level: Level, firstGfn: number, leafWord: number): number {
-    if (level > Level.L1G) throw new InvalidTransitionError(`leaf at level ${level}`);
     const old = this.pool[index];
+    if (old === 0 && level <= Level.L1G) {
+      // The common case, a new leaf in an empty entry.
+      if (!this.store.trySet(index, 0, leafWord)) return MAP_RETRY;
+      this.listener.onLeafChange(firstGfn, level, 0, leafWord);
+      this.lookupLevel = level;
+      return MAP_FIXED;
+    }
+    if (level > Level.L1G) throw new InvalidTransitionError(`leaf at level ${level}`);
     if (old === FROZEN) return MAP_RETRY;
     const oldIsLeaf = isLeaf(old);
     if (oldIsLeaf && (old === leafWord || (this.permOnlyChangeIsSpurious && ((old ^ leafWord) & ~PERM_RWX) === 0))) {

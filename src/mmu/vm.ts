@@ -147,9 +147,8 @@ export class Vm {
     const gfn = this.stolenAny ? this.options.stolen.strip(rawGfn) : rawGfn;
     const alias = gfn === rawGfn ? ALIAS_PLAIN : ALIAS_STOLEN;
     const table = this.tables[alias];
-    const need = PERMS_FOR[kind];
-    let word = table.lookup(gfn);
-    if (word !== 0 && (word & need) !== 0) {
+    const word = table.lookup(gfn);
+    if (word !== 0 && (word & PERMS_FOR[kind]) !== 0) {
       this.translatedLevel = table.lookupLevel;
       return word;
     }
@@ -165,12 +164,23 @@ export class Vm {
       vcpu.faults_mmio++;
       return 0;
     }
+    return this.fault(gfn, alias, slot, kind, isPrivate, word, vcpu);
+  }
+
+  /**
+   * Steps 3 and 4 of `translate` for a visible GFN whose leaf `word` (0: none)
+   * lacks the permission: fault, and again while the fault was spurious and
+   * the walk still fails. Kept apart so that `translate`'s walk stays small.
+   */
+  private fault(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, word: number, vcpu: VcpuStats): number {
+    const table = this.tables[alias];
+    const need = PERMS_FOR[kind];
     for (let attempt = 1; ; attempt++) {
       const permission = word !== 0;
       this.lock.readLock();
       let fixed: number;
       try {
-        // A missing leaf: the walk above found none, the table is as `mapAt` would find it.
+        // A missing leaf: the walk found none, the table is as `mapAt` would find it.
         fixed = permission ? this.fixPermission(gfn, alias, slot, kind, isPrivate) : this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
       } finally {
         this.lock.readUnlock();

@@ -13,7 +13,7 @@ import { Vm } from '../mmu/vm.js';
 import type { AccessKind, FlushOrigin, FlushSink, Stage2Backing, VmOptions } from '../mmu/vmOptions.js';
 import type { TlbHierarchy } from '../tlb/tlbHierarchy.js';
 import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
-import { FRAMES_PER_BYTE, NEED_BY_KIND, VcpuAccessPath, type AccessPathOptions } from './vcpuAccessPath.js';
+import { FRAMES_PER_BYTE, NEED_BY_KIND, RememberedTranslations, VcpuAccessPath, hitsLast, hitsPrevious, type AccessPathOptions } from './vcpuAccessPath.js';
 
 /** Permission each access op needs, indexed by op (Op.R/W/X are AccessKind.Read/Write/Exec). */
 const NEED_BY_OP = Uint8Array.from(NEED_BY_KIND);
@@ -36,6 +36,8 @@ export class Engine implements FlushSink {
   readonly vcpuStats: VcpuStats[];
   /** Per vCPU: its TLB hierarchy (`paths[v].tlb`). */
   readonly tlbs: TlbHierarchy[];
+  /** The vCPUs' remembered translations, one struct of arrays (the batch loop reads them directly). */
+  private readonly remembered: RememberedTranslations;
   private readonly policy: FlushPolicy;
   private readonly plan = newFlushPlan();
   /** Where the last `replayAccesses` stopped: the next event, or the one that threw. */
@@ -46,7 +48,8 @@ export class Engine implements FlushSink {
   constructor(options: EngineOptions) {
     this.vm = new Vm(options.vm, this, options.backing);
     this.policy = new FlushPolicy({ ...options.flush, family: options.vm.profile.family, stolen: options.vm.stolen });
-    for (let v = 0; v < options.vcpuCount; v++) this.paths.push(new VcpuAccessPath(v, this.vm, options));
+    this.remembered = new RememberedTranslations(options.vcpuCount);
+    for (let v = 0; v < options.vcpuCount; v++) this.paths.push(new VcpuAccessPath(v, this.vm, options, { translations: this.remembered, index: v }));
     this.vcpuStats = this.paths.map((p) => p.stats);
     this.tlbs = this.paths.map((p) => p.tlb);
     this.fastHits = new Float64Array(options.vcpuCount);
@@ -84,6 +87,8 @@ export class Engine implements FlushSink {
   private runAccesses(ev: TraceEvents, start: number, stop: number): number {
     const { op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
     const paths = this.paths;
+    const tr = this.remembered;
+    const { last: trLast, exec: trExec, first: trFirst, end: trEnd, perms: trPerms } = tr;
     const fastHits = this.fastHits;
     for (let i = start; i < stop; i++) {
       const op = ops[i];
@@ -93,11 +98,14 @@ export class Engine implements FlushSink {
       const size = sizes[i];
       const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
       const lastGfn = size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE);
-      const path = paths[vcpu];
-      if (lastGfn === gfn && path.fastHit(gfn, op === EXEC_OP ? 1 : 0, NEED_BY_OP[op])) {
-        fastHits[vcpu]++;
-        continue;
+      if (lastGfn === gfn) {
+        const exec = op === EXEC_OP ? 1 : 0;
+        if (hitsLast(trLast, trExec, trFirst, trEnd, trPerms, vcpu, gfn, exec, NEED_BY_OP[op]) || hitsPrevious(tr, vcpu, gfn, exec, NEED_BY_OP[op])) {
+          fastHits[vcpu]++;
+          continue;
+        }
       }
+      const path = paths[vcpu];
       this.batchIndex = i; // where a throw from the slow path happened
       path.stats.accesses++;
       path.lookupAll(op as number as AccessKind, gfn, lastGfn);

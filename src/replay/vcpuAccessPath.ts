@@ -28,6 +28,92 @@ export const NEED_BY_KIND: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_E
 /** 1 / PAGE_SIZE_BYTES: `Math.floor(gpa * FRAMES_PER_BYTE)` is `gpaToGfn(gpa)` without a division (exact: a power of two). */
 export const FRAMES_PER_BYTE = 1 / PAGE_SIZE_BYTES;
 
+/**
+ * The two remembered translations of each access path of a group (the
+ * engine's vCPUs, or one worker's), as one struct of arrays: path `s` owns
+ * entries `2s` and `2s + 1`, and `last[s]` says which of them is its last
+ * translation (the other is the previous one, `last[s] ^ 1`), so making the
+ * previous one the last is one store. Per entry: [first, end) frames,
+ * permissions, 0/1 for data/fetch (-1: none), the L1 array and slot holding
+ * it and its tag there. One object with fixed arrays, so a replay loop that
+ * holds it reads the arrays without a load per access.
+ *
+ * The last translation: the one the last lookup used, while it is in L1 and
+ * nothing else has touched that TLB since. Hitting it again changes no LRU
+ * order (the entry is already the most recent in its array), so the lookup
+ * can be skipped exactly.
+ *
+ * The previous translation: the one used before the last. It may have been
+ * touched since, so a hit on it is taken only when its slot still holds its
+ * tag (its permissions are read there), and it makes the entry the most
+ * recent as the lookup would (`TlbArray.touch`). Both rely on the TLB never
+ * holding two entries for one frame in an array (a flush drops a translation
+ * before the stage-2 can map the frame otherwise).
+ */
+export class RememberedTranslations {
+  readonly first: Float64Array;
+  readonly end: Float64Array;
+  readonly perms: Uint8Array;
+  readonly exec: Int8Array;
+  readonly array: (TlbArray | undefined)[];
+  readonly slot: Int32Array;
+  readonly tag: Float64Array;
+  readonly last: Int32Array;
+
+  constructor(paths: number) {
+    this.first = new Float64Array(2 * paths);
+    this.end = new Float64Array(2 * paths);
+    this.perms = new Uint8Array(2 * paths);
+    this.exec = new Int8Array(2 * paths).fill(-1);
+    this.array = new Array<TlbArray | undefined>(2 * paths).fill(undefined);
+    this.slot = new Int32Array(2 * paths);
+    this.tag = new Float64Array(2 * paths);
+    this.last = Int32Array.from({ length: paths }, (_, s) => 2 * s);
+  }
+}
+
+/**
+ * The first half of the fast path: single frame `gfn` is in path `s`'s last
+ * translation with the permission `need`. Takes the arrays of a
+ * `RememberedTranslations` one by one, so that a replay loop can pass them
+ * from locals (TurboFan does not hoist field loads out of a loop).
+ */
+export function hitsLast(
+  last: Int32Array,
+  execs: Int8Array,
+  first: Float64Array,
+  end: Float64Array,
+  perms: Uint8Array,
+  s: number,
+  gfn: number,
+  exec: number,
+  need: number,
+): boolean {
+  const i = last[s];
+  return execs[i] === exec && gfn >= first[i] && gfn < end[i] && (perms[i] & need) !== 0;
+}
+
+/**
+ * The second half of the fast path: single frame `gfn` is in path `s`'s
+ * previous translation, still in its L1 slot with the permission `need`.
+ * Then it is what the TLB lookup would find: it becomes the most recent in
+ * its set and the last translation (the other one the previous). Else false,
+ * nothing changed.
+ */
+export function hitsPrevious(tr: RememberedTranslations, s: number, gfn: number, exec: number, need: number): boolean {
+  const prev = tr.last[s] ^ 1;
+  if (tr.exec[prev] !== exec || gfn < tr.first[prev] || gfn >= tr.end[prev]) return false;
+  const array = tr.array[prev]!;
+  const slot = tr.slot[prev];
+  if (array.tagAt(slot) !== tr.tag[prev]) return false;
+  const perms = array.permsAt(slot);
+  if ((perms & need) === 0) return false;
+  array.touch(slot);
+  tr.perms[prev] = perms;
+  tr.last[s] = prev;
+  return true;
+}
+
 /** What a vCPU's access path is made of (per scenario). */
 export interface AccessPathOptions {
   tlb: TlbGeometry;
@@ -45,39 +131,22 @@ export class VcpuAccessPath {
   private readonly rootLevel: Level;
   /** Tags (`firstRawGfn * 4 + level`) of valid translations a flush dropped. */
   private readonly refill = new Set<number>();
-  /**
-   * Two remembered translations, at indices 0 and 1; `last` says which one
-   * is the last (the other is the previous one, `last ^ 1`), so making the
-   * previous one the last is one store. Fields: [first, end) frames,
-   * permissions, 0/1 for data/fetch (-1: none), the L1 array and slot
-   * holding it and its tag there.
-   *
-   * The last translation: the one the last lookup used, while it is in L1
-   * and nothing else has touched this TLB since. Hitting it again changes no
-   * LRU order (the entry is already the most recent in its array), so the
-   * lookup can be skipped exactly.
-   *
-   * The previous translation: the one used before the last. It may have
-   * been touched since, so a hit on it is taken only when its slot still
-   * holds its tag (its permissions are read there), and it makes the entry
-   * the most recent as the lookup would (`TlbArray.touch`). Both rely on the
-   * TLB never holding two entries for one frame in an array (a flush drops a
-   * translation before the stage-2 can map the frame otherwise).
-   */
-  private readonly trFirst = new Float64Array(2);
-  private readonly trEnd = new Float64Array(2);
-  private readonly trPerms = new Uint8Array(2);
-  private readonly trExec = new Int8Array(2).fill(-1);
-  private readonly trArray: (TlbArray | undefined)[] = [undefined, undefined];
-  private readonly trSlot = new Int32Array(2);
-  private readonly trTag = new Float64Array(2);
-  private last = 0;
+  /** The remembered translations (this path's are entries `2 * slotIndex` and `2 * slotIndex + 1`). */
+  private readonly tr: RememberedTranslations;
+  private readonly slotIndex: number;
 
+  /**
+   * vCPU `vcpu` of `vm`. `remembered`: the group's remembered translations and
+   * this path's index in them; by default a group of its own.
+   */
   constructor(
     readonly vcpu: number,
     private readonly vm: Vm,
     options: AccessPathOptions,
+    remembered: { translations: RememberedTranslations; index: number } = { translations: new RememberedTranslations(1), index: 0 },
   ) {
+    this.tr = remembered.translations;
+    this.slotIndex = remembered.index;
     this.tlb = new TlbHierarchy(options.tlb);
     this.rootLevel = vm.tables[0].rootLevel;
     this.pwc = options.pwc ? new PageWalkCache(this.rootLevel) : undefined;
@@ -92,19 +161,8 @@ export class VcpuAccessPath {
    * the last). False changes nothing.
    */
   fastHit(gfn: number, exec: number, need: number): boolean {
-    const last = this.last;
-    if (this.trExec[last] === exec && gfn >= this.trFirst[last] && gfn < this.trEnd[last] && (this.trPerms[last] & need) !== 0) return true;
-    const prev = last ^ 1;
-    if (this.trExec[prev] !== exec || gfn < this.trFirst[prev] || gfn >= this.trEnd[prev]) return false;
-    const array = this.trArray[prev]!;
-    const slot = this.trSlot[prev];
-    if (array.tagAt(slot) !== this.trTag[prev]) return false;
-    const perms = array.permsAt(slot);
-    if ((perms & need) === 0) return false;
-    array.touch(slot);
-    this.trPerms[prev] = perms;
-    this.last = prev;
-    return true;
+    const tr = this.tr;
+    return hitsLast(tr.last, tr.exec, tr.first, tr.end, tr.perms, this.slotIndex, gfn, exec, need) || hitsPrevious(tr, this.slotIndex, gfn, exec, need);
   }
 
   /**
@@ -149,7 +207,7 @@ export class VcpuAccessPath {
         if (this.refill.size > 0) this.countRefill(gfn);
         const word = this.vm.translate(gfn, kind, stats);
         if (word === 0) {
-          this.trExec[this.last] = -1;
+          this.tr.exec[this.tr.last[this.slotIndex]] = -1;
           gfn++;
           continue;
         }
@@ -193,8 +251,8 @@ export class VcpuAccessPath {
       for (let r = 0; r < dropCount; r++) dropped += tlb.flushRange(drop[r * 2], drop[r * 2 + 1]);
     }
     vmStats.tlb_entries_flushed += dropped;
-    this.trExec[0] = -1;
-    this.trExec[1] = -1;
+    this.tr.exec[2 * this.slotIndex] = -1;
+    this.tr.exec[2 * this.slotIndex + 1] = -1;
     this.pwc?.clear();
     this.stats.tlb_flushes++;
   }
@@ -223,25 +281,26 @@ export class VcpuAccessPath {
   /** Remember the translation [first, end) the last lookup used, when it is in L1 (else forget the last one). */
   private remember(first: number, end: number, perms: number, exec: number): void {
     const tlb = this.tlb;
+    const tr = this.tr;
+    let last = tr.last[this.slotIndex];
     if (!tlb.inL1) {
-      this.trExec[this.last] = -1;
+      tr.exec[last] = -1;
       return;
     }
     const array = tlb.l1Array!;
     const slot = array.lastSlot;
-    let last = this.last;
-    if (this.trExec[last] !== -1 && (this.trArray[last] !== array || this.trSlot[last] !== slot)) {
+    if (tr.exec[last] !== -1 && (tr.array[last] !== array || tr.slot[last] !== slot)) {
       // The last translation becomes the previous one.
       last ^= 1;
-      this.last = last;
+      tr.last[this.slotIndex] = last;
     }
-    this.trFirst[last] = first;
-    this.trEnd[last] = end;
-    this.trPerms[last] = perms;
-    this.trExec[last] = exec;
-    this.trArray[last] = array;
-    this.trSlot[last] = slot;
-    this.trTag[last] = array.tagAt(slot);
+    tr.first[last] = first;
+    tr.end[last] = end;
+    tr.perms[last] = perms;
+    tr.exec[last] = exec;
+    tr.array[last] = array;
+    tr.slot[last] = slot;
+    tr.tag[last] = array.tagAt(slot);
   }
 
   /** References of a stage-2 walk for `gfn` ending at a leaf of `level`, through this vCPU's PWC. */
