@@ -96,7 +96,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
     .filter((_, position) => inShard(position, shard));
   // --threads per-vcpu: one worker per vCPU, refused up front where unsupported (docs/per-vcpu-threads.md).
   const perVcpu = isPerVcpuThreads(options.threads);
-  if (perVcpu) checkPerVcpuSupport(scenarios, traces, layout);
+  if (perVcpu) checkPerVcpuSupport(scenarios, traces);
   const threads = perVcpu ? perVcpuThreads(traces.map((t) => t.vcpuCount)) : parseThreads(options.threads, tasks.length);
   const timeoutSeconds = positiveNumber('--timeout', options.timeout, 7 * 24 * 3600);
   const workerMemoryMb = positiveNumber('--worker-memory', options.workerMemory, 1 << 20);

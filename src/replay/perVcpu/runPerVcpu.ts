@@ -164,7 +164,7 @@ export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounter
 }
 
 /** The leaves in the final shared table must be what the counters say; a difference is a model bug. */
-function checkFinalTable(setup: PerVcpuSetup, result: CellResult): string | undefined {
+export function checkFinalTable(setup: PerVcpuSetup, result: CellResult): string | undefined {
   const store = new SharedEntryStore(setup.cell.table);
   const table = new PageTable(store, store.rootLevel);
   const found = [0, 0, 0, 0];
