@@ -17,7 +17,10 @@ const nightly = (reports: string, extra: string[] = []): string[] => [
   ...extra,
 ];
 
-const reportFolders = (reports: string): string[] => readdirSync(reports).filter((name) => /^\d{4}-/.test(name)).sort();
+const reportFolders = (reports: string): string[] =>
+  readdirSync(reports)
+    .filter((name) => /^\d{4}-/.test(name))
+    .sort();
 const historyLines = (reports: string): string[] => readFileSync(join(reports, 'history.jsonl'), 'utf8').split('\n').filter(Boolean);
 
 describe('mmubench nightly', () => {

@@ -36,8 +36,14 @@ export function registerImportCommand(program: Command, setExit: (code: number) 
     .requiredOption('--out <file>', 'trace to write: .csv (trace format v1) or .mtr (binary trace)')
     .option('--strict', 'stop at the first line the importer does not understand (exit 2); default: skip and count it')
     .option('--gpa-below <gpa>', 'ftrace: leave out accesses and level events at or above this GPA (hex or decimal bytes)')
-    .option('--ftrace-accesses <mode>', `ftrace: faults | sptes | auto (faults if the input has any, else SPTE events) [default: ${IMPORT_DEFAULTS.ftraceAccesses}]`)
-    .option('--x86-error-code <kind>', `ftrace: kvm_page_fault error_code as pferr (AMD, shadow paging) | ept (Intel exit qualification) [default: ${IMPORT_DEFAULTS.x86ErrorCode}]`)
+    .option(
+      '--ftrace-accesses <mode>',
+      `ftrace: faults | sptes | auto (faults if the input has any, else SPTE events) [default: ${IMPORT_DEFAULTS.ftraceAccesses}]`,
+    )
+    .option(
+      '--x86-error-code <kind>',
+      `ftrace: kvm_page_fault error_code as pferr (AMD, shadow paging) | ept (Intel exit qualification) [default: ${IMPORT_DEFAULTS.x86ErrorCode}]`,
+    )
     .option('--vcpus <n>', 'lackey: with one input, that many copies of the program, one per vCPU')
     .option('-q, --quiet', 'no progress bar or summary line')
     .action(async (inputs: string[], options: ImportCommandOptions) => setExit(await importCommand(inputs, options)));
@@ -82,7 +88,13 @@ export async function importCommand(inputs: string[], options: ImportCommandOpti
   const progress = new ImportProgressBar(options.quiet === true);
   let summary: ImportSummary;
   try {
-    summary = await importTrace(format, inputs.map((path) => ({ name: path, path })), importOptions, writer, (done, total) => progress.update(done, total));
+    summary = await importTrace(
+      format,
+      inputs.map((path) => ({ name: path, path })),
+      importOptions,
+      writer,
+      (done, total) => progress.update(done, total),
+    );
     progress.stop();
     if (summary.rows === 0) {
       throw new InputError(`${inputs.join(', ')}: no access rows in ${summary.lines} lines (skipped ${describeSkips(summary.skipped)})`);
@@ -94,7 +106,9 @@ export async function importCommand(inputs: string[], options: ImportCommandOpti
   }
   await writer.finish(importComments(summary));
   if (options.quiet !== true) {
-    process.stderr.write(`mmubench: ${summary.rows} rows${levels(summary)} from ${summary.lines} lines into ${options.out}; skipped ${describeSkips(summary.skipped)}\n`);
+    process.stderr.write(
+      `mmubench: ${summary.rows} rows${levels(summary)} from ${summary.lines} lines into ${options.out}; skipped ${describeSkips(summary.skipped)}\n`,
+    );
   }
   return EXIT_OK;
 }

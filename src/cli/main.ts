@@ -34,16 +34,25 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('run')
     .description('replay traces under every scenario of the matrix and write a report folder')
-    .argument('<trace...>', 'trace files: CSV or binary .mtr (docs/trace-format.md), or FORMAT:path to import on the fly (lackey:prog.log, ftrace:capture.txt; docs/importing.md)')
+    .argument(
+      '<trace...>',
+      'trace files: CSV or binary .mtr (docs/trace-format.md), or FORMAT:path to import on the fly (lackey:prog.log, ftrace:capture.txt; docs/importing.md)',
+    )
     .requiredOption('--out <dir>', 'report folder to create (index.html, summary.md, results.csv, run.json, charts/)')
     .option('--arch <list>', `architecture profiles: ${ARCHES.join(', ')}`, DEFAULTS.arch)
     .option('--max-level <list>', 'largest mapping level a fault may use: 4k, 2m, 1g', DEFAULTS.maxLevel)
     .option('--backing <list>', 'host page size behind every memslot: 4k, 2m (THP), 1g (hugetlbfs)', DEFAULTS.backing)
     .option('--prefault <list>', 'none | all | GPA:SIZE[+GPA:SIZE...], issued on vCPU 0 before replay', DEFAULTS.prefault)
-    .option('--prefault-policy <list>', `upstream (the fault path picks the level) | exact (seed 002: never beyond the request) [default: ${DEFAULTS.prefaultPolicy}]`)
+    .option(
+      '--prefault-policy <list>',
+      `upstream (the fault path picks the level) | exact (seed 002: never beyond the request) [default: ${DEFAULTS.prefaultPolicy}]`,
+    )
     .option('--nx-huge-pages <list>', `on | off: x86 NX huge pages mitigation (exec faults map 4K) [default: ${DEFAULTS.nxHugePages}]`)
     .option('--eager-split <list>', `auto | on | off: split huge pages when dirty logging starts (auto: x86 on, arm64 off) [default: ${DEFAULTS.eagerSplit}]`)
-    .option('--dirty-log-off <list>', `auto | recover | zap | keep: huge pages after dirty logging stops (auto: x86 recover, arm64 keep) [default: ${DEFAULTS.dirtyLogOff}]`)
+    .option(
+      '--dirty-log-off <list>',
+      `auto | recover | zap | keep: huge pages after dirty logging stops (auto: x86 recover, arm64 keep) [default: ${DEFAULTS.dirtyLogOff}]`,
+    )
     .option('--stolen-bits <list>', `auto | none | GPA bit (12-51) | 0x mask: x86 GPA alias bits (auto: 47 for x86-tdx) [default: ${DEFAULTS.stolenBits}]`)
     .option('--fwb <list>', `on | off: arm64 stage-2 forced write-back [default: ${DEFAULTS.fwb}]`)
     .option('--vm <file>', 'VM layout in JSON: memslots with flags, stolenBits, fwb (docs/model.md)')
@@ -57,7 +66,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--guest-levels <list>', `0 | 4: guest stage-1 levels walked over stage-2 on each TLB miss (2D walks) [default: ${DEFAULTS.guestLevels}]`)
     .option('--alias-flush <list>', `range (seed 001: range + alias) | full (upstream TDX) [default: ${DEFAULTS.aliasFlush}]`)
     .option('--memslot <gpa:size>', 'a memslot (repeatable); default: one slot from 0 over all touched memory, rounded up to 1 GiB', collect)
-    .option('--threads <n>', 'worker threads: auto (cores), 0 to replay on the main thread, or per-vcpu (one worker per vCPU on a shared stage-2; not deterministic; docs/per-vcpu-threads.md)', 'auto')
+    .option(
+      '--threads <n>',
+      'worker threads: auto (cores), 0 to replay on the main thread, or per-vcpu (one worker per vCPU on a shared stage-2; not deterministic; docs/per-vcpu-threads.md)',
+      'auto',
+    )
     .option('--timeout <seconds>', 'time limit per cell; a cell over it fails, the others go on (needs worker threads)')
     .option('--worker-memory <MiB>', 'heap limit of each worker thread; a cell over it fails, the others go on')
     .option('--keep-partial', 'on Ctrl-C, write the cells finished so far as a report marked partial')
@@ -90,7 +103,9 @@ function buildProgram(setExit: (code: number) => void): Command {
   addCompareFlags(
     program
       .command('nightly')
-      .description('run the nightly matrix (bench/nightly.json) and the quick benchmark into reports/<timestamp>/, append to reports/history.jsonl, compare with the baseline (docs/comparing.md)')
+      .description(
+        'run the nightly matrix (bench/nightly.json) and the quick benchmark into reports/<timestamp>/, append to reports/history.jsonl, compare with the baseline (docs/comparing.md)',
+      )
       .option('--config <file>', 'nightly configuration', DEFAULTS.nightlyConfig)
       .option('--reports <dir>', 'folder that receives the report folders and history.jsonl', DEFAULTS.reportsDir)
       .option('--threads <n>', 'worker threads: auto, or 0 for the main thread', 'auto')

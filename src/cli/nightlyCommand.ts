@@ -67,7 +67,10 @@ export async function loadNightlyConfig(path: string): Promise<NightlyConfig> {
 
 /** `2026-11-23T10-15-00Z`: sortable and safe in a file name. */
 export function reportStamp(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 /** Report folder names nightly creates: a stamp, `-2`, `-3`... when one second saw several runs. */

@@ -6,6 +6,7 @@ import { loadTrace } from '../trace/loadTrace.js';
 import type { Trace } from '../trace/traceEvents.js';
 import { runMatrix, defaultThreads, type MatrixProgress } from '../replay/runMatrix.js';
 import type { CellTask } from '../replay/cellTask.js';
+import type { CellOutcome } from '../replay/results.js';
 import { checkOutDir, writeReport, type WriteReportOptions } from '../report/writeReport.js';
 import type { RunModel } from '../report/runJson.js';
 import { InputError, EXIT_FAILED, EXIT_OK } from '../errors.js';
@@ -112,7 +113,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
     interrupt.abort();
   };
   process.once('SIGINT', onSigint);
-  let outcomes;
+  let outcomes: CellOutcome[];
   try {
     const matrixOptions = {
       threads,

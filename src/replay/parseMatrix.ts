@@ -5,7 +5,7 @@
  */
 import { InputError } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
-import { Level, parseLevelName } from '../mmu/level.js';
+import { type Level, parseLevelName } from '../mmu/level.js';
 import { parseAddress } from '../trace/fieldParsers.js';
 import { ARCHES, scenarioName, type MemslotSpec, type OnOffAuto, type PrefaultSpec, type Scenario } from './scenario.js';
 import { archProfile } from '../mmu/arch/archProfile.js';
@@ -99,13 +99,13 @@ export function parseMemslots(values: readonly string[]): MemslotSpec[] {
     if (slot.gpa + slot.sizeBytes > 2 ** 52) throw new InputError(`--memslot: "${value}" ends beyond the 52-bit address limit`);
     return { ...slot, source: `--memslot ${value}` };
   });
-  slots.forEach((a, i) =>
-    slots.slice(i + 1).forEach((b) => {
+  slots.forEach((a, i) => {
+    for (const b of slots.slice(i + 1)) {
       if (a.gpa < b.gpa + b.sizeBytes && b.gpa < a.gpa + a.sizeBytes) {
         throw new InputError(`--memslot: "${values[i]}" overlaps another --memslot`);
       }
-    }),
-  );
+    }
+  });
   return slots;
 }
 

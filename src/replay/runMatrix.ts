@@ -49,9 +49,9 @@ export async function runMatrix(tasks: readonly CellTask[], options: RunMatrixOp
   });
   if (options.threads === 0) {
     // Between cells only: a replay on the main thread runs to its end.
-    tasks.forEach((task, index) =>
-      record(index, options.signal?.aborted ? failed(task, 'aborted', 'interrupted before it started') : runCellTask(task)),
-    );
+    tasks.forEach((task, index) => {
+      record(index, options.signal?.aborted ? failed(task, 'aborted', 'interrupted before it started') : runCellTask(task));
+    });
     return outcomes;
   }
   const pool = new Piscina({

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { InputError } from '../../errors.js';
 import { OP_NAMES, type Op } from '../ops.js';
 import type { ImportSink } from './importTypes.js';
+import { escapeControlCharacters } from './skipCounter.js';
 
 const BUFFER_BYTES = 1 << 20;
 /** Longest encoded row: vcpu, op, 0x + 13 hex digits, two 16-digit numbers, separators. */
@@ -23,7 +24,7 @@ const TWO_POW_32 = 2 ** 32;
 
 /** A header comment as one line: control characters (say, in a file name) become `\xNN`. */
 export function commentLine(text: string): string {
-  return `# ${text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
+  return `# ${escapeControlCharacters(text)}`;
 }
 
 export class CsvTraceWriter implements ImportSink {

@@ -234,7 +234,9 @@ function describeMapping(mode: FtraceAccessMode, autoPicked: boolean, options: I
         ]
       : [`accesses: sptes${why}: one W at the first byte of each GFN, at its first kvm_mmu_spte_requested or kvm_mmu_set_spte`];
   lines.push('size: 1 byte per access; vCPU: the event\'s "vcpu N", else the task\'s thread in order of its first row');
-  threadNames.slice(0, MAX_THREADS_LISTED).forEach((name, vcpu) => lines.push(`thread vCPU ${vcpu}: ${name}`));
+  threadNames.slice(0, MAX_THREADS_LISTED).forEach((name, vcpu) => {
+    lines.push(`thread vCPU ${vcpu}: ${name}`);
+  });
   if (threadNames.length > MAX_THREADS_LISTED) lines.push(`(${threadNames.length - MAX_THREADS_LISTED} more threads not listed)`);
   lines.push(`time: nanoseconds since the first row's timestamp${baseText === undefined ? '' : ` (${baseText})`}`);
   if (options.gpaBelow < GPA_LIMIT) lines.push(`--gpa-below 0x${options.gpaBelow.toString(16)}: accesses and level events at or above it left out`);

@@ -155,7 +155,10 @@ export async function importLackey(
           }
           const more = await reader.refill();
           await sink.drain?.();
-          onProgress?.(readers.reduce((sum, r) => sum + r.doneBytes, 0), totalBytes);
+          onProgress?.(
+            readers.reduce((sum, r) => sum + r.doneBytes, 0),
+            totalBytes,
+          );
           if (!more) {
             done[program] = true;
             active--;
@@ -189,7 +192,7 @@ function describeMapping(inputs: readonly ImportInput[], programInputs: readonly
       ? `vCPUs: ${programInputs.length} programs, vCPU k = program k, taking turns one access line at a time`
       : 'vCPUs: one program, vCPU 0',
     ...programInputs.slice(0, MAX_LISTED).map((input, vcpu) => `vCPU ${vcpu}: ${inputs[input].name}`),
-    'GPA = (1 GiB slot of the program\'s 1 GiB virtual region, in order of first touch) + (virtual address mod 1 GiB)',
+    "GPA = (1 GiB slot of the program's 1 GiB virtual region, in order of first touch) + (virtual address mod 1 GiB)",
     ...regions.assigned.map(
       (a) => `vCPU ${a.program} virtual ${virtual(a.region, 0n)}-${virtual(a.region, 0x3fffffffn)} -> GPA 0x${(a.slot * REGION_BYTES).toString(16)}`,
     ),
