@@ -20,6 +20,7 @@ import { VERSION } from './version.js';
 import { readVmLayout } from './vmLayout.js';
 import { validateLayout } from '../replay/validateLayout.js';
 import { inShard, parseShard } from '../replay/shard.js';
+import type { Seams } from './seams.js';
 
 export interface RunCommandOptions extends RawMatrixOptions {
   out: string;
@@ -42,6 +43,8 @@ export interface RunCommandOptions extends RawMatrixOptions {
    * history lines for the trend chart.
    */
   beforeWrite?: (run: RunModel) => Promise<Pick<WriteReportOptions, 'history'>>;
+  /** Worker scripts to start instead of the real ones (tests: test/helpers/testCli.mjs). */
+  seams?: Pick<Seams, 'cellWorkerUrl' | 'vcpuWorkerUrl'>;
 }
 
 /** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
@@ -121,6 +124,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
       signal: interrupt.signal,
       timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
       workerMemoryMb,
+      workerUrl: perVcpu ? options.seams?.vcpuWorkerUrl : options.seams?.cellWorkerUrl,
     };
     outcomes = await (perVcpu ? runPerVcpu(tasks, matrixOptions) : runMatrix(tasks, matrixOptions));
   } finally {

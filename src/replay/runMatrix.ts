@@ -25,6 +25,8 @@ export interface RunMatrixOptions {
   signal?: AbortSignal;
   /** Heap limit of each worker in MiB (`resourceLimits.maxOldGenerationSizeMb`). */
   workerMemoryMb?: number;
+  /** Worker script of the pool (default ./worker.js; tests give one that crashes or hangs on purpose). */
+  workerUrl?: URL;
 }
 
 /** Default pool size: the cores, never more than the cells. */
@@ -55,27 +57,26 @@ export async function runMatrix(tasks: readonly CellTask[], options: RunMatrixOp
     return outcomes;
   }
   const pool = new Piscina({
-    filename: new URL('./worker.js', import.meta.url).href,
+    filename: (options.workerUrl ?? new URL('./worker.js', import.meta.url)).href,
     minThreads: options.threads,
     maxThreads: options.threads,
     ...(options.workerMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } } : {}),
   });
+  const runOnPool = async (task: CellTask, index: number): Promise<void> => {
+    const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+    const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+    try {
+      const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
+      record(index, (await pool.run(task, { signal })) as CellOutcome);
+    } catch (error) {
+      // The worker died (crash, out of memory), timed out or was stopped: this cell fails, the others go on.
+      if (timeout?.aborted) record(index, failed(task, 'timeout', `timed out after ${options.timeoutMs! / 1000} s`));
+      else if (options.signal?.aborted) record(index, failed(task, 'aborted', 'interrupted'));
+      else record(index, failed(task, 'crash', error instanceof Error ? error.message : String(error)));
+    }
+  };
   try {
-    await Promise.all(
-      tasks.map(async (task, index) => {
-        const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
-        const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
-        try {
-          const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
-          record(index, (await pool.run(task, { signal })) as CellOutcome);
-        } catch (error) {
-          // The worker died (crash, out of memory), timed out or was stopped: this cell fails, the others go on.
-          if (timeout?.aborted) record(index, failed(task, 'timeout', `timed out after ${options.timeoutMs! / 1000} s`));
-          else if (options.signal?.aborted) record(index, failed(task, 'aborted', 'interrupted'));
-          else record(index, failed(task, 'crash', error instanceof Error ? error.message : String(error)));
-        }
-      }),
-    );
+    await Promise.all(tasks.map((task, index) => runOnPool(task, index)));
   } finally {
     await pool.destroy();
   }
