@@ -57,6 +57,18 @@ describe('failing cells', () => {
     expect(stored[1].ok).toBe(true);
   });
 
+  it("a cell's --timeout counts from its own start, not while it waits for a worker", () => {
+    // One worker: interleaved-2vcpu waits the 2 s host-events hangs, then replays in a few ms. Had
+    // its clock started with the run, it would time out too.
+    const out = join(tempDir(), 'out');
+    const result = runTestCli(['--fault', 'hang:host-events', 'run', ...TRACES, '--out', out, ...FLAGS, '--threads', '1', '--timeout', '2']);
+    expect(result.status, result.stderr).toBe(1);
+    expect(cells(out).map((c) => [c.trace, c.ok, c.error?.kind])).toEqual([
+      ['host-events', false, 'timeout'],
+      ['interleaved-2vcpu', true, undefined],
+    ]);
+  });
+
   it('--timeout with --threads 0 is bad usage', () => {
     const out = join(tempDir(), 'out');
     const result = runCli(['run', TRACES[0], '--out', out, '--threads', '0', '--timeout', '5']);

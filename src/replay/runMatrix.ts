@@ -76,7 +76,13 @@ export async function runMatrix(tasks: readonly CellTask[], options: RunMatrixOp
     }
   };
   try {
-    await Promise.all(tasks.map((task, index) => runOnPool(task, index)));
+    // One lane per worker: a cell goes to the pool when a worker is free, so its --timeout counts
+    // from its own start (queued in Piscina, its clock would run while it waits for a worker).
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (let index = next++; index < tasks.length; index = next++) await runOnPool(tasks[index], index);
+    };
+    await Promise.all(Array.from({ length: Math.min(options.threads, tasks.length) }, lane));
   } finally {
     await pool.destroy();
   }
