@@ -13,7 +13,7 @@ import { EXIT_OK, InputError } from '../errors.js';
 import { VERSION } from './version.js';
 import { IMPORT_DEFAULTS, IMPORT_FORMATS, parseImportOptions, type ImportFormat, type RawImportOptions } from '../trace/importers/importOptions.js';
 import { importTrace } from '../trace/importers/importTrace.js';
-import { CsvTraceWriter } from '../trace/importers/csvTraceWriter.js';
+import { CsvTraceWriter } from '../trace/csvTraceWriter.js';
 import { MtrTraceSink } from '../trace/importers/mtrTraceSink.js';
 import { describeSkips } from '../trace/importers/skipCounter.js';
 import type { ImportSummary } from '../trace/importers/importTypes.js';
@@ -84,7 +84,9 @@ export async function importCommand(inputs: string[], options: ImportCommandOpti
   if (inputs.length === 0) throw new InputError('import: give at least one input file');
   const importOptions = parseImportOptions(format, options, inputs.length);
   // 2. Stream every input into the writer; on any error leave nothing behind.
-  const writer = /\.mtr$/i.test(options.out) ? new MtrTraceSink(options.out) : new CsvTraceWriter(options.out, format === 'ftrace');
+  const writer = /\.mtr$/i.test(options.out)
+    ? new MtrTraceSink(options.out)
+    : new CsvTraceWriter(options.out, { time: format === 'ftrace', headerComments: true, flag: '--out' });
   const progress = new ImportProgressBar(options.quiet === true);
   let summary: ImportSummary;
   try {
