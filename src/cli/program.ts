@@ -23,14 +23,8 @@ import { TLB_PRESET_NAMES } from '../tlb/tlbPresets.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-function buildProgram(setExit: (code: number) => void, seams: Seams): Command {
-  const program = new Command('mmubench')
-    .description('Trace-driven benchmarking harness for the KVM stage-2 MMU')
-    .version(VERSION)
-    .exitOverride()
-    // Usage errors are one line, like every other exit-2 cause.
-    .configureOutput({ outputError: (text, write) => write(`mmubench: ${text.replace(/^error: /, '').trimEnd()} (see --help)\n`) });
-
+/** `mmubench run`: the matrix flags (comma lists) and the run's own flags (README, "Commands"). */
+function registerRunCommand(program: Command, setExit: (code: number) => void, seams: Seams): void {
   program
     .command('run')
     .description('replay traces under every scenario of the matrix and write a report folder')
@@ -78,7 +72,17 @@ function buildProgram(setExit: (code: number) => void, seams: Seams): Command {
     .option('--force', 'replace --out if it exists')
     .option('-q, --quiet', 'no progress bar or summary line')
     .action(async (traces: string[], options) => setExit(await runCommand(traces, { ...options, seams })));
+}
 
+function buildProgram(setExit: (code: number) => void, seams: Seams): Command {
+  const program = new Command('mmubench')
+    .description('Trace-driven benchmarking harness for the KVM stage-2 MMU')
+    .version(VERSION)
+    .exitOverride()
+    // Usage errors are one line, like every other exit-2 cause.
+    .configureOutput({ outputError: (text, write) => write(`mmubench: ${text.replace(/^error: /, '').trimEnd()} (see --help)\n`) });
+
+  registerRunCommand(program, setExit, seams);
   registerMergeCommand(program, setExit);
   registerValidateCommand(program, setExit);
   registerCompareCommand(program, setExit);
