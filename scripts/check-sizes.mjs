@@ -4,6 +4,7 @@
 // and arrow functions; a function's lines run from its first line to its closing one, so a nested
 // function counts in its parent too). Prints one line per offender and exits 1 when there is one.
 // TypeScript's own parser (a dependency) finds the functions; nothing else is needed.
+// Usage: node scripts/check-sizes.mjs [ROOT] (default: this repository; ROOT/src is checked).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import ts from 'typescript';
 
 const MAX_FILE_LINES = 400;
 const MAX_FUNCTION_LINES = 80;
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function sourceFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
