@@ -72,5 +72,11 @@ export function writeRows(dir: string, rows: readonly BenchRow[], meta: Record<s
     renameSync(temp, join(dir, name));
   };
   write('latest.json', JSON.stringify({ ...meta, rows }, null, 2) + '\n');
-  write('latest.csv', stringify(rows.map((r) => COLUMNS.map((c) => r[c])), { header: true, columns: COLUMNS as string[] }));
+  write(
+    'latest.csv',
+    stringify(
+      rows.map((r) => COLUMNS.map((c) => r[c])),
+      { header: true, columns: COLUMNS as string[] },
+    ),
+  );
 }

@@ -39,8 +39,28 @@ export function peakRssSuite(dir: string, events: number): BenchRow[] {
     const replay = runChild(['replay', path]);
     const name = `peak RSS, streamed replay of ${replay.accesses / 1e6} M accesses (${Math.round(sizeMb)} MiB .mtr, heap limit ${HEAP_LIMIT_MB} MiB)`;
     return [
-      { suite: 'memory', name, arch: 'x86-tdp', value: replay.maxRssMb, unit: 'MB', meanMs: replay.seconds * 1000, samples: 1, clock: 'wall', target: RSS_TARGET_MB },
-      { suite: 'memory', name: 'same replay, accesses/s (validating pass included)', arch: 'x86-tdp', value: replay.accesses / replay.seconds, unit: 'accesses/s', meanMs: replay.seconds * 1000, samples: 1, clock: 'wall', target: 0 },
+      {
+        suite: 'memory',
+        name,
+        arch: 'x86-tdp',
+        value: replay.maxRssMb,
+        unit: 'MB',
+        meanMs: replay.seconds * 1000,
+        samples: 1,
+        clock: 'wall',
+        target: RSS_TARGET_MB,
+      },
+      {
+        suite: 'memory',
+        name: 'same replay, accesses/s (validating pass included)',
+        arch: 'x86-tdp',
+        value: replay.accesses / replay.seconds,
+        unit: 'accesses/s',
+        meanMs: replay.seconds * 1000,
+        samples: 1,
+        clock: 'wall',
+        target: 0,
+      },
     ];
   } finally {
     rmSync(path, { force: true });

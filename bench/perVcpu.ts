@@ -45,8 +45,16 @@ export async function perVcpuSuite(dir: string): Promise<BenchRow[]> {
   const pool = new Piscina({ filename: new URL('../src/replay/perVcpu/perVcpuWorker.js', import.meta.url).href, minThreads: 2, maxThreads: 2 });
   try {
     const workloads: { name: string; trace: Trace; scenario: Scenario }[] = [
-      { name: 'hit-heavy (interleaved, 2M backing)', trace: await load(dir, 'interleaved', interleavedCsv()), scenario: parseMatrix({ backing: '2m', prefault: 'none' })[0] },
-      { name: 'fault-heavy (lockstep, 4K backing)', trace: await load(dir, 'lockstep', lockstepCsv()), scenario: parseMatrix({ backing: '4k', prefault: 'none' })[0] },
+      {
+        name: 'hit-heavy (interleaved, 2M backing)',
+        trace: await load(dir, 'interleaved', interleavedCsv()),
+        scenario: parseMatrix({ backing: '2m', prefault: 'none' })[0],
+      },
+      {
+        name: 'fault-heavy (lockstep, 4K backing)',
+        trace: await load(dir, 'lockstep', lockstepCsv()),
+        scenario: parseMatrix({ backing: '4k', prefault: 'none' })[0],
+      },
     ];
     const bench = new Bench({ time: 3000, warmupTime: 500 });
     const spurious = workloads.map(() => ({ faults: 0, runs: 0 }));
@@ -72,11 +80,41 @@ export async function perVcpuSuite(dir: string): Promise<BenchRow[]> {
         return { name: task.name, meanMs, samples, perSecond: ACCESSES / (meanMs / 1000) };
       });
       for (const t of timed) {
-        rows.push({ suite: 'per-vcpu', name: t.name, arch: 'x86-tdp', value: t.perSecond, unit: 'accesses/s', meanMs: t.meanMs, samples: t.samples, clock: 'wall', target: 0 });
+        rows.push({
+          suite: 'per-vcpu',
+          name: t.name,
+          arch: 'x86-tdp',
+          value: t.perSecond,
+          unit: 'accesses/s',
+          meanMs: t.meanMs,
+          samples: t.samples,
+          clock: 'wall',
+          target: 0,
+        });
       }
-      rows.push({ suite: 'per-vcpu', name: `speed-up of per-vcpu over deterministic: ${w.name}`, arch: 'x86-tdp', value: timed[1].perSecond / timed[0].perSecond, unit: 'x', meanMs: 0, samples: 0, clock: 'wall', target: 0 });
+      rows.push({
+        suite: 'per-vcpu',
+        name: `speed-up of per-vcpu over deterministic: ${w.name}`,
+        arch: 'x86-tdp',
+        value: timed[1].perSecond / timed[0].perSecond,
+        unit: 'x',
+        meanMs: 0,
+        samples: 0,
+        clock: 'wall',
+        target: 0,
+      });
       const perRun = spurious[index].faults / Math.max(1, spurious[index].runs);
-      rows.push({ suite: 'per-vcpu', name: `spurious faults per per-vcpu run: ${w.name}`, arch: 'x86-tdp', value: Math.round(perRun), unit: 'faults', meanMs: 0, samples: spurious[index].runs, clock: '', target: 0 });
+      rows.push({
+        suite: 'per-vcpu',
+        name: `spurious faults per per-vcpu run: ${w.name}`,
+        arch: 'x86-tdp',
+        value: Math.round(perRun),
+        unit: 'faults',
+        meanMs: 0,
+        samples: spurious[index].runs,
+        clock: '',
+        target: 0,
+      });
     }
     return rows;
   } finally {

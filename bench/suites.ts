@@ -83,7 +83,17 @@ export async function decodeSuite(dir: string, sizes: SuiteSizes): Promise<Bench
   await bench.run();
   return tasks.map(({ name }) => {
     const { meanMs, samples } = taskTiming(bench, name);
-    return { suite: 'decode', name, arch: '', value: sizes.decodeEvents / (meanMs / 1000), unit: 'records/s', meanMs, samples, clock: 'cpu', target: TARGET.decodeRecordsPerS };
+    return {
+      suite: 'decode',
+      name,
+      arch: '',
+      value: sizes.decodeEvents / (meanMs / 1000),
+      unit: 'records/s',
+      meanMs,
+      samples,
+      clock: 'cpu',
+      target: TARGET.decodeRecordsPerS,
+    };
   });
 }
 
@@ -120,9 +130,21 @@ export async function replaySuite(dir: string, sizes: SuiteSizes): Promise<Bench
     const { meanMs, samples } = taskTiming(bench, `${c.name} [${c.arch}]`);
     const seconds = meanMs / 1000;
     const target = c.arch === 'x86-tdp' && (c.kind === 'hit' || c.kind === 'stream') ? TARGET.hitAccessesPerS : 0;
-    const rows: BenchRow[] = [{ suite: 'replay', name: c.name, arch: c.arch, value: c.accesses / seconds, unit: 'accesses/s', meanMs, samples, clock: 'cpu', target }];
+    const rows: BenchRow[] = [
+      { suite: 'replay', name: c.name, arch: c.arch, value: c.accesses / seconds, unit: 'accesses/s', meanMs, samples, clock: 'cpu', target },
+    ];
     if (c.kind === 'fault') {
-      rows.push({ suite: 'replay', name: c.name, arch: c.arch, value: c.faults / seconds, unit: 'faults/s', meanMs, samples, clock: 'cpu', target: c.arch === 'x86-tdp' ? TARGET.faultsPerS : 0 });
+      rows.push({
+        suite: 'replay',
+        name: c.name,
+        arch: c.arch,
+        value: c.faults / seconds,
+        unit: 'faults/s',
+        meanMs,
+        samples,
+        clock: 'cpu',
+        target: c.arch === 'x86-tdp' ? TARGET.faultsPerS : 0,
+      });
     }
     return rows;
   });
@@ -146,8 +168,38 @@ export async function poolSuite(dir: string, sizes: SuiteSizes): Promise<BenchRo
   const two = taskTiming(bench, 'pool 2');
   const cells = `${tasks.length} cells of ${sizes.poolEvents} events`;
   return [
-    { suite: 'pool', name: `matrix, 1 worker (${cells})`, arch: '', value: one.meanMs / 1000, unit: 's', meanMs: one.meanMs, samples: one.samples, clock: 'wall', target: 0 },
-    { suite: 'pool', name: `matrix, 2 workers (${cells})`, arch: '', value: two.meanMs / 1000, unit: 's', meanMs: two.meanMs, samples: two.samples, clock: 'wall', target: 0 },
-    { suite: 'pool', name: 'speed-up of 2 workers over 1', arch: '', value: one.meanMs / two.meanMs, unit: 'x', meanMs: 0, samples: 0, clock: 'wall', target: 0 },
+    {
+      suite: 'pool',
+      name: `matrix, 1 worker (${cells})`,
+      arch: '',
+      value: one.meanMs / 1000,
+      unit: 's',
+      meanMs: one.meanMs,
+      samples: one.samples,
+      clock: 'wall',
+      target: 0,
+    },
+    {
+      suite: 'pool',
+      name: `matrix, 2 workers (${cells})`,
+      arch: '',
+      value: two.meanMs / 1000,
+      unit: 's',
+      meanMs: two.meanMs,
+      samples: two.samples,
+      clock: 'wall',
+      target: 0,
+    },
+    {
+      suite: 'pool',
+      name: 'speed-up of 2 workers over 1',
+      arch: '',
+      value: one.meanMs / two.meanMs,
+      unit: 'x',
+      meanMs: 0,
+      samples: 0,
+      clock: 'wall',
+      target: 0,
+    },
   ];
 }

@@ -12,8 +12,13 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sourceDir = join(here, 'kvm-runner');
-const sources = readdirSync(sourceDir).filter((name) => name.endsWith('.c')).sort().map((name) => join(sourceDir, name));
-const inputs = readdirSync(sourceDir).filter((name) => /\.[ch]$/.test(name)).map((name) => join(sourceDir, name));
+const sources = readdirSync(sourceDir)
+  .filter((name) => name.endsWith('.c'))
+  .sort()
+  .map((name) => join(sourceDir, name));
+const inputs = readdirSync(sourceDir)
+  .filter((name) => /\.[ch]$/.test(name))
+  .map((name) => join(sourceDir, name));
 const output = join(here, 'build', 'kvm-runner');
 
 function say(message) {
@@ -28,7 +33,9 @@ if (existsSync(output) && statSync(output).mtimeMs >= newestSource) process.exit
 const candidates = [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean);
 const compiler = candidates.find((cc) => spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0);
 if (compiler === undefined) {
-  say(`no C compiler found (tried ${candidates.join(', ')}): install one (Debian: apt-get install build-essential) to build kvm-runner for \`mmubench validate\``);
+  say(
+    `no C compiler found (tried ${candidates.join(', ')}): install one (Debian: apt-get install build-essential) to build kvm-runner for \`mmubench validate\``,
+  );
   process.exit(1);
 }
 

@@ -39,7 +39,9 @@ if (major < 20) fail(`Node.js >= 20 is required, this is ${process.version}`);
 function buildKvmRunner() {
   const build = spawnSync(process.execPath, [join(root, 'native', 'build.mjs')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (build.status !== 0) {
-    say('the KVM runner (native/kvm-runner/) was not built: `mmubench validate` will skip until it is (install a C compiler, then run `node native/build.mjs`); continuing');
+    say(
+      'the KVM runner (native/kvm-runner/) was not built: `mmubench validate` will skip until it is (install a C compiler, then run `node native/build.mjs`); continuing',
+    );
   }
 }
 
@@ -55,7 +57,7 @@ function installChromiumForTests() {
     say('chromium is not installed: the browser test of index.html will be skipped (to run it: sudo apt-get install -y chromium)');
     return;
   }
-  say('installing Debian\'s chromium for the browser test of index.html');
+  say("installing Debian's chromium for the browser test of index.html");
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'chromium']]) {
     const result = spawnSync('apt-get', args, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -80,6 +82,7 @@ if (npmUpToDate) {
 function missingDebianPackages() {
   const missing = [];
   for (const name of DEBIAN_PACKAGES) {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${Status} is dpkg-query's own format syntax
     const status = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
     if (status.status !== 0 || !status.stdout.includes('install ok installed')) missing.push(name);
   }

@@ -23,7 +23,9 @@ describe('mmubench compare', () => {
     const result = runCli(['compare', base, current, '--out', out]);
     expect(result.status, result.stderr).toBe(1);
     expect(result.stdout).toContain(`REGRESSION count tiny / ${cell.scenario.name}: faults 3 -> 4 (+1, +33.3%)`);
-    expect(readFileSync(join(out, 'compare.md'), 'utf8')).toContain('| tiny | x86-tdp max=1g backing=4k prefault=none tlb=1536x12 | faults | lower | 3 | 4 | +1 | +33.3% | REGRESSION |');
+    expect(readFileSync(join(out, 'compare.md'), 'utf8')).toContain(
+      '| tiny | x86-tdp max=1g backing=4k prefault=none tlb=1536x12 | faults | lower | 3 | 4 | +1 | +33.3% | REGRESSION |',
+    );
     expect(existsSync(join(out, 'compare.html'))).toBe(true);
     // --fail-on none: the same change is reported, the exit is 0.
     expect(runCli(['compare', base, current, '--out', out, '--fail-on', 'none', '-q']).status).toBe(0);

@@ -90,7 +90,9 @@ describe('mmubench import', () => {
     const result = runCli(['import', '--format', 'lackey', input, '--out', out]);
     expect(result.status).toBe(0);
     expect(result.stderr).toBe(`mmubench: 2 rows from 3 lines into ${out}; skipped 1 not understood (not a lackey access line: 1)\n`);
-    expect(readFileSync(out, 'utf8')).toContain('# skipped lines: 1 not understood (not a lackey access line: 1)\nvcpu,op,gpa,size\n0,X,0x401000,11\n0,R,0x402000,8\n');
+    expect(readFileSync(out, 'utf8')).toContain(
+      '# skipped lines: 1 not understood (not a lackey access line: 1)\nvcpu,op,gpa,size\n0,X,0x401000,11\n0,R,0x402000,8\n',
+    );
   });
 
   it('a file with no access line is bad input, and leaves nothing', () => {
@@ -106,7 +108,10 @@ describe('mmubench import', () => {
 
   it('refuses options of the other format, and unknown formats, with one line each', () => {
     const out = join(tempDir(), 'x.csv');
-    expectOneLineError(runCli(['import', '--format', 'ftrace', '--vcpus', '2', 'test/fixtures/lackey-tiny.log', '--out', out]), '--vcpus: only for --format lackey');
+    expectOneLineError(
+      runCli(['import', '--format', 'ftrace', '--vcpus', '2', 'test/fixtures/lackey-tiny.log', '--out', out]),
+      '--vcpus: only for --format lackey',
+    );
     expectOneLineError(runCli(['import', '--format', 'pin', 'test/fixtures/lackey-tiny.log', '--out', out]), '--format: "pin" is not one of ftrace, lackey');
     expectOneLineError(
       runCli(['import', '--format', 'lackey', '--vcpus', '3', 'test/fixtures/lackey-tiny.log', 'test/fixtures/lackey-true.log', '--out', out]),

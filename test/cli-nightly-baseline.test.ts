@@ -27,7 +27,13 @@ describe('nightly: the baseline', () => {
   });
 
   it('is the newest earlier report, ordering same-second runs by their -N suffix', async () => {
-    const reports = reportsWith({ '2026-01-01T00-00-00Z': 'ok', '2026-01-02T00-00-00Z': 'ok', '2026-01-02T00-00-00Z-2': 'ok', '2026-01-02T00-00-00Z-10': 'ok', 'notes': 'ok' });
+    const reports = reportsWith({
+      '2026-01-01T00-00-00Z': 'ok',
+      '2026-01-02T00-00-00Z': 'ok',
+      '2026-01-02T00-00-00Z-2': 'ok',
+      '2026-01-02T00-00-00Z-10': 'ok',
+      notes: 'ok',
+    });
     const warnings: string[] = [];
     const found = await findPreviousReport(reports, [], '2026-01-03T00-00-00Z', (w) => warnings.push(w));
     expect(found?.name).toBe('2026-01-02T00-00-00Z-10');

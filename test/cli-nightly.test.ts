@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir, expectOneLineError } from './helpers/runCli.js';
+import { expectOneLineError, runCli, runTestCli, tempDir } from './helpers/runCli.js';
 
 /** Two tiny traces' worth of matrix (4 cells) and a short quick benchmark: a few seconds per nightly. */
 const nightly = (reports: string, extra: string[] = []): string[] => [
@@ -17,7 +17,10 @@ const nightly = (reports: string, extra: string[] = []): string[] => [
   ...extra,
 ];
 
-const reportFolders = (reports: string): string[] => readdirSync(reports).filter((name) => /^\d{4}-/.test(name)).sort();
+const reportFolders = (reports: string): string[] =>
+  readdirSync(reports)
+    .filter((name) => /^\d{4}-/.test(name))
+    .sort();
 const historyLines = (reports: string): string[] => readFileSync(join(reports, 'history.jsonl'), 'utf8').split('\n').filter(Boolean);
 
 describe('mmubench nightly', () => {
@@ -39,8 +42,8 @@ describe('mmubench nightly', () => {
     expect(historyLines(reports).map((line) => JSON.parse(line).report)).toEqual([firstName]);
     // 2. A crash while appending left a torn last line: a warning, never fatal.
     appendFileSync(join(reports, 'history.jsonl'), '{"report":"torn');
-    // 3. Second nightly, every benchmark iteration replaying twice (test-only switch).
-    const second = runCli(nightly(reports), { MMUBENCH_TEST_SLOW_ENGINE: '1' });
+    // 3. Second nightly, every benchmark iteration replaying twice (test/helpers/testCli.mjs --slow-engine).
+    const second = runTestCli(['--slow-engine', ...nightly(reports)]);
     expect(second.status, second.stdout + second.stderr).toBe(1);
     expect(second.stderr).toMatch(/mmubench: warning: .*history\.jsonl:2: not JSON .*; line skipped/);
     expect(second.stdout).toMatch(/REGRESSION timing quick replay (hit|fault)-heavy/);

@@ -63,7 +63,10 @@ describe('mmubench run: the report folder', () => {
   it('writes run.json with one cell per scenario', () => {
     const { result, out } = runReport();
     expect(result.status, result.stderr).toBe(0);
-    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { tool: string; cells: { ok: boolean; trace: string; scenario: { name: string } }[] };
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as {
+      tool: string;
+      cells: { ok: boolean; trace: string; scenario: { name: string } }[];
+    };
     expect(run.tool).toBe('mmubench');
     expect(run.cells.map((c) => [c.ok, c.trace, c.scenario.name])).toEqual(SCENARIOS.map((s) => [true, 'tiny-valid', s]));
   });

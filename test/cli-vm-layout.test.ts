@@ -2,7 +2,7 @@
  * `--vm FILE` layouts that KVM would refuse: exit 2, one message naming the
  * file and the slot, no report.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectBadInput, fixture, runCli, tempDir } from './helpers/runCli.js';
@@ -19,6 +19,13 @@ function runWithLayout(layout: unknown, flags: string[] = []) {
 }
 
 const slot = (over: object) => ({ gpa: '0x0', size: '0x40000000', ...over });
+
+/** The run.json fields of a cell this file reads. */
+interface StoredCell {
+  scenario: { prefault: { kind: string } };
+  total: { faults: number; prefault_pages: number };
+  vm: { pages_4k: number; pages_2m: number };
+}
 
 describe('--vm layouts KVM refuses', () => {
   it('overlapping memslots', () => {
@@ -55,10 +62,18 @@ describe('--vm layouts KVM refuses', () => {
     expectBadInput(result, out, `${vm}: memslots[0].huge: unknown key (expected id, gpa, size, backing, hvaOffset, readOnly, dirtyLogging, private, pfnmap)`);
   });
 
-  it('a valid layout runs', () => {
+  it("a valid layout runs, with its slot's own backing", () => {
+    // tiny-valid.csv touches 0x1000 and 0x3000 (vCPU 0) and 0x200000 (vCPU 1). Under the default
+    // --backing 2m that is two 2M pages (2 faults; pre-faulting the 1 GiB slot maps 512 of them).
+    // The layout's one slot is 4k-backed, so each access faults in its own 4K page (3 faults, 3
+    // pages_4k, no 2M page), and pre-faulting maps all 262144 4K pages of the slot with no fault left.
     const { out, result } = runWithLayout({ memslots: [slot({ backing: '4k', readOnly: false })] });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(out).toBeTruthy();
+    const cells: StoredCell[] = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).cells;
+    expect(cells.map((c) => [c.scenario.prefault.kind, c.total.faults, c.total.prefault_pages, c.vm.pages_4k, c.vm.pages_2m])).toEqual([
+      ['none', 3, 0, 3, 0],
+      ['all', 0, 262144, 262144, 0],
+    ]);
   });
 });

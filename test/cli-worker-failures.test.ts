@@ -2,14 +2,15 @@
  * Failing cells: a worker that throws, runs out of memory, exits, or hangs
  * past --timeout fails its own cell; the other cells finish, the report marks
  * the failure and the exit code is 1. Ctrl-C stops the workers and leaves no
- * report unless --keep-partial. Faults are injected with the test-only
- * MMUBENCH_TEST_FAULT switch (src/replay/worker.ts).
+ * report unless --keep-partial. Faults come from the test-only workers of
+ * test/helpers/testCli.mjs (`--fault KIND:TRACE`), which the real command
+ * never starts.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, REPO_ROOT, runCli, tempDir } from './helpers/runCli.js';
+import { REPO_ROOT, runCli, runTestCli, TEST_CLI, tempDir } from './helpers/runCli.js';
 
 const TRACES = ['traces/host-events.csv', 'traces/interleaved-2vcpu.csv'];
 const FLAGS = ['--prefault', 'none', '--threads', '2', '-q'];
@@ -32,7 +33,7 @@ describe('failing cells', () => {
   ] as const) {
     it(`a worker that ${kind === 'throw' ? 'throws' : kind === 'exit' ? 'exits' : 'runs out of memory'} fails its cell only; exit 1`, () => {
       const out = join(tempDir(), 'out');
-      const result = runCli(['run', ...TRACES, '--out', out, ...FLAGS, ...extra], { MMUBENCH_TEST_FAULT: `${kind}:host-events` });
+      const result = runTestCli(['--fault', `${kind}:host-events`, 'run', ...TRACES, '--out', out, ...FLAGS, ...extra]);
       expect(result.status, result.stderr).toBe(1);
       const stored = cells(out);
       expect(stored.map((c) => [c.trace, c.ok])).toEqual([
@@ -49,11 +50,23 @@ describe('failing cells', () => {
 
   it('a cell over --timeout fails with kind timeout; the others finish', () => {
     const out = join(tempDir(), 'out');
-    const result = runCli(['run', ...TRACES, '--out', out, ...FLAGS, '--timeout', '2'], { MMUBENCH_TEST_FAULT: 'hang:host-events' });
+    const result = runTestCli(['--fault', 'hang:host-events', 'run', ...TRACES, '--out', out, ...FLAGS, '--timeout', '2']);
     expect(result.status, result.stderr).toBe(1);
     const stored = cells(out);
     expect(stored[0].error).toEqual({ kind: 'timeout', message: 'timed out after 2 s' });
     expect(stored[1].ok).toBe(true);
+  });
+
+  it("a cell's --timeout counts from its own start, not while it waits for a worker", () => {
+    // One worker: interleaved-2vcpu waits the 2 s host-events hangs, then replays in a few ms. Had
+    // its clock started with the run, it would time out too.
+    const out = join(tempDir(), 'out');
+    const result = runTestCli(['--fault', 'hang:host-events', 'run', ...TRACES, '--out', out, ...FLAGS, '--threads', '1', '--timeout', '2']);
+    expect(result.status, result.stderr).toBe(1);
+    expect(cells(out).map((c) => [c.trace, c.ok, c.error?.kind])).toEqual([
+      ['host-events', false, 'timeout'],
+      ['interleaved-2vcpu', true, undefined],
+    ]);
   });
 
   it('--timeout with --threads 0 is bad usage', () => {
@@ -64,39 +77,43 @@ describe('failing cells', () => {
   });
 });
 
-/** Run the CLI, send SIGINT after `afterMs`, resolve with its exit code and stderr. */
-function interrupted(args: string[], afterMs: number): Promise<{ code: number | null; stderr: string }> {
+/**
+ * Run the command on one worker with interleaved-2vcpu's cell first and host-events' hanging
+ * second, and send SIGINT once the hanging worker says it hangs: by then the first cell is done
+ * and recorded (one worker: the second cell starts only after the first one's result came back),
+ * whatever the machine's speed. Resolves with the exit code and stderr.
+ */
+function interruptedWhileHanging(out: string, extra: string[] = []): Promise<{ code: number | null; stderr: string }> {
+  const args = ['--fault', 'hang:host-events', 'run', TRACES[1], TRACES[0], '--out', out, ...FLAGS, '--threads', '1', ...extra];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, MMUBENCH_TEST_FAULT: 'hang:host-events' },
-    });
+    const child = spawn(process.execPath, [TEST_CLI, ...args], { cwd: REPO_ROOT });
     let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    setTimeout(() => child.kill('SIGINT'), afterMs);
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (stderr.includes('faulty worker: hanging in host-events\n') && !child.killed) child.kill('SIGINT');
+    });
     child.on('close', (code) => resolve({ code, stderr }));
   });
 }
 
 describe('Ctrl-C', () => {
   it('stops the workers and leaves no report folder; exit 130', async () => {
-    const dir = tempDir();
-    const out = join(dir, 'out');
-    const { code, stderr } = await interrupted(['run', ...TRACES, '--out', out, ...FLAGS], 3000);
-    expect(code).toBe(130);
-    expect(stderr).toContain('no report written');
+    const out = join(tempDir(), 'out');
+    const { code, stderr } = await interruptedWhileHanging(out);
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('mmubench: no report written (use --keep-partial to keep the 1 finished cells)');
     expect(existsSync(out)).toBe(false);
   });
 
   it('with --keep-partial writes the finished cells, marked partial', async () => {
     const out = join(tempDir(), 'out');
-    const { code } = await interrupted(['run', ...TRACES, '--out', out, ...FLAGS, '--keep-partial'], 3000);
-    expect(code).toBe(130);
+    const { code, stderr } = await interruptedWhileHanging(out, ['--keep-partial']);
+    expect(code, stderr).toBe(130);
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(run.partial).toBe(true);
     expect(run.cells.map((c: StoredCell) => [c.trace, c.ok, c.error?.kind])).toEqual([
-      ['host-events', false, 'aborted'],
       ['interleaved-2vcpu', true, undefined],
+      ['host-events', false, 'aborted'],
     ]);
   });
 });

@@ -98,7 +98,9 @@ describe('compare: counts', () => {
     const cell = await tinyCell('4k');
     const failed = { ok: false as const, trace: 'tiny', scenario: cell.scenario, error: { kind: 'crash' as const, message: 'worker died' } };
     const c = compareRuns(runOf([cell]), runOf([failed]), defaults, labels);
-    expect(c.cells).toEqual([{ trace: 'tiny', scenario: cell.scenario.name, base: 'ok', current: 'failed', note: 'current: worker died', verdict: 'regression' }]);
+    expect(c.cells).toEqual([
+      { trace: 'tiny', scenario: cell.scenario.name, base: 'ok', current: 'failed', note: 'current: worker died', verdict: 'regression' },
+    ]);
     expect(c.exitCode).toBe(1);
   });
 });

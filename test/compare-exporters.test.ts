@@ -15,10 +15,13 @@ async function fixedComparison(): Promise<Comparison> {
   const small = await tinyCell('4k');
   const huge = await tinyCell('2m');
   const failing = { ...small, trace: 'other' };
-  const base = runOf([small, failing], [
-    { name: 'replay hit-heavy', accessesPerIteration: 1000, samplesMs: [1.0, 1.01, 1.02, 1.03, 1.04, 1.05, 1.06, 1.07, 1.08, 1.09] },
-    { name: 'replay fault-heavy', accessesPerIteration: 1000, samplesMs: [2.0, 2.1, 2.2, 2.3] },
-  ]);
+  const base = runOf(
+    [small, failing],
+    [
+      { name: 'replay hit-heavy', accessesPerIteration: 1000, samplesMs: [1.0, 1.01, 1.02, 1.03, 1.04, 1.05, 1.06, 1.07, 1.08, 1.09] },
+      { name: 'replay fault-heavy', accessesPerIteration: 1000, samplesMs: [2.0, 2.1, 2.2, 2.3] },
+    ],
+  );
   const current = runOf(
     [
       withTotals(small, { faults: 4, tlb_misses: 2 }),

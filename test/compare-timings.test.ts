@@ -71,7 +71,10 @@ describe('compare: timings', () => {
 
   it('--fail-on counts: a timing regression is reported but exits 0', () => {
     const prng = new Prng(7);
-    const c = compareRuns(runOf([], [task(timings(prng, 30, 10))]), runOf([], [task(timings(prng, 30, 12))]), parseCompareOptions({ failOn: 'counts' }), { base: 'a', current: 'b' });
+    const c = compareRuns(runOf([], [task(timings(prng, 30, 10))]), runOf([], [task(timings(prng, 30, 12))]), parseCompareOptions({ failOn: 'counts' }), {
+      base: 'a',
+      current: 'b',
+    });
     expect(c.summary.timingRegressions).toBe(1);
     expect(c.exitCode).toBe(0);
   });

@@ -38,6 +38,8 @@ describe('arm64 stage-2 and PFNMAP memory (seed 004)', () => {
   });
 
   it('a memslot reaching the TDX shared bit is refused', () => {
-    expect(() => validateLayout(parseMatrix({ arch: 'x86-tdx' }), layout({ gpa: 2 ** 47 - 4096, sizeBytes: 8192 }))).toThrow(/reaches GPA bit 47, a stolen bit/);
+    expect(() => validateLayout(parseMatrix({ arch: 'x86-tdx' }), layout({ gpa: 2 ** 47 - 4096, sizeBytes: 8192 }))).toThrow(
+      /reaches GPA bit 47, a stolen bit/,
+    );
   });
 });

@@ -47,4 +47,3 @@ describe('pKVM: hypercalls and the host-side tree', () => {
     expect(r.vm.pages_2m).toBe(2);
   });
 });
-

@@ -103,12 +103,20 @@ describe('GfnTree', () => {
     expect(tree.insert(14, 2)).toBe(true); // [14, 16): adjacent after
     expect(tree.insert(8, 2)).toBe(true); // [8, 10): adjacent before
     expect(tree.insert(7, 2)).toBe(false); // [7, 9) overlaps [8, 10)
-    expect(contents(tree)).toEqual([[8, 2], [10, 4], [14, 2]]);
+    expect(contents(tree)).toEqual([
+      [8, 2],
+      [10, 4],
+      [14, 2],
+    ]);
     expect(tree.checkInvariants()).toBeUndefined();
   });
 
   it('find returns the mapping containing a GFN, -1 in a gap', () => {
-    const tree = treeOf([[8, 2], [10, 4], [20, 1]]);
+    const tree = treeOf([
+      [8, 2],
+      [10, 4],
+      [20, 1],
+    ]);
     const at = (gfn: number) => {
       const i = tree.find(gfn);
       return i === -1 ? -1 : [tree.nodeGfn(i), tree.nodeNrPages(i)];
@@ -122,7 +130,10 @@ describe('GfnTree', () => {
   });
 
   it('remove takes only the mapping starting at the GFN, not one containing it', () => {
-    const tree = treeOf([[0, 512], [512, 1]]);
+    const tree = treeOf([
+      [0, 512],
+      [512, 1],
+    ]);
     expect(tree.remove(5)).toBe(false);
     expect(tree.remove(0)).toBe(true);
     expect(tree.remove(0)).toBe(false);
@@ -130,13 +141,20 @@ describe('GfnTree', () => {
   });
 
   it('a range query includes a mapping that starts before the range but overlaps it', () => {
-    const tree = treeOf([[0, 512], [512, 1], [600, 1]]); // a 2M block, then two 4K pages
+    const tree = treeOf([
+      [0, 512],
+      [512, 1],
+      [600, 1],
+    ]); // a 2M block, then two 4K pages
     const visits = (start: number, end: number) => {
       const out: Mapping[] = [];
       tree.forEachInRange(start, end, (gfn, nrPages) => out.push([gfn, nrPages]));
       return out;
     };
-    expect(visits(100, 513)).toEqual([[0, 512], [512, 1]]);
+    expect(visits(100, 513)).toEqual([
+      [0, 512],
+      [512, 1],
+    ]);
     expect(visits(511, 512)).toEqual([[0, 512]]);
     expect(visits(512, 600)).toEqual([[512, 1]]); // half-open: 600 is outside
     expect(visits(513, 600)).toEqual([]);
@@ -151,28 +169,51 @@ describe('GfnTree', () => {
       expect(tree.remove(gfn)).toBe(true);
     });
     expect(visited).toEqual([2, 3, 4, 5, 6, 7]);
-    expect(contents(tree)).toEqual([[0, 1], [1, 1], [8, 1], [9, 1]]);
+    expect(contents(tree)).toEqual([
+      [0, 1],
+      [1, 1],
+      [8, 1],
+      [9, 1],
+    ]);
     expect(tree.checkInvariants()).toBeUndefined();
   });
 
   it('the visitor may remove the next mapping: the walk re-seeks past it', () => {
-    const tree = treeOf([[0, 1], [2, 1], [4, 1], [6, 1], [8, 1]]);
+    const tree = treeOf([
+      [0, 1],
+      [2, 1],
+      [4, 1],
+      [6, 1],
+      [8, 1],
+    ]);
     const visited: number[] = [];
     tree.forEachInRange(0, 10, (gfn) => {
       visited.push(gfn);
       tree.remove(gfn + 2);
     });
     expect(visited).toEqual([0, 4, 8]);
-    expect(contents(tree)).toEqual([[0, 1], [4, 1], [8, 1]]);
+    expect(contents(tree)).toEqual([
+      [0, 1],
+      [4, 1],
+      [8, 1],
+    ]);
   });
 
   it('holds GFNs up to 2^40 and beyond exactly', () => {
-    const tree = treeOf([[2 ** 40, 512], [2 ** 40 + 512, 1], [2 ** 52, 1]]);
+    const tree = treeOf([
+      [2 ** 40, 512],
+      [2 ** 40 + 512, 1],
+      [2 ** 52, 1],
+    ]);
     expect(tree.nodeGfn(tree.find(2 ** 40 + 511))).toBe(2 ** 40);
     expect(tree.nodeGfn(tree.find(2 ** 40 + 512))).toBe(2 ** 40 + 512);
     expect(tree.find(2 ** 40 + 513)).toBe(-1);
     expect(tree.insert(2 ** 40 + 511, 1)).toBe(false);
-    expect(contents(tree)).toEqual([[2 ** 40, 512], [2 ** 40 + 512, 1], [2 ** 52, 1]]);
+    expect(contents(tree)).toEqual([
+      [2 ** 40, 512],
+      [2 ** 40 + 512, 1],
+      [2 ** 52, 1],
+    ]);
   });
 
   it('counts one comparison per node visited on a descent', () => {
@@ -193,7 +234,11 @@ describe('GfnTree', () => {
   });
 
   it('clear empties the tree and it can be refilled', () => {
-    const tree = treeOf([[1, 1], [5, 2], [9, 3]]);
+    const tree = treeOf([
+      [1, 1],
+      [5, 2],
+      [9, 3],
+    ]);
     tree.clear();
     expect(tree.size).toBe(0);
     expect(tree.height()).toBe(0);

@@ -47,7 +47,10 @@ beforeAll(async () => {
     events.line[i] = i + 2;
   }
   const path = join(mkdtempSync(join(tmpdir(), 'mmubench-mtr-fuzz-')), 'valid.mtr');
-  await writeBinaryTrace({ path, name: 'v', events, vcpuCount: 2, touchedEndGpa: 1 << 21, declaresSlots: true }, path, { chunkRecords: 16, source: 'fuzz seed' });
+  await writeBinaryTrace({ path, name: 'v', events, vcpuCount: 2, touchedEndGpa: 1 << 21, declaresSlots: true }, path, {
+    chunkRecords: 16,
+    source: 'fuzz seed',
+  });
   valid = new Uint8Array(readFileSync(path));
 });
 

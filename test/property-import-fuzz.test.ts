@@ -92,7 +92,11 @@ const LACKEY_LINES = readFileSync(fixture('lackey-tiny.log'), 'utf8').split('\n'
 const mutation = fc.tuple(
   fc.nat(),
   fc.integer({ min: 0, max: 8 }),
-  fc.oneof(fc.string({ maxLength: 8 }), fc.stringMatching(/^[0-9a-fx,.: [\]-]{1,40}$/), fc.constantFrom('\n', '\r\n', '\u0000', 'ffffffffffffffffffff', '9'.repeat(30))),
+  fc.oneof(
+    fc.string({ maxLength: 8 }),
+    fc.stringMatching(/^[0-9a-fx,.: [\]-]{1,40}$/),
+    fc.constantFrom('\n', '\r\n', '\u0000', 'ffffffffffffffffffff', '9'.repeat(30)),
+  ),
 );
 
 function mutate(lines: readonly string[], picks: number[], mutations: [number, number, string][]): Buffer {
@@ -195,4 +199,3 @@ describe('importers on the edge cases of issue 8', () => {
     expect(reasons).toEqual(['bad: size out of range (1 byte to 1 GiB) x2', 'bad: access wraps past the 64-bit address space x1']);
   });
 });
-

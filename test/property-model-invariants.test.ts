@@ -38,9 +38,9 @@ const slots = fc.array(
 );
 
 /** A GPA near a memslot (some fall outside: MMIO). */
-const gpa = fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 4096 + 600 }), fc.integer({ min: 0, max: 511 })).map(
-  ([gib, page, word]) => gib * GiB + page * 4096 + word * 8,
-);
+const gpa = fc
+  .tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 4096 + 600 }), fc.integer({ min: 0, max: 511 }))
+  .map(([gib, page, word]) => gib * GiB + page * 4096 + word * 8);
 const range = fc.tuple(gpa, fc.constantFrom(4096, 8192, 2 * MiB, 3 * MiB + 4096)).map(([start, size]) => [start - (start % 4096), size] as const);
 
 const event = fc.oneof(
@@ -256,13 +256,24 @@ describe('model invariants (property)', () => {
     // write-protects and permission relaxes all occur in most runs.
     const page = fc.oneof(fc.integer({ min: 0, max: 31 }), fc.integer({ min: 500, max: 530 }), fc.integer({ min: 2030, max: 2060 }));
     const pkvmEvent = fc.oneof(
-      { weight: 8, arbitrary: fc.tuple(fc.constantFrom('R', 'W', 'X'), fc.integer({ min: 0, max: 1 }), page.map((p) => p * 4096), fc.constant(false)) },
+      {
+        weight: 8,
+        arbitrary: fc.tuple(
+          fc.constantFrom('R', 'W', 'X'),
+          fc.integer({ min: 0, max: 1 }),
+          page.map((p) => p * 4096),
+          fc.constant(false),
+        ),
+      },
       {
         weight: 3,
         arbitrary: fc.tuple(
           fc.constantFrom('PREFAULT', 'UNMAP', 'WRPROTECT'),
           fc.constant(0),
-          fc.tuple(page.map((p) => p * 4096), fc.constantFrom(4096, 3 * 4096, 2 * MiB, 2 * MiB + 4096)),
+          fc.tuple(
+            page.map((p) => p * 4096),
+            fc.constantFrom(4096, 3 * 4096, 2 * MiB, 2 * MiB + 4096),
+          ),
           fc.constant(false),
         ),
       },

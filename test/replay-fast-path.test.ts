@@ -13,7 +13,7 @@ import { vmOptionsFor } from '../src/replay/vmOptions.js';
 import { slotFromSpec } from '../src/replay/openCell.js';
 import { parseMatrix } from '../src/replay/parseMatrix.js';
 import { TLB_PRESETS, simpleGeometry } from '../src/tlb/tlbPresets.js';
-import { AccessKind } from '../src/mmu/vmOptions.js';
+import type { AccessKind } from '../src/mmu/vmOptions.js';
 import { unmapGfnRange, writeProtectGfnRange } from '../src/mmu/hostEvents.js';
 import { Op } from '../src/trace/ops.js';
 import { allocateTraceEvents, type TraceEvents } from '../src/trace/traceEvents.js';
@@ -27,7 +27,7 @@ function newEngine(arch: string, backing: string, tlb: 'small' | 'preset'): Engi
   const engine = new Engine({
     vm: vmOptionsFor(scenario, 1 << 30),
     vcpuCount: VCPUS,
-    tlb: tlb === 'small' ? simpleGeometry(8, 2) : TLB_PRESETS['icelake'],
+    tlb: tlb === 'small' ? simpleGeometry(8, 2) : TLB_PRESETS.icelake,
     pwc: scenario.pwc,
     flush: { mode: scenario.flushMode, rangeFlush: scenario.rangeFlush, tlbiRange: scenario.tlbiRange, aliasFlush: scenario.aliasFlush },
     guestLevels: 0,

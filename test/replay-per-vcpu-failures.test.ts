@@ -2,12 +2,12 @@
  * `--threads per-vcpu` failing cells: when one vCPU's worker exits or hangs
  * past --timeout, its cell fails (its sibling workers are stopped too) and the
  * other cells finish; exit 1 with a report. Faults are injected on vCPU 1
- * with the test-only MMUBENCH_TEST_FAULT switch (perVcpuWorker.ts).
+ * by the test-only per-vCPU worker of test/helpers/testCli.mjs (`--fault`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './helpers/runCli.js';
+import { runTestCli, tempDir } from './helpers/runCli.js';
 
 const TRACES = ['traces/interleaved-2vcpu.csv', 'traces/random-uniform.csv'];
 const FLAGS = ['--prefault', 'none', '--threads', 'per-vcpu', '-q'];
@@ -19,7 +19,7 @@ function cells(out: string): { ok: boolean; trace: string; error?: { kind: strin
 describe('mmubench run --threads per-vcpu: failing cells', () => {
   it('a vCPU worker that exits fails its cell only; exit 1', () => {
     const out = join(tempDir(), 'out');
-    const result = runCli(['run', ...TRACES, '--out', out, ...FLAGS], { MMUBENCH_TEST_FAULT: 'exit:interleaved-2vcpu' });
+    const result = runTestCli(['--fault', 'exit:interleaved-2vcpu', 'run', ...TRACES, '--out', out, ...FLAGS]);
     expect(result.status, result.stderr).toBe(1);
     const stored = cells(out);
     expect(stored.map((c) => [c.trace, c.ok])).toEqual([
@@ -32,7 +32,7 @@ describe('mmubench run --threads per-vcpu: failing cells', () => {
 
   it('a vCPU worker that hangs past --timeout fails its cell with kind timeout', () => {
     const out = join(tempDir(), 'out');
-    const result = runCli(['run', ...TRACES, '--out', out, ...FLAGS, '--timeout', '2'], { MMUBENCH_TEST_FAULT: 'hang:interleaved-2vcpu' });
+    const result = runTestCli(['--fault', 'hang:interleaved-2vcpu', 'run', ...TRACES, '--out', out, ...FLAGS, '--timeout', '2']);
     expect(result.status, result.stderr).toBe(1);
     const stored = cells(out);
     expect(stored[0].error).toEqual({ kind: 'timeout', message: 'timed out after 2 s' });

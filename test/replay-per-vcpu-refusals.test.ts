@@ -20,7 +20,11 @@ describe('mmubench run --threads per-vcpu: refusals', () => {
     writeFileSync(trace, 'vcpu,op,gpa,size,x_slot\n0,R,0x0,8,\n0,SLOT_ADD,0x40000000,0x200000,1\n');
     const out = join(dir, 'report');
     const result = runCli(['run', trace, '--out', out, '--threads', 'per-vcpu']);
-    expectBadInput(result, out, `${trace}:3: column op: SLOT_ADD needs the whole VM serialised; --threads per-vcpu replays R, W, X, PREFAULT, UNMAP and WRPROTECT rows only`);
+    expectBadInput(
+      result,
+      out,
+      `${trace}:3: column op: SLOT_ADD needs the whole VM serialised; --threads per-vcpu replays R, W, X, PREFAULT, UNMAP and WRPROTECT rows only`,
+    );
   });
 
   it('refuses a PREFAULT row under --prefault-policy exact, which may split a huge leaf', () => {
@@ -29,7 +33,11 @@ describe('mmubench run --threads per-vcpu: refusals', () => {
     writeFileSync(trace, 'vcpu,op,gpa,size\n0,PREFAULT,0x0,0x200000\n1,R,0x1000,8\n');
     const out = join(dir, 'report');
     const result = runCli(['run', trace, '--out', out, '--threads', 'per-vcpu', '--prefault-policy', 'exact']);
-    expectBadInput(result, out, `${trace}:2: column op: PREFAULT with --prefault-policy exact is not supported by --threads per-vcpu (it may split a huge leaf)`);
+    expectBadInput(
+      result,
+      out,
+      `${trace}:2: column op: PREFAULT with --prefault-policy exact is not supported by --threads per-vcpu (it may split a huge leaf)`,
+    );
   });
 
   it('names per-vcpu among the values --threads accepts', () => {

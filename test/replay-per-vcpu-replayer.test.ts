@@ -133,7 +133,12 @@ describe('VcpuReplayer', () => {
     const two = replayCell(await traceFromText(TWO_VCPUS), scenario, LAYOUT);
     expect([one.vcpus.length, two.vcpus.length]).toEqual([1, 2]);
     expect(perVcpuRunInfo([{ ok: true, result: one }])).toEqual({ threadMode: 'per-vcpu', deterministic: true });
-    expect(perVcpuRunInfo([{ ok: true, result: one }, { ok: true, result: two }])).toEqual({ threadMode: 'per-vcpu', deterministic: false });
+    expect(
+      perVcpuRunInfo([
+        { ok: true, result: one },
+        { ok: true, result: two },
+      ]),
+    ).toEqual({ threadMode: 'per-vcpu', deterministic: false });
     expect(perVcpuThreads([1, 2])).toBe(2);
     expect(perVcpuThreads([300])).toBe(64);
   });

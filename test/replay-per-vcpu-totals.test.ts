@@ -15,8 +15,13 @@ describe('mmubench run --threads per-vcpu: timing-free totals', () => {
     const deterministic = run('traces/interleaved-2vcpu.csv', '0', matrix);
     const perVcpu = run('traces/interleaved-2vcpu.csv', 'per-vcpu', matrix);
     expect(totals(perVcpu.rows)).toHaveLength(4);
-    expect(perVcpu.rows.map((r) => [r.scenario, r.vcpu]), 'same rows, same order').toEqual(deterministic.rows.map((r) => [r.scenario, r.vcpu]));
-    totals(perVcpu.rows).forEach((row, i) => expect(pick(row, TIMING_FREE), row.scenario).toEqual(pick(totals(deterministic.rows)[i], TIMING_FREE)));
+    expect(
+      perVcpu.rows.map((r) => [r.scenario, r.vcpu]),
+      'same rows, same order',
+    ).toEqual(deterministic.rows.map((r) => [r.scenario, r.vcpu]));
+    totals(perVcpu.rows).forEach((row, i) => {
+      expect(pick(row, TIMING_FREE), row.scenario).toEqual(pick(totals(deterministic.rows)[i], TIMING_FREE));
+    });
     // Hand check, x86-tdp 4k prefault none: each vCPU streams 10000 pages of its own 128 MiB half.
     expect(pick(totals(perVcpu.rows)[0], ['scenario', 'faults_missing', 'pages_4k'])).toEqual({
       scenario: 'x86-tdp max=1g backing=4k prefault=none tlb=1536x12',

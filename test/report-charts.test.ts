@@ -72,7 +72,7 @@ describe('cumulative faults over the trace', () => {
     expect(faultCurveChart(await results(), 'boot')).toMatchSnapshot();
   });
 
-  it('one line per scenario in its colour, from 0 to the cell\'s faults over 101 points', async () => {
+  it("one line per scenario in its colour, from 0 to the cell's faults over 101 points", async () => {
     const config = faultCurveChart(await results(), 'unmap')!;
     expect(config.data.labels).toHaveLength(101);
     expect(config.data.datasets.map((d) => [d.label, d.borderColor, (d.data as number[])[0], (d.data as number[])[100], d.data.length])).toEqual([
@@ -174,7 +174,7 @@ describe('trend over the nightly runs', () => {
   });
 });
 
-describe('the report\'s charts', () => {
+describe("the report's charts", () => {
   it('has every chart whose data the run has, in display order', async () => {
     const run = await fixtureRun();
     expect(reportCharts(run).map((c) => c.file)).toEqual([

@@ -20,7 +20,16 @@ if (!HAS_CHROMIUM) {
 }
 
 /** Headless, offline, no first-run work: nothing but the page. */
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe.skipIf(!HAS_CHROMIUM)('index.html in headless Chromium', () => {
   it('opens from disk and shows every chart (each <img> loaded, 1200x600)', async () => {
@@ -39,7 +48,9 @@ describe.skipIf(!HAS_CHROMIUM)('index.html in headless Chromium', () => {
       const requests: string[] = [];
       page.on('request', (request) => requests.push(request.url()));
       await page.goto(pathToFileURL(join(out, 'index.html')).href, { waitUntil: 'load' });
-      const images = await page.$$eval('img', (imgs) => imgs.map((img) => ({ alt: img.alt, complete: img.complete, width: img.naturalWidth, height: img.naturalHeight })));
+      const images = await page.$$eval('img', (imgs) =>
+        imgs.map((img) => ({ alt: img.alt, complete: img.complete, width: img.naturalWidth, height: img.naturalHeight })),
+      );
       const screenshot = join(dir, 'screenshot.png');
       await page.screenshot({ path: screenshot, fullPage: true });
       // Eight charts: prefault, two boot curves, mapping levels, TLB, flush, throughput, trend.

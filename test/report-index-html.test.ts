@@ -47,6 +47,8 @@ describe('index.html', () => {
     expect(html).toContain('<tr><td>boot</td><td class="num">4</td><td class="num">0</td><td class="num">-100.0%</td>');
     expect(html).toContain('<tr><td>unmap</td><td class="num">3</td><td class="num">1</td><td class="num">-66.7%</td>');
     // hotcold: 500,000 accesses in 100, 100, 200, 200 ms -> rates 5M, 5M, 2.5M, 2.5M: mean 3.75M, SD 1,443,376.
-    expect(html).toContain('<td>replay hotcold x86-tdp</td><td class="num">4</td><td class="num">150.000</td><td class="num">150.000</td><td class="num">57.735</td><td class="num">3,750,000 ± 1,443,376</td>');
+    expect(html).toContain(
+      '<td>replay hotcold x86-tdp</td><td class="num">4</td><td class="num">150.000</td><td class="num">150.000</td><td class="num">57.735</td><td class="num">3,750,000 ± 1,443,376</td>',
+    );
   });
 });

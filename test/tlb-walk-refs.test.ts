@@ -6,8 +6,7 @@ const GIB = [{ gpa: 0, sizeBytes: 1 << 30 }];
 
 describe('page-walk references', () => {
   it('a 4-level stage-2 walk reads 4 entries for a 4K leaf, 3 for 2M, 2 for 1G', async () => {
-    const refs = async (backing: string): Promise<number> =>
-      (await replayText(HEADER + '0,R,0x0,8\n', { backing, maxLevel: '1g' }, GIB)).total.walk_refs;
+    const refs = async (backing: string): Promise<number> => (await replayText(HEADER + '0,R,0x0,8\n', { backing, maxLevel: '1g' }, GIB)).total.walk_refs;
     expect(await refs('4k')).toBe(4);
     expect(await refs('2m')).toBe(3);
     expect(await refs('1g')).toBe(2);

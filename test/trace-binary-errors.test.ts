@@ -101,9 +101,7 @@ describe('binary traces: located errors', () => {
   });
 
   it('refuses a file too short for the event count its header announces', () => {
-    expect(errorOf(image.subarray(0, CHUNK1 + 20))).toBe(
-      `FILE: header: truncated: 6 events need at least 328 bytes, the file has ${CHUNK1 + 20} (byte 24)`,
-    );
+    expect(errorOf(image.subarray(0, CHUNK1 + 20))).toBe(`FILE: header: truncated: 6 events need at least 328 bytes, the file has ${CHUNK1 + 20} (byte 24)`);
   });
 
   it('locates a bad op code to its chunk and event', () => {
@@ -120,9 +118,7 @@ describe('binary traces: located errors', () => {
   });
 
   it('locates a chunk header with a bad count', () => {
-    expect(errorOf(patched(CHUNK1 + CHUNK_OFFSET.count, [9, 0, 0, 0]))).toBe(
-      `FILE: chunk 1: chunk of 9 events (the header allows 1 to 4) (byte ${CHUNK1})`,
-    );
+    expect(errorOf(patched(CHUNK1 + CHUNK_OFFSET.count, [9, 0, 0, 0]))).toBe(`FILE: chunk 1: chunk of 9 events (the header allows 1 to 4) (byte ${CHUNK1})`);
   });
 
   it('locates a damaged chunk tag', () => {

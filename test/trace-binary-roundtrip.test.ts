@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readCsvTrace } from '../src/trace/csvTraceReader.js';
 import { openBinaryTrace, readBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
 import { writeBinaryTrace } from '../src/trace/binary/binaryTraceWriter.js';
-import { writeCsvTrace } from '../src/trace/binary/csvTraceWriter.js';
+import { writeCsvTrace } from '../src/trace/csvTraceWriter.js';
 import { forEachEventChunk, materializeTrace } from '../src/trace/eventChunks.js';
 import { loadTrace } from '../src/trace/loadTrace.js';
 import { Op, needsSlot } from '../src/trace/ops.js';

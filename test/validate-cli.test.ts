@@ -19,12 +19,19 @@ describe('mmubench validate: bad input (exit 2)', () => {
   it('an arch other than x86-tdp', () => {
     const dir = tempDir();
     const out = join(dir, 'out');
-    expectBadInput(runCli(['validate', traceFile(dir, SEQ), '--arch', 'arm64', '--out', out]), out, '--arch: validate compares with this host\'s x86 KVM, so only x86-tdp (got "arm64")');
+    expectBadInput(
+      runCli(['validate', traceFile(dir, SEQ), '--arch', 'arm64', '--out', out]),
+      out,
+      '--arch: validate compares with this host\'s x86 KVM, so only x86-tdp (got "arm64")',
+    );
   });
 
   it('more than one scenario', () => {
     const dir = tempDir();
-    expectOneLineError(runCli(['validate', traceFile(dir, SEQ), '--backing', '4k,2m']), 'validate runs one scenario: give one value per flag (got 2 scenarios)');
+    expectOneLineError(
+      runCli(['validate', traceFile(dir, SEQ), '--backing', '4k,2m']),
+      'validate runs one scenario: give one value per flag (got 2 scenarios)',
+    );
   });
 
   it('a row a real guest cannot run, located', () => {

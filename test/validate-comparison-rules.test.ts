@@ -6,12 +6,30 @@ import { accessRows, replayText } from './helpers/traceFromText.js';
 
 const HEADER = 'vcpu,op,gpa,size,x_slot\n';
 const KERNEL_ZERO: KernelCounters = {
-  pf_taken: 0, pf_fixed: 0, pf_spurious: 0, pf_fast: 0, pf_emulate: 0, pf_mmio_spte_created: 0,
-  pages_4k: 0, pages_2m: 0, pages_1g: 0, mmu_cache_miss: 0, remote_tlb_flush_requests: 0, remote_tlb_flush: 0, nx_lpage_splits: 0,
+  pf_taken: 0,
+  pf_fixed: 0,
+  pf_spurious: 0,
+  pf_fast: 0,
+  pf_emulate: 0,
+  pf_mmio_spte_created: 0,
+  pages_4k: 0,
+  pages_2m: 0,
+  pages_1g: 0,
+  mmu_cache_miss: 0,
+  remote_tlb_flush_requests: 0,
+  remote_tlb_flush: 0,
+  nx_lpage_splits: 0,
 };
 const SHADOW_4K: CompareContext = {
-  mode: 'shadow', tdpMmu: false, mmioCaching: false, dirtyLogging: false,
-  guestPageBytes: 4096, guestPageAskedBytes: 4096, hostPageBytes: 4096, hostHugeBytes: 0, nxMismatch: false,
+  mode: 'shadow',
+  tdpMmu: false,
+  mmioCaching: false,
+  dirtyLogging: false,
+  guestPageBytes: 4096,
+  guestPageAskedBytes: 4096,
+  hostPageBytes: 4096,
+  hostHugeBytes: 0,
+  nxMismatch: false,
 };
 const row = (rows: ReturnType<typeof compareCounters>, kernel: string) => rows.find((r) => r.kernel === kernel)!;
 
@@ -81,7 +99,12 @@ describe('validate comparison rules', () => {
     const kernel = { ...KERNEL_ZERO, pf_taken: 2, pf_fixed: 2, pages_2m: 2, mmu_cache_miss: 2 };
     const G1 = 1 << 30;
     const ctx = { ...SHADOW_4K, guestPageBytes: 2 << 20, guestPageAskedBytes: G1, hostPageBytes: G1, hostHugeBytes: G1 };
-    expect(row(compareCounters(model, kernel, ctx, [], [], []), 'pages_1g')).toMatchObject({ modelValue: 1, kernelValue: 0, status: 'explained', note: NOTES.no1g });
+    expect(row(compareCounters(model, kernel, ctx, [], [], []), 'pages_1g')).toMatchObject({
+      modelValue: 1,
+      kernelValue: 0,
+      status: 'explained',
+      note: NOTES.no1g,
+    });
     // With 2 MiB host pages the fallback changes nothing: the pairs must agree as usual.
     const model2m = await replayText(trace, { backing: '2m', maxLevel: '1g' });
     const rows = compareCounters(model2m, kernel, { ...ctx, hostPageBytes: 2 << 20, hostHugeBytes: 4 << 20 }, [], [], []);

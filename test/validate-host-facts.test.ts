@@ -46,7 +46,12 @@ describe('host facts', () => {
   });
 
   it('kvm_intel with ept Y → TDP', () => {
-    const root = fakeRoot({ 'dev/kvm': '', 'sys/module/kvm/parameters/tdp_mmu': 'Y', 'sys/module/kvm_intel/parameters/ept': 'Y', 'sys/module/kvm/parameters/nx_huge_pages': 'force' });
+    const root = fakeRoot({
+      'dev/kvm': '',
+      'sys/module/kvm/parameters/tdp_mmu': 'Y',
+      'sys/module/kvm_intel/parameters/ept': 'Y',
+      'sys/module/kvm/parameters/nx_huge_pages': 'force',
+    });
     const facts = readHostFacts(root);
     expect(hostMode(facts)).toBe('tdp');
     expect(nxHugePagesOn(facts)).toBe(true);

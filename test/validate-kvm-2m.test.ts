@@ -14,13 +14,21 @@ const facts = readHostFacts();
 const thp = KVM.ok && facts.thp !== undefined && facts.thp !== 'never';
 const hugetlb = KVM.ok && facts.hugetlb2m.free >= 4;
 if (KVM.ok && !thp) console.warn(`validate-kvm-2m: skipping the THP tests: transparent huge pages are ${facts.thp ?? 'absent'}`);
-if (KVM.ok && !hugetlb) console.warn(`validate-kvm-2m: skipping the hugetlbfs tests: ${facts.hugetlb2m.free} free 2 MiB huge pages, 4 needed (echo 4 > /proc/sys/vm/nr_hugepages)`);
+if (KVM.ok && !hugetlb)
+  console.warn(`validate-kvm-2m: skipping the hugetlbfs tests: ${facts.hugetlb2m.free} free 2 MiB huge pages, 4 needed (echo 4 > /proc/sys/vm/nr_hugepages)`);
 
 const PAGE = 4096;
 const M2 = 2 * 1024 * 1024;
 const FLAGS = { backing: '2m', maxLevel: '2m' };
 // Three 2 MiB regions touched: 0 (pages 1, 2, X on 5), 1 (a write at its last page), 3 (twice).
-const ROWS = [row(0, 'R', 1 * PAGE), row(0, 'W', 2 * PAGE), row(0, 'X', 5 * PAGE), row(0, 'W', M2 + 511 * PAGE), row(0, 'R', 3 * M2 + 8), row(0, 'R', 3 * M2 + 100 * PAGE)];
+const ROWS = [
+  row(0, 'R', 1 * PAGE),
+  row(0, 'W', 2 * PAGE),
+  row(0, 'X', 5 * PAGE),
+  row(0, 'W', M2 + 511 * PAGE),
+  row(0, 'R', 3 * M2 + 8),
+  row(0, 'R', 3 * M2 + 100 * PAGE),
+];
 
 describe.skipIf(!thp)('validate on /dev/kvm, 2 MiB THP', () => {
   it('one pf_fixed and one pages_2m per 2 MiB region touched, no 4K mapping', async () => {

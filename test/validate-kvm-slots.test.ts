@@ -67,7 +67,16 @@ describe.skipIf(!KVM.ok)('validate on /dev/kvm: dirty logging and memslot deleti
 
   it.skipIf(readHostFacts().thp === 'never')('dirty logging with 2 MiB pages: pages by level agree once logging is off again', async () => {
     const M2 = 0x200000;
-    const rows = [row(0, 'W', PAGE), row(0, 'W', M2 + PAGE), row(0, 'DIRTY_LOG_ON', 0, '', 0), row(0, 'W', PAGE), row(0, 'W', M2 + 3 * PAGE), row(0, 'DIRTY_LOG_OFF', 0, '', 0), row(0, 'W', 2 * PAGE), row(0, 'R', M2 + 2 * PAGE)];
+    const rows = [
+      row(0, 'W', PAGE),
+      row(0, 'W', M2 + PAGE),
+      row(0, 'DIRTY_LOG_ON', 0, '', 0),
+      row(0, 'W', PAGE),
+      row(0, 'W', M2 + 3 * PAGE),
+      row(0, 'DIRTY_LOG_OFF', 0, '', 0),
+      row(0, 'W', 2 * PAGE),
+      row(0, 'R', M2 + 2 * PAGE),
+    ];
     const r = await validateRows(rows, { backing: '2m', maxLevel: '2m' });
     expect(values(r, 'pages_2m')).toEqual([2, 2]);
     expect(values(r, 'pages_4k')).toEqual([0, 0]);

@@ -33,7 +33,16 @@ describe('runner job', () => {
     const trace = await traceFromText('vcpu,op,gpa\n0,R,0x1000\n');
     const [scenario] = parseMatrix({ backing: '2m', maxLevel: '2m', prefault: 'all' });
     const job = buildRunnerJob(trace, scenario, { ...LAYOUT, memslots: parseMemslots(['0x0:0x200000', '0x400000:0x200000']) }, 'thp');
-    expect(job.split('\n').slice(1, 9)).toEqual(['backing thp', 'guest-page 2m', 'vcpus 1', 'slot 0 0x0 0x200000', 'slot 1 0x400000 0x200000', 'ev 0 PREFAULT 0 0x0 0x200000 -1', 'ev 0 PREFAULT 0 0x400000 0x200000 -1', 'ev 2 R 0 0x1000 0x1 -1']);
+    expect(job.split('\n').slice(1, 9)).toEqual([
+      'backing thp',
+      'guest-page 2m',
+      'vcpus 1',
+      'slot 0 0x0 0x200000',
+      'slot 1 0x400000 0x200000',
+      'ev 0 PREFAULT 0 0x0 0x200000 -1',
+      'ev 0 PREFAULT 0 0x400000 0x200000 -1',
+      'ev 2 R 0 0x1000 0x1 -1',
+    ]);
   });
 
   it('a row the runner cannot make happen is a located error', async () => {

@@ -3,8 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { kernelCounters, parseRunnerOutput } from '../src/validate/runnerOutput.js';
 
 const OUTPUT = {
-  runner: 1, guestPageBytes: 4096, guestPageAskedBytes: 4096, guestPdpe1gb: false, hostPageBytes: 4096, hostHugeBytes: 0,
-  capPreFaultMemory: false, slotZapAllQuirkDisabled: true, manualDirtyProtect: true,
+  runner: 1,
+  guestPageBytes: 4096,
+  guestPageAskedBytes: 4096,
+  guestPdpe1gb: false,
+  hostPageBytes: 4096,
+  hostHugeBytes: 0,
+  capPreFaultMemory: false,
+  slotZapAllQuirkDisabled: true,
+  manualDirtyProtect: true,
   prefault: [{ line: 5, vcpu: 0, gpa: 1048576, sizeBytes: 65536, result: -95, remainingBytes: 65536 }],
   dirtyLog: [{ line: 9, slot: 0, dirtyPages: 3 }],
   excluded: { vm: {}, vcpus: [{}, {}] },

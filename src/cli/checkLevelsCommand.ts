@@ -22,7 +22,7 @@ import { ARCHES } from '../mmu/arch/archProfile.js';
 import { Vm } from '../mmu/vm.js';
 import { AccessKind } from '../mmu/vmOptions.js';
 import { VcpuStats } from '../mmu/stats.js';
-import { Level, levelName } from '../mmu/level.js';
+import { type Level, levelName } from '../mmu/level.js';
 import { gfnToGpa, gpaToGfn } from '../mmu/address.js';
 import { Op } from '../trace/ops.js';
 import { vmOptionsFor } from '../replay/vmOptions.js';
@@ -99,13 +99,13 @@ export function checkLevels(capture: CaptureRecording, scenario: Scenario, memsl
   // 1. A fresh VM with the run's memslots.
   const align = DEFAULTS.defaultSlotAlignBytes;
   const specs: MemslotSpec[] =
-    memslots.length > 0
-      ? [...memslots]
-      : [{ gpa: 0, sizeBytes: Math.max(align, Math.ceil(capture.touchedEndGpa / align) * align), source: 'default memslot' }];
+    memslots.length > 0 ? [...memslots] : [{ gpa: 0, sizeBytes: Math.max(align, Math.ceil(capture.touchedEndGpa / align) * align), source: 'default memslot' }];
   const end = specs.reduce((max, s) => Math.max(max, s.gpa + s.sizeBytes), capture.touchedEndGpa);
   const vm = new Vm(vmOptionsFor(scenario, end), NO_FLUSHES);
   const privateByDefault = vm.options.profile.privateByDefault;
-  specs.forEach((spec, index) => vm.addSlot(slotFromSpec(spec, index, scenario.backing, privateByDefault)));
+  specs.forEach((spec, index) => {
+    vm.addSlot(slotFromSpec(spec, index, scenario.backing, privateByDefault));
+  });
   // 2. The capture in order: accesses fault; level events read the model's leaf.
   const stats = new VcpuStats();
   const seen = new Set<number>();
@@ -174,7 +174,9 @@ export async function checkLevelsCommand(capturePath: string, options: CheckLeve
   const capture = new CaptureRecording();
   await importFtrace([{ name: capturePath, path: capturePath }], importOptions, capture);
   if (capture.levelEvents === 0) {
-    throw new InputError(`${capturePath}: no kvm_mmu_set_spte, kvm_mmu_spte_requested or kvm_tdp_mmu_spte_changed event to compare (enable the kvmmmu events, docs/importing.md)`);
+    throw new InputError(
+      `${capturePath}: no kvm_mmu_set_spte, kvm_mmu_spte_requested or kvm_tdp_mmu_spte_changed event to compare (enable the kvmmmu events, docs/importing.md)`,
+    );
   }
   // 3. One table and summary per scenario. A reader that stops early (`| head`) closes
   //    the pipe: the writes then fail with EPIPE, which is no error of the comparison.

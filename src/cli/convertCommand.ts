@@ -15,7 +15,7 @@
  */
 import type { Command } from 'commander';
 import { writeBinaryTrace } from '../trace/binary/binaryTraceWriter.js';
-import { writeCsvTrace } from '../trace/binary/csvTraceWriter.js';
+import { writeCsvTrace } from '../trace/csvTraceWriter.js';
 import { loadTrace } from '../trace/loadTrace.js';
 import type { Trace } from '../trace/traceEvents.js';
 import { EXIT_OK, InputError } from '../errors.js';

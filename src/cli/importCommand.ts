@@ -13,7 +13,7 @@ import { EXIT_OK, InputError } from '../errors.js';
 import { VERSION } from './version.js';
 import { IMPORT_DEFAULTS, IMPORT_FORMATS, parseImportOptions, type ImportFormat, type RawImportOptions } from '../trace/importers/importOptions.js';
 import { importTrace } from '../trace/importers/importTrace.js';
-import { CsvTraceWriter } from '../trace/importers/csvTraceWriter.js';
+import { CsvTraceWriter } from '../trace/csvTraceWriter.js';
 import { MtrTraceSink } from '../trace/importers/mtrTraceSink.js';
 import { describeSkips } from '../trace/importers/skipCounter.js';
 import type { ImportSummary } from '../trace/importers/importTypes.js';
@@ -36,8 +36,14 @@ export function registerImportCommand(program: Command, setExit: (code: number) 
     .requiredOption('--out <file>', 'trace to write: .csv (trace format v1) or .mtr (binary trace)')
     .option('--strict', 'stop at the first line the importer does not understand (exit 2); default: skip and count it')
     .option('--gpa-below <gpa>', 'ftrace: leave out accesses and level events at or above this GPA (hex or decimal bytes)')
-    .option('--ftrace-accesses <mode>', `ftrace: faults | sptes | auto (faults if the input has any, else SPTE events) [default: ${IMPORT_DEFAULTS.ftraceAccesses}]`)
-    .option('--x86-error-code <kind>', `ftrace: kvm_page_fault error_code as pferr (AMD, shadow paging) | ept (Intel exit qualification) [default: ${IMPORT_DEFAULTS.x86ErrorCode}]`)
+    .option(
+      '--ftrace-accesses <mode>',
+      `ftrace: faults | sptes | auto (faults if the input has any, else SPTE events) [default: ${IMPORT_DEFAULTS.ftraceAccesses}]`,
+    )
+    .option(
+      '--x86-error-code <kind>',
+      `ftrace: kvm_page_fault error_code as pferr (AMD, shadow paging) | ept (Intel exit qualification) [default: ${IMPORT_DEFAULTS.x86ErrorCode}]`,
+    )
     .option('--vcpus <n>', 'lackey: with one input, that many copies of the program, one per vCPU')
     .option('-q, --quiet', 'no progress bar or summary line')
     .action(async (inputs: string[], options: ImportCommandOptions) => setExit(await importCommand(inputs, options)));
@@ -78,11 +84,19 @@ export async function importCommand(inputs: string[], options: ImportCommandOpti
   if (inputs.length === 0) throw new InputError('import: give at least one input file');
   const importOptions = parseImportOptions(format, options, inputs.length);
   // 2. Stream every input into the writer; on any error leave nothing behind.
-  const writer = /\.mtr$/i.test(options.out) ? new MtrTraceSink(options.out) : new CsvTraceWriter(options.out, format === 'ftrace');
+  const writer = /\.mtr$/i.test(options.out)
+    ? new MtrTraceSink(options.out)
+    : new CsvTraceWriter(options.out, { time: format === 'ftrace', headerComments: true, flag: '--out' });
   const progress = new ImportProgressBar(options.quiet === true);
   let summary: ImportSummary;
   try {
-    summary = await importTrace(format, inputs.map((path) => ({ name: path, path })), importOptions, writer, (done, total) => progress.update(done, total));
+    summary = await importTrace(
+      format,
+      inputs.map((path) => ({ name: path, path })),
+      importOptions,
+      writer,
+      (done, total) => progress.update(done, total),
+    );
     progress.stop();
     if (summary.rows === 0) {
       throw new InputError(`${inputs.join(', ')}: no access rows in ${summary.lines} lines (skipped ${describeSkips(summary.skipped)})`);
@@ -94,7 +108,9 @@ export async function importCommand(inputs: string[], options: ImportCommandOpti
   }
   await writer.finish(importComments(summary));
   if (options.quiet !== true) {
-    process.stderr.write(`mmubench: ${summary.rows} rows${levels(summary)} from ${summary.lines} lines into ${options.out}; skipped ${describeSkips(summary.skipped)}\n`);
+    process.stderr.write(
+      `mmubench: ${summary.rows} rows${levels(summary)} from ${summary.lines} lines into ${options.out}; skipped ${describeSkips(summary.skipped)}\n`,
+    );
   }
   return EXIT_OK;
 }

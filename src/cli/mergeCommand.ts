@@ -27,7 +27,9 @@ async function readShard(dir: string): Promise<ShardReport> {
   try {
     json = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new InputError(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (is this a report folder?)' : (error as Error).message}`);
+    throw new InputError(
+      `${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (is this a report folder?)' : (error as Error).message}`,
+    );
   }
   if (json.tool !== 'mmubench' || !Array.isArray(json.cells) || !Array.isArray(json.scenarios)) {
     throw new InputError(`${path}: not an mmubench run.json with cells and scenarios`);

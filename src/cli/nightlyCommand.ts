@@ -24,7 +24,8 @@ import { parseCompareOptions, type RawCompareOptions } from '../report/compare/c
 import { compareRuns } from '../report/compare/compareRuns.js';
 import { readReportRun } from '../report/compare/readReportRun.js';
 import { writeCompare } from '../report/compare/writeCompare.js';
-import { quickBench, replaysFromEnv } from '../replay/quickBench.js';
+import { quickBench } from '../replay/quickBench.js';
+import type { Seams } from './seams.js';
 
 /** bench/nightly.json: which traces, which matrix (each value a comma list, as on the command line). */
 export interface NightlyConfig {
@@ -42,6 +43,8 @@ export interface NightlyCommandOptions extends RawCompareOptions {
   baseline?: string;
   /** Quick-benchmark time per task, ms; 0 skips the benchmark. */
   benchTime?: string;
+  /** Workers and quick-benchmark engine to use instead of the real ones (tests: test/helpers/testCli.mjs). */
+  seams?: Seams;
 }
 
 const MATRIX_KEYS = ['arch', 'maxLevel', 'backing', 'prefault', 'tlbEntries', 'tlbWays', 'memslot'];
@@ -67,7 +70,10 @@ export async function loadNightlyConfig(path: string): Promise<NightlyConfig> {
 
 /** `2026-11-23T10-15-00Z`: sortable and safe in a file name. */
 export function reportStamp(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 /** Report folder names nightly creates: a stamp, `-2`, `-3`... when one second saw several runs. */
@@ -158,8 +164,9 @@ export async function nightlyCommand(options: NightlyCommandOptions): Promise<nu
       out,
       threads: options.threads,
       quiet: options.quiet,
+      seams: options.seams,
       beforeWrite: async (run) => {
-        if (benchTimeMs > 0) run.benchmarks = await quickBench({ timeMs: benchTimeMs, replaysPerIteration: replaysFromEnv() });
+        if (benchTimeMs > 0) run.benchmarks = await quickBench({ timeMs: benchTimeMs, replay: options.seams?.benchReplay });
         const entry = historyEntry(name, run);
         finished = { run, entry };
         return { history: trendWindow(history.entries, entry, DEFAULTS.trendRuns) };

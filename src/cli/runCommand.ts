@@ -6,6 +6,7 @@ import { loadTrace } from '../trace/loadTrace.js';
 import type { Trace } from '../trace/traceEvents.js';
 import { runMatrix, defaultThreads, type MatrixProgress } from '../replay/runMatrix.js';
 import type { CellTask } from '../replay/cellTask.js';
+import type { CellOutcome } from '../replay/results.js';
 import { checkOutDir, writeReport, type WriteReportOptions } from '../report/writeReport.js';
 import type { RunModel } from '../report/runJson.js';
 import { InputError, EXIT_FAILED, EXIT_OK } from '../errors.js';
@@ -19,6 +20,7 @@ import { VERSION } from './version.js';
 import { readVmLayout } from './vmLayout.js';
 import { validateLayout } from '../replay/validateLayout.js';
 import { inShard, parseShard } from '../replay/shard.js';
+import type { Seams } from './seams.js';
 
 export interface RunCommandOptions extends RawMatrixOptions {
   out: string;
@@ -41,6 +43,8 @@ export interface RunCommandOptions extends RawMatrixOptions {
    * history lines for the trend chart.
    */
   beforeWrite?: (run: RunModel) => Promise<Pick<WriteReportOptions, 'history'>>;
+  /** Worker scripts to start instead of the real ones (tests: test/helpers/testCli.mjs). */
+  seams?: Pick<Seams, 'cellWorkerUrl' | 'vcpuWorkerUrl'>;
 }
 
 /** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
@@ -112,7 +116,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
     interrupt.abort();
   };
   process.once('SIGINT', onSigint);
-  let outcomes;
+  let outcomes: CellOutcome[];
   try {
     const matrixOptions = {
       threads,
@@ -120,6 +124,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
       signal: interrupt.signal,
       timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
       workerMemoryMb,
+      workerUrl: perVcpu ? options.seams?.vcpuWorkerUrl : options.seams?.cellWorkerUrl,
     };
     outcomes = await (perVcpu ? runPerVcpu(tasks, matrixOptions) : runMatrix(tasks, matrixOptions));
   } finally {

@@ -34,7 +34,8 @@ export async function validateCommand(tracePath: string, options: ValidateComman
   const scenario = scenarios[0];
   if (scenario.arch !== 'x86-tdp') throw new InputError(`--arch: validate compares with this host's x86 KVM, so only x86-tdp (got "${scenario.arch}")`);
   const huge2m = (options.hostMemory ?? 'thp') as Huge2mSource;
-  if (!(HUGE_2M_SOURCES as readonly string[]).includes(huge2m)) throw new InputError(`--host-memory: "${options.hostMemory}" is not one of ${HUGE_2M_SOURCES.join(', ')}`);
+  if (!(HUGE_2M_SOURCES as readonly string[]).includes(huge2m))
+    throw new InputError(`--host-memory: "${options.hostMemory}" is not one of ${HUGE_2M_SOURCES.join(', ')}`);
   if (options.out !== undefined) await checkOutDir(options.out, { force: options.force === true });
   // 2. Trace and layout.
   const trace = await loadTrace(tracePath);
@@ -68,14 +69,18 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function registerValidateCommand(program: Command, setExit: (code: number) => void): void {
   program
     .command('validate')
-    .description('run a trace in a real KVM guest (/dev/kvm) and compare KVM\'s own counters with the model (docs/validation.md)')
+    .description("run a trace in a real KVM guest (/dev/kvm) and compare KVM's own counters with the model (docs/validation.md)")
     .argument('<trace>', 'trace file (CSV, docs/trace-format.md)')
     .option('--out <dir>', 'also write validation.csv, validation.md and validation.html to this new folder')
     .option('--force', 'replace --out if it exists')
     .option('--arch <arch>', 'architecture profile: only x86-tdp can be compared with an x86 host', 'x86-tdp')
     .option('--max-level <level>', 'largest mapping level: 4k, 2m, 1g (the real guest maps its memory with pages of this size)', DEFAULTS.maxLevel)
     .option('--backing <level>', 'host page size behind the memslots: 4k (anonymous), 2m (see --host-memory), 1g (hugetlbfs)', DEFAULTS.backing)
-    .addOption(new Option('--host-memory <kind>', 'what backs --backing 2m in the real guest: thp (madvise MADV_HUGEPAGE) or hugetlbfs (needs nr_hugepages)').choices([...HUGE_2M_SOURCES]).default('thp'))
+    .addOption(
+      new Option('--host-memory <kind>', 'what backs --backing 2m in the real guest: thp (madvise MADV_HUGEPAGE) or hugetlbfs (needs nr_hugepages)')
+        .choices([...HUGE_2M_SOURCES])
+        .default('thp'),
+    )
     .option('--prefault <spec>', 'none | all | GPA:SIZE[+GPA:SIZE...], issued on vCPU 0 before the trace', 'none')
     .option('--prefault-policy <policy>', `upstream | exact [default: ${DEFAULTS.prefaultPolicy}]`)
     .option('--nx-huge-pages <on|off>', `x86 NX huge pages mitigation in the model (the host's own setting is reported) [default: ${DEFAULTS.nxHugePages}]`)
@@ -83,6 +88,9 @@ export function registerValidateCommand(program: Command, setExit: (code: number
     .option('--dirty-log-off <mode>', 'auto | recover | zap | keep (auto: what this host does) [default: auto]')
     .option('--memslot <gpa:size>', 'a memslot (repeatable); default: one slot from 0 over all touched memory, rounded up to 1 GiB', collect)
     .option('-q, --quiet', 'print nothing but errors')
-    .addHelpText('after', '\nExit status: 0 every pair that must agree agrees (or nothing could be compared here: skipped, with why on stderr), 1 a pair differs or the real guest failed, 2 bad input.')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 every pair that must agree agrees (or nothing could be compared here: skipped, with why on stderr), 1 a pair differs or the real guest failed, 2 bad input.',
+    )
     .action(async (trace: string, options: ValidateCommandOptions) => setExit(await validateCommand(trace, options)));
 }

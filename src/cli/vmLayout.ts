@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import { parseAddress } from '../trace/fieldParsers.js';
-import { parseLevelName } from '../mmu/level.js';
+import { parseLevelName, type Level } from '../mmu/level.js';
 import { PFNMAP_KINDS, type PfnmapKind } from '../mmu/memslots.js';
 import { GPA_LIMIT } from '../mmu/address.js';
 import type { MemslotSpec } from '../replay/scenario.js';
@@ -81,7 +81,7 @@ export function parseVmLayout(path: string, json: unknown): VmLayout {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 32767) fail(`${where}.id`, 'expected an integer from 0 to 32767');
     if (ids.has(id as number)) fail(`${where}.id`, `memslot id ${id} is used twice`);
     ids.add(id as number);
-    let backing;
+    let backing: Level | undefined;
     if (slot.backing !== undefined) {
       backing = parseLevelName(String(slot.backing));
       if (backing === undefined) fail(`${where}.backing`, `"${slot.backing}" is not one of 4k, 2m, 1g`);
@@ -101,11 +101,11 @@ export function parseVmLayout(path: string, json: unknown): VmLayout {
       source: `${path}: ${where}`,
     };
   });
-  memslots.forEach((a, i) =>
-    memslots.slice(i + 1).forEach((b) => {
+  memslots.forEach((a, i) => {
+    for (const b of memslots.slice(i + 1)) {
       if (a.gpa < b.gpa + b.sizeBytes && b.gpa < a.gpa + a.sizeBytes) fail(b.source.slice(path.length + 2), `overlaps ${a.source.slice(path.length + 2)}`);
-    }),
-  );
+    }
+  });
   const text = (key: 'stolenBits' | 'fwb'): string | undefined => (top[key] === undefined ? undefined : String(top[key]));
   return { memslots, stolenBits: text('stolenBits'), fwb: text('fwb') };
 }

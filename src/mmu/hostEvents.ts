@@ -6,7 +6,7 @@
  * through one range walk and requests one flush per alias over the frames it
  * changed.
  */
-import { Level, pagesPerLevel } from './level.js';
+import { type Level, pagesPerLevel } from './level.js';
 import { PERM_WRITE } from './entry.js';
 import { ALIAS_PLAIN, ALIAS_STOLEN, ZAP_ALL, type Vm } from './vm.js';
 import { FlushOrigin } from './vmOptions.js';
@@ -84,7 +84,14 @@ export function writeProtectAlias(vm: Vm, startGfn: number, endGfn: number, alia
  * caller holds the mmu_lock for write, or is the only thread (arm64's
  * break-before-make of one block in the fault path).
  */
-export function zapLeaves(vm: Vm, startGfn: number, endGfn: number, alias: number, origin: FlushOrigin, shouldZap: (gfn: number, level: Level) => boolean): void {
+export function zapLeaves(
+  vm: Vm,
+  startGfn: number,
+  endGfn: number,
+  alias: number,
+  origin: FlushOrigin,
+  shouldZap: (gfn: number, level: Level) => boolean,
+): void {
   let first = Infinity;
   let end = -Infinity;
   const table = vm.tables[alias];

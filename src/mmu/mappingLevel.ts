@@ -26,5 +26,5 @@ export function maxMappingLevel(slot: Memslot, gfn: number, maxLevel: Level, isP
   let level = maxLevel;
   while (level > Level.L4K && disallowLargePage(slot, gfn, level)) level--;
   if (isPrivate) return level;
-  return level < slot.backing ? level : slot.backing;
+  return Math.min(level, slot.backing) as Level;
 }

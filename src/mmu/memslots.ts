@@ -3,7 +3,7 @@
  * memory at `hvaGfn` (the host virtual frame of `baseGfn`). No memslot at a
  * GFN means MMIO. Slots never overlap (KVM_SET_USER_MEMORY_REGION refuses it).
  */
-import { Level, levelName, pagesPerLevel } from './level.js';
+import { type Level, levelName, pagesPerLevel } from './level.js';
 
 /** One memslot. */
 export interface Memslot {

@@ -193,7 +193,8 @@ export class PageTable {
     const word = this.pool[index];
     const store = this.store;
     const child = store.allocTable();
-    const pool = (this.pool = store.words);
+    this.pool = store.words;
+    const pool = this.pool;
     store.nxFlags[child] = nx ? 1 : 0;
     const childBase = child * ENTRIES_PER_TABLE;
     pool.fill(word, childBase, childBase + ENTRIES_PER_TABLE);

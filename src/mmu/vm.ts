@@ -262,7 +262,7 @@ export class Vm {
     const isPrivate = this.isPrivate(slot, gfn);
     const allowed = maxMappingLevel(slot, gfn, this.maxLevel, isPrivate);
     const archMax = isPrivate ? this.maxPrivateLevel : this.maxSharedLevel;
-    return allowed < archMax ? allowed : archMax;
+    return Math.min(allowed, archMax) as Level;
   }
 
   /**
@@ -354,5 +354,4 @@ export class Vm {
   destroy(): void {
     this.mirror?.destroy();
   }
-
 }

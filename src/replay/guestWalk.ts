@@ -12,7 +12,7 @@
  * share them, modulo each level's region). A guest page-table page that stage-2 has
  * not mapped faults like any guest access (counted in `faults_pt`).
  */
-import { Level, pagesPerLevel } from '../mmu/level.js';
+import { type Level, pagesPerLevel } from '../mmu/level.js';
 import type { Vm } from '../mmu/vm.js';
 import { AccessKind } from '../mmu/vmOptions.js';
 import { VcpuStats } from '../mmu/stats.js';

@@ -10,7 +10,7 @@ import { Op } from '../trace/ops.js';
 import type { Trace } from '../trace/traceEvents.js';
 import { forEachEventChunk } from '../trace/eventChunks.js';
 import { InputError } from '../errors.js';
-import { Level, PAGE_SIZE_BYTES } from '../mmu/level.js';
+import { type Level, PAGE_SIZE_BYTES } from '../mmu/level.js';
 import { gpaToGfn } from '../mmu/address.js';
 import { MemslotError, plainSlot, type Memslot } from '../mmu/memslots.js';
 import type { StolenBits } from '../mmu/stolenBits.js';
@@ -20,7 +20,6 @@ import { accessPathOptionsFor, flushOptionsFor, vmOptionsFor } from './vmOptions
 import { issuePrefault } from './issuePrefault.js';
 import type { HostEventContext } from './hostEvent.js';
 import type { MemslotSpec, Scenario } from './scenario.js';
-import type { PrefaultCallRecord } from './results.js';
 
 /** The memory layout of a run, fixed before replay. */
 export interface Layout {

@@ -5,7 +5,7 @@
  */
 import { InputError } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
-import { Level, parseLevelName } from '../mmu/level.js';
+import { type Level, parseLevelName } from '../mmu/level.js';
 import { parseAddress } from '../trace/fieldParsers.js';
 import { ARCHES, scenarioName, type MemslotSpec, type OnOffAuto, type PrefaultSpec, type Scenario } from './scenario.js';
 import { archProfile } from '../mmu/arch/archProfile.js';
@@ -99,13 +99,13 @@ export function parseMemslots(values: readonly string[]): MemslotSpec[] {
     if (slot.gpa + slot.sizeBytes > 2 ** 52) throw new InputError(`--memslot: "${value}" ends beyond the 52-bit address limit`);
     return { ...slot, source: `--memslot ${value}` };
   });
-  slots.forEach((a, i) =>
-    slots.slice(i + 1).forEach((b) => {
+  slots.forEach((a, i) => {
+    for (const b of slots.slice(i + 1)) {
       if (a.gpa < b.gpa + b.sizeBytes && b.gpa < a.gpa + a.sizeBytes) {
         throw new InputError(`--memslot: "${values[i]}" overlaps another --memslot`);
       }
-    }),
-  );
+    }
+  });
   return slots;
 }
 
@@ -125,6 +125,20 @@ export function crossProduct<T extends Record<string, readonly unknown[]>>(dims:
  * and the duplicates this makes are dropped.
  */
 export function parseMatrix(raw: RawMatrixOptions): Scenario[] {
+  // 1. Each flag's list, validated once, one message per flag.
+  const dimensions = parseDimensions(raw);
+  // 2. One combination per element of the cross product, in flag order, collapsed per arch.
+  const scenarios = new Map<string, Scenario>();
+  for (const combo of crossProduct(dimensions)) {
+    const partial = collapseForArch(combo);
+    const name = scenarioName(partial);
+    if (!scenarios.has(name)) scenarios.set(name, { ...partial, name });
+  }
+  return [...scenarios.values()];
+}
+
+/** The value list of every matrix flag (defaults for those not given), keyed by dimension. */
+function parseDimensions(raw: RawMatrixOptions) {
   const arches = parseChoices('--arch', raw.arch ?? DEFAULTS.arch, ARCHES);
   const maxLevels = parseLevels('--max-level', raw.maxLevel ?? DEFAULTS.maxLevel);
   const backings = parseLevels('--backing', raw.backing ?? DEFAULTS.backing);
@@ -156,8 +170,7 @@ export function parseMatrix(raw: RawMatrixOptions): Scenario[] {
       }
     }
   }
-  // One combination per element of the cross product, in flag order.
-  const combos = crossProduct({
+  return {
     arch: arches,
     maxLevel: maxLevels,
     backing: backings,
@@ -177,34 +190,36 @@ export function parseMatrix(raw: RawMatrixOptions): Scenario[] {
     tlbiRange: tlbiRanges,
     aliasFlush: aliasFlushes,
     guestLevels,
-  });
-  const scenarios = new Map<string, Scenario>();
-  for (const c of combos) {
-    const profile = archProfile(c.arch);
-    const x86 = profile.family === 'x86';
-    const partial: Omit<Scenario, 'name'> = {
-      arch: c.arch,
-      maxLevel: c.maxLevel,
-      backing: c.backing,
-      prefault: c.prefault,
-      prefaultPolicy: c.prefaultPolicy,
-      tlbEntries: c.tlbEntries,
-      tlbWays: c.tlbWays,
-      nxHugePages: x86 && c.nx === 'on',
-      eagerSplit: profile.canSplit ? c.eagerSplit : 'auto',
-      dirtyLogOff: c.dirtyLogOff,
-      stolenBits: x86 ? c.stolenBits : 'auto',
-      fwb: x86 ? true : c.fwb === 'on',
-      tlb: c.tlb,
-      pwc: c.pwc === 'on',
-      flushMode: c.flushMode,
-      rangeFlush: x86 ? c.rangeFlush : 'none',
-      tlbiRange: x86 ? true : c.tlbiRange === 'on',
-      aliasFlush: c.aliasFlush,
-      guestLevels: c.guestLevels,
-    };
-    const name = scenarioName(partial);
-    if (!scenarios.has(name)) scenarios.set(name, { ...partial, name });
-  }
-  return [...scenarios.values()];
+  };
+}
+
+type Dimensions = ReturnType<typeof parseDimensions>;
+/** One element of the cross product: a value of each dimension. */
+type Combination = { [K in keyof Dimensions]: Dimensions[K][number] };
+
+/** A combination as a scenario: the dimensions that do not apply to its arch take their neutral value. */
+function collapseForArch(combo: Combination): Omit<Scenario, 'name'> {
+  const profile = archProfile(combo.arch);
+  const x86 = profile.family === 'x86';
+  return {
+    arch: combo.arch,
+    maxLevel: combo.maxLevel,
+    backing: combo.backing,
+    prefault: combo.prefault,
+    prefaultPolicy: combo.prefaultPolicy,
+    tlbEntries: combo.tlbEntries,
+    tlbWays: combo.tlbWays,
+    nxHugePages: x86 && combo.nx === 'on',
+    eagerSplit: profile.canSplit ? combo.eagerSplit : 'auto',
+    dirtyLogOff: combo.dirtyLogOff,
+    stolenBits: x86 ? combo.stolenBits : 'auto',
+    fwb: x86 ? true : combo.fwb === 'on',
+    tlb: combo.tlb,
+    pwc: combo.pwc === 'on',
+    flushMode: combo.flushMode,
+    rangeFlush: x86 ? combo.rangeFlush : 'none',
+    tlbiRange: x86 ? true : combo.tlbiRange === 'on',
+    aliasFlush: combo.aliasFlush,
+    guestLevels: combo.guestLevels,
+  };
 }

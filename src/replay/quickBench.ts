@@ -16,22 +16,22 @@ import { parseMatrix } from './parseMatrix.js';
 import type { BenchmarkSamples } from './results.js';
 import { replayCell } from './replayCell.js';
 import type { Layout } from './openCell.js';
+import type { Scenario } from './scenario.js';
 
 /** Guest accesses of each quick-benchmark trace: a few ms per iteration. */
 export const QUICK_BENCH_ACCESSES = 20_000;
 
-/**
- * Test-only switch (docs/comparing.md): `MMUBENCH_TEST_SLOW_ENGINE=1` makes
- * every quick-benchmark iteration replay its trace twice, a real and known
- * slowdown for the end-to-end regression test. Read once, at this boundary.
- */
-export const SLOW_ENGINE_ENV = 'MMUBENCH_TEST_SLOW_ENGINE';
+/** What one benchmark iteration runs: a replay of `trace` under `scenario`. */
+export type QuickBenchReplay = (trace: Trace, scenario: Scenario, layout: Layout) => unknown;
 
 export interface QuickBenchOptions {
   /** Measuring time per task, CPU ms (tinybench `time`); at least 10 iterations are run. */
   timeMs: number;
-  /** Replays per iteration: 1, or 2 with the test-only slow switch. */
-  replaysPerIteration: number;
+  /**
+   * The iteration; default `replayCell`. The end-to-end regression test gives one that replays
+   * twice (test/helpers/slowReplay.mjs), a real and known slowdown.
+   */
+  replay?: QuickBenchReplay;
 }
 
 /**
@@ -42,11 +42,6 @@ export interface QuickBenchOptions {
 export function cpuNowMs(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
-}
-
-/** `replaysPerIteration` from the environment (the test-only switch). */
-export function replaysFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  return env[SLOW_ENGINE_ENV] === '1' ? 2 : 1;
 }
 
 async function makeTrace(dir: string, kind: GeneratorKind, memoryBytes: number): Promise<Trace> {
@@ -78,8 +73,8 @@ export async function quickBench(options: QuickBenchOptions): Promise<BenchmarkS
   const layout: Layout = { memslots: [], defaultSlotAlignBytes: 1 << 30 };
   const [hugeScenario] = parseMatrix({ backing: '2m', prefault: 'none' });
   const [smallScenario] = parseMatrix({ backing: '4k', prefault: 'none' });
-  const replays = options.replaysPerIteration;
-  // 2. The bench; the replay count is fixed before it starts, never checked per access. The clock
+  const replay = options.replay ?? replayCell;
+  // 2. The bench. The clock
   //    is this process's CPU time, not wall time: on a shared machine other processes stretch wall
   //    time by 50% either way between two runs, CPU time by a few % (docs/comparing.md).
   const bench = new Bench({ time: options.timeMs, warmupTime: Math.min(200, options.timeMs / 4), iterations: 10, retainSamples: true, now: cpuNowMs });
@@ -89,7 +84,7 @@ export async function quickBench(options: QuickBenchOptions): Promise<BenchmarkS
   ];
   for (const task of tasks) {
     bench.add(task.name, () => {
-      for (let i = 0; i < replays; i++) replayCell(task.trace, task.scenario, layout);
+      replay(task.trace, task.scenario, layout);
     });
   }
   await bench.run();

@@ -25,6 +25,8 @@ export interface RunMatrixOptions {
   signal?: AbortSignal;
   /** Heap limit of each worker in MiB (`resourceLimits.maxOldGenerationSizeMb`). */
   workerMemoryMb?: number;
+  /** Worker script of the pool (default ./worker.js; tests give one that crashes or hangs on purpose). */
+  workerUrl?: URL;
 }
 
 /** Default pool size: the cores, never more than the cells. */
@@ -49,33 +51,38 @@ export async function runMatrix(tasks: readonly CellTask[], options: RunMatrixOp
   });
   if (options.threads === 0) {
     // Between cells only: a replay on the main thread runs to its end.
-    tasks.forEach((task, index) =>
-      record(index, options.signal?.aborted ? failed(task, 'aborted', 'interrupted before it started') : runCellTask(task)),
-    );
+    tasks.forEach((task, index) => {
+      record(index, options.signal?.aborted ? failed(task, 'aborted', 'interrupted before it started') : runCellTask(task));
+    });
     return outcomes;
   }
   const pool = new Piscina({
-    filename: new URL('./worker.js', import.meta.url).href,
+    filename: (options.workerUrl ?? new URL('./worker.js', import.meta.url)).href,
     minThreads: options.threads,
     maxThreads: options.threads,
     ...(options.workerMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } } : {}),
   });
+  const runOnPool = async (task: CellTask, index: number): Promise<void> => {
+    const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+    const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+    try {
+      const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
+      record(index, (await pool.run(task, { signal })) as CellOutcome);
+    } catch (error) {
+      // The worker died (crash, out of memory), timed out or was stopped: this cell fails, the others go on.
+      if (timeout?.aborted) record(index, failed(task, 'timeout', `timed out after ${options.timeoutMs! / 1000} s`));
+      else if (options.signal?.aborted) record(index, failed(task, 'aborted', 'interrupted'));
+      else record(index, failed(task, 'crash', error instanceof Error ? error.message : String(error)));
+    }
+  };
   try {
-    await Promise.all(
-      tasks.map(async (task, index) => {
-        const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
-        const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
-        try {
-          const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
-          record(index, (await pool.run(task, { signal })) as CellOutcome);
-        } catch (error) {
-          // The worker died (crash, out of memory), timed out or was stopped: this cell fails, the others go on.
-          if (timeout?.aborted) record(index, failed(task, 'timeout', `timed out after ${options.timeoutMs! / 1000} s`));
-          else if (options.signal?.aborted) record(index, failed(task, 'aborted', 'interrupted'));
-          else record(index, failed(task, 'crash', error instanceof Error ? error.message : String(error)));
-        }
-      }),
-    );
+    // One lane per worker: a cell goes to the pool when a worker is free, so its --timeout counts
+    // from its own start (queued in Piscina, its clock would run while it waits for a worker).
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (let index = next++; index < tasks.length; index = next++) await runOnPool(tasks[index], index);
+    };
+    await Promise.all(Array.from({ length: Math.min(options.threads, tasks.length) }, lane));
   } finally {
     await pool.destroy();
   }

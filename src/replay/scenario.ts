@@ -2,7 +2,7 @@
  * A scenario: one combination of the matrix flags. Plain data, so it crosses
  * to replay workers by structured clone.
  */
-import { Level, levelName } from '../mmu/level.js';
+import { type Level, levelName } from '../mmu/level.js';
 import type { Arch } from '../mmu/arch/archProfile.js';
 import type { PrefaultPolicy } from '../mmu/preFault.js';
 import type { DirtyLogOffPolicy } from '../mmu/vmOptions.js';

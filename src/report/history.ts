@@ -118,7 +118,14 @@ export function parseHistory(text: string, path: string): ParsedHistory {
       return;
     }
     const entry = value as Partial<HistoryEntry>;
-    if (typeof entry !== 'object' || entry === null || typeof entry.report !== 'string' || typeof entry.matrix !== 'string' || !isNumberRecord(entry.headline) || !isNumberRecord(entry.throughput)) {
+    if (
+      typeof entry !== 'object' ||
+      entry === null ||
+      typeof entry.report !== 'string' ||
+      typeof entry.matrix !== 'string' ||
+      !isNumberRecord(entry.headline) ||
+      !isNumberRecord(entry.throughput)
+    ) {
       warnings.push(`${path}:${index + 1}: not a history entry (needs report, matrix, headline, throughput); line skipped`);
       return;
     }

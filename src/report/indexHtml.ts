@@ -70,7 +70,15 @@ function summarySection(results: readonly CellResult[]): string {
 function failedSection(run: RunModel): string {
   const failed = run.outcomes.flatMap((o) => (o.ok ? [] : [o]));
   if (failed.length === 0) return '';
-  const rows = failed.map((f) => [[f.trace, false], [f.scenario.name, false], [f.error.kind, false], [f.error.message, false]] as [string, boolean][]);
+  const rows = failed.map(
+    (f) =>
+      [
+        [f.trace, false],
+        [f.scenario.name, false],
+        [f.error.kind, false],
+        [f.error.message, false],
+      ] as [string, boolean][],
+  );
   return `<h2 id="failed">Failed cells (${failed.length})</h2>\n${htmlTable(['Trace', 'Scenario', 'Error', 'Message'], rows, () => 'failed')}`;
 }
 
@@ -85,14 +93,17 @@ function chartsSection(charts: readonly RenderedChart[]): string {
 
 function benchmarksSection(run: RunModel): string {
   if (run.benchmarks === undefined || run.benchmarks.length === 0) return '';
-  const rows = run.benchmarks.map(benchmarkStats).map((s) => [
-    [s.name, false],
-    [String(s.samples), true],
-    [s.meanMs.toFixed(3), true],
-    [s.medianMs.toFixed(3), true],
-    [s.sdMs.toFixed(3), true],
-    [`${groupedNumber(s.accessesPerSecond)} ± ${groupedNumber(s.accessesPerSecondSd)}`, true],
-  ] as [string, boolean][]);
+  const rows = run.benchmarks.map(benchmarkStats).map(
+    (s) =>
+      [
+        [s.name, false],
+        [String(s.samples), true],
+        [s.meanMs.toFixed(3), true],
+        [s.medianMs.toFixed(3), true],
+        [s.sdMs.toFixed(3), true],
+        [`${groupedNumber(s.accessesPerSecond)} ± ${groupedNumber(s.accessesPerSecondSd)}`, true],
+      ] as [string, boolean][],
+  );
   return `<h2>Benchmarks</h2>\n${htmlTable(['Task', 'Iterations', 'Mean (ms)', 'Median (ms)', 'SD (ms)', 'Throughput (guest accesses/s, mean ± SD)'], rows)}`;
 }
 

@@ -34,7 +34,9 @@ export function resultsToCsv(results: readonly CellResult[]): string {
       ...VCPU_COUNTER_NAMES.filter((name) => name !== 'accesses').map((name) => counters[name]),
       ...VM_COUNTER_NAMES.map((name) => (withVm ? cell.vm[name] : '')),
     ];
-    cell.vcpus.forEach((counters, vcpu) => rows.push(row(String(vcpu), counters, false)));
+    cell.vcpus.forEach((counters, vcpu) => {
+      rows.push(row(String(vcpu), counters, false));
+    });
     rows.push(row('all', cell.total, true));
   }
   return stringify(rows, { header: true, columns: [...RESULT_COLUMNS] });

@@ -37,17 +37,17 @@ export interface RunModel {
 
 /** run.json text: the info fields, `cells`, then `benchmarks` when the run has them. */
 export function runToJson(run: RunModel): string {
-  return JSON.stringify(
-    {
-      ...run.info,
-      cells: run.outcomes.map((outcome) =>
-        outcome.ok
-          ? { ok: true, ...outcome.result }
-          : { ok: false, trace: outcome.trace, scenario: outcome.scenario, error: outcome.error },
-      ),
-      ...(run.benchmarks === undefined ? {} : { benchmarks: run.benchmarks }),
-    },
-    null,
-    2,
-  ) + '\n';
+  return (
+    JSON.stringify(
+      {
+        ...run.info,
+        cells: run.outcomes.map((outcome) =>
+          outcome.ok ? { ok: true, ...outcome.result } : { ok: false, trace: outcome.trace, scenario: outcome.scenario, error: outcome.error },
+        ),
+        ...(run.benchmarks === undefined ? {} : { benchmarks: run.benchmarks }),
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }

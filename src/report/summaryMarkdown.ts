@@ -59,7 +59,9 @@ export function summaryNote(table: SummaryTable): string {
   const withValues = table.prefaults.filter((p) => p !== 'none');
   const parts: string[] = [];
   if (table.prefaults.includes('none') && withValues.length > 0) {
-    parts.push(`${withValues.map((p) => `"${p} vs none"`).join(', ')}: change in guest faults with pre-population against prefault=none (-100% = every fault saved).`);
+    parts.push(
+      `${withValues.map((p) => `"${p} vs none"`).join(', ')}: change in guest faults with pre-population against prefault=none (-100% = every fault saved).`,
+    );
   }
   parts.push('Huge pages: share of mapped memory in 2M/1G leaves at the end of replay.');
   if (table.prefaults.length > 1) parts.push(`Where a cell shows "a → b", the values are for ${table.prefaults.map((p) => `prefault=${p}`).join(' → ')}.`);

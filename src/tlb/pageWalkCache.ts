@@ -5,7 +5,7 @@
  * walk starts below the deepest cached entry, so it makes fewer memory
  * references. Simplification: every TLB flush clears them.
  */
-import { Level, pagesPerLevel } from '../mmu/level.js';
+import { type Level, pagesPerLevel } from '../mmu/level.js';
 
 /** Entries per cached level (Skylake's PDE cache has 32; we use 32 for each level). */
 export const PWC_ENTRIES = 32;

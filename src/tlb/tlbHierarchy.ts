@@ -50,7 +50,6 @@ export class TlbHierarchy {
     this.single = this.l1d.length === 1 && this.l1i === this.l1d && !this.hasL2 && holdsAll ? only : undefined;
   }
 
-
   /** Level of the translation of `gfn` found in L1 or L2 (0 on a miss); sets `hit` and `hitPerms`. */
   lookup(gfn: number, exec: boolean): number {
     const single = this.single;

@@ -227,9 +227,7 @@ function readHeader(path: string, line: number, header: string[]): Columns {
   header.forEach((raw, index) => {
     const name = raw.toLowerCase();
     if (!known.has(name) && !name.startsWith('x_')) {
-      throw new InputError(
-        located(path, line, raw, `unknown column (expected ${[...REQUIRED, ...OPTIONAL].join(', ')}, or an x_ prefix for extras)`),
-      );
+      throw new InputError(located(path, line, raw, `unknown column (expected ${[...REQUIRED, ...OPTIONAL].join(', ')}, or an x_ prefix for extras)`));
     }
     const key = name === 'x_slot' ? 'slot' : name;
     if (key !== 'count' && key in columns) {

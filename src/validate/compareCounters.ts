@@ -62,17 +62,26 @@ export const NOTES = {
     'with mmio_caching, repeated MMIO accesses take the MMIO SPTE path (handle_mmio_page_fault) without counting pf_taken or pf_emulate; the model counts every MMIO exit',
   noHugeHost: 'the host did not back the memory with huge pages (THP off or fragmented, or hugetlbfs short), so KVM mapped smaller pages than the model',
   no1g: 'the guest CPU has no 1 GiB pages (CPUID PDPE1GB), so the guest maps 2 MiB pages and shadow paging cannot map 1 GiB',
-  nx: 'the host\'s nx_huge_pages differs from the scenario\'s --nx-huge-pages, so executed huge pages are mapped differently',
+  nx: "the host's nx_huge_pages differs from the scenario's --nx-huge-pages, so executed huge pages are mapped differently",
   prefaultUnsupported:
     'this host has no KVM_PRE_FAULT_MEMORY (it needs TDP: kvm_arch_vcpu_pre_fault_memory refuses shadow paging with EOPNOTSUPP; ENOTTY before Linux 6.11); the counters are compared with a model replay in which no pre-fault maps anything',
   tdpMaxLevel:
-    'on a TDP host the guest\'s page size does not cap the stage-2 level (kvm_mmu_max_mapping_level looks at the host mapping only), so --max-level below --backing is not reproduced; KVM maps at the host page size',
+    "on a TDP host the guest's page size does not cap the stage-2 level (kvm_mmu_max_mapping_level looks at the host mapping only), so --max-level below --backing is not reproduced; KVM maps at the host page size",
   dirtyLog: 'pages KVM_GET_DIRTY_LOG reported dirty when logging stopped (line 0: still on at the end)',
 } as const;
 
 /** `-95` → `-95 (EOPNOTSUPP)` for the errno values pre-fault gives. */
 export function errnoText(result: number): string {
-  const names: Record<number, string> = { 0: '0', [-95]: '-95 (EOPNOTSUPP)', [-25]: '-25 (ENOTTY)', [-22]: '-22 (EINVAL)', [-2]: '-2 (ENOENT)', [-4]: '-4 (EINTR)', [-14]: '-14 (EFAULT)', [-11]: '-11 (EAGAIN)' };
+  const names: Record<number, string> = {
+    0: '0',
+    [-95]: '-95 (EOPNOTSUPP)',
+    [-25]: '-25 (ENOTTY)',
+    [-22]: '-22 (EINVAL)',
+    [-2]: '-2 (ENOENT)',
+    [-4]: '-4 (EINTR)',
+    [-14]: '-14 (EFAULT)',
+    [-11]: '-11 (EAGAIN)',
+  };
   return names[result] ?? String(result);
 }
 
@@ -141,7 +150,14 @@ export function compareCounters(
   }
   // 3. Dirty logs: kernel figures only.
   for (const d of dirtyLogs) {
-    rows.push({ model: '-', kernel: `dirty pages, memslot ${d.slot}, line ${d.line}`, modelValue: '-', kernelValue: d.dirtyPages, status: 'info', note: NOTES.dirtyLog });
+    rows.push({
+      model: '-',
+      kernel: `dirty pages, memslot ${d.slot}, line ${d.line}`,
+      modelValue: '-',
+      kernelValue: d.dirtyPages,
+      status: 'info',
+      note: NOTES.dirtyLog,
+    });
   }
   return rows;
 }

@@ -21,10 +21,7 @@ export const RUNNER_BUILD_SCRIPT = `${repoRoot()}native/build.mjs`;
 /** Runner exit status for "skipped" (stdout: `{"skipped": "why"}`). */
 const RUNNER_SKIPPED = 3;
 
-export type RunnerOutcome =
-  | { kind: 'ok'; output: RunnerOutput }
-  | { kind: 'skipped'; reason: string }
-  | { kind: 'failed'; message: string; badJob: boolean };
+export type RunnerOutcome = { kind: 'ok'; output: RunnerOutput } | { kind: 'skipped'; reason: string } | { kind: 'failed'; message: string; badJob: boolean };
 
 /**
  * Build the runner when it is missing or older than its source. Returns

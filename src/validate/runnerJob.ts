@@ -62,12 +62,7 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
  */
 export function buildRunnerJob(trace: Trace, scenario: Scenario, layout: Layout, backing: HostBacking): string {
   const slots = initialSlots(trace, layout);
-  const out: string[] = [
-    'mmubench-kvm-job 1',
-    `backing ${backing}`,
-    `guest-page ${levelName(scenario.maxLevel)}`,
-    `vcpus ${Math.max(1, trace.vcpuCount)}`,
-  ];
+  const out: string[] = ['mmubench-kvm-job 1', `backing ${backing}`, `guest-page ${levelName(scenario.maxLevel)}`, `vcpus ${Math.max(1, trace.vcpuCount)}`];
   for (const s of slots) out.push(`slot ${s.id} ${hex(s.gpa)} ${hex(s.sizeBytes)}`);
   // 1. The scenario's pre-fault, on vCPU 0, before the guest runs.
   const prefault = scenario.prefault;
@@ -78,7 +73,14 @@ export function buildRunnerJob(trace: Trace, scenario: Scenario, layout: Layout,
   for (let i = 0; i < ev.count; i++) {
     const op = ev.op[i] as Op;
     if (!RUNNABLE.has(op)) {
-      throw new InputError(located(trace.path, ev.line[i], 'op', `${OP_NAMES[op]} cannot be made to happen in a real guest by validate (it runs R, W, X, PREFAULT, UNMAP, SLOT_ADD, SLOT_DEL, DIRTY_LOG_ON, DIRTY_LOG_OFF)`));
+      throw new InputError(
+        located(
+          trace.path,
+          ev.line[i],
+          'op',
+          `${OP_NAMES[op]} cannot be made to happen in a real guest by validate (it runs R, W, X, PREFAULT, UNMAP, SLOT_ADD, SLOT_DEL, DIRTY_LOG_ON, DIRTY_LOG_OFF)`,
+        ),
+      );
     }
     const slot = op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF ? ev.slot[i] : -1;
     out.push(`ev ${ev.line[i]} ${OP_NAMES[op]} ${ev.vcpu[i]} ${hex(ev.gpa[i])} ${hex(ev.sizeBytes[i])} ${slot}`);

@@ -46,8 +46,7 @@ function need<T>(value: unknown, what: string, check: (v: unknown) => boolean): 
 
 const isNumber = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 const isBool = (v: unknown): boolean => typeof v === 'boolean';
-const isCounters = (v: unknown): boolean =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => isNumber(x));
+const isCounters = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => isNumber(x));
 
 /** Parse and check the runner's stdout. Throws `Error` naming the bad field. */
 export function parseRunnerOutput(text: string): RunnerOutput {

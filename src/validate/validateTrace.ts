@@ -48,11 +48,15 @@ export function hostScenario(scenario: Scenario, facts: HostFacts): { scenario: 
   if (hostMode(facts) === 'shadow') {
     if (scenario.eagerSplit === 'auto') {
       next.eagerSplit = 'off';
-      notes.push('--eager-split auto modelled as off: the shadow MMU does not split huge pages when dirty logging starts (eager page splitting is a TDP MMU feature)');
+      notes.push(
+        '--eager-split auto modelled as off: the shadow MMU does not split huge pages when dirty logging starts (eager page splitting is a TDP MMU feature)',
+      );
     }
     if (scenario.dirtyLogOff === 'auto') {
       next.dirtyLogOff = 'zap';
-      notes.push('--dirty-log-off auto modelled as zap: the shadow MMU zaps collapsible SPTEs when dirty logging stops (kvm_mmu_zap_collapsible_sptes), the next fault maps them huge');
+      notes.push(
+        '--dirty-log-off auto modelled as zap: the shadow MMU zaps collapsible SPTEs when dirty logging stops (kvm_mmu_zap_collapsible_sptes), the next fault maps them huge',
+      );
     }
   } else if (scenario.eagerSplit === 'auto' && facts.eagerPageSplit !== undefined) {
     next.eagerSplit = facts.eagerPageSplit ? 'on' : 'off';
@@ -91,7 +95,8 @@ function hasOp(trace: Trace, op: Op): boolean {
 export function validateTrace(input: ValidateInput): ValidateOutcome {
   const { trace, layout, facts } = input;
   // 1. /dev/kvm.
-  if (facts.kvmDevice === 'missing') return { kind: 'skipped', reason: '/dev/kvm does not exist: this host has no KVM (load kvm_intel or kvm_amd, or run on a machine with virtualization)' };
+  if (facts.kvmDevice === 'missing')
+    return { kind: 'skipped', reason: '/dev/kvm does not exist: this host has no KVM (load kvm_intel or kvm_amd, or run on a machine with virtualization)' };
   if (facts.kvmDevice === 'denied') return { kind: 'skipped', reason: '/dev/kvm is not readable and writable by this user (add the user to the kvm group)' };
   // 2. The scenario as this host runs it.
   const { scenario, notes } = hostScenario(input.scenario, facts);
@@ -111,9 +116,12 @@ export function validateTrace(input: ValidateInput): ValidateOutcome {
   const prefaults = scenario.prefault.kind !== 'none' || hasOp(trace, Op.PREFAULT);
   if (prefaults && !out.capPreFaultMemory) {
     compared = replayCell(withoutPrefaults(trace), { ...scenario, prefault: { kind: 'none' } }, layout);
-    notes.push('this host has no KVM_PRE_FAULT_MEMORY: the counters are compared with a model replay without the pre-faults (the pre-fault rows show both answers)');
+    notes.push(
+      'this host has no KVM_PRE_FAULT_MEMORY: the counters are compared with a model replay without the pre-faults (the pre-fault rows show both answers)',
+    );
   }
-  if (!out.manualDirtyProtect && hasOp(trace, Op.DIRTY_LOG_ON)) notes.push('no KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: dirty logs were not read (reading them would write-protect pages again)');
+  if (!out.manualDirtyProtect && hasOp(trace, Op.DIRTY_LOG_ON))
+    notes.push('no KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: dirty logs were not read (reading them would write-protect pages again)');
   // 5. Compare.
   const rows = compareCounters(
     compared,
@@ -138,7 +146,10 @@ export function validateTrace(input: ValidateInput): ValidateOutcome {
     `guest pages ${out.guestPageBytes / 1024} KiB (asked ${levelSizeBytes(scenario.maxLevel) / 1024} KiB; PDPE1GB ${out.guestPdpe1gb ? 'yes' : 'no'}); host pages ${out.hostPageBytes / 1024} KiB, ${out.hostHugeBytes / 1048576} MiB of the slots huge at the end`,
     `KVM_PRE_FAULT_MEMORY ${out.capPreFaultMemory ? 'supported' : 'not supported'}; slot deletion ${out.slotZapAllQuirkDisabled ? 'zaps only the slot (KVM_X86_QUIRK_SLOT_ZAP_ALL disabled)' : 'zaps every shadow page (quirk kept)'}`,
   ];
-  if (mode === 'shadow') notes.push('this host runs shadow paging; the model follows the TDP MMU. Pairs that differ for that reason are marked "differs (explained)". On a TDP host (ept/npt Y) the same command checks the TDP paths directly (docs/validation.md).');
+  if (mode === 'shadow')
+    notes.push(
+      'this host runs shadow paging; the model follows the TDP MMU. Pairs that differ for that reason are marked "differs (explained)". On a TDP host (ept/npt Y) the same command checks the TDP paths directly (docs/validation.md).',
+    );
   return {
     kind: 'report',
     report: { trace: trace.path, scenario: input.scenario.name, modelledAs: scenario.name, hostBacking: backing, host, notes, rows, agree: allAgree(rows) },

@@ -39,7 +39,11 @@ export function validationTable(report: ValidationReport): string {
   const head = ['model counter', 'model', 'kernel', 'KVM statistic', 'status'];
   const body = report.rows.map((r) => [r.model, String(r.modelValue), String(r.kernelValue), r.kernel, STATUS_TEXT[r.status]]);
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => row[c].length)));
-  const line = (cells: string[]): string => cells.map((cell, c) => (c === 1 || c === 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, c) => (c === 1 || c === 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd();
   const notes = report.rows.filter((r) => r.status === 'explained').map((r) => `  ${r.kernel}: ${r.note}`);
   return [
     line(head),

@@ -12,7 +12,11 @@ export const TIMING_FREE = ['accesses', 'faults_missing', 'pages_4k', 'pages_2m'
 export type Row = Record<string, string>;
 
 /** Run `trace` with `--threads THREADS` and the matrix flags into a fresh folder; expects exit 0. */
-export function run(trace: string, threads: string, matrix: string[]): { rows: Row[]; runJson: { threadMode?: string; deterministic?: boolean; cells: { perVcpu?: Record<string, number | boolean> }[] } } {
+export function run(
+  trace: string,
+  threads: string,
+  matrix: string[],
+): { rows: Row[]; runJson: { threadMode?: string; deterministic?: boolean; cells: { perVcpu?: Record<string, number | boolean> }[] } } {
   const out = join(tempDir(), `report-${threads}`);
   const result = runCli(['run', trace, '--out', out, '-q', '--threads', threads, ...matrix]);
   expect(result.status, result.stderr).toBe(0);

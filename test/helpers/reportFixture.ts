@@ -38,9 +38,36 @@ export const FIXTURE_BENCHMARKS: BenchmarkSamples[] = [
 
 /** Three nightly runs of the same matrix, oldest first. */
 export const FIXTURE_HISTORY: HistoryEntry[] = [
-  { report: '2026-11-20T02-00-00Z', startedAt: '2026-11-20T02:00:00.000Z', version: '0.1.0', cells: 4, failedCells: 0, matrix: 'abc', headline: { faults: 8, tlb_misses: 10, huge_coverage_pct: 0 }, throughput: { 'replay boot-seq x86-tdp': 8e6 } },
-  { report: '2026-11-21T02-00-00Z', startedAt: '2026-11-21T02:00:00.000Z', version: '0.1.0', cells: 4, failedCells: 0, matrix: 'abc', headline: { faults: 8, tlb_misses: 12, huge_coverage_pct: 0 }, throughput: { 'replay boot-seq x86-tdp': 1e7 } },
-  { report: '2026-11-22T02-00-00Z', startedAt: '2026-11-22T02:00:00.000Z', version: '0.1.0', cells: 4, failedCells: 0, matrix: 'abc', headline: { faults: 6, tlb_misses: 10, huge_coverage_pct: 0 }, throughput: { 'replay boot-seq x86-tdp': 6e6 } },
+  {
+    report: '2026-11-20T02-00-00Z',
+    startedAt: '2026-11-20T02:00:00.000Z',
+    version: '0.1.0',
+    cells: 4,
+    failedCells: 0,
+    matrix: 'abc',
+    headline: { faults: 8, tlb_misses: 10, huge_coverage_pct: 0 },
+    throughput: { 'replay boot-seq x86-tdp': 8e6 },
+  },
+  {
+    report: '2026-11-21T02-00-00Z',
+    startedAt: '2026-11-21T02:00:00.000Z',
+    version: '0.1.0',
+    cells: 4,
+    failedCells: 0,
+    matrix: 'abc',
+    headline: { faults: 8, tlb_misses: 12, huge_coverage_pct: 0 },
+    throughput: { 'replay boot-seq x86-tdp': 1e7 },
+  },
+  {
+    report: '2026-11-22T02-00-00Z',
+    startedAt: '2026-11-22T02:00:00.000Z',
+    version: '0.1.0',
+    cells: 4,
+    failedCells: 0,
+    matrix: 'abc',
+    headline: { faults: 6, tlb_misses: 10, huge_coverage_pct: 0 },
+    throughput: { 'replay boot-seq x86-tdp': 6e6 },
+  },
 ];
 
 /** The fixed run: 4 cells with results (boot none/all, unmap none/all), then one timed-out cell. */

@@ -12,6 +12,8 @@ import { expect, onTestFinished } from 'vitest';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The same command with test-only workers and engine (`--fault KIND:TRACE`, `--slow-engine`): testCli.mjs. */
+export const TEST_CLI = join(REPO_ROOT, 'test', 'helpers', 'testCli.mjs');
 
 export interface CliResult {
   status: number | null;
@@ -20,13 +22,21 @@ export interface CliResult {
 }
 
 /** Run `node dist/src/cli/main.js ...args` with cwd = repository root. */
-export function runCli(args: readonly string[], env: Record<string, string> = {}): CliResult {
+export function runCli(args: readonly string[]): CliResult {
+  return runScript(CLI, args);
+}
+
+/** Run `node test/helpers/testCli.mjs ...args` (leading `--fault KIND:TRACE` or `--slow-engine`, then mmubench's arguments). */
+export function runTestCli(args: readonly string[]): CliResult {
+  return runScript(TEST_CLI, args);
+}
+
+function runScript(script: string, args: readonly string[]): CliResult {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.build.json)`);
-  const result = spawnSync(process.execPath, [CLI, ...args], {
+  const result = spawnSync(process.execPath, [script, ...args], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     timeout: 50_000,
-    env: { ...process.env, ...env },
   });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

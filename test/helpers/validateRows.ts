@@ -10,10 +10,21 @@ export const row = (vcpu: number, op: string, gpa: number, size: number | '' = 8
   `${vcpu},${op},0x${gpa.toString(16)},${size},${slot}`;
 
 /** Validate `rows` under single-valued flags; the report (a skip or failure throws). */
-export async function validateRows(rows: string[], flags: Record<string, string>, memslots: string[] = [], huge2m: 'thp' | 'hugetlbfs' = 'thp'): Promise<ValidationReport> {
+export async function validateRows(
+  rows: string[],
+  flags: Record<string, string>,
+  memslots: string[] = [],
+  huge2m: 'thp' | 'hugetlbfs' = 'thp',
+): Promise<ValidationReport> {
   const trace = await traceFromText(HEADER + rows.join('\n') + '\n');
   const [scenario] = parseMatrix({ prefault: 'none', ...flags });
-  const outcome = validateTrace({ trace, scenario, layout: { memslots: parseMemslots(memslots), defaultSlotAlignBytes: 1 << 30 }, huge2m, facts: readHostFacts() });
+  const outcome = validateTrace({
+    trace,
+    scenario,
+    layout: { memslots: parseMemslots(memslots), defaultSlotAlignBytes: 1 << 30 },
+    huge2m,
+    facts: readHostFacts(),
+  });
   if (outcome.kind !== 'report') throw new Error(`validate: ${outcome.kind}: ${outcome.kind === 'skipped' ? outcome.reason : outcome.message}`);
   return outcome.report;
 }
@@ -24,4 +35,3 @@ export function values(report: ValidationReport, kernel: string): [number | stri
   if (!r) throw new Error(`no row ${kernel}`);
   return [r.modelValue, r.kernelValue];
 }
-

@@ -85,7 +85,8 @@ const x86Base = {
   execOnlyOnExecFault: false,
   permOnlyChangeIsSpurious: false,
   checkSlot(slot: Memslot): void {
-    if (slot.pfnmap !== 'none') throw new MemslotError(`memslot ${slot.id}: pfnmap memory kinds are an arm64 model (x86 maps PFNMAP memory as ordinary memory here)`);
+    if (slot.pfnmap !== 'none')
+      throw new MemslotError(`memslot ${slot.id}: pfnmap memory kinds are an arm64 model (x86 maps PFNMAP memory as ordinary memory here)`);
   },
 };
 
@@ -128,12 +129,27 @@ export function archProfile(arch: Arch): ArchProfile {
     case 'x86-tdx':
       // TDX private memory (S-EPT) starts 4K only (seed 002; tdx_gmem_private_max_mapping_level).
       // TD memory is guest_memfd, shared through bit 47 (4-level EPT); a shared GFN must come through that alias.
-      return { ...x86Base, name: arch, maxPrivateLevel: Level.L4K, privateByDefault: true, defaultStolenGpaBits: [TDX_DEFAULT_SHARED_BIT], sharedNeedsSharedAlias: true };
+      return {
+        ...x86Base,
+        name: arch,
+        maxPrivateLevel: Level.L4K,
+        privateByDefault: true,
+        defaultStolenGpaBits: [TDX_DEFAULT_SHARED_BIT],
+        sharedNeedsSharedAlias: true,
+      };
     case 'arm64':
       return { ...arm64Base, name: arch, preFaultResult: 0, canSplit: true, hypercallMirror: false };
     case 'pkvm':
       // Protected VM (seed 000): PAGE_SIZE only, no pre-fault, no split.
-      return { ...arm64Base, name: arch, maxSharedLevel: Level.L4K, maxPrivateLevel: Level.L4K, preFaultResult: -EOPNOTSUPP, canSplit: false, hypercallMirror: true };
+      return {
+        ...arm64Base,
+        name: arch,
+        maxSharedLevel: Level.L4K,
+        maxPrivateLevel: Level.L4K,
+        preFaultResult: -EOPNOTSUPP,
+        canSplit: false,
+        hypercallMirror: true,
+      };
     case 'pkvm-pmd':
       // Later upstream: PMD_SIZE allowed for non-protected VMs, still through hypercalls.
       return { ...arm64Base, name: arch, maxSharedLevel: Level.L2M, maxPrivateLevel: Level.L2M, preFaultResult: 0, canSplit: false, hypercallMirror: true };

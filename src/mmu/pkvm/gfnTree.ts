@@ -55,16 +55,24 @@ export class GfnTree {
   private freeHead = NIL;
 
   /** Number of mappings. O(1). */
-  get size(): number { return this.count; }
+  get size(): number {
+    return this.count;
+  }
 
   /** Height of the tree (0 when empty, 1 for one mapping). O(1). */
-  height(): number { return this.root === NIL ? 0 : this.heights[this.root]; }
+  height(): number {
+    return this.root === NIL ? 0 : this.heights[this.root];
+  }
 
   /** GFN of live node `i` (an index returned by `find`). O(1). */
-  nodeGfn(i: number): number { return this.gfns[i]; }
+  nodeGfn(i: number): number {
+    return this.gfns[i];
+  }
 
   /** Page count of live node `i` (an index returned by `find`). O(1). */
-  nodeNrPages(i: number): number { return this.nrPagesOf[i]; }
+  nodeNrPages(i: number): number {
+    return this.nrPagesOf[i];
+  }
 
   /** Remove every mapping; keeps the pool's capacity. O(capacity). */
   clear(): void {
@@ -276,7 +284,9 @@ export class GfnTree {
     return p;
   }
 
-  private h(n: number): number { return n === NIL ? 0 : this.heights[n]; }
+  private h(n: number): number {
+    return n === NIL ? 0 : this.heights[n];
+  }
 
   /** Point p's link to `from` at `to` instead (p = -1: the root). */
   private replaceChild(p: number, from: number, to: number): void {
@@ -347,7 +357,10 @@ export class GfnTree {
   /** Double the pool; amortised O(1) per insert. */
   private grow(): void {
     const capacity = this.gfns.length * 2;
-    const copy = <T extends Float64Array | Int32Array | Uint8Array>(old: T, fresh: T): T => (fresh.set(old), fresh);
+    const copy = <T extends Float64Array | Int32Array | Uint8Array>(old: T, fresh: T): T => {
+      fresh.set(old);
+      return fresh;
+    };
     this.gfns = copy(this.gfns, new Float64Array(capacity));
     this.nrPagesOf = copy(this.nrPagesOf, new Float64Array(capacity));
     this.left = copy(this.left, new Int32Array(capacity));

@@ -18,7 +18,7 @@
  * The tree is `GfnTree` (AVL over typed arrays): O(log n) insert, remove and
  * lookup, in-order range walks.
  */
-import { Level, pagesPerLevel } from '../level.js';
+import { type Level, pagesPerLevel } from '../level.js';
 import { PERM_RWX, PERM_WRITE } from '../entry.js';
 import { GfnTree } from './gfnTree.js';
 import type { VmStats } from '../stats.js';

@@ -51,6 +51,4 @@ export interface VcpuRunCounters {
 }
 
 /** A vCPU worker's answer: counters, or the error as data (never thrown across threads). */
-export type VcpuOutcome =
-  | { ok: true; counters: VcpuRunCounters }
-  | { ok: false; vcpu: number; kind: 'input' | 'crash'; message: string };
+export type VcpuOutcome = { ok: true; counters: VcpuRunCounters } | { ok: false; vcpu: number; kind: 'input' | 'crash'; message: string };

@@ -42,12 +42,24 @@ export function checkPerVcpuSupport(scenarios: readonly Scenario[], traces: read
       const op = ev.op[i];
       if (!PER_VCPU_OPS.has(op)) {
         throw new InputError(
-          located(trace.path, ev.line[i], 'op', `${OP_NAMES[op]} needs the whole VM serialised; ${PREFIX} replays R, W, X, PREFAULT, UNMAP and WRPROTECT rows only`),
+          located(
+            trace.path,
+            ev.line[i],
+            'op',
+            `${OP_NAMES[op]} needs the whole VM serialised; ${PREFIX} replays R, W, X, PREFAULT, UNMAP and WRPROTECT rows only`,
+          ),
         );
       }
       const exact = scenarios.find((s) => s.prefaultPolicy !== 'upstream');
       if (op === Op.PREFAULT && exact) {
-        throw new InputError(located(trace.path, ev.line[i], 'op', `PREFAULT with --prefault-policy ${exact.prefaultPolicy} is not supported by ${PREFIX} (it may split a huge leaf)`));
+        throw new InputError(
+          located(
+            trace.path,
+            ev.line[i],
+            'op',
+            `PREFAULT with --prefault-policy ${exact.prefaultPolicy} is not supported by ${PREFIX} (it may split a huge leaf)`,
+          ),
+        );
       }
     }
   }

@@ -39,8 +39,6 @@ export type PerVcpuCellResult = CellResult & { perVcpu: PerVcpuReport };
 export type RunPerVcpuOptions = Omit<RunMatrixOptions, 'threads'> & {
   /** Worker threads; default: the most vCPUs of any trace, at most `MAX_PER_VCPU_THREADS`. */
   threads?: number;
-  /** Worker script (tests may point at the built one). */
-  workerUrl?: URL;
   /** A pool to reuse (benchmarks), left open; by default one is made for the run and destroyed after. */
   pool?: Piscina;
 };
@@ -65,10 +63,10 @@ export async function runPerVcpu(tasks: readonly CellTask[], options: RunPerVcpu
   const pool =
     options.pool ??
     new Piscina({
-    filename: (options.workerUrl ?? new URL('./perVcpuWorker.js', import.meta.url)).href,
-    minThreads: threads,
-    maxThreads: threads,
-    ...(options.workerMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } } : {}),
+      filename: (options.workerUrl ?? new URL('./perVcpuWorker.js', import.meta.url)).href,
+      minThreads: threads,
+      maxThreads: threads,
+      ...(options.workerMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } } : {}),
     });
   try {
     for (const task of tasks) {
@@ -85,7 +83,12 @@ export async function runPerVcpu(tasks: readonly CellTask[], options: RunPerVcpu
 }
 
 async function runCell(pool: Piscina, task: CellTask, options: RunPerVcpuOptions): Promise<CellOutcome> {
-  const failed = (kind: CellFailureKind, message: string): CellOutcome => ({ ok: false, trace: task.trace.name, scenario: task.scenario, error: { kind, message } });
+  const failed = (kind: CellFailureKind, message: string): CellOutcome => ({
+    ok: false,
+    trace: task.trace.name,
+    scenario: task.scenario,
+    error: { kind, message },
+  });
   if (options.signal?.aborted) return failed('aborted', 'interrupted before it started');
   let setup: PerVcpuSetup;
   try {

@@ -24,7 +24,7 @@ export function faultCurveChart(results: readonly CellResult[], trace: string): 
     'line',
     {
       title: `Cumulative guest faults over the trace: ${trace}`,
-      subtitle: 'The boot curve: faults taken so far after each 1% of the trace\'s events (pre-faults are not guest faults)',
+      subtitle: "The boot curve: faults taken so far after each 1% of the trace's events (pre-faults are not guest faults)",
       xTitle: 'trace progress (% of events)',
       yTitle: 'cumulative guest faults (count)',
     },

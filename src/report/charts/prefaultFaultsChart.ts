@@ -64,16 +64,18 @@ function byPrefault(results: readonly CellResult[], prefaults: readonly string[]
     prefaults.length === 1
       ? `Only prefault=${prefaults[0]} in this run: no saving to show`
       : 'Bars: guest faults taken during replay (pre-faults are not guest faults); under each trace: the change in faults with pre-population';
-  return framedChart(
-    'bar',
-    { title: TITLE, subtitle, xTitle: 'trace (change in faults)', yTitle: Y_TITLE, grace: '10%' },
-    { labels, datasets },
-    [barLabelsPlugin(datasets.map((d) => d.data.map((v) => (v === null ? undefined : compactNumber(v)))))],
-  );
+  return framedChart('bar', { title: TITLE, subtitle, xTitle: 'trace (change in faults)', yTitle: Y_TITLE, grace: '10%' }, { labels, datasets }, [
+    barLabelsPlugin(datasets.map((d) => d.data.map((v) => (v === null ? undefined : compactNumber(v))))),
+  ]);
 }
 
 /** Several bases: groups = traces, one dataset per scenario, the change above each pre-populated bar. */
-function byScenario(results: readonly CellResult[], prefaults: readonly string[], rows: readonly PrefaultRow[], bases: readonly string[]): ChartConfiguration<'bar'> {
+function byScenario(
+  results: readonly CellResult[],
+  prefaults: readonly string[],
+  rows: readonly PrefaultRow[],
+  bases: readonly string[],
+): ChartConfiguration<'bar'> {
   const styles = scenarioStyles(results.map((c) => c.scenario));
   const traces = distinct(rows.map((r) => r.trace));
   const short = shortLabels(distinct(results.map((c) => c.scenario.name)));
@@ -104,10 +106,7 @@ function byScenario(results: readonly CellResult[], prefaults: readonly string[]
   const subtitle = prefaults.includes('none')
     ? 'Bars: guest faults taken during replay; lighter bars are pre-populated, with their change in faults against the same scenario with prefault=none above'
     : `Bars: guest faults taken during replay (no prefault=none scenario in this run: no saving to show)`;
-  return framedChart(
-    'bar',
-    { title: TITLE, subtitle, xTitle: 'trace', yTitle: Y_TITLE, grace: '12%' },
-    { labels: traces, datasets },
-    [barLabelsPlugin(barTexts, 12, true)],
-  );
+  return framedChart('bar', { title: TITLE, subtitle, xTitle: 'trace', yTitle: Y_TITLE, grace: '12%' }, { labels: traces, datasets }, [
+    barLabelsPlugin(barTexts, 12, true),
+  ]);
 }

@@ -79,11 +79,20 @@ export function scenarioMetricsChart(
     [barLabelsPlugin(values.map((row) => row.map((v) => compactNumber(v))))],
   );
   // Legend swatches in neutral grey: the metric's look, not a scenario's colour.
-  const legend = (config.options!.plugins!.legend!.labels ??= {});
+  const legendOptions = config.options!.plugins!.legend!;
+  legendOptions.labels ??= {};
+  const legend = legendOptions.labels;
   legend.generateLabels = (): LegendItem[] =>
     present.map((metric, i) => {
       const look = metricLook(i, '#555555');
-      return { text: metric.label, fillStyle: look.backgroundColor, strokeStyle: look.borderColor, lineWidth: look.borderWidth, fontColor: '#222', datasetIndex: i };
+      return {
+        text: metric.label,
+        fillStyle: look.backgroundColor,
+        strokeStyle: look.borderColor,
+        lineWidth: look.borderWidth,
+        fontColor: '#222',
+        datasetIndex: i,
+      };
     });
   legend.font = CHART_FONT;
   return config;

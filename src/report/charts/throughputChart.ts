@@ -33,6 +33,12 @@ export function throughputChart(benchmarks: readonly BenchmarkSamples[] | undefi
       labels: stats.map((s, i) => [...wrapLabel(s.name, 40), `${mean[i].toFixed(2)} ± ${sd[i].toFixed(2)} M/s, n = ${s.samples}`]),
       datasets: [{ label: 'throughput', data: mean, backgroundColor: stats.map((_, i) => seriesColour(i)), maxBarThickness: 160 }],
     },
-    [errorBarsPlugin(0, mean.map((m, i) => Math.max(0, m - sd[i])), mean.map((m, i) => m + sd[i]))],
+    [
+      errorBarsPlugin(
+        0,
+        mean.map((m, i) => Math.max(0, m - sd[i])),
+        mean.map((m, i) => m + sd[i]),
+      ),
+    ],
   );
 }

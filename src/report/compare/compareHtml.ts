@@ -37,8 +37,16 @@ export function htmlTable(table: TextTable): string {
 /** compare.html text. */
 export function compareHtml(c: Comparison): string {
   const title = `mmubench compare: ${c.base} → ${c.current}`;
-  const body: string[] = [`<h1>${escapeHtml(title)}</h1>`, `<p><strong>${escapeHtml(headline(c))}</strong></p>`, `<p>${escapeHtml(thresholds(c))}</p>`, htmlTable(summaryTable(c))];
-  for (const [name, verdict] of [['Regressions', 'regression'], ['Improvements', 'improvement']] as const) {
+  const body: string[] = [
+    `<h1>${escapeHtml(title)}</h1>`,
+    `<p><strong>${escapeHtml(headline(c))}</strong></p>`,
+    `<p>${escapeHtml(thresholds(c))}</p>`,
+    htmlTable(summaryTable(c)),
+  ];
+  for (const [name, verdict] of [
+    ['Regressions', 'regression'],
+    ['Improvements', 'improvement'],
+  ] as const) {
     const { counts, timings } = flaggedTables(c, verdict);
     body.push(`<h2>${name}</h2>`);
     if (counts.rows.length + timings.rows.length === 0) body.push('<p>None.</p>');

@@ -18,7 +18,10 @@ export function markdownTable(table: TextTable): string {
 /** compare.md text. */
 export function compareMarkdown(c: Comparison): string {
   const parts: string[] = [`# mmubench compare: ${c.base} → ${c.current}`, '', `**${headline(c)}**`, '', thresholds(c), '', markdownTable(summaryTable(c)), ''];
-  for (const [title, verdict] of [['Regressions', 'regression'], ['Improvements', 'improvement']] as const) {
+  for (const [title, verdict] of [
+    ['Regressions', 'regression'],
+    ['Improvements', 'improvement'],
+  ] as const) {
     const { counts, timings } = flaggedTables(c, verdict);
     parts.push(`## ${title}`, '');
     if (counts.rows.length + timings.rows.length === 0) parts.push('None.', '');

@@ -126,7 +126,17 @@ function compareCell(trace: string, scenario: string, base: CellOutcome & { ok: 
     const c = cellMetric(current.result, metric);
     if (b === undefined) return { trace, scenario, metric, direction, current: c, verdict: 'only-current' };
     if (c === undefined) return { trace, scenario, metric, direction, base: b, verdict: 'only-base' };
-    return { trace, scenario, metric, direction, base: b, current: c, delta: c - b, deltaPct: percentChange(b, c), verdict: countVerdict(direction, b, c, thresholdPct) };
+    return {
+      trace,
+      scenario,
+      metric,
+      direction,
+      base: b,
+      current: c,
+      delta: c - b,
+      deltaPct: percentChange(b, c),
+      verdict: countVerdict(direction, b, c, thresholdPct),
+    };
   });
 }
 

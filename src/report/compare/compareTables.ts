@@ -88,8 +88,14 @@ export function summaryTable(c: Comparison): TextTable {
   return {
     header: ['', 'regressions', 'improvements', 'other changes', 'fails the run'],
     rows: [
-      { cells: ['counts', String(s.countRegressions), String(s.countImprovements), String(s.countChanges), c.options.failOn.counts ? 'yes' : 'no'], verdict: s.countRegressions > 0 ? 'regression' : 'unchanged' },
-      { cells: ['timings', String(s.timingRegressions), String(s.timingImprovements), '—', c.options.failOn.timings ? 'yes' : 'no'], verdict: s.timingRegressions > 0 ? 'regression' : 'unchanged' },
+      {
+        cells: ['counts', String(s.countRegressions), String(s.countImprovements), String(s.countChanges), c.options.failOn.counts ? 'yes' : 'no'],
+        verdict: s.countRegressions > 0 ? 'regression' : 'unchanged',
+      },
+      {
+        cells: ['timings', String(s.timingRegressions), String(s.timingImprovements), '—', c.options.failOn.timings ? 'yes' : 'no'],
+        verdict: s.timingRegressions > 0 ? 'regression' : 'unchanged',
+      },
     ],
   };
 }
@@ -118,11 +124,26 @@ export function thresholds(c: Comparison): string {
  * there are none.
  */
 export function flaggedTables(c: Comparison, verdict: 'regression' | 'improvement'): { counts: TextTable; timings: TextTable } {
-  const counts = countTable(c.counts.filter((r) => r.verdict === verdict), true);
-  const cells = c.cells.filter((r) => r.verdict === verdict).map((r) => ({
-    cells: [r.trace, r.scenario, r.current === 'failed' ? 'cell now fails' : 'cell fails no more', '—', r.base, r.current, '—', '—', VERDICT_LABELS[r.verdict]],
-    verdict: r.verdict,
-  }));
+  const counts = countTable(
+    c.counts.filter((r) => r.verdict === verdict),
+    true,
+  );
+  const cells = c.cells
+    .filter((r) => r.verdict === verdict)
+    .map((r) => ({
+      cells: [
+        r.trace,
+        r.scenario,
+        r.current === 'failed' ? 'cell now fails' : 'cell fails no more',
+        '—',
+        r.base,
+        r.current,
+        '—',
+        '—',
+        VERDICT_LABELS[r.verdict],
+      ],
+      verdict: r.verdict,
+    }));
   return { counts: { header: counts.header, rows: [...counts.rows, ...cells] }, timings: timingTable(c.timings.filter((r) => r.verdict === verdict)) };
 }
 
@@ -130,11 +151,15 @@ export function flaggedTables(c: Comparison, verdict: 'regression' | 'improvemen
 export function regressionLines(c: Comparison): string[] {
   const lines: string[] = [];
   for (const r of c.counts.filter((row) => row.verdict === 'regression')) {
-    lines.push(`REGRESSION count ${r.trace} / ${r.scenario}: ${r.metric} ${value(r.base)} -> ${value(r.current)} (${signedNumber(r.delta ?? 0)}, ${signedPercent(r.deltaPct)})`);
+    lines.push(
+      `REGRESSION count ${r.trace} / ${r.scenario}: ${r.metric} ${value(r.base)} -> ${value(r.current)} (${signedNumber(r.delta ?? 0)}, ${signedPercent(r.deltaPct)})`,
+    );
   }
   for (const r of c.cells.filter((row) => row.verdict === 'regression')) lines.push(`REGRESSION cell ${r.trace} / ${r.scenario}: now fails (${r.note})`);
   for (const r of c.timings.filter((row) => row.verdict === 'regression')) {
-    lines.push(`REGRESSION timing ${r.name}: median ${ms(r.base?.medianMs)} ms -> ${ms(r.current?.medianMs)} ms (${signedPercent(r.deltaPct)}, p ${formatPValue(r.pValue)})`);
+    lines.push(
+      `REGRESSION timing ${r.name}: median ${ms(r.base?.medianMs)} ms -> ${ms(r.current?.medianMs)} ms (${signedPercent(r.deltaPct)}, p ${formatPValue(r.pValue)})`,
+    );
   }
   return lines;
 }

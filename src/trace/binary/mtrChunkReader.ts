@@ -101,7 +101,6 @@ class MemorySource implements ByteSource {
   close(): void {}
 }
 
-
 /**
  * Chunk-by-chunk reader of one `.mtr` file or image. `header` is checked on
  * open; `next()` returns the next chunk's events or undefined after the end

@@ -21,7 +21,7 @@ import { hexBelow52Bits, hexLow32 } from './hexFields.js';
 
 /** What one event line means for the import. */
 export type FtraceEvent =
-  | { kind: 'fault'; op: Op; gpa: number; /** From the event's `vcpu N`, or -1. */ vcpu: number }
+  | { kind: 'fault'; op: Op; gpa: number /** From the event's `vcpu N`, or -1. */; vcpu: number }
   | { kind: 'level'; event: LevelEventName; gfn: number; level: Level }
   /** A kvm_tdp_mmu_spte_changed that installs no leaf (a zap, or a page-table entry). */
   | { kind: 'noLeaf' }

@@ -29,8 +29,8 @@ import type { ImportInput, ImportProgress, ImportSink, ImportSummary } from './i
 import type { FtraceAccessMode, ImportOptions } from './importOptions.js';
 import { LineReader } from './lineReader.js';
 import { SkipCounter } from './skipCounter.js';
-import { parseFtraceLine } from './ftraceLine.js';
-import { FTRACE_EVENTS, decodeFtraceEvent, isFaultEvent } from './ftraceEvents.js';
+import { type FtraceLine, parseFtraceLine } from './ftraceLine.js';
+import { FTRACE_EVENTS, type FtraceEvent, decodeFtraceEvent, isFaultEvent } from './ftraceEvents.js';
 
 const TRACE_CMD_HEADER = /^(?:cpus=\d+|version = \d+.*|CPU ?\d+ is empty|CPU\d+ data recorded at offset=.*)$/;
 const LOST_EVENTS = /^CPU:\d+ \[LOST \d+ EVENTS\]$/;
@@ -80,21 +80,14 @@ export async function importFtrace(
 ): Promise<ImportSummary> {
   const autoPicked = options.ftraceAccesses === 'auto';
   const mode: FtraceAccessMode = autoPicked ? ((await hasFaultLines(inputs)) ? 'faults' : 'sptes') : options.ftraceAccesses;
-  const skips = new SkipCounter(options.strict);
-  const threadVcpu = new Map<string, number>();
-  const threadNames: string[] = [];
-  const lastTimeNs = new Float64Array(MAX_VCPU_ID + 1).fill(-1);
-  const gfnsSeen = new Set<number>();
-  let base: { seconds: number; fractionNs: number; counterClock: boolean; text: string } | undefined;
-  let rows = 0;
-  let levelEvents = 0;
-  let lines = 0;
-
+  const capture = new FtraceCapture(mode, options, sink);
   const readers: LineReader[] = [];
+  let lines = 0;
   try {
     for (const input of inputs) readers.push(await LineReader.open(input));
     const totalBytes = readers.reduce((sum, r) => sum + r.totalBytes, 0);
     let bytesBefore = 0;
+    // The inputs one after the other, as one capture.
     for (let inputIndex = 0; inputIndex < readers.length; inputIndex++) {
       const reader = readers[inputIndex];
       const file = inputs[inputIndex].name;
@@ -107,103 +100,9 @@ export async function importFtrace(
           continue;
         }
         const lineNo = reader.lineNo;
-        const bad = (reason: string): void => skips.bad(reason, file, lineNo, () => reader.text());
-        if (reader.tooLong) {
-          bad('line longer than 64 KiB');
-          continue;
-        }
-        // 1. Expected non-event lines, then the line's shape, then the event's fields.
-        const text = reader.text();
-        const expected = nonEventReason(text);
-        if (expected !== undefined) {
-          skips.ignored(expected);
-          continue;
-        }
-        const line = parseFtraceLine(text);
-        if (line === undefined) {
-          bad('not an ftrace event line (task-pid [cpu] flags timestamp: event: fields)');
-          continue;
-        }
-        const known = FTRACE_EVENTS.has(line.event) && (line.system === undefined || line.system === 'kvm' || line.system === 'kvmmmu');
-        if (!known) {
-          skips.ignored(`event not imported: ${line.system === undefined ? '' : `${line.system}:`}${line.event}`);
-          continue;
-        }
-        const event = decodeFtraceEvent(line.event, line.fields, options.x86ErrorCode);
-        if (event.kind === 'bad') {
-          bad(event.reason);
-          continue;
-        }
-        if (event.kind === 'noLeaf') {
-          skips.ignored('kvm_tdp_mmu_spte_changed that installs no leaf');
-          continue;
-        }
-        // 2. The access this line makes, if any; level events are passed on either way (after their access).
-        let gpa: number;
-        let op: Op;
-        let vcpuField = -1;
-        if (event.kind === 'level') {
-          gpa = gfnToGpa(event.gfn);
-          if (gpa >= options.gpaBelow) {
-            skips.ignored('GPA at or above --gpa-below');
-            continue;
-          }
-          if (mode !== 'sptes' || event.event === 'kvm_tdp_mmu_spte_changed' || gfnsSeen.has(event.gfn)) {
-            sink.level?.(event.gfn, event.level, event.event, inputIndex, lineNo);
-            levelEvents++;
-            continue;
-          }
-          op = Op.W;
-        } else {
-          if (mode === 'sptes') {
-            skips.ignored(`${line.event} (accesses from SPTE events)`);
-            continue;
-          }
-          if (event.gpa >= options.gpaBelow) {
-            skips.ignored('GPA at or above --gpa-below');
-            continue;
-          }
-          gpa = event.gpa;
-          op = event.op;
-          vcpuField = event.vcpu;
-        }
-        // 3. vCPU and time; a thread gets its id only once it makes a row.
-        const knownThread = threadVcpu.get(line.threadKey);
-        const vcpu = vcpuField >= 0 ? vcpuField : (knownThread ?? threadVcpu.size);
-        if (vcpu > MAX_VCPU_ID) {
-          bad(`more than ${MAX_VCPU_ID + 1} vCPU threads`);
-          continue;
-        }
-        const counterClock = line.fraction === '';
-        const seconds = Number(line.seconds);
-        const fractionNs = counterClock ? 0 : Number(line.fraction.padEnd(9, '0'));
-        const from = base ?? { seconds, fractionNs, counterClock, text: counterClock ? line.seconds : `${line.seconds}.${line.fraction}` };
-        if (from.counterClock !== counterClock) {
-          bad(`timestamp ${counterClock ? 'without' : 'with'} a fraction, unlike the first row's (${from.text})`);
-          continue;
-        }
-        const timeNs = (seconds - from.seconds) * (counterClock ? 1 : NS_PER_SECOND) + (fractionNs - from.fractionNs);
-        if (timeNs < 0 || timeNs > Number.MAX_SAFE_INTEGER) {
-          bad(timeNs < 0 ? `timestamp earlier than the first row's (${from.text})` : 'timestamp too far from the first row');
-          continue;
-        }
-        if (timeNs < lastTimeNs[vcpu]) {
-          bad(`timestamp earlier than the previous row of vCPU ${vcpu}`);
-          continue;
-        }
-        base = from;
-        lastTimeNs[vcpu] = timeNs;
-        if (vcpuField < 0 && knownThread === undefined) {
-          threadVcpu.set(line.threadKey, vcpu);
-          threadNames.push(line.threadName);
-        }
-        sink.access(op, vcpu, gpa, 1, inputIndex, lineNo, timeNs);
-        rows++;
-        if (event.kind === 'level') {
-          gfnsSeen.add(event.gfn);
-          sink.level?.(event.gfn, event.level, event.event, inputIndex, lineNo);
-          levelEvents++;
-        }
+        const bad = (reason: string): void => capture.skips.bad(reason, file, lineNo, () => reader.text());
+        if (reader.tooLong) bad('line longer than 64 KiB');
+        else capture.line(reader.text(), inputIndex, lineNo, bad);
       }
       lines += reader.lineNo;
       bytesBefore += reader.doneBytes;
@@ -211,17 +110,140 @@ export async function importFtrace(
   } finally {
     for (const reader of readers) reader.close();
   }
-
   return {
     format: 'ftrace',
     inputs: inputs.map((input) => input.name),
     lines,
-    rows,
-    levelEvents,
+    rows: capture.rows,
+    levelEvents: capture.levelEvents,
     hasTime: true,
-    skipped: skips.list(),
-    mapping: describeMapping(mode, autoPicked, options, threadNames, base?.text),
+    skipped: capture.skips.list(),
+    mapping: describeMapping(mode, autoPicked, options, capture.threadNames, capture.base?.text),
   };
+}
+
+/** The first row's timestamp, which every row's `time` counts from. */
+interface TimeBase {
+  seconds: number;
+  fractionNs: number;
+  /** No fraction: the `counter` clock, whose units are counted as they are. */
+  counterClock: boolean;
+  text: string;
+}
+
+/** Reports a bad line (counted, or thrown with `--strict`). */
+type BadLine = (reason: string) => void;
+
+/** The state of one import: what the lines seen so far decided (vCPU ids, time base, GFNs seen). */
+class FtraceCapture {
+  readonly skips: SkipCounter;
+  /** Thread names in vCPU order (the threads that got an id). */
+  readonly threadNames: string[] = [];
+  base: TimeBase | undefined;
+  rows = 0;
+  levelEvents = 0;
+  private readonly threadVcpu = new Map<string, number>();
+  private readonly lastTimeNs = new Float64Array(MAX_VCPU_ID + 1).fill(-1);
+  private readonly gfnsSeen = new Set<number>();
+
+  constructor(
+    private readonly mode: FtraceAccessMode,
+    private readonly options: ImportOptions,
+    private readonly sink: ImportSink,
+  ) {
+    this.skips = new SkipCounter(options.strict);
+  }
+
+  /** One line of input: a row and/or a level event for the sink, or a skip. */
+  line(text: string, inputIndex: number, lineNo: number, bad: BadLine): void {
+    // 1. Expected non-event lines, then the line's shape, then the event's fields.
+    const decoded = this.decode(text, bad);
+    if (decoded === undefined) return;
+    const { line, event } = decoded;
+    // 2. The access this line makes, if any; level events are passed on either way (after their access).
+    const access = this.accessOf(line, event, inputIndex, lineNo);
+    if (access === undefined) return;
+    // 3. vCPU and time; a thread gets its id only once it makes a row.
+    const knownThread = this.threadVcpu.get(line.threadKey);
+    const vcpu = access.vcpu >= 0 ? access.vcpu : (knownThread ?? this.threadVcpu.size);
+    if (vcpu > MAX_VCPU_ID) {
+      bad(`more than ${MAX_VCPU_ID + 1} vCPU threads`);
+      return;
+    }
+    const timeNs = this.timeOf(line, vcpu, bad);
+    if (timeNs < 0) return;
+    if (access.vcpu < 0 && knownThread === undefined) {
+      this.threadVcpu.set(line.threadKey, vcpu);
+      this.threadNames.push(line.threadName);
+    }
+    this.sink.access(access.op, vcpu, access.gpa, 1, inputIndex, lineNo, timeNs);
+    this.rows++;
+    if (event.kind === 'level') {
+      this.gfnsSeen.add(event.gfn);
+      this.sink.level?.(event.gfn, event.level, event.event, inputIndex, lineNo);
+      this.levelEvents++;
+    }
+  }
+
+  /** Step 1: the line as an event this importer reads, or undefined (counted as ignored or bad). */
+  private decode(text: string, bad: BadLine): { line: FtraceLine; event: FtraceEvent & { kind: 'fault' | 'level' } } | undefined {
+    const expected = nonEventReason(text);
+    if (expected !== undefined) return void this.skips.ignored(expected);
+    const line = parseFtraceLine(text);
+    if (line === undefined) return void bad('not an ftrace event line (task-pid [cpu] flags timestamp: event: fields)');
+    const known = FTRACE_EVENTS.has(line.event) && (line.system === undefined || line.system === 'kvm' || line.system === 'kvmmmu');
+    if (!known) return void this.skips.ignored(`event not imported: ${line.system === undefined ? '' : `${line.system}:`}${line.event}`);
+    const event = decodeFtraceEvent(line.event, line.fields, this.options.x86ErrorCode);
+    if (event.kind === 'bad') return void bad(event.reason);
+    if (event.kind === 'noLeaf') return void this.skips.ignored('kvm_tdp_mmu_spte_changed that installs no leaf');
+    return { line, event };
+  }
+
+  /**
+   * Step 2: the access an event makes (vcpu -1: the event names none), or undefined. A level
+   * event makes one in `sptes` mode, the first time its GFN is seen; otherwise it goes to the sink
+   * as a level event at once.
+   */
+  private accessOf(
+    line: FtraceLine,
+    event: FtraceEvent & { kind: 'fault' | 'level' },
+    inputIndex: number,
+    lineNo: number,
+  ): { op: Op; gpa: number; vcpu: number } | undefined {
+    if (event.kind === 'level') {
+      const gpa = gfnToGpa(event.gfn);
+      if (gpa >= this.options.gpaBelow) return void this.skips.ignored('GPA at or above --gpa-below');
+      if (this.mode !== 'sptes' || event.event === 'kvm_tdp_mmu_spte_changed' || this.gfnsSeen.has(event.gfn)) {
+        this.sink.level?.(event.gfn, event.level, event.event, inputIndex, lineNo);
+        this.levelEvents++;
+        return undefined;
+      }
+      return { op: Op.W, gpa, vcpu: -1 };
+    }
+    if (this.mode === 'sptes') return void this.skips.ignored(`${line.event} (accesses from SPTE events)`);
+    if (event.gpa >= this.options.gpaBelow) return void this.skips.ignored('GPA at or above --gpa-below');
+    return { op: event.op, gpa: event.gpa, vcpu: event.vcpu };
+  }
+
+  /** Step 3: the row's time in ns since the first row, or -1 for a bad timestamp; sets the base on the first row. */
+  private timeOf(line: FtraceLine, vcpu: number, bad: BadLine): number {
+    const counterClock = line.fraction === '';
+    const seconds = Number(line.seconds);
+    const fractionNs = counterClock ? 0 : Number(line.fraction.padEnd(9, '0'));
+    const from = this.base ?? { seconds, fractionNs, counterClock, text: counterClock ? line.seconds : `${line.seconds}.${line.fraction}` };
+    const fail = (reason: string): number => {
+      bad(reason);
+      return -1;
+    };
+    if (from.counterClock !== counterClock) return fail(`timestamp ${counterClock ? 'without' : 'with'} a fraction, unlike the first row's (${from.text})`);
+    const timeNs = (seconds - from.seconds) * (counterClock ? 1 : NS_PER_SECOND) + (fractionNs - from.fractionNs);
+    if (timeNs < 0) return fail(`timestamp earlier than the first row's (${from.text})`);
+    if (timeNs > Number.MAX_SAFE_INTEGER) return fail('timestamp too far from the first row');
+    if (timeNs < this.lastTimeNs[vcpu]) return fail(`timestamp earlier than the previous row of vCPU ${vcpu}`);
+    this.base = from;
+    this.lastTimeNs[vcpu] = timeNs;
+    return timeNs;
+  }
 }
 
 /** Header-comment sentences saying how the capture became rows. */
@@ -234,7 +256,9 @@ function describeMapping(mode: FtraceAccessMode, autoPicked: boolean, options: I
         ]
       : [`accesses: sptes${why}: one W at the first byte of each GFN, at its first kvm_mmu_spte_requested or kvm_mmu_set_spte`];
   lines.push('size: 1 byte per access; vCPU: the event\'s "vcpu N", else the task\'s thread in order of its first row');
-  threadNames.slice(0, MAX_THREADS_LISTED).forEach((name, vcpu) => lines.push(`thread vCPU ${vcpu}: ${name}`));
+  threadNames.slice(0, MAX_THREADS_LISTED).forEach((name, vcpu) => {
+    lines.push(`thread vCPU ${vcpu}: ${name}`);
+  });
   if (threadNames.length > MAX_THREADS_LISTED) lines.push(`(${threadNames.length - MAX_THREADS_LISTED} more threads not listed)`);
   lines.push(`time: nanoseconds since the first row's timestamp${baseText === undefined ? '' : ` (${baseText})`}`);
   if (options.gpaBelow < GPA_LIMIT) lines.push(`--gpa-below 0x${options.gpaBelow.toString(16)}: accesses and level events at or above it left out`);

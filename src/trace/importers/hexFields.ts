@@ -13,11 +13,6 @@ function digitsOf(text: string): string {
   return text.length > 2 && text[0] === '0' && (text[1] === 'x' || text[1] === 'X') ? text.slice(2) : text;
 }
 
-/** True for hex digits with an optional `0x` prefix. */
-export function isHex(text: string): boolean {
-  return HEX_DIGITS.test(digitsOf(text));
-}
-
 /** The value of a hex field when it is below 2^52; undefined when it is not hex or too large. */
 export function hexBelow52Bits(text: string): number | undefined {
   const digits = digitsOf(text);

@@ -41,7 +41,11 @@ export function parseImportSpec(spec: string): ImportSpec | undefined {
     }
     const key = OPTION_KEYS[name];
     if (key === undefined || eq < 0 || key === 'strict') {
-      throw new InputError(`${spec}: "${item}" is not an import option (strict, ${Object.keys(OPTION_KEYS).map((k) => `${k}=VALUE`).join(', ')})`);
+      throw new InputError(
+        `${spec}: "${item}" is not an import option (strict, ${Object.keys(OPTION_KEYS)
+          .map((k) => `${k}=VALUE`)
+          .join(', ')})`,
+      );
     }
     (raw as Record<string, string>)[key] = item.slice(eq + 1);
   }

@@ -36,7 +36,7 @@ class BuilderSink implements ImportSink {
   touchedEndGpa = 0;
 
   access(op: Op, vcpu: number, gpa: number, sizeBytes: number, _input: number, line: number, timeNs: number): void {
-    this.builder.push(op, vcpu, gpa, sizeBytes, -1, line, timeNs < 0 ? 0 : timeNs);
+    this.builder.push(op, vcpu, gpa, sizeBytes, -1, line, Math.max(0, timeNs));
     if (vcpu > this.maxVcpu) this.maxVcpu = vcpu;
     const end = Math.min(GPA_LIMIT, gpa + sizeBytes);
     if (end > this.touchedEndGpa) this.touchedEndGpa = end;

@@ -19,7 +19,6 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { InputError } from '../../errors.js';
 import { fileError } from '../fileError.js';
 import type { ImportInput } from './importTypes.js';
 
@@ -31,7 +30,6 @@ const CHUNK_BYTES = 1 << 20;
 const NEWLINE = 0x0a;
 const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
-
 
 export class LineReader {
   /** Bytes of the current line: `buf[start, end)`. */

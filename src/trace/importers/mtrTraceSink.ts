@@ -167,7 +167,12 @@ export class MtrTraceSink implements ImportSink {
 function sourceText(comments: readonly string[]): string {
   const text = comments.join('\n');
   if (Buffer.byteLength(text, 'utf8') <= MAX_SOURCE_BYTES) return text;
-  return Buffer.from(text, 'utf8').subarray(0, MAX_SOURCE_BYTES - 4).toString('utf8').replace(/\uFFFD$/, '') + '\n...';
+  return (
+    Buffer.from(text, 'utf8')
+      .subarray(0, MAX_SOURCE_BYTES - 4)
+      .toString('utf8')
+      .replace(/\uFFFD$/, '') + '\n...'
+  );
 }
 
 /** The first `count` events of `block` as `TraceEvents` (views, no copy; `slot` is -1: imports make no memslot ops). */

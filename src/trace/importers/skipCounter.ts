@@ -13,10 +13,15 @@ const OVERFLOW_REASON = 'other reasons';
 /** Characters of a line quoted in an error message. */
 const QUOTE_CHARS = 160;
 
+/** `text` on one printable line: ASCII control characters (newlines, escapes, DEL) become `\xNN`. */
+export function escapeControlCharacters(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** A line as one printable line: control characters as `\xNN`, long lines cut. */
 export function quoteLine(text: string): string {
-  const cut = text.length > QUOTE_CHARS ? text.slice(0, QUOTE_CHARS) : text;
-  const printable = cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const printable = escapeControlCharacters(text.length > QUOTE_CHARS ? text.slice(0, QUOTE_CHARS) : text);
   return text.length > QUOTE_CHARS ? `${printable}...` : printable;
 }
 
