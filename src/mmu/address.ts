@@ -19,13 +19,3 @@ export function gpaToGfn(gpa: number): number {
 export function gfnToGpa(gfn: number): number {
   return gfn * PAGE_SIZE_BYTES;
 }
-
-/** True when `value` is a multiple of 4 KiB. */
-export function isPageAligned(value: number): boolean {
-  return value % PAGE_SIZE_BYTES === 0;
-}
-
-/** `0x`-prefixed lower-case hex, as reports print addresses. */
-export function formatGpa(gpa: number): string {
-  return '0x' + gpa.toString(16);
-}

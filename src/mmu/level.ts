@@ -30,11 +30,6 @@ export function pagesPerLevel(level: Level): number {
   return PAGES[level];
 }
 
-/** Bit shift of the page size at `level` in a GPA (12, 21, 30, ...). */
-export function levelShift(level: Level): number {
-  return PAGE_SHIFT + BITS_PER_LEVEL * (level - 1);
-}
-
 /** Size in bytes of a mapping at `level`. */
 export function levelSizeBytes(level: Level): number {
   return PAGES[level] * PAGE_SIZE_BYTES;
@@ -68,7 +63,7 @@ export function pageNumber(gfn: number, level: Level): number {
 }
 
 /** The names used on the command line and in reports. */
-export const LEVEL_NAMES: Record<number, string> = { 1: '4k', 2: '2m', 3: '1g' };
+const LEVEL_NAMES: Record<number, string> = { 1: '4k', 2: '2m', 3: '1g' };
 
 /** Parse `4k|2m|1g` into a leaf level; undefined when it is none of them. */
 export function parseLevelName(name: string): Level | undefined {

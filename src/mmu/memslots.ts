@@ -3,7 +3,7 @@
  * memory at `hvaGfn` (the host virtual frame of `baseGfn`). No memslot at a
  * GFN means MMIO. Slots never overlap (KVM_SET_USER_MEMORY_REGION refuses it).
  */
-import { type Level, levelName, pagesPerLevel } from './level.js';
+import { type Level, pagesPerLevel } from './level.js';
 
 /** One memslot. */
 export interface Memslot {
@@ -108,9 +108,4 @@ export function disallowLargePage(slot: Memslot, gfn: number, level: Level): boo
   if ((slot.baseGfn - slot.hvaGfn) % pages !== 0) return true;
   const frameStart = gfn - (gfn % pages);
   return frameStart < slot.baseGfn || frameStart + pages > slot.baseGfn + slot.npages;
-}
-
-/** Human-readable description, for error messages. */
-export function describeSlot(slot: Memslot): string {
-  return `memslot ${slot.id} [0x${(slot.baseGfn * 4096).toString(16)}, +${slot.npages * 4} KiB, backing ${levelName(slot.backing)})`;
 }

@@ -1,7 +1,7 @@
 /**
  * Statistics, kept apart from the model (as drcachesim keeps its counters
  * apart from `tlb_simulator`): plain integer fields, named as KVM names them
- * where they count the same thing, `reset()` for warm-up, merged by addition.
+ * where they count the same thing, merged by addition.
  */
 
 import { ATTR_DEVICE, ATTR_PRIVATE } from './entry.js';
@@ -90,10 +90,6 @@ export class VcpuStats {
     return this.faults_missing + this.faults_permission + this.faults_spurious + this.faults_mmio;
   }
 
-  reset(): void {
-    for (const name of VCPU_COUNTER_NAMES) this[name] = 0;
-  }
-
   add(other: VcpuStats): void {
     for (const name of VCPU_COUNTER_NAMES) this[name] += other[name];
   }
@@ -147,19 +143,5 @@ export class VmStats {
     else this.pages_shared += sign;
     if (word & ATTR_DEVICE) this.pages_device += sign;
     else this.pages_normal += sign;
-  }
-
-  reset(): void {
-    // pages_* describe the table's state, not events: a warm-up reset keeps them.
-    this.mmu_pages = 0;
-    this.flush_requests = 0;
-    this.tlb_entries_flushed = 0;
-    this.nx_lpage_splits = 0;
-    this.level_clamps = 0;
-    this.hypercalls = 0;
-    this.flushes_range = 0;
-    this.flushes_full = 0;
-    this.flush_ipis = 0;
-    this.tlb_entries_flushed_collateral = 0;
   }
 }

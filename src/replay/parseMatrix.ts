@@ -10,6 +10,7 @@ import { parseAddress } from '../trace/fieldParsers.js';
 import { ARCHES, scenarioName, type MemslotSpec, type OnOffAuto, type PrefaultSpec, type Scenario } from './scenario.js';
 import { archProfile } from '../mmu/arch/archProfile.js';
 import { PREFAULT_POLICIES, type PrefaultPolicy } from '../mmu/preFault.js';
+import { GUEST_LEVELS } from './guestWalk.js';
 import { DIRTY_LOG_OFF_POLICIES, type DirtyLogOffPolicy } from '../mmu/vmOptions.js';
 import { parseStolenBits } from '../mmu/stolenBits.js';
 import { TLB_PRESET_NAMES } from '../tlb/tlbPresets.js';
@@ -162,7 +163,7 @@ function parseDimensions(raw: RawMatrixOptions) {
   const rangeFlushes = parseChoices('--range-flush', raw.rangeFlush ?? DEFAULTS.rangeFlush, RANGE_FLUSH_KINDS);
   const tlbiRanges = parseChoices('--tlbi-range', raw.tlbiRange ?? DEFAULTS.tlbiRange, ['on', 'off'] as const);
   const aliasFlushes = parseChoices('--alias-flush', raw.aliasFlush ?? DEFAULTS.aliasFlush, ALIAS_FLUSH_KINDS);
-  const guestLevels = parseChoices('--guest-levels', raw.guestLevels ?? DEFAULTS.guestLevels, ['0', '4'] as const).map(Number);
+  const guestLevels = parseChoices('--guest-levels', raw.guestLevels ?? DEFAULTS.guestLevels, GUEST_LEVELS.map(String)).map(Number);
   for (const tlbEntries of entries) {
     for (const tlbWays of ways) {
       if (tlbWays > tlbEntries || tlbEntries % tlbWays !== 0) {
