@@ -1,0 +1,156 @@
+/**
+ * Folders written all at once: the content goes to a temporary sibling
+ * `.NAME.tmp-PID-OWNER` that is renamed to NAME when complete, so a reader
+ * (a dashboard, the next nightly's baseline search) sees no folder or a whole
+ * one. The same names let the next writer remove what a killed one left.
+ *
+ * Temporary names: PID is the writing process; OWNER is 8 hex digits of a
+ * digest of the host name and the PID namespace, so a PID is only ever
+ * checked where it means something (a reports folder shared by containers
+ * or machines holds other owners' temps: left alone).
+ *
+ * Claiming the name: `rename(2)` of a folder onto NAME succeeds when NAME is
+ * missing (or an empty folder) and fails with ENOTEMPTY or EEXIST when it
+ * holds anything: the kernel decides atomically which of several concurrent
+ * writers gets NAME, and the others try `NAME-2`, `NAME-3`... So names are
+ * claimed by an exclusive operation at the moment the folder is complete,
+ * never found by listing, and no empty placeholder is ever visible.
+ */
+import { createHash } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { IoError, isSystemError, systemCause } from './errors.js';
+import { makeFolders } from './outputPath.js';
+
+/** This process's OWNER tag: host name and PID namespace. */
+function ownerTag(): string {
+  let pidNamespace = '';
+  try {
+    pidNamespace = readlinkSync('/proc/self/ns/pid');
+  } catch {
+    // Not Linux: the host name alone.
+  }
+  return createHash('sha256').update(`${hostname()}\0${pidNamespace}`).digest('hex').slice(0, 8);
+}
+
+export const OWNER_TAG = ownerTag();
+
+/** `.NAME.tmp-PID-OWNER`, and what it says. */
+const TEMP_NAME = /^\.(.+)\.tmp-(\d+)-([0-9a-f]{8})$/;
+
+/** The temporary sibling this process writes `target` into. */
+export function tempSibling(target: string): string {
+  const full = resolve(target);
+  return join(dirname(full), `.${basename(full)}.tmp-${process.pid}-${OWNER_TAG}`);
+}
+
+/** Whether process `pid` is gone: `kill(pid, 0)` fails with ESRCH (EPERM: it exists, someone else's). */
+function processGone(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return isSystemError(error) && error.code === 'ESRCH';
+  }
+}
+
+/**
+ * Remove from `folder` the temporary entries (folders or files) of dead
+ * writers of this host and PID namespace; returns their names. Never one of
+ * a live process, this one's, or another owner's; an entry that cannot be
+ * removed is left (the next writer tries again).
+ */
+export async function removeStaleTemps(folder: string): Promise<string[]> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = TEMP_NAME.exec(name);
+    if (match === null || match[3] !== OWNER_TAG) continue;
+    const pid = Number(match[2]);
+    if (pid === process.pid || !processGone(pid)) continue;
+    try {
+      await rm(join(folder, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // Left for the next writer.
+    }
+  }
+  return removed;
+}
+
+/** How the final name is chosen. */
+export interface AtomicFolderOptions {
+  /**
+   * `exact`: the folder is `target` (refused if it holds anything by then,
+   * unless `force`). `next-free`: `target`, else `target-2`, `target-3`...,
+   * the first name not taken (nightly's same-second runs).
+   */
+  name: 'exact' | 'next-free';
+  /** `exact` only: replace an existing folder. */
+  force?: boolean;
+  /** Told about each stale temporary entry removed from the parent folder. */
+  onNote?: (message: string) => void;
+}
+
+/** A system error while writing, as one line naming the file where it would be in the final folder. */
+function ioError(error: unknown, temp: string, target: string): unknown {
+  if (!isSystemError(error)) return error;
+  const path = typeof error.path === 'string' && error.path.startsWith(temp) ? target + error.path.slice(temp.length) : (error.path ?? target);
+  return new IoError(`${path}: ${systemCause(error)}; nothing written`);
+}
+
+/**
+ * Write a folder atomically: create the parents, remove dead writers' temps
+ * beside it, let `fill` write into the temporary folder, then claim the name
+ * (see the file comment). Returns the folder written. On any error the
+ * temporary folder is removed and nothing appears; system errors become one
+ * `IoError` line naming the file.
+ */
+export async function writeFolderAtomically(target: string, options: AtomicFolderOptions, fill: (temp: string) => Promise<void>): Promise<string> {
+  const full = resolve(target);
+  await makeFolders(dirname(full));
+  for (const name of await removeStaleTemps(dirname(full))) options.onNote?.(`removed ${join(dirname(full), name)}, left by a run that died`);
+  const temp = tempSibling(full);
+  try {
+    await rm(temp, { recursive: true, force: true });
+    await mkdir(temp);
+    await fill(temp);
+    return await claim(temp, full, options);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw ioError(error, temp, full);
+  }
+}
+
+/** Rename the complete `temp` to its final name; returns the name taken. */
+async function claim(temp: string, target: string, options: AtomicFolderOptions): Promise<string> {
+  const taken = (error: unknown): boolean => isSystemError(error) && (error.code === 'ENOTEMPTY' || error.code === 'EEXIST' || error.code === 'ENOTDIR');
+  if (options.name === 'exact') {
+    if (options.force === true) await rm(target, { recursive: true, force: true });
+    try {
+      await rename(temp, target);
+      return target;
+    } catch (error) {
+      if (taken(error)) throw new IoError(`${target}: appeared while this run was writing it (another run?); nothing written (choose a new folder, or --force)`);
+      throw error;
+    }
+  }
+  for (let n = 1; n <= 100_000; n++) {
+    const candidate = n === 1 ? target : `${target}-${n}`;
+    try {
+      await rename(temp, candidate);
+      return candidate;
+    } catch (error) {
+      if (!taken(error)) throw error;
+    }
+  }
+  throw new IoError(`${target}: 100000 folders of that name are taken; nothing written`);
+}
+
+/** A system error on `path` (not inside a temporary folder) as an `IoError` line. */
+export function fileIoError(path: string, error: unknown): unknown {
+  return isSystemError(error) ? new IoError(`${path}: ${systemCause(error)}`) : error;
+}
