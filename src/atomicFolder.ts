@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { IoError, isSystemError, systemCause } from './errors.js';
@@ -102,14 +102,36 @@ function ioError(error: unknown, temp: string, target: string): unknown {
   return new IoError(`${path}: ${systemCause(error)}; nothing written`);
 }
 
+/** Writes one file of the folder: `path` relative to the folder; sub-folders are made with `mkdir`. */
+export type FolderWriter = {
+  file: (path: string, data: string | Uint8Array) => Promise<void>;
+  mkdir: (path: string) => Promise<void>;
+};
+
+/** A `FolderWriter` into `temp` whose system errors carry the file's path (a failed `write(2)` has none). */
+function folderWriter(temp: string): FolderWriter {
+  const tagged = async (path: string, action: () => Promise<unknown>): Promise<void> => {
+    try {
+      await action();
+    } catch (error) {
+      if (isSystemError(error) && error.path === undefined) error.path = join(temp, path);
+      throw error;
+    }
+  };
+  return {
+    file: (path, data) => tagged(path, () => writeFile(join(temp, path), data)),
+    mkdir: (path) => tagged(path, () => mkdir(join(temp, path))),
+  };
+}
+
 /**
  * Write a folder atomically: create the parents, remove dead writers' temps
- * beside it, let `fill` write into the temporary folder, then claim the name
- * (see the file comment). Returns the folder written. On any error the
- * temporary folder is removed and nothing appears; system errors become one
- * `IoError` line naming the file.
+ * beside it, let `fill` write the files, then claim the name (see the file
+ * comment). Returns the folder written. On any error the temporary folder is
+ * removed and nothing appears; system errors become one `IoError` line
+ * naming the file (where it would have been in the final folder).
  */
-export async function writeFolderAtomically(target: string, options: AtomicFolderOptions, fill: (temp: string) => Promise<void>): Promise<string> {
+export async function writeFolderAtomically(target: string, options: AtomicFolderOptions, fill: (write: FolderWriter) => Promise<void>): Promise<string> {
   const full = resolve(target);
   await makeFolders(dirname(full));
   for (const name of await removeStaleTemps(dirname(full))) options.onNote?.(`removed ${join(dirname(full), name)}, left by a run that died`);
@@ -117,7 +139,7 @@ export async function writeFolderAtomically(target: string, options: AtomicFolde
   try {
     await rm(temp, { recursive: true, force: true });
     await mkdir(temp);
-    await fill(temp);
+    await fill(folderWriter(temp));
     return await claim(temp, full, options);
   } catch (error) {
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);

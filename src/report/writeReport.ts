@@ -5,8 +5,6 @@
  * (src/atomicFolder.ts: the temporary names, the name claim, the clean-up of
  * what a killed run left).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { writeFolderAtomically } from '../atomicFolder.js';
 import type { ChartConfiguration } from 'chart.js';
 import { resultsToCsv } from './resultsCsv.js';
@@ -117,12 +115,12 @@ export interface WriteReportOptions {
  */
 export async function writeReport(outDir: string, run: RunModel, options: WriteReportOptions): Promise<string> {
   const folder = { name: options.name ?? 'exact', force: options.force, onNote: options.onNote };
-  return writeFolderAtomically(outDir, folder, async (temp) => {
-    await mkdir(join(temp, REPORT_FILES.chartsDir));
+  return writeFolderAtomically(outDir, folder, async (write) => {
+    await write.mkdir(REPORT_FILES.chartsDir);
     const results: CellResult[] = run.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
-    await writeFile(join(temp, REPORT_FILES.results), resultsToCsv(results));
-    await writeFile(join(temp, REPORT_FILES.run), runToJson(run));
-    await writeFile(join(temp, REPORT_FILES.summary), summaryMarkdown(run));
+    await write.file(REPORT_FILES.results, resultsToCsv(results));
+    await write.file(REPORT_FILES.run, runToJson(run));
+    await write.file(REPORT_FILES.summary, summaryMarkdown(run));
     // Charts load node-canvas: only here, on the main thread, and only when needed.
     const charts = reportCharts(run, options.history);
     const rendered: RenderedChart[] = [];
@@ -130,10 +128,10 @@ export async function writeReport(outDir: string, run: RunModel, options: WriteR
       const { renderChartPng } = await import('./charts/renderChart.js');
       for (const chart of charts) {
         const png = await renderChartPng(chart.config);
-        await writeFile(join(temp, chart.file), png);
+        await write.file(chart.file, png);
         rendered.push({ file: chart.file, title: chart.title, png });
       }
     }
-    await writeFile(join(temp, REPORT_FILES.index), indexHtml(run, rendered));
+    await write.file(REPORT_FILES.index, indexHtml(run, rendered));
   });
 }

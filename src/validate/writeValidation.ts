@@ -3,8 +3,6 @@
  * atomically: a temporary sibling folder renamed into place at the end
  * (src/atomicFolder.ts).
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { writeFolderAtomically } from '../atomicFolder.js';
 import { validationToCsv } from './validationCsv.js';
 import { validationToHtml } from './validationHtml.js';
@@ -16,9 +14,9 @@ export const VALIDATION_FILES = { csv: 'validation.csv', markdown: 'validation.m
 
 /** Write `report` to `outDir` (checked by the command with `checkOutputPath` first; replaced only with `force`). */
 export async function writeValidation(outDir: string, report: ValidationReport, force: boolean): Promise<void> {
-  await writeFolderAtomically(outDir, { name: 'exact', force }, async (temp) => {
-    await writeFile(join(temp, VALIDATION_FILES.csv), validationToCsv(report));
-    await writeFile(join(temp, VALIDATION_FILES.markdown), validationToMarkdown(report));
-    await writeFile(join(temp, VALIDATION_FILES.html), validationToHtml(report));
+  await writeFolderAtomically(outDir, { name: 'exact', force }, async (write) => {
+    await write.file(VALIDATION_FILES.csv, validationToCsv(report));
+    await write.file(VALIDATION_FILES.markdown, validationToMarkdown(report));
+    await write.file(VALIDATION_FILES.html, validationToHtml(report));
   });
 }
