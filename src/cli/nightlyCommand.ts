@@ -20,6 +20,7 @@ import { DEFAULTS } from '../defaults.js';
 import { runReport } from './runCommand.js';
 import { checkOutputPath } from '../outputPath.js';
 import { parseMatrix, parseMemslots, type RawMatrixOptions } from '../replay/parseMatrix.js';
+import { validateLayout } from '../replay/validateLayout.js';
 import { printComparison } from './compareCommand.js';
 import type { RunModel } from '../report/runJson.js';
 import { appendHistory, historyEntry, readHistory, trendWindow, HISTORY_FILE, type HistoryEntry } from '../report/history.js';
@@ -95,10 +96,12 @@ export function parseNightlyConfig(path: string, parsed: unknown): NightlyConfig
   }
   // The values, as `run` checks them; a flag's message is relocated to its key.
   try {
-    parseMatrix(matrix);
-    parseMemslots((matrix.memslot as string[] | undefined) ?? []);
+    const scenarios = parseMatrix(matrix);
+    const memslots = parseMemslots((matrix.memslot as string[] | undefined) ?? []).map((slot, index) => ({ ...slot, source: `${path}: matrix.memslot[${index}]` }));
+    // A layout an arch refuses (a slot reaching a stolen bit...), located at its slot.
+    validateLayout(scenarios, { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes });
   } catch (error) {
-    if (!(error instanceof InputError)) throw error;
+    if (!(error instanceof InputError) || error.message.startsWith(`${path}: `)) throw error;
     const flag = /^(--[a-z-]+): /.exec(error.message);
     if (flag !== null && MATRIX_KEYS.includes(camel(flag[1]))) fail(`matrix.${camel(flag[1])}`, error.message.slice(flag[0].length));
     fail('matrix', error.message);
