@@ -21,7 +21,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { parseVmLayout } from '../src/cli/vmLayout.js';
 import { parseNightlyConfig } from '../src/cli/nightlyCommand.js';
-import { propertyParams } from './helpers/propertyConfig.js';
+import { DEEP, propertyParams } from './helpers/propertyConfig.js';
 import { fixture, runCli, type CliResult } from './helpers/runCli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmubench-config-fuzz-'));
@@ -131,6 +131,8 @@ function expectRunsOrLocated(result: CliResult, file: string, out: string): void
 }
 
 const dirname = (path: string): string => path.slice(0, path.lastIndexOf('/'));
+/** Each case through the command is a process (about 0.3 s); the deep run has twenty times as many. */
+const COMMAND_TIMEOUT_MS = DEEP ? 900_000 : 60_000;
 
 describe('fuzzed --vm layouts and nightly configurations, through the command', () => {
   it('run --vm: a valid layout runs; a bad one exits 2 with one line located in the file', () => {
@@ -144,7 +146,7 @@ describe('fuzzed --vm layouts and nightly configurations, through the command', 
       }),
       propertyParams(12),
     );
-  });
+  }, COMMAND_TIMEOUT_MS);
 
   it('nightly --config: a valid configuration runs; a bad one exits 2 with one line located in the file', () => {
     let n = 0;
@@ -162,5 +164,5 @@ describe('fuzzed --vm layouts and nightly configurations, through the command', 
     // The mutations must produce bad files most of the time, and the fuzzing must see both outcomes overall.
     expect(seen.bad).toBeGreaterThan(seen.ok);
     expect(seen.ok).toBeGreaterThan(0);
-  });
+  }, COMMAND_TIMEOUT_MS);
 });
