@@ -47,3 +47,8 @@ export function systemCause(error: unknown): string {
   const words = new RegExp(`^${error.code}: ([^,]+)`).exec(error.message)?.[1] ?? error.message;
   return `${words} (${error.code})`;
 }
+
+/** A system error on `path` as an `IoError` line (`path: cause (CODE)`); other errors unchanged. */
+export function fileIoError(path: string, error: unknown): unknown {
+  return isSystemError(error) ? new IoError(`${path}: ${systemCause(error)}`) : error;
+}

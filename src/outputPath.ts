@@ -12,6 +12,7 @@
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, IoError, isSystemError, systemCause } from './errors.js';
+import { tempSibling } from './tempNames.js';
 
 /** What the path names, and what may already be there. */
 export interface OutputPathKind {
@@ -67,7 +68,8 @@ async function nearestFolder(flag: string, path: string, start: string): Promise
  * read-only or virtual file system).
  */
 async function probeFolder(flag: string, path: string, folder: string): Promise<void> {
-  const probe = join(folder, `.mmubench-probe-${process.pid}`);
+  // A temporary name, so that the next writer removes a probe left by a killed process.
+  const probe = tempSibling(join(folder, 'mmubench-probe'));
   try {
     await mkdir(probe);
   } catch (error) {

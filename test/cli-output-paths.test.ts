@@ -4,10 +4,11 @@
  * `run` for ever (Node's recursive mkdir retries an ENOENT from procfs) and
  * `/sys/nope/x` printed a stack trace.
  */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectOneLineError, fixture, runCli, tempDir } from './helpers/runCli.js';
+import { CLI, REPO_ROOT, expectOneLineError, fixture, runCli, tempDir } from './helpers/runCli.js';
 
 const trace = fixture('tiny-valid.csv');
 /** procfs exists but creates nothing: mkdir there answers ENOENT. */
@@ -26,6 +27,22 @@ describe('an output path that cannot be created', () => {
     const file = join(tempDir(), 'file');
     writeFileSync(file, 'x');
     expectOneLineError(runCli(['run', trace, '--out', join(file, 'sub', 'out'), '-q']), `--out: ${join(file, 'sub', 'out')}: ${file} is a file, not a folder`);
+  });
+
+  // Root may write anywhere: the permission case runs the command as nobody (uid 65534), so it needs root.
+  const root = process.getuid?.() === 0;
+  if (!root) console.warn('test/cli-output-paths.test.ts: skipping the EACCES case: not root, cannot run the command as another user');
+  it.skipIf(!root)('a folder the user may not write to: EACCES, exit 2 (run as nobody)', () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const out = join(dir, 'out');
+    const result = spawnSync(process.execPath, [CLI, 'run', trace, '--out', out, '-q'], { cwd: REPO_ROOT, encoding: 'utf8', uid: 65534, gid: 65534, timeout: 50_000 });
+    expectOneLineError({ status: result.status, stdout: result.stdout, stderr: result.stderr }, `--out: ${out}: cannot create it in ${dir}: permission denied (EACCES)`);
+  });
+
+  it('a folder given as an output file', () => {
+    const dir = tempDir();
+    expectOneLineError(runCli(['gen', '--kind', 'boot', '--out', dir]), `--out: ${dir} is a folder, not a file`);
   });
 
   it('every command checks its output the same way', () => {

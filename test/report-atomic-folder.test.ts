@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { OWNER_TAG, removeStaleTemps, tempSibling, writeFolderAtomically } from '../src/atomicFolder.js';
+import { writeFolderAtomically } from '../src/atomicFolder.js';
+import { OWNER_TAG, removeStaleTemps, tempSibling } from '../src/tempNames.js';
 import { IoError } from '../src/errors.js';
 
 function folder(): string {

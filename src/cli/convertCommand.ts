@@ -18,9 +18,8 @@ import { writeBinaryTrace } from '../trace/binary/binaryTraceWriter.js';
 import { writeCsvTrace } from '../trace/binary/csvTraceWriter.js';
 import { loadTrace } from '../trace/loadTrace.js';
 import type { Trace } from '../trace/traceEvents.js';
-import { EXIT_OK, InputError } from '../errors.js';
+import { EXIT_OK, InputError, fileIoError } from '../errors.js';
 import { checkOutputPath } from '../outputPath.js';
-import { fileIoError } from '../atomicFolder.js';
 
 /** Output formats, by file name extension. */
 const OUTPUT_FORMATS = { '.mtr': 'binary', '.csv': 'csv' } as const;

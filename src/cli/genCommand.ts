@@ -4,9 +4,8 @@ import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
 import { GENERATOR_DEFAULTS, GENERATOR_KINDS, generateTrace, type GeneratorKind } from '../trace/generators.js';
 import { parseAddress } from '../trace/fieldParsers.js';
-import { InputError, EXIT_OK } from '../errors.js';
+import { InputError, EXIT_OK, fileIoError } from '../errors.js';
 import { checkOutputPath } from '../outputPath.js';
-import { fileIoError } from '../atomicFolder.js';
 
 export interface GenCommandOptions {
   kind: string;

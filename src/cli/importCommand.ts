@@ -7,9 +7,8 @@
  */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { EXIT_OK, InputError } from '../errors.js';
+import { EXIT_OK, InputError, fileIoError } from '../errors.js';
 import { checkOutputPath } from '../outputPath.js';
-import { fileIoError } from '../atomicFolder.js';
 import { VERSION } from './version.js';
 import { IMPORT_DEFAULTS, IMPORT_FORMATS, parseImportOptions, type ImportFormat, type RawImportOptions } from '../trace/importers/importOptions.js';
 import { importTrace } from '../trace/importers/importTrace.js';

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fileIoError } from '../atomicFolder.js';
+import { fileIoError } from '../errors.js';
 import { makeFolders } from '../outputPath.js';
 import { benchmarkStats } from './benchmarkStats.js';
 import { hugeCoverage, sumMetric } from './metrics.js';

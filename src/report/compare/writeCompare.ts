@@ -5,7 +5,8 @@
  */
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempSibling, fileIoError } from '../../atomicFolder.js';
+import { fileIoError } from '../../errors.js';
+import { tempSibling } from '../../tempNames.js';
 import { makeFolders } from '../../outputPath.js';
 import type { Comparison } from './compareRuns.js';
 import { compareMarkdown } from './compareMarkdown.js';
