@@ -6,9 +6,13 @@
  * Suites (bench/suites.ts, bench/peakRss.ts): CSV ingest rows/s, binary
  * decode records/s, replay accesses/s per arch (hit-, fault-, flush-heavy),
  * Piscina pool 1 vs 2 workers, per-vCPU threads vs deterministic replay
- * (bench/perVcpu.ts), peak RSS of a 100 M-access streamed replay.
- * `node dist/bench/run.js SUITE...` runs only the named suites;
- * MMUBENCH_BENCH_RSS_EVENTS changes the RSS trace length (default 100 M).
+ * (bench/perVcpu.ts), peak RSS of a 100 M-access streamed replay, and the
+ * soak: 50 nightlies in a row, identical results.csv, flat peak RSS
+ * (bench/soak.ts).
+ * `node dist/bench/run.js SUITE...` runs only the named suites (e.g. `soak`);
+ * MMUBENCH_BENCH_RSS_EVENTS changes the RSS trace length (default 100 M),
+ * MMUBENCH_SOAK_RUNS and MMUBENCH_SOAK_BENCH_TIME the soak's runs (50) and
+ * quick-benchmark ms per task (1000).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -16,6 +20,7 @@ import { join } from 'node:path';
 import { DEFAULT_SIZES, decodeSuite, ingestSuite, poolSuite, replaySuite } from './suites.js';
 import { peakRssSuite } from './peakRss.js';
 import { perVcpuSuite } from './perVcpu.js';
+import { soakSuite } from './soak.js';
 import { printRows, writeRows, type BenchRow } from './benchResults.js';
 
 const RSS_EVENTS = Number(process.env.MMUBENCH_BENCH_RSS_EVENTS ?? 100_000_000);
@@ -26,6 +31,7 @@ const SUITES: Record<string, (dir: string) => Promise<BenchRow[]> | BenchRow[]> 
   pool: (dir) => poolSuite(dir, DEFAULT_SIZES),
   'per-vcpu': (dir) => perVcpuSuite(dir),
   memory: (dir) => peakRssSuite(dir, RSS_EVENTS),
+  soak: (dir) => soakSuite(dir, Number(process.env.MMUBENCH_SOAK_RUNS ?? 50), process.env.MMUBENCH_SOAK_BENCH_TIME ?? '1000'),
 };
 
 const wanted = process.argv.slice(2);

@@ -12,6 +12,7 @@ import { compareRuns, type Comparison } from '../report/compare/compareRuns.js';
 import { readReportRun } from '../report/compare/readReportRun.js';
 import { writeCompare } from '../report/compare/writeCompare.js';
 import { headline, regressionLines } from '../report/compare/compareTables.js';
+import { checkOutputPath } from '../outputPath.js';
 
 export interface CompareCommandOptions extends RawCompareOptions {
   /** Folder for compare.md and compare.html; default: the current report folder. */
@@ -38,6 +39,7 @@ export function printComparison(c: Comparison, files: readonly string[], write: 
 /** Run `compare`; returns the exit code (bad input throws `InputError`). */
 export async function compareCommand(baseDir: string, currentDir: string, options: CompareCommandOptions): Promise<number> {
   const compareOptions = parseCompareOptions(options);
+  if (options.out !== undefined) await checkOutputPath('--out', options.out, { kind: 'folder' });
   const base = await readReportRun(baseDir);
   const current = await readReportRun(currentDir);
   const labels = { base: basename(resolve(baseDir)), current: basename(resolve(currentDir)) };

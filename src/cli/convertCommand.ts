@@ -18,7 +18,8 @@ import { writeBinaryTrace } from '../trace/binary/binaryTraceWriter.js';
 import { writeCsvTrace } from '../trace/csvTraceWriter.js';
 import { loadTrace } from '../trace/loadTrace.js';
 import type { Trace } from '../trace/traceEvents.js';
-import { EXIT_OK, InputError } from '../errors.js';
+import { EXIT_OK, InputError, fileIoError } from '../errors.js';
+import { checkOutputPath } from '../outputPath.js';
 
 /** Output formats, by file name extension. */
 const OUTPUT_FORMATS = { '.mtr': 'binary', '.csv': 'csv' } as const;
@@ -37,11 +38,17 @@ export function outputFormat(output: string): OutputFormat {
 export async function convertCommand(input: string, output: string): Promise<number> {
   // 1. Options first, so a bad OUT name fails before a long read.
   const format = outputFormat(output);
+  await checkOutputPath('OUT', output, { kind: 'file' });
   // 2. Read and validate IN as `run` does (binary by extension or magic bytes, CSV, or FORMAT:path).
   const trace: Trace = await loadTrace(input, { stream: true });
   // 3. Write OUT atomically.
-  if (format === 'binary') await writeBinaryTrace(trace, output, { source: `mmubench convert ${input}` });
-  else await writeCsvTrace(trace, output);
+  try {
+    if (format === 'binary') await writeBinaryTrace(trace, output, { source: `mmubench convert ${input}` });
+    else await writeCsvTrace(trace, output);
+  } catch (error) {
+    // The writers remove their temporary file; a system error names OUT, not the temporary name.
+    throw fileIoError(output, error);
+  }
   return EXIT_OK;
 }
 

@@ -4,7 +4,8 @@ import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
 import { GENERATOR_DEFAULTS, GENERATOR_KINDS, generateTrace, type GeneratorKind } from '../trace/generators.js';
 import { parseAddress } from '../trace/fieldParsers.js';
-import { InputError, EXIT_OK } from '../errors.js';
+import { InputError, EXIT_OK, fileIoError } from '../errors.js';
+import { checkOutputPath } from '../outputPath.js';
 
 export interface GenCommandOptions {
   kind: string;
@@ -44,6 +45,7 @@ export async function genCommand(options: GenCommandOptions): Promise<number> {
     throw new InputError(`--kind: "${options.kind}" is not one of ${GENERATOR_KINDS.join(', ')}`);
   }
   const d = GENERATOR_DEFAULTS;
+  await checkOutputPath('--out', options.out, { kind: 'file' });
   const lines = generateTrace({
     kind: options.kind as GeneratorKind,
     seed: integer('--seed', options.seed, d.seed, 0, 2 ** 32 - 1),
@@ -65,8 +67,9 @@ export async function genCommand(options: GenCommandOptions): Promise<number> {
     await rename(temp, options.out);
   } catch (error) {
     out.destroy();
-    await rm(temp, { force: true });
-    throw new InputError(`--out: cannot write ${options.out}: ${(error as Error).message}`);
+    await rm(temp, { force: true }).catch(() => undefined);
+    // The path was usable (checked above): a failure now is the system's (full disk...), exit 1.
+    throw fileIoError(options.out, error);
   }
   return EXIT_OK;
 }

@@ -5,11 +5,10 @@
  * renamed into place; its header comments (an `.mtr`'s source text) record the
  * inputs, the mapping used and the skip counts.
  */
-import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { EXIT_OK, InputError } from '../errors.js';
+import { EXIT_OK, InputError, fileIoError } from '../errors.js';
+import { checkOutputPath } from '../outputPath.js';
 import { VERSION } from './version.js';
 import { IMPORT_DEFAULTS, IMPORT_FORMATS, parseImportOptions, type ImportFormat, type RawImportOptions } from '../trace/importers/importOptions.js';
 import { importTrace } from '../trace/importers/importTrace.js';
@@ -49,12 +48,10 @@ export function registerImportCommand(program: Command, setExit: (code: number) 
     .action(async (inputs: string[], options: ImportCommandOptions) => setExit(await importCommand(inputs, options)));
 }
 
-/** Validate the output name: `.csv` or `.mtr`, in an existing folder. */
+/** Validate the output name: `.csv` or `.mtr`, in an existing folder that accepts it. */
 async function checkOut(out: string): Promise<void> {
   if (!/.\.(csv|mtr)$/i.test(out)) throw new InputError(`--out: "${out}" must end in .csv (trace format v1) or .mtr (binary trace)`);
-  const folder = dirname(out);
-  const info = await stat(folder).catch(() => undefined);
-  if (info === undefined || !info.isDirectory()) throw new InputError(`--out: folder ${folder} does not exist`);
+  await checkOutputPath('--out', out, { kind: 'file' });
 }
 
 /** ` (and N level events)` for ftrace imports that saw any. */
@@ -104,9 +101,11 @@ export async function importCommand(inputs: string[], options: ImportCommandOpti
   } catch (error) {
     progress.stop();
     await writer.abort();
-    throw error;
+    throw fileIoError(options.out, error);
   }
-  await writer.finish(importComments(summary));
+  await writer.finish(importComments(summary)).catch((error: unknown) => {
+    throw fileIoError(options.out, error);
+  });
   if (options.quiet !== true) {
     process.stderr.write(
       `mmubench: ${summary.rows} rows${levels(summary)} from ${summary.lines} lines into ${options.out}; skipped ${describeSkips(summary.skipped)}\n`,

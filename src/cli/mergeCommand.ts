@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { writeReport } from '../report/writeReport.js';
+import { checkOutputPath } from '../outputPath.js';
 import type { RunInfo, RunModel } from '../report/runJson.js';
 import type { CellOutcome, CellResult } from '../replay/results.js';
 
@@ -104,10 +105,12 @@ export function registerMergeCommand(program: Command, setExit: (code: number) =
     .option('--force', 'replace --out if it exists')
     .option('-q, --quiet', 'no summary line')
     .action(async (dirs: string[], options: { out: string; force?: boolean; quiet?: boolean }) => {
+      await checkOutputPath('--out', options.out, { kind: 'folder-new', force: options.force === true });
       const shards = [];
       for (const dir of dirs) shards.push(await readShard(dir));
       const run = mergeShards(shards);
-      await writeReport(options.out, run, { force: options.force === true });
+      const onNote = options.quiet === true ? undefined : (message: string) => void process.stderr.write(`mmubench: ${message}\n`);
+      await writeReport(options.out, run, { force: options.force === true, onNote });
       const failed = run.outcomes.filter((o) => !o.ok).length;
       if (!options.quiet) process.stdout.write(`mmubench: merged ${shards.length} shards, ${run.outcomes.length} cells, report in ${options.out}\n`);
       setExit(failed > 0 ? EXIT_FAILED : EXIT_OK);

@@ -5,18 +5,22 @@
  * 2. The matrix of bench/nightly.json is replayed over its trace folder and
  *    the quick benchmark runs (samples into run.json `benchmarks`).
  * 3. `reports/<timestamp>/` is written atomically, its trend chart fed by
- *    the last runs of reports/history.jsonl.
+ *    the last runs of reports/history.jsonl; when concurrent runs of the
+ *    same second took that name, `<timestamp>-2`, `-3`... (claimed by the
+ *    rename that publishes the complete folder: src/atomicFolder.ts).
  * 4. The run is compared with the baseline (`--baseline`, else the previous
  *    report folder); compare.md and compare.html go into the new folder.
  * 5. One summary line is appended to reports/history.jsonl.
  * 6. Exit 1 when a cell failed or the comparison found a regression.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { InputError, EXIT_OK } from '../errors.js';
+import { readFile, readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { InputError, IoError, EXIT_OK, systemCause } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
-import { runCommand } from './runCommand.js';
-import type { RawMatrixOptions } from '../replay/parseMatrix.js';
+import { runReport } from './runCommand.js';
+import { checkOutputPath } from '../outputPath.js';
+import { parseMatrix, parseMemslots, type RawMatrixOptions } from '../replay/parseMatrix.js';
+import { validateLayout } from '../replay/validateLayout.js';
 import { printComparison } from './compareCommand.js';
 import type { RunModel } from '../report/runJson.js';
 import { appendHistory, historyEntry, readHistory, trendWindow, HISTORY_FILE, type HistoryEntry } from '../report/history.js';
@@ -48,24 +52,68 @@ export interface NightlyCommandOptions extends RawCompareOptions {
 }
 
 const MATRIX_KEYS = ['arch', 'maxLevel', 'backing', 'prefault', 'tlbEntries', 'tlbWays', 'memslot'];
+const TOP_KEYS = ['traceDir', 'matrix'];
 
-/** Read and check bench/nightly.json (or `--config`). */
+/** `--max-level` -> `maxLevel`. */
+const camel = (flag: string): string => flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Read and check bench/nightly.json (or `--config`): every problem is one line `FILE: key: ...`, exit 2. */
 export async function loadNightlyConfig(path: string): Promise<NightlyConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputError(`${path}: cannot read the nightly configuration: ${systemCause(error)}`);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw new InputError(`${path}: ${(error as Error).message}`);
+    throw new InputError(`${path}: not valid JSON: ${(error as Error).message}`);
   }
-  const config = parsed as Partial<NightlyConfig>;
-  if (typeof config !== 'object' || config === null || typeof config.traceDir !== 'string') {
-    throw new InputError(`${path}: expected {"traceDir": "...", "matrix": {...}}`);
+  return parseNightlyConfig(path, parsed);
+}
+
+/** Check a parsed configuration (`path` labels messages), the matrix validated as `run` would. */
+export function parseNightlyConfig(path: string, parsed: unknown): NightlyConfig {
+  const fail = (where: string, message: string): never => {
+    throw new InputError(`${path}: ${where}: ${message}`);
+  };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) fail('top level', 'expected {"traceDir": "...", "matrix": {...}}');
+  const config = parsed as Record<string, unknown>;
+  for (const key of Object.keys(config)) if (!TOP_KEYS.includes(key)) fail(key, `unknown key (expected ${TOP_KEYS.join(', ')})`);
+  if (typeof config.traceDir !== 'string' || config.traceDir === '') fail('traceDir', 'expected the folder of the .csv traces, as a string');
+  const rawMatrix = config.matrix ?? {};
+  if (typeof rawMatrix !== 'object' || rawMatrix === null || Array.isArray(rawMatrix))
+    fail('matrix', 'expected an object of matrix flags, e.g. {"backing": "4k,2m"}');
+  const matrix: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(rawMatrix as Record<string, unknown>)) {
+    if (!MATRIX_KEYS.includes(key)) fail(`matrix.${key}`, `not one of ${MATRIX_KEYS.join(', ')}`);
+    if (key === 'memslot') {
+      const slots = typeof value === 'string' ? [value] : value;
+      if (!Array.isArray(slots) || !slots.every((v) => typeof v === 'string')) fail('matrix.memslot', 'expected "GPA:SIZE" or a list of them');
+      matrix.memslot = slots as string[];
+    } else {
+      if (typeof value !== 'string') fail(`matrix.${key}`, 'expected a comma list in a string, e.g. "4k,2m"');
+      matrix[key] = value as string;
+    }
   }
-  const matrix = config.matrix ?? {};
-  for (const key of Object.keys(matrix)) {
-    if (!MATRIX_KEYS.includes(key)) throw new InputError(`${path}: matrix.${key} is not one of ${MATRIX_KEYS.join(', ')}`);
+  // The values, as `run` checks them; a flag's message is relocated to its key.
+  try {
+    const scenarios = parseMatrix(matrix);
+    const memslots = parseMemslots((matrix.memslot as string[] | undefined) ?? []).map((slot, index) => ({
+      ...slot,
+      source: `${path}: matrix.memslot[${index}]`,
+    }));
+    // A layout an arch refuses (a slot reaching a stolen bit...), located at its slot.
+    validateLayout(scenarios, { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes });
+  } catch (error) {
+    if (!(error instanceof InputError) || error.message.startsWith(`${path}: `)) throw error;
+    const flag = /^(--[a-z-]+): /.exec(error.message);
+    if (flag !== null && MATRIX_KEYS.includes(camel(flag[1]))) fail(`matrix.${camel(flag[1])}`, error.message.slice(flag[0].length));
+    fail('matrix', error.message);
   }
-  return { traceDir: config.traceDir, matrix };
+  return { traceDir: config.traceDir as string, matrix: matrix as RawMatrixOptions };
 }
 
 /** `2026-11-23T10-15-00Z`: sortable and safe in a file name. */
@@ -88,15 +136,6 @@ function compareReportNames(a: string, b: string): number {
   const [stampA, nA] = split(a);
   const [stampB, nB] = split(b);
   return stampA === stampB ? nA - nB : stampA < stampB ? -1 : 1;
-}
-
-/** A folder name in `reportsDir` for a run started at `date` that is not taken yet. */
-async function freshReportName(reportsDir: string, date: Date): Promise<string> {
-  const stamp = reportStamp(date);
-  for (let n = 1; ; n++) {
-    const name = n === 1 ? stamp : `${stamp}-${n}`;
-    if ((await stat(join(reportsDir, name)).catch(() => undefined)) === undefined) return name;
-  }
 }
 
 /** `--bench-time`: an integer number of ms from 0 to 60000. */
@@ -132,11 +171,8 @@ export async function findPreviousReport(
   return undefined;
 }
 
-/** Run the nightly job; returns the exit code. */
-export async function nightlyCommand(options: NightlyCommandOptions): Promise<number> {
-  const warn = (message: string): void => void process.stderr.write(`mmubench: warning: ${message}\n`);
-  const say = (text: string): void => void (options.quiet ? undefined : process.stdout.write(text));
-  // 1. Options, the configuration, the traces, an explicit baseline: all before any replay.
+/** Step 1: everything checked before any replay. */
+async function prepareNightly(options: NightlyCommandOptions, warn: (message: string) => void) {
   const compareOptions = parseCompareOptions(options);
   const benchTimeMs = parseBenchTime(options.benchTime ?? DEFAULTS.benchTimeMs);
   const configPath = options.config ?? DEFAULTS.nightlyConfig;
@@ -145,44 +181,55 @@ export async function nightlyCommand(options: NightlyCommandOptions): Promise<nu
   try {
     files = (await readdir(config.traceDir)).filter((f) => f.endsWith('.csv')).sort();
   } catch (error) {
-    throw new InputError(`${configPath}: traceDir ${config.traceDir}: ${(error as Error).message}`);
+    throw new InputError(`${configPath}: traceDir ${config.traceDir}: ${systemCause(error)}`);
   }
   if (files.length === 0) throw new InputError(`${configPath}: no .csv traces in ${config.traceDir}`);
   const explicitBaseline = options.baseline === undefined ? undefined : { name: options.baseline, run: await readReportRun(options.baseline) };
   const reportsDir = options.reports ?? DEFAULTS.reportsDir;
+  await checkOutputPath('--reports', reportsDir, { kind: 'folder' });
   const historyPath = join(reportsDir, HISTORY_FILE);
-  const history = await readHistory(historyPath);
+  const history = await readHistory(historyPath).catch((error: unknown) => {
+    throw new InputError(`--reports: ${historyPath}: cannot read the history: ${systemCause(error)}`);
+  });
   for (const warning of history.warnings) warn(warning);
-  const name = await freshReportName(reportsDir, new Date());
-  const out = join(reportsDir, name);
-  // 2-3. Replay, quick benchmark, report (runCommand writes it after `beforeWrite`).
-  let finished: { run: RunModel; entry: HistoryEntry } | undefined;
-  const runCode = await runCommand(
-    files.map((f) => join(config.traceDir, f)),
-    {
-      ...config.matrix,
-      out,
-      threads: options.threads,
-      quiet: options.quiet,
-      seams: options.seams,
-      beforeWrite: async (run) => {
-        if (benchTimeMs > 0) run.benchmarks = await quickBench({ timeMs: benchTimeMs, replay: options.seams?.benchReplay });
-        const entry = historyEntry(name, run);
-        finished = { run, entry };
-        return { history: trendWindow(history.entries, entry, DEFAULTS.trendRuns) };
-      },
+  return { compareOptions, benchTimeMs, config, traces: files.map((f) => join(config.traceDir, f)), explicitBaseline, reportsDir, historyPath, history };
+}
+
+/** Run the nightly job; returns the exit code. */
+export async function nightlyCommand(options: NightlyCommandOptions): Promise<number> {
+  const warn = (message: string): void => void process.stderr.write(`mmubench: warning: ${message}\n`);
+  const say = (text: string): void => void (options.quiet ? undefined : process.stdout.write(text));
+  // 1. Options, the configuration, the traces, an explicit baseline, the reports folder: all before any replay.
+  const { compareOptions, benchTimeMs, config, traces, explicitBaseline, reportsDir, historyPath, history } = await prepareNightly(options, warn);
+  // 2-3. Replay, quick benchmark, report (runReport writes it after `beforeWrite`), named
+  // `<stamp>` or, when concurrent runs of the same second took that, `<stamp>-N`.
+  const stamp = reportStamp(new Date());
+  let entry: HistoryEntry | undefined;
+  const outcome = await runReport(traces, {
+    ...config.matrix,
+    out: join(reportsDir, stamp),
+    reportName: 'next-free',
+    threads: options.threads,
+    quiet: options.quiet,
+    seams: options.seams,
+    beforeWrite: async (run) => {
+      if (benchTimeMs > 0) run.benchmarks = await quickBench({ timeMs: benchTimeMs, replay: options.seams?.benchReplay });
+      entry = historyEntry(stamp, run);
+      return { history: trendWindow(history.entries, entry, DEFAULTS.trendRuns) };
     },
-  );
-  if (finished === undefined) return runCode; // interrupted: no report, no history line
-  const { run, entry } = finished;
-  // 4. The comparison.
+  });
+  if (entry === undefined || outcome.outDir === undefined || outcome.run === undefined) return outcome.exitCode; // interrupted: no report, no history line
+  const { outDir, run } = outcome;
+  const name = basename(outDir);
+  entry.report = name;
+  // 4. The comparison, with a complete earlier report (report folders only ever appear complete).
   const baseline = explicitBaseline ?? (await findPreviousReport(reportsDir, history.entries, name, warn));
   let compareCode = EXIT_OK;
   if (baseline === undefined) {
     say(`mmubench: no baseline (no earlier report in ${reportsDir}): nothing to compare, this run is the first\n`);
   } else {
     const comparison = compareRuns(baseline.run, run, compareOptions, { base: baseline.name, current: name });
-    const written = await writeCompare(out, comparison);
+    const written = await writeCompare(outDir, comparison);
     if (!options.quiet) printComparison(comparison, written, (text) => process.stdout.write(text));
     entry.compare = {
       baseline: baseline.name,
@@ -193,7 +240,9 @@ export async function nightlyCommand(options: NightlyCommandOptions): Promise<nu
     compareCode = comparison.exitCode;
   }
   // 5. History, appended once the report and its comparison are in place.
-  await appendHistory(historyPath, entry);
+  await appendHistory(historyPath, entry).catch((error: unknown) => {
+    throw error instanceof IoError ? new IoError(`${error.message}; the report ${outDir} is complete but has no history line`) : error;
+  });
   // 6. A failed cell or a regression fails the nightly.
-  return Math.max(runCode, compareCode);
+  return Math.max(outcome.exitCode, compareCode);
 }

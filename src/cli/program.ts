@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULTS } from '../defaults.js';
-import { EXIT_BAD_INPUT, EXIT_FAILED, InputError } from '../errors.js';
+import { EXIT_BAD_INPUT, EXIT_FAILED, InputError, IoError, isSystemError, systemCause } from '../errors.js';
 import { runCommand } from './runCommand.js';
 import { genCommand } from './genCommand.js';
 import { nightlyCommand } from './nightlyCommand.js';
@@ -132,15 +132,38 @@ export async function runProgram(argv: string[], seams: Seams = {}): Promise<num
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // Help and version exit 0; every other commander error is bad usage.
-      return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
-    }
-    if (error instanceof InputError) {
-      process.stderr.write(`mmubench: ${error.message}\n`);
-      return EXIT_BAD_INPUT;
-    }
-    process.stderr.write(`mmubench: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return EXIT_FAILED;
+    return reportError(error, writeStderr, DEBUG);
   }
 }
+
+/**
+ * The one place that turns an error into an exit code and a stderr line:
+ *
+ * - commander's usage errors: 2 (it printed its one line), help and version 0;
+ * - `InputError` (bad usage, bad input, an unusable path found up front): 2;
+ * - `IoError` (the system refused a write while working: full disk, quota,
+ *   read-only file system, I/O error): 1;
+ * - any other system error (`code` like `EIO`): 1, `PATH: cause (CODE)`;
+ * - anything else is a bug: 1, `internal error: message`.
+ *
+ * Always one line; the stack follows only with MMUBENCH_DEBUG=1.
+ */
+export function reportError(error: unknown, write: (text: string) => void = writeStderr, debug = DEBUG): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+  let line: string;
+  let code = EXIT_FAILED;
+  if (error instanceof InputError || error instanceof IoError) {
+    line = error.message;
+    code = error.exitCode;
+  } else if (isSystemError(error)) {
+    line = `${error.path ?? error.syscall}: ${systemCause(error)}`;
+  } else {
+    line = `internal error: ${error instanceof Error ? error.message : String(error)}${debug ? '' : ' (MMUBENCH_DEBUG=1 shows the stack)'}`;
+  }
+  write(`mmubench: ${line.replace(/\n/g, ' ')}\n`);
+  if (debug && error instanceof Error && error.stack !== undefined) write(`${error.stack}\n`);
+  return code;
+}
+
+const DEBUG = process.env.MMUBENCH_DEBUG === '1';
+const writeStderr = (text: string): void => void process.stderr.write(text);

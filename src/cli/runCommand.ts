@@ -1,13 +1,23 @@
 /**
- * `mmubench run TRACE... --out DIR`: load and validate everything first, run
- * the (trace x scenario) cells, write the report folder atomically.
+ * `mmubench run TRACE... --out DIR`, in three steps:
+ *
+ * 1. `planRun`: options, the output path, every trace and the cells, all
+ *    checked before any replay (bad input: `InputError`, exit 2).
+ * 2. `replayPlan`: the cells on the pool (or per-vCPU threads), with a
+ *    progress bar and Ctrl-C.
+ * 3. `reportRun`: the run model, the report folder (atomically), the summary
+ *    line and the exit code.
  */
 import { loadTrace } from '../trace/loadTrace.js';
 import type { Trace } from '../trace/traceEvents.js';
 import { runMatrix, defaultThreads, type MatrixProgress } from '../replay/runMatrix.js';
-import type { CellTask } from '../replay/cellTask.js';
 import type { CellOutcome } from '../replay/results.js';
-import { checkOutDir, writeReport, type WriteReportOptions } from '../report/writeReport.js';
+import type { Scenario } from '../replay/scenario.js';
+import type { Shard } from '../replay/shard.js';
+import type { CellTask } from '../replay/cellTask.js';
+import { writeReport, type WriteReportOptions } from '../report/writeReport.js';
+import { checkOutputPath } from '../outputPath.js';
+import { dirname } from 'node:path';
 import type { RunModel } from '../report/runJson.js';
 import { InputError, EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
@@ -15,12 +25,12 @@ import { parseMatrix, parseMemslots, type RawMatrixOptions } from '../replay/par
 import { isPerVcpuThreads } from './runOptions.js';
 import { perVcpuRunInfo, perVcpuSummary, perVcpuThreads, runPerVcpu } from '../replay/perVcpu/runPerVcpu.js';
 import { checkPerVcpuSupport } from '../replay/perVcpu/perVcpuSupport.js';
+import type { Seams } from './seams.js';
 import { ProgressReporter } from './progress.js';
 import { VERSION } from './version.js';
 import { readVmLayout } from './vmLayout.js';
 import { validateLayout } from '../replay/validateLayout.js';
 import { inShard, parseShard } from '../replay/shard.js';
-import type { Seams } from './seams.js';
 
 export interface RunCommandOptions extends RawMatrixOptions {
   out: string;
@@ -37,6 +47,12 @@ export interface RunCommandOptions extends RawMatrixOptions {
   workerMemory?: string;
   /** On Ctrl-C, write the cells finished so far as a report marked partial. */
   keepPartial?: boolean;
+  /**
+   * nightly: `next-free` writes `out`, else `out-2`, `out-3`... whichever is
+   * free when the report is complete (concurrent nightlies of one second);
+   * default `exact`.
+   */
+  reportName?: 'exact' | 'next-free';
   /**
    * nightly: called with the finished (not interrupted) run just before the
    * report is written; may add benchmark samples to it and returns the
@@ -64,10 +80,41 @@ export function parseThreads(value: string | undefined, cells: number): number {
   return Number(value);
 }
 
+/** What a run did: its exit code and, when a report was written, the folder and the run. */
+export interface RunOutcome {
+  exitCode: number;
+  outDir?: string;
+  run?: RunModel;
+}
+
 /** Run and write the report; returns the exit code. */
 export async function runCommand(tracePaths: string[], options: RunCommandOptions): Promise<number> {
+  return (await runReport(tracePaths, options)).exitCode;
+}
+
+/** Run and write the report (the three steps of the file comment). */
+export async function runReport(tracePaths: string[], options: RunCommandOptions): Promise<RunOutcome> {
   const startedAt = new Date();
-  // 1. Options, once, at the boundary.
+  const plan = await planRun(tracePaths, options);
+  const replayed = await replayPlan(plan, options);
+  return reportRun(plan, replayed, options, startedAt);
+}
+
+/** Everything checked before any replay. */
+interface RunPlan {
+  scenarios: Scenario[];
+  shard?: Shard;
+  traces: Trace[];
+  tasks: CellTask[];
+  perVcpu: boolean;
+  threads: number;
+  timeoutSeconds?: number;
+  workerMemoryMb?: number;
+}
+
+/** Step 1: options, output path, traces, cells; throws `InputError` on anything bad. */
+async function planRun(tracePaths: string[], options: RunCommandOptions): Promise<RunPlan> {
+  // 1a. Options and layout, once, at the boundary.
   let memslots = parseMemslots(options.memslot ?? []);
   let matrix: RawMatrixOptions = options;
   if (options.vm !== undefined) {
@@ -78,9 +125,32 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   }
   const scenarios = parseMatrix(matrix);
   const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+  const timeoutSeconds = positiveNumber('--timeout', options.timeout, 7 * 24 * 3600);
+  const workerMemoryMb = positiveNumber('--worker-memory', options.workerMemory, 1 << 20);
   if (tracePaths.length === 0) throw new InputError('run: give at least one trace file');
-  await checkOutDir(options.out, { force: options.force === true });
-  // 2. Every trace, validated before any replay.
+  // 1b. The output, before reading a possibly long trace.
+  if (options.reportName === 'next-free') await checkOutputPath('--out', dirname(options.out), { kind: 'folder' });
+  else await checkOutputPath('--out', options.out, { kind: 'folder-new', force: options.force === true });
+  // 1c. Every trace, validated.
+  const traces = await loadTraces(tracePaths, options);
+  // 1d. The cells, in (trace, scenario) order.
+  const layout = { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };
+  validateLayout(scenarios, layout);
+  const tasks: CellTask[] = traces
+    .flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout })))
+    .filter((_, position) => inShard(position, shard));
+  // --threads per-vcpu: one worker per vCPU, refused up front where unsupported (docs/per-vcpu-threads.md).
+  const perVcpu = isPerVcpuThreads(options.threads);
+  if (perVcpu) checkPerVcpuSupport(scenarios, traces);
+  const threads = perVcpu ? perVcpuThreads(traces.map((t) => t.vcpuCount)) : parseThreads(options.threads, tasks.length);
+  if (threads === 0 && (timeoutSeconds !== undefined || workerMemoryMb !== undefined)) {
+    throw new InputError('--timeout and --worker-memory need worker threads (a replay on the main thread cannot be stopped): drop --threads 0');
+  }
+  return { scenarios, shard, traces, tasks, perVcpu, threads, timeoutSeconds, workerMemoryMb };
+}
+
+/** Load and validate every trace; two traces may not share a name (the report keys cells by it). */
+async function loadTraces(tracePaths: string[], options: RunCommandOptions): Promise<Trace[]> {
   const traces: Trace[] = [];
   // Binary traces stream at replay (flat memory), except for per-vCPU threads, which index the events.
   const stream = !isPerVcpuThreads(options.threads);
@@ -92,56 +162,47 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
     if (names.has(trace.name)) throw new InputError(`${trace.path}: another trace is also named "${trace.name}"; rename one`);
     names.add(trace.name);
   }
-  // 3. The cells, in (trace, scenario) order.
-  const layout = { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };
-  validateLayout(scenarios, layout);
-  const tasks: CellTask[] = traces
-    .flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout })))
-    .filter((_, position) => inShard(position, shard));
-  // --threads per-vcpu: one worker per vCPU, refused up front where unsupported (docs/per-vcpu-threads.md).
-  const perVcpu = isPerVcpuThreads(options.threads);
-  if (perVcpu) checkPerVcpuSupport(scenarios, traces);
-  const threads = perVcpu ? perVcpuThreads(traces.map((t) => t.vcpuCount)) : parseThreads(options.threads, tasks.length);
-  const timeoutSeconds = positiveNumber('--timeout', options.timeout, 7 * 24 * 3600);
-  const workerMemoryMb = positiveNumber('--worker-memory', options.workerMemory, 1 << 20);
-  if (threads === 0 && (timeoutSeconds !== undefined || workerMemoryMb !== undefined)) {
-    throw new InputError('--timeout and --worker-memory need worker threads (a replay on the main thread cannot be stopped): drop --threads 0');
-  }
+  return traces;
+}
+
+/** Step 2: replay the cells; Ctrl-C stops the workers (`interrupted`). */
+async function replayPlan(plan: RunPlan, options: RunCommandOptions): Promise<{ outcomes: CellOutcome[]; interrupted: boolean; durationMs: number }> {
   const progress = new ProgressReporter(options.quiet === true);
   const started = performance.now();
-  // Ctrl-C: stop the workers, then leave no report unless --keep-partial.
   const interrupt = new AbortController();
   const onSigint = (): void => {
     process.stderr.write('\nmmubench: interrupted, stopping the workers\n');
     interrupt.abort();
   };
   process.once('SIGINT', onSigint);
-  let outcomes: CellOutcome[];
   try {
     const matrixOptions = {
-      threads,
+      threads: plan.threads,
       onProgress: (p: MatrixProgress) => progress.update(p),
       signal: interrupt.signal,
-      timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
-      workerMemoryMb,
-      workerUrl: perVcpu ? options.seams?.vcpuWorkerUrl : options.seams?.cellWorkerUrl,
+      timeoutMs: plan.timeoutSeconds === undefined ? undefined : plan.timeoutSeconds * 1000,
+      workerMemoryMb: plan.workerMemoryMb,
+      workerUrl: plan.perVcpu ? options.seams?.vcpuWorkerUrl : options.seams?.cellWorkerUrl,
     };
-    outcomes = await (perVcpu ? runPerVcpu(tasks, matrixOptions) : runMatrix(tasks, matrixOptions));
+    const outcomes = await (plan.perVcpu ? runPerVcpu(plan.tasks, matrixOptions) : runMatrix(plan.tasks, matrixOptions));
+    return { outcomes, interrupted: interrupt.signal.aborted, durationMs: performance.now() - started };
   } finally {
     process.off('SIGINT', onSigint);
     progress.stop();
   }
-  // 4. Bad input found during replay (an impossible row) fails the run without a report.
-  const badInput = outcomes.find((o) => !o.ok && o.error.kind === 'input');
-  if (badInput && !badInput.ok) throw new InputError(badInput.error.message);
-  const run: RunModel = {
+}
+
+/** The run model of a replay. */
+function runModel(plan: RunPlan, outcomes: CellOutcome[], startedAt: Date, durationMs: number): RunModel {
+  const { traces, scenarios, shard, threads, perVcpu } = plan;
+  return {
     info: {
       tool: 'mmubench',
       version: VERSION,
       command: process.argv.slice(1),
       node: process.version,
       startedAt: startedAt.toISOString(),
-      durationMs: performance.now() - started,
+      durationMs,
       threads,
       traces: traces.map((t) => ({ path: t.path, name: t.name, events: t.events.count, vcpus: t.vcpuCount })),
       scenarios: scenarios.map((s) => s.name),
@@ -150,24 +211,39 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
     },
     outcomes,
   };
-  if (interrupt.signal.aborted) {
+}
+
+/** Step 3: the report (none for bad input found during replay, or after Ctrl-C without --keep-partial), the summary, the exit code. */
+async function reportRun(
+  plan: RunPlan,
+  replayed: { outcomes: CellOutcome[]; interrupted: boolean; durationMs: number },
+  options: RunCommandOptions,
+  startedAt: Date,
+): Promise<RunOutcome> {
+  const { outcomes, interrupted } = replayed;
+  // Bad input found during replay (an impossible row) fails the run without a report.
+  const badInput = outcomes.find((o) => !o.ok && o.error.kind === 'input');
+  if (badInput && !badInput.ok) throw new InputError(badInput.error.message);
+  const run = runModel(plan, outcomes, startedAt, replayed.durationMs);
+  if (interrupted) {
     if (!options.keepPartial) {
       process.stderr.write(`mmubench: no report written (use --keep-partial to keep the ${outcomes.filter((o) => o.ok).length} finished cells)\n`);
-      return EXIT_INTERRUPTED;
+      return { exitCode: EXIT_INTERRUPTED };
     }
     run.info.partial = true;
   }
-  const extra = !interrupt.signal.aborted && options.beforeWrite ? await options.beforeWrite(run) : {};
-  await writeReport(options.out, run, { ...extra, force: options.force === true });
-  if (interrupt.signal.aborted) {
-    process.stderr.write(`mmubench: partial report in ${options.out}\n`);
-    return EXIT_INTERRUPTED;
+  const extra = !interrupted && options.beforeWrite ? await options.beforeWrite(run) : {};
+  const onNote = options.quiet === true ? undefined : (message: string) => void process.stderr.write(`mmubench: ${message}\n`);
+  const outDir = await writeReport(options.out, run, { ...extra, force: options.force === true, name: options.reportName, onNote });
+  if (interrupted) {
+    process.stderr.write(`mmubench: partial report in ${outDir}\n`);
+    return { exitCode: EXIT_INTERRUPTED, outDir, run };
   }
   const failed = outcomes.filter((o) => !o.ok);
   for (const f of failed) if (!f.ok) process.stderr.write(`mmubench: cell ${f.trace} / ${f.scenario.name} failed: ${f.error.message}\n`);
   if (!options.quiet) {
-    if (perVcpu) process.stdout.write(perVcpuSummary(outcomes));
-    process.stdout.write(`mmubench: ${outcomes.length - failed.length}/${outcomes.length} cells, report in ${options.out}\n`);
+    if (plan.perVcpu) process.stdout.write(perVcpuSummary(outcomes));
+    process.stdout.write(`mmubench: ${outcomes.length - failed.length}/${outcomes.length} cells, report in ${outDir}\n`);
   }
-  return failed.length > 0 ? EXIT_FAILED : EXIT_OK;
+  return { exitCode: failed.length > 0 ? EXIT_FAILED : EXIT_OK, outDir, run };
 }

@@ -9,7 +9,7 @@ import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../defaults.js';
 import { EXIT_FAILED, EXIT_OK, InputError } from '../errors.js';
 import { parseMatrix, parseMemslots, type RawMatrixOptions } from '../replay/parseMatrix.js';
-import { checkOutDir } from '../report/writeReport.js';
+import { checkOutputPath } from '../outputPath.js';
 import { loadTrace } from '../trace/loadTrace.js';
 import { validateLayout } from '../replay/validateLayout.js';
 import { readHostFacts } from '../validate/hostFacts.js';
@@ -36,7 +36,7 @@ export async function validateCommand(tracePath: string, options: ValidateComman
   const huge2m = (options.hostMemory ?? 'thp') as Huge2mSource;
   if (!(HUGE_2M_SOURCES as readonly string[]).includes(huge2m))
     throw new InputError(`--host-memory: "${options.hostMemory}" is not one of ${HUGE_2M_SOURCES.join(', ')}`);
-  if (options.out !== undefined) await checkOutDir(options.out, { force: options.force === true });
+  if (options.out !== undefined) await checkOutputPath('--out', options.out, { kind: 'folder-new', force: options.force === true });
   // 2. Trace and layout.
   const trace = await loadTrace(tracePath);
   const layout = { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };

@@ -16,6 +16,7 @@ import { parseLevelName, type Level } from '../mmu/level.js';
 import { PFNMAP_KINDS, type PfnmapKind } from '../mmu/memslots.js';
 import { GPA_LIMIT } from '../mmu/address.js';
 import type { MemslotSpec } from '../replay/scenario.js';
+import { parseMatrix } from '../replay/parseMatrix.js';
 
 /** What a layout file contributes to the run. */
 export interface VmLayout {
@@ -43,6 +44,23 @@ export async function readVmLayout(path: string): Promise<VmLayout> {
     throw new InputError(`${path}: not valid JSON: ${(error as Error).message}`);
   }
   return parseVmLayout(path, json);
+}
+
+/**
+ * `stolenBits` or `fwb` of the layout, checked as the flag would be (a
+ * number is taken as its decimal text), its message located in the file.
+ */
+function topOption(top: Record<string, unknown>, key: 'stolenBits' | 'fwb', fail: (where: string, message: string) => never): string | undefined {
+  const value = top[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') return fail(key, `expected a string, as for --${key === 'fwb' ? 'fwb' : 'stolen-bits'}`);
+  try {
+    parseMatrix({ [key]: String(value) });
+  } catch (error) {
+    if (error instanceof InputError) fail(key, error.message.replace(/^--[a-z-]+: /, ''));
+    throw error;
+  }
+  return String(value);
 }
 
 /** Validate a parsed layout; `path` only labels messages. */
@@ -106,6 +124,5 @@ export function parseVmLayout(path: string, json: unknown): VmLayout {
       if (a.gpa < b.gpa + b.sizeBytes && b.gpa < a.gpa + a.sizeBytes) fail(b.source.slice(path.length + 2), `overlaps ${a.source.slice(path.length + 2)}`);
     }
   });
-  const text = (key: 'stolenBits' | 'fwb'): string | undefined => (top[key] === undefined ? undefined : String(top[key]));
-  return { memslots, stolenBits: text('stolenBits'), fwb: text('fwb') };
+  return { memslots, stolenBits: topOption(top, 'stolenBits', fail), fwb: topOption(top, 'fwb', fail) };
 }

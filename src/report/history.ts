@@ -6,8 +6,10 @@
  * append starts on a fresh line).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fileIoError } from '../errors.js';
+import { makeFolders } from '../outputPath.js';
 import { benchmarkStats } from './benchmarkStats.js';
 import { hugeCoverage, sumMetric } from './metrics.js';
 import type { RunModel } from './runJson.js';
@@ -157,9 +159,21 @@ export async function readHistory(path: string): Promise<ParsedHistory> {
  *    reading instead of swallowing this entry.
  * 3. One write of the whole line (a loop only in the unlikely case of a
  *    short write), then fsync; a new file also fsyncs its folder.
+ *
+ * Concurrent nightlies append their own lines: O_APPEND puts each write at
+ * the end of the file. A system error (full disk...) is one `IoError` line
+ * naming the file.
  */
 export async function appendHistory(path: string, entry: HistoryEntry): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  try {
+    await appendLine(path, entry);
+  } catch (error) {
+    throw fileIoError(path, error);
+  }
+}
+
+async function appendLine(path: string, entry: HistoryEntry): Promise<void> {
+  await makeFolders(dirname(path));
   // 1. Append mode, readable so that the last byte can be checked.
   const handle = await open(path, 'a+');
   let created = false;

@@ -1,11 +1,11 @@
 /**
  * The one place that decides the report folder's files and names, and writes
  * them atomically: everything goes to a temporary sibling folder that is
- * renamed into place at the end, so no reader ever sees half a report.
+ * renamed into place at the end, so no reader ever sees half a report
+ * (src/atomicFolder.ts: the temporary names, the name claim, the clean-up of
+ * what a killed run left).
  */
-import { mkdir, rename, rm, writeFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { InputError } from '../errors.js';
+import { writeFolderAtomically } from '../atomicFolder.js';
 import type { ChartConfiguration } from 'chart.js';
 import { resultsToCsv } from './resultsCsv.js';
 import { runToJson, type RunModel } from './runJson.js';
@@ -90,35 +90,37 @@ export function reportCharts(run: RunModel, history?: readonly HistoryEntry[]): 
 }
 
 export interface WriteReportOptions {
-  /** Replace an existing folder. */
+  /** Replace an existing folder (`exact` names only). */
   force: boolean;
+  /**
+   * `exact` (default): the folder is `outDir`. `next-free`: `outDir`, else
+   * `outDir-2`, `-3`..., whichever is free when the report is complete
+   * (nightly: concurrent runs of the same second each get their own).
+   */
+  name?: 'exact' | 'next-free';
   /**
    * Nightly runs, oldest first, for the trend chart (the caller picks the
    * window, this run included); no trend chart with fewer than two.
    */
   history?: readonly HistoryEntry[];
+  /** Told about stale temporary folders of dead runs removed beside the report. */
+  onNote?: (message: string) => void;
 }
 
-/** Refuse an existing `--out` before any work is done (unless forced). */
-export async function checkOutDir(outDir: string, options: WriteReportOptions): Promise<void> {
-  const existing = await stat(outDir).catch(() => undefined);
-  if (existing && !options.force) throw new InputError(`--out: ${outDir} already exists (choose a new folder, or --force to replace it)`);
-  if (existing && !existing.isDirectory()) throw new InputError(`--out: ${outDir} exists and is not a folder`);
-}
-
-/** Write the report for `run` to `outDir`. */
-export async function writeReport(outDir: string, run: RunModel, options: WriteReportOptions): Promise<void> {
-  const target = resolve(outDir);
-  await checkOutDir(target, options);
-  await mkdir(dirname(target), { recursive: true });
-  const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}`);
-  await rm(temp, { recursive: true, force: true });
-  try {
-    await mkdir(join(temp, REPORT_FILES.chartsDir), { recursive: true });
+/**
+ * Write the report for `run` to `outDir` atomically (src/atomicFolder.ts);
+ * returns the folder written. The caller has checked `outDir` with
+ * `checkOutputPath` before any work; a system error while writing is one
+ * `IoError` line naming the file.
+ */
+export async function writeReport(outDir: string, run: RunModel, options: WriteReportOptions): Promise<string> {
+  const folder = { name: options.name ?? 'exact', force: options.force, onNote: options.onNote };
+  return writeFolderAtomically(outDir, folder, async (write) => {
+    await write.mkdir(REPORT_FILES.chartsDir);
     const results: CellResult[] = run.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
-    await writeFile(join(temp, REPORT_FILES.results), resultsToCsv(results));
-    await writeFile(join(temp, REPORT_FILES.run), runToJson(run));
-    await writeFile(join(temp, REPORT_FILES.summary), summaryMarkdown(run));
+    await write.file(REPORT_FILES.results, resultsToCsv(results));
+    await write.file(REPORT_FILES.run, runToJson(run));
+    await write.file(REPORT_FILES.summary, summaryMarkdown(run));
     // Charts load node-canvas: only here, on the main thread, and only when needed.
     const charts = reportCharts(run, options.history);
     const rendered: RenderedChart[] = [];
@@ -126,15 +128,10 @@ export async function writeReport(outDir: string, run: RunModel, options: WriteR
       const { renderChartPng } = await import('./charts/renderChart.js');
       for (const chart of charts) {
         const png = await renderChartPng(chart.config);
-        await writeFile(join(temp, chart.file), png);
+        await write.file(chart.file, png);
         rendered.push({ file: chart.file, title: chart.title, png });
       }
     }
-    await writeFile(join(temp, REPORT_FILES.index), indexHtml(run, rendered));
-    if (options.force) await rm(target, { recursive: true, force: true });
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
+    await write.file(REPORT_FILES.index, indexHtml(run, rendered));
+  });
 }

@@ -22,8 +22,8 @@ export interface CliResult {
 }
 
 /** Run `node dist/src/cli/main.js ...args` with cwd = repository root. */
-export function runCli(args: readonly string[]): CliResult {
-  return runScript(CLI, args);
+export function runCli(args: readonly string[], env: Record<string, string> = {}): CliResult {
+  return runScript(CLI, args, env);
 }
 
 /** Run `node test/helpers/testCli.mjs ...args` (leading `--fault KIND:TRACE` or `--slow-engine`, then mmubench's arguments). */
@@ -31,12 +31,13 @@ export function runTestCli(args: readonly string[]): CliResult {
   return runScript(TEST_CLI, args);
 }
 
-function runScript(script: string, args: readonly string[]): CliResult {
+function runScript(script: string, args: readonly string[], env: Record<string, string> = {}): CliResult {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.build.json)`);
   const result = spawnSync(process.execPath, [script, ...args], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     timeout: 50_000,
+    env: { ...process.env, ...env },
   });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

@@ -3,8 +3,11 @@
  * temporary name first and is renamed into place, so a reader (or a crash)
  * never sees half a file.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileIoError } from '../../errors.js';
+import { tempSibling } from '../../tempNames.js';
+import { makeFolders } from '../../outputPath.js';
 import type { Comparison } from './compareRuns.js';
 import { compareMarkdown } from './compareMarkdown.js';
 import { compareHtml } from './compareHtml.js';
@@ -15,9 +18,12 @@ export const COMPARE_FILES = {
   html: 'compare.html',
 } as const;
 
-/** Write both files into `dir` (created when missing); returns their paths. */
+/**
+ * Write both files into `dir` (created when missing); returns their paths. A
+ * system error is one `IoError` line naming the file.
+ */
 export async function writeCompare(dir: string, comparison: Comparison): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  await makeFolders(dir);
   const files: [string, string][] = [
     [COMPARE_FILES.markdown, compareMarkdown(comparison)],
     [COMPARE_FILES.html, compareHtml(comparison)],
@@ -25,13 +31,13 @@ export async function writeCompare(dir: string, comparison: Comparison): Promise
   const written: string[] = [];
   for (const [name, text] of files) {
     const path = join(dir, name);
-    const temp = join(dir, `.${name}.tmp-${process.pid}`);
+    const temp = tempSibling(path);
     try {
       await writeFile(temp, text);
       await rename(temp, path);
     } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw fileIoError(path, error);
     }
     written.push(path);
   }
