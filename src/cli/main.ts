@@ -16,6 +16,7 @@ import { registerConvertCommand } from './convertCommand.js';
 import { registerImportCommand } from './importCommand.js';
 import { registerCheckLevelsCommand } from './checkLevelsCommand.js';
 import { registerValidateCommand } from './validateCommand.js';
+import { registerCalibrateCommand } from './calibrateCommand.js';
 import { VERSION } from './version.js';
 import { GENERATOR_DEFAULTS, GENERATOR_KINDS } from '../trace/generators.js';
 import { ARCHES } from '../mmu/arch/archProfile.js';
@@ -62,12 +63,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--worker-memory <MiB>', 'heap limit of each worker thread; a cell over it fails, the others go on')
     .option('--keep-partial', 'on Ctrl-C, write the cells finished so far as a report marked partial')
     .option('--shard <i/n>', 'run only shard I of N of the (trace x scenario) cells; join shards with merge')
+    .option('--costs <file>', 'cost profile (JSON, ns per event; mmubench calibrate writes one) for the est_*_ns estimates [default: built-in, measured on the project host]')
     .option('--force', 'replace --out if it exists')
     .option('-q, --quiet', 'no progress bar or summary line')
     .action(async (traces: string[], options) => setExit(await runCommand(traces, options)));
 
   registerMergeCommand(program, setExit);
   registerValidateCommand(program, setExit);
+  registerCalibrateCommand(program, setExit);
   registerCompareCommand(program, setExit);
   registerConvertCommand(program, setExit);
   registerImportCommand(program, setExit);
@@ -95,7 +98,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       .option('--reports <dir>', 'folder that receives the report folders and history.jsonl', DEFAULTS.reportsDir)
       .option('--threads <n>', 'worker threads: auto, or 0 for the main thread', 'auto')
       .option('--baseline <dir>', 'report folder to compare with (default: the previous report in --reports)')
-      .option('--bench-time <ms>', 'quick-benchmark CPU time per task, ms; 0 skips the benchmark', DEFAULTS.benchTimeMs),
+      .option('--bench-time <ms>', 'quick-benchmark CPU time per task, ms; 0 skips the benchmark', DEFAULTS.benchTimeMs)
+      .option('--costs <file>', 'cost profile for the est_*_ns estimates, as for run [default: built-in]'),
   )
     .option('-q, --quiet', 'no progress bar or summary line')
     .action(async (options) => setExit(await nightlyCommand(options)));

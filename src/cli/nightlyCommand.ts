@@ -42,6 +42,8 @@ export interface NightlyCommandOptions extends RawCompareOptions {
   baseline?: string;
   /** Quick-benchmark time per task, ms; 0 skips the benchmark. */
   benchTime?: string;
+  /** `--costs FILE`, as for run. */
+  costs?: string;
 }
 
 const MATRIX_KEYS = ['arch', 'maxLevel', 'backing', 'prefault', 'tlbEntries', 'tlbWays', 'memslot'];
@@ -158,6 +160,7 @@ export async function nightlyCommand(options: NightlyCommandOptions): Promise<nu
       out,
       threads: options.threads,
       quiet: options.quiet,
+      costs: options.costs,
       beforeWrite: async (run) => {
         if (benchTimeMs > 0) run.benchmarks = await quickBench({ timeMs: benchTimeMs, replaysPerIteration: replaysFromEnv() });
         const entry = historyEntry(name, run);

@@ -19,6 +19,8 @@ import { VERSION } from './version.js';
 import { readVmLayout } from './vmLayout.js';
 import { validateLayout } from '../replay/validateLayout.js';
 import { inShard, parseShard } from '../replay/shard.js';
+import { loadCostProfile } from './loadCostProfile.js';
+import { withEstimates } from '../replay/estimateCosts.js';
 
 export interface RunCommandOptions extends RawMatrixOptions {
   out: string;
@@ -35,6 +37,8 @@ export interface RunCommandOptions extends RawMatrixOptions {
   workerMemory?: string;
   /** On Ctrl-C, write the cells finished so far as a report marked partial. */
   keepPartial?: boolean;
+  /** `--costs FILE`: the cost profile for the estimates (default: the built-in one). */
+  costs?: string;
   /**
    * nightly: called with the finished (not interrupted) run just before the
    * report is written; may add benchmark samples to it and returns the
@@ -74,6 +78,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   }
   const scenarios = parseMatrix(matrix);
   const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+  const costs = await loadCostProfile(options.costs);
   if (tracePaths.length === 0) throw new InputError('run: give at least one trace file');
   await checkOutDir(options.out, { force: options.force === true });
   // 2. Every trace, validated before any replay.
@@ -129,6 +134,8 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   // 4. Bad input found during replay (an impossible row) fails the run without a report.
   const badInput = outcomes.find((o) => !o.ok && o.error.kind === 'input');
   if (badInput && !badInput.ok) throw new InputError(badInput.error.message);
+  // 5. Estimated stage-2 time: counters priced by the cost profile (deterministic, like the counters).
+  outcomes = withEstimates(outcomes, costs.profile);
   const run: RunModel = {
     info: {
       tool: 'mmubench',
@@ -141,6 +148,7 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
       traces: traces.map((t) => ({ path: t.path, name: t.name, events: t.events.count, vcpus: t.vcpuCount })),
       scenarios: scenarios.map((s) => s.name),
       ...(shard ? { shard } : {}),
+      costs,
       ...(perVcpu ? perVcpuRunInfo(outcomes) : {}),
     },
     outcomes,

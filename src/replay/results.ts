@@ -4,6 +4,7 @@
  */
 import type { Scenario } from './scenario.js';
 import type { VcpuCounter, VmCounter } from '../mmu/stats.js';
+import type { CostEstimates } from './estimateCosts.js';
 
 /** One vCPU's counters, plus the derived `faults`. */
 export type VcpuCounters = Record<VcpuCounter | 'faults', number>;
@@ -38,6 +39,13 @@ export interface CellResult {
   faultCurve: number[];
   /** Replay wall time; never written to CSV (timings are not deterministic). */
   elapsedMs: number;
+  /**
+   * Exact misses of fully associative LRU TLBs of `entries` sizes (src/tlb/reachCurve.ts),
+   * summed over vCPUs; absent until the replay feeds the curve. Written to tlb-reach.csv.
+   */
+  tlbReach?: { entries: number[]; misses: number[] };
+  /** Estimated stage-2 time in ns by part (src/replay/estimateCosts.ts), from the counters and the cost profile. */
+  estimates?: CostEstimates;
 }
 
 /**
