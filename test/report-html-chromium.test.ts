@@ -1,8 +1,10 @@
 /**
  * index.html in a real browser: Debian's chromium (installed by
  * scripts/setup.mjs when absent and running as root; never downloaded)
- * opens the report from disk, a screenshot is taken, and every <img> must
- * have loaded. Skipped, with a message, where chromium is not installed.
+ * opens the report from disk at 1400x900, a screenshot is taken: the verdict
+ * section must be within the first screen, every <img> must have loaded,
+ * and nothing may scroll sideways. Skipped, with a message, where chromium
+ * is not installed.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +34,7 @@ describe.skipIf(!HAS_CHROMIUM)('index.html in headless Chromium', () => {
       headless: true,
       args: ARGS,
       offline: true,
-      viewport: { width: 1280, height: 900 },
+      viewport: { width: 1400, height: 900 },
     });
     try {
       const page = await context.newPage();
@@ -40,17 +42,28 @@ describe.skipIf(!HAS_CHROMIUM)('index.html in headless Chromium', () => {
       page.on('request', (request) => requests.push(request.url()));
       await page.goto(pathToFileURL(join(out, 'index.html')).href, { waitUntil: 'load' });
       const images = await page.$$eval('img', (imgs) => imgs.map((img) => ({ alt: img.alt, complete: img.complete, width: img.naturalWidth, height: img.naturalHeight })));
+      // The first screen gives the verdict: the whole section fits in the 900 px viewport, unscrolled.
+      const box = await page.$eval('#verdict', (el) => {
+        const r = el.getBoundingClientRect();
+        return { top: r.top, bottom: r.bottom, cards: el.querySelectorAll('.trace-verdict').length };
+      });
+      expect(box.cards).toBe(2); // boot, unmap (the failed cell's trace has no result)
+      expect(box.top).toBeGreaterThan(0);
+      expect(box.bottom).toBeLessThanOrEqual(900);
+      // Nothing wider than the window: wide tables scroll inside their own box.
+      const widths = await page.$eval('html', (html) => ({ scroll: html.scrollWidth, client: html.clientWidth }));
+      expect(widths.scroll).toBeLessThanOrEqual(widths.client);
       const screenshot = join(dir, 'screenshot.png');
       await page.screenshot({ path: screenshot, fullPage: true });
-      // Eight charts: prefault, two boot curves, mapping levels, TLB, flush, throughput, trend.
-      expect(images).toHaveLength(8);
+      // Nine charts: prefault, two boot curves, the boot reach curve, mapping levels, TLB, flush, throughput, trend.
+      expect(images).toHaveLength(9);
       for (const image of images) expect(image, image.alt).toMatchObject({ complete: true, width: 1200, height: 600 });
       // Only the file itself was fetched: the charts are data: URIs.
       expect(requests.filter((url) => !url.startsWith('data:'))).toEqual([pathToFileURL(join(out, 'index.html')).href]);
       const png = readFileSync(screenshot);
       expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
-      expect(png.readUInt32BE(16)).toBe(1280); // screenshot width: the viewport
-      expect(png.readUInt32BE(20)).toBeGreaterThan(8 * 600); // full page: taller than the charts alone
+      expect(png.readUInt32BE(16)).toBe(1400); // screenshot width: the viewport
+      expect(png.readUInt32BE(20)).toBeGreaterThan(9 * 600); // full page: taller than the charts alone
     } finally {
       await context.close();
       rmSync(dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { groupedNumber, signedPercent } from './formatNumbers.js';
 import type { CellResult } from '../replay/results.js';
 import type { RunModel } from './runJson.js';
 import { SUMMARY_METRICS, summaryTable, type SummaryRow, type SummaryTable } from './summaryTable.js';
+import { verdict, type VerdictPart } from './verdict.js';
 
 /** A count, or `n/a` when the cell or counter is missing. */
 export function countText(value: number | undefined): string {
@@ -84,10 +85,31 @@ export function runLine(run: RunModel): string {
   return `${cells}, ${run.info.traces.length} traces × ${run.info.scenarios.length} scenarios · mmubench ${run.info.version} · started ${run.info.startedAt} · ${(run.info.durationMs / 1000).toFixed(1)} s${run.info.partial ? ' · partial (stopped by Ctrl-C)' : ''}`;
 }
 
+/** Where the estimates' prices come from, in one sentence. */
+export function costsNote(run: RunModel): string {
+  const costs = run.info.costs;
+  if (costs === undefined) return 'Times are not estimated: this run has no cost profile.';
+  return `Times (ms) are estimates: the counters priced by the ${costs.source === 'built-in' ? 'built-in cost profile' : `cost profile ${costs.source}`}${costs.host ? ` (${costs.host})` : ''}.`;
+}
+
+/** A verdict line's parts as Markdown (scenario names as code). */
+function verdictPartsMd(parts: readonly VerdictPart[]): string {
+  return parts.map((p) => ('scenario' in p ? `\`${p.scenario.replace(/`/g, "'")}\`` : md(p.text))).join('');
+}
+
 export function summaryMarkdown(run: RunModel): string {
   const results: CellResult[] = run.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
   const table = summaryTable(results);
   const lines = ['# mmubench report', '', runLine(run), ''];
+  if (results.length > 0) {
+    lines.push('## Verdict', '');
+    for (const trace of verdict(results)) {
+      lines.push(`### ${md(trace.trace)}`, '');
+      for (const line of trace.lines) lines.push(`- **${line.question}**: ${verdictPartsMd(line.parts)}`);
+      lines.push('');
+    }
+    lines.push(md(costsNote(run)), '', '## Summary', '');
+  }
   if (table.rows.length > 0) {
     const columns = summaryColumns(table);
     lines.push(`| ${columns.map((c) => c.header).join(' | ')} |`, `|${columns.map((c) => (c.numeric ? '--:|' : '---|')).join('')}`);
