@@ -64,9 +64,29 @@ describe.skipIf(!HAS_CHROMIUM)('index.html in headless Chromium', () => {
       expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
       expect(png.readUInt32BE(16)).toBe(1400); // screenshot width: the viewport
       expect(png.readUInt32BE(20)).toBeGreaterThan(9 * 600); // full page: taller than the charts alone
+      // A nightly-sized run: five traces, each under four base scenarios with and without pre-fault
+      // (the fixture's cells renamed): the verdict still fits the first screen.
+      const base = await fixtureRun();
+      const cells = base.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
+      const big = ['boot-seq', 'host-events', 'hotcold', 'interleaved-2vcpu', 'random-uniform'].flatMap((trace, t) =>
+        ['max=1g backing=4k', 'max=2m backing=4k', 'max=4k backing=2m', 'max=2m backing=2m'].flatMap((words) =>
+          cells.filter((c) => c.trace === (t % 2 === 0 ? 'boot' : 'unmap')).map((c) => ({ ...c, trace, scenario: { ...c.scenario, name: c.scenario.name.replace('max=1g backing=4k', words) } })),
+        ),
+      );
+      const bigOut = join(dir, 'big');
+      await writeReport(bigOut, { ...base, outcomes: big.map((result) => ({ ok: true as const, result })) }, { force: false });
+      await page.goto(pathToFileURL(join(bigOut, 'index.html')).href, { waitUntil: 'load' });
+      const bigBox = await page.$eval('#verdict', (el) => ({ bottom: el.getBoundingClientRect().bottom, cards: el.querySelectorAll('.trace-verdict').length }));
+      expect(bigBox.cards).toBe(5);
+      expect(bigBox.bottom).toBeLessThanOrEqual(900);
+      const bigWidths = await page.$eval('html', (html) => ({ scroll: html.scrollWidth, client: html.clientWidth }));
+      expect(bigWidths.scroll).toBeLessThanOrEqual(bigWidths.client);
+      const bigImages = await page.$$eval('img', (imgs) => imgs.map((img) => img.complete && img.naturalWidth === 1200));
+      expect(bigImages.length).toBeGreaterThan(10); // a faults panel, a boot curve and (boot) a reach curve per trace, ...
+      expect(bigImages.every(Boolean)).toBe(true);
     } finally {
       await context.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 90_000);
 });

@@ -30,8 +30,9 @@ export function escapeHtml(text: string): string {
 }
 
 const STYLE = `
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1280px; padding: 0 1rem; color: #222; }
-h1 { margin-bottom: 0.2rem; }
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0.8rem auto 2rem; max-width: 1280px; padding: 0 1rem; color: #222; }
+h1 { margin: 0 0 0.2rem; font-size: 1.7rem; }
+p.run { margin: 0.2rem 0; }
 h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2rem; margin-top: 2.2rem; }
 p.run { color: #444; }
 code { background: #f4f4f4; padding: 0 0.2rem; }

@@ -106,7 +106,7 @@ function savedLine(pairs: readonly PrefaultPair[], name: (c: CellResult) => stri
 function costLine(pairs: readonly PrefaultPair[], name: (c: CellResult) => string): VerdictLine {
   const question = 'Pre-fault up-front cost';
   if (pairs.length === 0) return { question, parts: [t('no pre-populated cell')] };
-  const text = (p: PrefaultPair): string => `${ms(metric(p.with, 'est_prefault_ns'))}, net saving ${net(p) >= 0 ? '' : '−'}${ms(Math.abs(net(p)))}`;
+  const text = (p: PrefaultPair): string => `${ms(metric(p.with, 'est_prefault_ns'))} up front, net ${net(p) >= 0 ? '+' : '−'}${ms(Math.abs(net(p)))}`;
   return { question, parts: range(pairs, net, 'higher', text, (p) => name(p.with), ['best', 'worst']) };
 }
 

@@ -89,7 +89,7 @@ function grouped(
   const subtitle =
     prefaults.length === 1
       ? `Only prefault=${prefaults[0]} in this run: no saving to show`
-      : 'Bars: guest faults taken during replay (pre-faults are not guest faults); under each trace: the change in faults with pre-population';
+      : `Bars: guest faults taken during replay (pre-faults are not guest faults); under each ${xTitle.split(' ')[0]}: the change in faults with pre-population`;
   return framedChart(
     'bar',
     { title, subtitle, xTitle, yTitle: Y_TITLE, grace: '10%' },
