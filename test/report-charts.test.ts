@@ -85,6 +85,30 @@ describe('faults with and without pre-population, several base scenarios', () =>
   });
 });
 
+describe('per-scenario charts in a run of several arches', () => {
+  it('one panel per arch, each drawing only its own scenarios, in the colours of the whole run', async () => {
+    const run = await fixtureRun();
+    const cells = run.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
+    // The same cells again as arm64 (for the layout only).
+    const arm = cells.map((c) => ({ ...c, scenario: { ...c.scenario, arch: 'arm64' as const, name: c.scenario.name.replace('x86-tdp', 'arm64') } }));
+    const charts = reportCharts({ ...run, outcomes: [...cells, ...arm].map((result) => ({ ok: true as const, result })) });
+    const files = charts.map((c) => c.file).filter((f) => /mapping|tlb-misses|flush/.test(f));
+    expect(files).toEqual([
+      'charts/mapping-levels-x86-tdp.png',
+      'charts/mapping-levels-arm64.png',
+      'charts/tlb-misses-x86-tdp.png',
+      'charts/tlb-misses-arm64.png',
+      'charts/flush-cost-x86-tdp.png',
+      'charts/flush-cost-arm64.png',
+    ]);
+    const armTlb = charts.find((c) => c.file === 'charts/tlb-misses-arm64.png')!;
+    expect(armTlb.title).toBe('TLB misses and page-walk references, per scenario: arm64');
+    // Two arm64 scenarios (prefault none, all); the arm64 base is the run's second base: orange.
+    expect(armTlb.config.data.labels).toHaveLength(2);
+    expect((armTlb.config.data.datasets[0].backgroundColor as string[])[0]).toBe(ORANGE);
+  });
+});
+
 describe('TLB reach curve', () => {
   it('matches the snapshot', async () => {
     expect(tlbReachChart(await results(), 'boot')).toMatchSnapshot();

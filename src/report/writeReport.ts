@@ -110,9 +110,13 @@ export function reportCharts(run: RunModel, history?: readonly HistoryEntry[]): 
     for (const trace of traces) add(curveFiles.get(trace)!, CHART_CAPTIONS.faultCurve, faultCurveChart(results, trace));
     const reachFiles = traceChartFiles('tlb-reach', traces);
     for (const trace of traces) add(reachFiles.get(trace)!, CHART_CAPTIONS.tlbReach, tlbReachChart(results, trace));
-    add(REPORT_FILES.mappingLevelsChart, CHART_CAPTIONS.mappingLevels, mappingLevelsChart(results));
-    add(REPORT_FILES.tlbChart, CHART_CAPTIONS.tlb, tlbChart(results));
-    add(REPORT_FILES.flushChart, CHART_CAPTIONS.flush, flushChart(results));
+    // Per-scenario charts (all traces together): one panel per arch when the run has several.
+    const arches = distinct(results.map((c) => c.scenario.arch));
+    const panels = arches.length > 1 ? arches.map((arch) => ({ name: arch, keep: (c: CellResult) => c.scenario.arch === arch })) : [undefined];
+    const file = (name: string, panel: { name: string } | undefined): string => (panel === undefined ? name : name.replace(/\.png$/, `-${panel.name}.png`));
+    for (const panel of panels) add(file(REPORT_FILES.mappingLevelsChart, panel), CHART_CAPTIONS.mappingLevels, mappingLevelsChart(results, panel));
+    for (const panel of panels) add(file(REPORT_FILES.tlbChart, panel), CHART_CAPTIONS.tlb, tlbChart(results, panel));
+    for (const panel of panels) add(file(REPORT_FILES.flushChart, panel), CHART_CAPTIONS.flush, flushChart(results, panel));
   }
   add(REPORT_FILES.throughputChart, CHART_CAPTIONS.throughput, throughputChart(run.benchmarks));
   if (history !== undefined && history.length >= 2) add(REPORT_FILES.trendChart, CHART_CAPTIONS.trend, trendChart(history));
