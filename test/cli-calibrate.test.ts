@@ -3,10 +3,11 @@
  * /dev/kvm, the file has the documented shape (skipped, with why, where
  * there is no usable KVM).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './helpers/runCli.js';
+import { CLI, REPO_ROOT, runCli, tempDir } from './helpers/runCli.js';
 import { KVM, announceKvmSkip } from './helpers/kvmAvailability.js';
 import { COST_KEYS, parseCostProfile } from '../src/replay/costProfile.js';
 
@@ -28,6 +29,17 @@ describe('mmubench calibrate', () => {
     const noFolder = runCli(['calibrate', '--out', join(dir, 'missing', 'costs.json')]);
     expect([noFolder.status, noFolder.stderr]).toEqual([2, `mmubench: --out: folder ${join(dir, 'missing')} does not exist\n`]);
     expect(runCli(['calibrate']).status).toBe(2); // --out is required
+    expect(existsSync(out)).toBe(false);
+  });
+
+  // A private, empty /dev in a mount namespace (root and util-linux unshare only): no /dev/kvm.
+  const canUnshare = spawnSync('unshare', ['-m', 'true']).status === 0;
+  it.skipIf(!canUnshare)('without /dev/kvm: says why, exits 1, writes nothing', () => {
+    const out = join(tempDir(), 'costs.json');
+    const script = `mount -t tmpfs none /dev && : > /dev/null && exec "${process.execPath}" "${CLI}" calibrate --out "${out}" -q`;
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', script], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('mmubench: calibrate: cannot measure on this host: /dev/kvm does not exist (no KVM: load kvm_intel or kvm_amd, or run on a host with virtualization); nothing written\n');
     expect(existsSync(out)).toBe(false);
   });
 

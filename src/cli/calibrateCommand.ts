@@ -57,7 +57,7 @@ export async function calibrateCommand(options: CalibrateCommandOptions): Promis
   const say = (text: string): void => void (options.quiet ? undefined : process.stderr.write(text));
   say(`mmubench: calibrate: ${runs} runs of ${CALIBRATE_4K_PAGES} 4 KiB and ${CALIBRATE_2M_PAGES} 2 MiB demand faults...\n`);
   const result = runCalibration(runs, (done) => say(`  run ${done}/${runs} done\n`));
-  if (result.kind === 'failed') return cannot(`kvm-runner: ${result.message}`);
+  if (result.kind === 'failed') return cannot(result.message.startsWith('kvm-runner') ? result.message : `kvm-runner: ${result.message}`);
   const measurements = measurementSpreads(result.runs);
   const profile = profileFrom(measurements);
   const host = `${describeHost(facts)[0]}; Linux ${release()}; ${cpus()[0]?.model ?? 'unknown CPU'}`;
