@@ -6,7 +6,8 @@
  * Suites (bench/suites.ts, bench/peakRss.ts): CSV ingest rows/s, binary
  * decode records/s, replay accesses/s per arch (hit-, fault-, flush-heavy),
  * Piscina pool 1 vs 2 workers, per-vCPU threads vs deterministic replay
- * (bench/perVcpu.ts), peak RSS of a 100 M-access streamed replay.
+ * (bench/perVcpu.ts), the TLB reach curve's lookups/s (bench/reachCurve.ts),
+ * peak RSS of a 100 M-access streamed replay.
  * `node dist/bench/run.js SUITE...` runs only the named suites;
  * MMUBENCH_BENCH_RSS_EVENTS changes the RSS trace length (default 100 M).
  */
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { DEFAULT_SIZES, decodeSuite, ingestSuite, poolSuite, replaySuite } from './suites.js';
 import { peakRssSuite } from './peakRss.js';
 import { perVcpuSuite } from './perVcpu.js';
+import { reachSuite } from './reachCurve.js';
 import { printRows, writeRows, type BenchRow } from './benchResults.js';
 
 const RSS_EVENTS = Number(process.env.MMUBENCH_BENCH_RSS_EVENTS ?? 100_000_000);
@@ -25,6 +27,7 @@ const SUITES: Record<string, (dir: string) => Promise<BenchRow[]> | BenchRow[]> 
   replay: (dir) => replaySuite(dir, DEFAULT_SIZES),
   pool: (dir) => poolSuite(dir, DEFAULT_SIZES),
   'per-vcpu': (dir) => perVcpuSuite(dir),
+  reach: () => reachSuite(),
   memory: (dir) => peakRssSuite(dir, RSS_EVENTS),
 };
 
