@@ -11,7 +11,7 @@ import { mappingLevelsChart } from '../src/report/charts/mappingLevelsChart.js';
 import { tlbChart } from '../src/report/charts/tlbChart.js';
 import { flushChart } from '../src/report/charts/flushChart.js';
 import { throughputChart } from '../src/report/charts/throughputChart.js';
-import { trendChart } from '../src/report/charts/trendChart.js';
+import { trendChart, trendPanelCount } from '../src/report/charts/trendChart.js';
 import { lighten } from '../src/report/charts/palette.js';
 import { faultCurveChartFiles, reportCharts } from '../src/report/writeReport.js';
 import type { CellResult } from '../src/replay/results.js';
@@ -229,6 +229,18 @@ describe('trend over the nightly runs', () => {
       ['throughput: replay boot-seq x86-tdp', [0, 25, -25]],
     ]);
     expect(trendChart(FIXTURE_HISTORY.slice(0, 1))).toBeUndefined();
+  });
+
+  it('at most six series per panel: nine series are two panels of six and three', () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const entries = FIXTURE_HISTORY.map((e, i) => ({ ...e, headline: Object.fromEntries(names.map((n) => [n, 10 + i])) }));
+    expect(trendPanelCount(entries)).toBe(2);
+    expect(trendChart(entries, 0)!.data.datasets.map((d) => d.label)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(trendChart(entries, 1)!.data.datasets.map((d) => d.label)).toEqual(['g', 'h', 'throughput: replay boot-seq x86-tdp']);
+    expect(trendChart(entries, 1)!.options?.plugins?.title?.text).toBe('Trend of the headline metrics over the nightly runs (2/2)');
+    expect(trendChart(entries, 2)).toBeUndefined();
+    const files = reportCharts({ info: {} as never, outcomes: [] }, entries).map((c) => c.file);
+    expect(files).toEqual(['charts/trend.png', 'charts/trend-2.png']);
   });
 });
 

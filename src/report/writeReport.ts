@@ -21,7 +21,7 @@ import { mappingLevelsChart } from './charts/mappingLevelsChart.js';
 import { tlbChart } from './charts/tlbChart.js';
 import { flushChart } from './charts/flushChart.js';
 import { throughputChart } from './charts/throughputChart.js';
-import { trendChart } from './charts/trendChart.js';
+import { trendChart, trendPanelCount } from './charts/trendChart.js';
 import type { CellResult } from '../replay/results.js';
 
 /** File names inside a report folder (fault curves: `faultCurveChartFiles`). Documented in docs/report-format.md. */
@@ -119,7 +119,12 @@ export function reportCharts(run: RunModel, history?: readonly HistoryEntry[]): 
     for (const panel of panels) add(file(REPORT_FILES.flushChart, panel), CHART_CAPTIONS.flush, flushChart(results, panel));
   }
   add(REPORT_FILES.throughputChart, CHART_CAPTIONS.throughput, throughputChart(run.benchmarks));
-  if (history !== undefined && history.length >= 2) add(REPORT_FILES.trendChart, CHART_CAPTIONS.trend, trendChart(history));
+  if (history !== undefined && history.length >= 2) {
+    // Six series per panel: charts/trend.png, then trend-2.png, ...
+    for (let panel = 0; panel < trendPanelCount(history); panel++) {
+      add(panel === 0 ? REPORT_FILES.trendChart : REPORT_FILES.trendChart.replace(/\.png$/, `-${panel + 1}.png`), CHART_CAPTIONS.trend, trendChart(history, panel));
+    }
+  }
   return charts;
 }
 
