@@ -3,7 +3,7 @@
  * hand-checked cells, the level approximations, and the profile file's
  * checks (src/replay/costProfile.ts).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { estimateCosts, faultsByLevel, prefaultStepsByLevel } from '../src/replay/estimateCosts.js';
@@ -109,6 +109,37 @@ describe('cost profile file', () => {
     );
     expect(() => parseCostProfile('[1]', 'c.json')).toThrow(/expected \{"costs"/);
     expect(() => parseCostProfile('{', 'c.json')).toThrow(/c.json: not JSON/);
+  });
+
+  it('run --costs FILE prices results.csv and run.json with the file (keys left out stay built-in)', () => {
+    // tiny-valid.csv on 4K backing, max 4k: three 4 KiB pages touched, 3 missing faults, all 4K.
+    const dir = tempDir();
+    const costs = join(dir, 'costs.json');
+    writeFileSync(costs, JSON.stringify({ host: 'test', costs: { fault_missing_4k: 1000, walk_ref: 0, tlb_miss: 0 } }));
+    const out = join(dir, 'report');
+    const r = runCli(['run', fixture('tiny-valid.csv'), '--out', out, '--costs', costs, '--backing', '4k', '--max-level', '4k', '--prefault', 'none', '-q']);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const [header, ...rows] = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+    const all = rows.find((row) => row[header.indexOf('vcpu')] === 'all')!;
+    expect(all[header.indexOf('faults_missing')]).toBe('3');
+    expect(all[header.indexOf('est_fault_ns')]).toBe('3000');
+    expect(all[header.indexOf('est_walk_ns')]).toBe('0');
+    // Per-vCPU rows leave the estimates empty (they price VM-wide counters too).
+    expect(rows.find((row) => row[header.indexOf('vcpu')] === '0')![header.indexOf('est_stage2_ns')]).toBe('');
+    const json = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(json.costs).toEqual({ source: costs, host: 'test', profile: { ...DEFAULT_COSTS.profile, fault_missing_4k: 1000, walk_ref: 0, tlb_miss: 0 } });
+    expect(json.cells[0].estimates.est_fault_ns).toBe(3000);
+  });
+
+  it('nightly --costs with a bad file exits 2 and writes no report', () => {
+    const dir = tempDir();
+    const costs = join(dir, 'bad.json');
+    writeFileSync(costs, '{"costs": {"flush_full": null}}');
+    const reports = join(dir, 'reports');
+    const r = runCli(['nightly', '--config', fixture('nightly-tiny.json'), '--reports', reports, '--bench-time', '0', '--costs', costs, '-q']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`mmubench: ${costs}: costs.flush_full: null is not a number of ns >= 0\n`);
+    expect(existsSync(reports) ? readdirSync(reports) : []).toEqual([]);
   });
 
   it('run --costs with a bad file exits 2 before any replay and writes no report', () => {
