@@ -25,6 +25,13 @@ export function savingPctText(value: number | undefined): string {
   return value === undefined ? 'n/a' : signedPercent(value);
 }
 
+/** ns as ms with three significant decimals below 1 ms (`0.004`), one above (`74.3`), or `n/a`. */
+export function msText(ns: number | undefined): string {
+  if (ns === undefined) return 'n/a';
+  const ms = ns / 1e6;
+  return ms !== 0 && Math.abs(ms) < 0.1 ? ms.toFixed(3) : groupedNumber(ms, 1);
+}
+
 /** One value per prefault value as `a → b`, or one value when they are all the same text. */
 export function perPrefaultText(texts: readonly string[]): string {
   return texts.every((t) => t === texts[0]) ? texts[0] : texts.join(' → ');
@@ -52,6 +59,9 @@ export function summaryColumns(table: SummaryTable): SummaryColumn[] {
     })),
     { header: 'Huge pages', numeric: true, text: (row) => perPrefaultText(row.hugePct.map(shareText)) },
     ...SUMMARY_METRICS.map((m) => ({ header: m.header, numeric: true, text: (row: SummaryRow) => perPrefaultText(row.metrics[m.name].map(countText)) })),
+    ...(table.rows.some((r) => r.estNs.some((v) => v !== undefined))
+      ? [{ header: 'Est. stage-2 ms', numeric: true, text: (row: SummaryRow) => perPrefaultText(row.estNs.map(msText)) }]
+      : []),
   ];
 }
 
@@ -63,6 +73,7 @@ export function summaryNote(table: SummaryTable): string {
     parts.push(`${withValues.map((p) => `"${p} vs none"`).join(', ')}: change in guest faults with pre-population against prefault=none (-100% = every fault saved).`);
   }
   parts.push('Huge pages: share of mapped memory in 2M/1G leaves at the end of replay.');
+  if (table.rows.some((r) => r.estNs.some((v) => v !== undefined))) parts.push('Est. stage-2 ms: est_stage2_ns, the counters priced by the cost profile.');
   if (table.prefaults.length > 1) parts.push(`Where a cell shows "a → b", the values are for ${table.prefaults.map((p) => `prefault=${p}`).join(' → ')}.`);
   return parts.join(' ');
 }
