@@ -26,6 +26,14 @@ describe('verdict', () => {
     expect(lines['TLB misses']).toBe('4 in every scenario; a fully associative TLB levels off at 64 entries there');
   });
 
+  it('pre-fault cost names the memory never touched when the cell counts it (prefault_pages_unused)', async () => {
+    const cells = await results();
+    // boot with prefault=all: 1024 frames pre-faulted, 4 touched: 1020 frames = 3.98 MiB unused.
+    const withUnused = cells.map((c) => (c.trace === 'boot' && c.scenario.name.includes('prefault=all') ? { ...c, vm: { ...c.vm, prefault_pages_unused: 1020 } } : c));
+    const line = verdict(withUnused)[0].lines.find((l) => l.question === 'Pre-fault up-front cost')!;
+    expect(text(line.parts)).toBe('0.1 ms up front, net −0.098 ms, 4.0 MiB never touched [prefault=all]');
+  });
+
   it('names the best and worst scenario when they differ', async () => {
     const cells = await results();
     // unmap with prefault=none: 3 faults (0.003 ms) + walks; with prefault=all: 1 fault + 0.1024 ms of pre-fault.

@@ -9,7 +9,8 @@
  *    pre-populated variant of the same base scenario: count, %, and the
  *    estimated time (difference of `est_fault_ns`).
  * 2. Pre-fault's up-front cost: `est_prefault_ns` of the pre-populated cell,
- *    and the net (saved less cost).
+ *    the net (saved less cost), and the memory pre-faulted but never touched
+ *    (`prefault_pages_unused`, when the cell has the counter).
  * 3. Huge-page coverage at the end of replay.
  * 4. TLB misses, and with a reach curve, the entries where it levels off.
  * 5. Flush collateral: entries full flushes dropped outside their range, and
@@ -106,7 +107,12 @@ function savedLine(pairs: readonly PrefaultPair[], name: (c: CellResult) => stri
 function costLine(pairs: readonly PrefaultPair[], name: (c: CellResult) => string): VerdictLine {
   const question = 'Pre-fault up-front cost';
   if (pairs.length === 0) return { question, parts: [t('no pre-populated cell')] };
-  const text = (p: PrefaultPair): string => `${ms(metric(p.with, 'est_prefault_ns'))} up front, net ${net(p) >= 0 ? '+' : '−'}${ms(Math.abs(net(p)))}`;
+  const unused = (p: PrefaultPair): string => {
+    // `prefault_pages_unused` (4 KiB frames pre-faulted and never touched), once the model counts it.
+    const frames = cellMetric(p.with, 'prefault_pages_unused');
+    return frames === undefined ? '' : `, ${(frames / 256).toFixed(1)} MiB never touched`;
+  };
+  const text = (p: PrefaultPair): string => `${ms(metric(p.with, 'est_prefault_ns'))} up front, net ${net(p) >= 0 ? '+' : '−'}${ms(Math.abs(net(p)))}${unused(p)}`;
   return { question, parts: range(pairs, net, 'higher', text, (p) => name(p.with), ['best', 'worst']) };
 }
 
