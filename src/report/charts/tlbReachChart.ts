@@ -44,6 +44,10 @@ export function tlbReachChart(results: readonly CellResult[], trace: string): Ch
     },
   );
   const scales = config.options!.scales as Record<string, Record<string, unknown>>;
-  scales.x = { ...scales.x, type: 'logarithmic', ticks: { ...(scales.x.ticks as object), callback: (value: number) => (Math.log2(value) % 1 === 0 ? String(value) : '') } };
+  // Ticks at the curve's sizes (16, 32, ...), not the log axis's powers of ten.
+  const sizes = cells[0].tlbReach!.entries;
+  scales.x = { ...scales.x, type: 'logarithmic', min: sizes[0], max: sizes[sizes.length - 1], afterBuildTicks: (axis: { ticks: { value: number }[] }) => void (axis.ticks = sizes.map((value) => ({ value }))), ticks: { ...(scales.x.ticks as object), callback: (value: number) => String(value) } };
+  // Log y labels at 1, 2 and 5 times a power of ten only, so they never crowd.
+  scales.y = { ...scales.y, ticks: { ...(scales.y.ticks as object), callback: (value: number) => ([1, 2, 5].includes(Number((value / 10 ** Math.floor(Math.log10(value))).toFixed(6))) ? value.toLocaleString('en-US') : '') } };
   return config;
 }
