@@ -70,6 +70,12 @@ describe('faults with and without pre-population, several base scenarios', () =>
       ['prefault=none', [3, 3], [BLUE, ORANGE]],
       ['prefault=all', [1, 1], [BLUE_ALL, lighten(ORANGE, 0.45)]],
     ]);
+    // The legend: each prefault value's shade on grey (the bars have one hue per scenario).
+    const legend = (config.options?.plugins?.legend?.labels as { generateLabels: () => { text: string; fillStyle: string }[] }).generateLabels();
+    expect(legend.map((l) => [l.text, l.fillStyle])).toEqual([
+      ['prefault=none', '#555555'],
+      ['prefault=all', lighten('#555555', 0.45)],
+    ]);
     expect(prefaultFaultsPanel(both, 'nope')).toBeUndefined();
   });
 

@@ -11,12 +11,12 @@
  *
  * Pure: results in, a Chart.js configuration out.
  */
-import type { ChartConfiguration, ChartDataset } from 'chart.js';
+import type { ChartConfiguration, ChartDataset, LegendItem } from 'chart.js';
 import type { CellResult } from '../../replay/results.js';
 import { distinct, prefaultTable, shortLabels, type PrefaultRow } from '../scenarioGroups.js';
 import { compactNumber, framedChart } from './chartOptions.js';
 import { barLabelsPlugin } from './chartPlugins.js';
-import { scenarioStyles } from './palette.js';
+import { CHART_FONT, lighten, scenarioStyles } from './palette.js';
 
 /** Saving of `withPrefault` over `without`, as text ("-84.2%"; "n/a" when `without` is 0). */
 export function savingText(without: number, withPrefault: number, digits = 1): string {
@@ -90,10 +90,25 @@ function grouped(
     prefaults.length === 1
       ? `Only prefault=${prefaults[0]} in this run: no saving to show`
       : `Bars: guest faults taken during replay (pre-faults are not guest faults); under each ${xTitle.split(' ')[0]}: the change in faults with pre-population`;
-  return framedChart(
+  const config = framedChart(
     'bar',
     { title, subtitle, xTitle, yTitle: Y_TITLE, grace: '10%' },
     { labels, datasets },
     [barLabelsPlugin(datasets.map((d) => d.data.map((v) => (v === null ? undefined : compactNumber(v)))))],
   );
+  // With several scenarios the bars have several hues: the legend shows each prefault value's shade on grey.
+  if (new Set(rows.map((r) => r.base)).size > 1) {
+    const shades = prefaults.map((p) => {
+      const cell = rows.map((r) => r.cells.get(p)).find((c) => c !== undefined);
+      return cell === undefined ? 0 : styles.get(cell.scenario.name)!.shade;
+    });
+    const legend = (config.options!.plugins!.legend!.labels ??= {});
+    legend.generateLabels = (): LegendItem[] =>
+      prefaults.map((p, i) => ({ text: `prefault=${p}`, fillStyle: lighten(LEGEND_GREY, shades[i]), strokeStyle: lighten(LEGEND_GREY, shades[i]), lineWidth: 1, fontColor: '#222', datasetIndex: i }));
+    legend.font = CHART_FONT;
+  }
+  return config;
 }
+
+/** Legend swatches of a panel whose bars have several scenario hues. */
+const LEGEND_GREY = '#555555';
