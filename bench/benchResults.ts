@@ -10,7 +10,7 @@ import type { Bench } from 'tinybench';
 
 /** One measured number. */
 export interface BenchRow {
-  /** Suite: ingest, decode, replay, pool, per-vcpu, memory. */
+  /** Suite: ingest, decode, replay, pool, per-vcpu, reach, memory. */
   suite: string;
   /** What was measured, stable across runs (the key a comparison matches on). */
   name: string;

@@ -6,7 +6,8 @@
  * Suites (bench/suites.ts, bench/peakRss.ts): CSV ingest rows/s, binary
  * decode records/s, replay accesses/s per arch (hit-, fault-, flush-heavy),
  * Piscina pool 1 vs 2 workers, per-vCPU threads vs deterministic replay
- * (bench/perVcpu.ts), peak RSS of a 100 M-access streamed replay, and the
+ * (bench/perVcpu.ts), the TLB reach curve's lookups/s (bench/reachCurve.ts),
+ * peak RSS of a 100 M-access streamed replay, and the
  * soak: 50 nightlies in a row, identical results.csv, flat peak RSS
  * (bench/soak.ts).
  * `node dist/bench/run.js SUITE...` runs only the named suites (e.g. `soak`);
@@ -21,6 +22,7 @@ import { DEFAULT_SIZES, decodeSuite, ingestSuite, poolSuite, replaySuite } from 
 import { peakRssSuite } from './peakRss.js';
 import { perVcpuSuite } from './perVcpu.js';
 import { soakSuite } from './soak.js';
+import { reachSuite } from './reachCurve.js';
 import { printRows, writeRows, type BenchRow } from './benchResults.js';
 
 const RSS_EVENTS = Number(process.env.MMUBENCH_BENCH_RSS_EVENTS ?? 100_000_000);
@@ -30,6 +32,7 @@ const SUITES: Record<string, (dir: string) => Promise<BenchRow[]> | BenchRow[]> 
   replay: (dir) => replaySuite(dir, DEFAULT_SIZES),
   pool: (dir) => poolSuite(dir, DEFAULT_SIZES),
   'per-vcpu': (dir) => perVcpuSuite(dir),
+  reach: () => reachSuite(),
   memory: (dir) => peakRssSuite(dir, RSS_EVENTS),
   soak: (dir) => soakSuite(dir, Number(process.env.MMUBENCH_SOAK_RUNS ?? 50), process.env.MMUBENCH_SOAK_BENCH_TIME ?? '1000'),
 };

@@ -2,7 +2,7 @@
  * `run --shard I/N` + `merge` gives the unsharded report's results.csv, byte
  * for byte; shards that do not fit together are refused.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectBadInput, runCli, tempDir } from './helpers/runCli.js';
@@ -39,6 +39,20 @@ describe('sharding', () => {
     runCli(['run', ...TRACES, '--out', join(dir, 's1'), '--shard', '1/2', ...MATRIX]);
     const out = join(dir, 'merged');
     expectBadInput(runCli(['merge', join(dir, 's1'), '--out', out]), out, 'merge: shards 2/2 are missing');
+  });
+
+  it('merge refuses shards priced with different cost profiles', () => {
+    const dir = tempDir();
+    const costs = join(dir, 'costs.json');
+    writeFileSync(costs, '{"costs": {"walk_ref": 1}}');
+    runCli(['run', ...TRACES, '--out', join(dir, 's1'), '--shard', '1/2', ...MATRIX]);
+    runCli(['run', ...TRACES, '--out', join(dir, 's2'), '--shard', '2/2', '--costs', costs, ...MATRIX]);
+    const out = join(dir, 'merged');
+    expectBadInput(
+      runCli(['merge', join(dir, 's1'), join(dir, 's2'), '--out', out]),
+      out,
+      `${join(dir, 's2')}/run.json: priced with another cost profile (--costs) than ${join(dir, 's1')}`,
+    );
   });
 
   it('--shard 3/2 is bad usage', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareRuns, type CountRow } from '../src/report/compare/compareRuns.js';
 import { parseCompareOptions } from '../src/report/compare/compareOptions.js';
 import { runOf, tinyCell, withTotals } from './helpers/runModels.js';
+import { DEFAULT_COSTS } from '../src/replay/costProfile.js';
 
 const labels = { base: 'base', current: 'current' };
 const defaults = parseCompareOptions({});
@@ -115,5 +116,28 @@ describe('compare options', () => {
     expect(() => parseCompareOptions({ minChange: '-3' })).toThrow('--min-change: "-3" is not a percentage >= 0 (e.g. 5 or 5%)');
     expect(() => parseCompareOptions({ countThreshold: 'x' })).toThrow('--count-threshold: "x" is not a percentage >= 0');
     expect(() => parseCompareOptions({ failOn: 'counts,none' })).toThrow('--fail-on: "counts,none" is not counts, timings, counts,timings or none');
+  });
+});
+
+describe('compare: estimated time (est_*_ns)', () => {
+  const estimated = (cell: Awaited<ReturnType<typeof tinyCell>>, ns: number) => ({ ...cell, estimates: { ...ZERO_EST, est_stage2_ns: ns, est_fault_ns: ns } });
+  const ZERO_EST = { est_stage2_ns: 0, est_fault_ns: 0, est_prefault_ns: 0, est_walk_ns: 0, est_flush_ns: 0, est_hypercall_ns: 0, est_split_ns: 0 };
+  const priced = (run: ReturnType<typeof runOf>, walkRef: number) => ({
+    ...run,
+    info: { ...run.info, costs: { source: 'built-in', profile: { ...DEFAULT_COSTS.profile, walk_ref: walkRef } } },
+  });
+
+  it('under the same cost profile, more estimated time is a count regression (lower is better)', async () => {
+    const cell = await tinyCell('4k');
+    const c = compareRuns(priced(runOf([estimated(cell, 3000)]), 1), priced(runOf([estimated(cell, 4000)]), 1), defaults, labels);
+    expect(row(c.counts, 'est_stage2_ns')).toMatchObject({ direction: 'lower', base: 3000, current: 4000, verdict: 'regression' });
+    expect(c.exitCode).toBe(1);
+  });
+
+  it('under different cost profiles, a moved estimate is only changed: the prices moved, not the counts', async () => {
+    const cell = await tinyCell('4k');
+    const c = compareRuns(priced(runOf([estimated(cell, 3000)]), 1), priced(runOf([estimated(cell, 4000)]), 2), defaults, labels);
+    expect(row(c.counts, 'est_stage2_ns')).toMatchObject({ direction: 'neutral', verdict: 'changed' });
+    expect(c.exitCode).toBe(0);
   });
 });

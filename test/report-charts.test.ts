@@ -4,13 +4,14 @@
  * and which charts a report has. Pure: nothing is rendered here.
  */
 import { describe, expect, it } from 'vitest';
-import { prefaultFaultsChart } from '../src/report/charts/prefaultFaultsChart.js';
+import { prefaultFaultsChart, prefaultFaultsNeedsPanels, prefaultFaultsPanel } from '../src/report/charts/prefaultFaultsChart.js';
+import { tlbReachChart } from '../src/report/charts/tlbReachChart.js';
 import { faultCurveChart } from '../src/report/charts/faultCurveChart.js';
 import { mappingLevelsChart } from '../src/report/charts/mappingLevelsChart.js';
 import { tlbChart } from '../src/report/charts/tlbChart.js';
 import { flushChart } from '../src/report/charts/flushChart.js';
 import { throughputChart } from '../src/report/charts/throughputChart.js';
-import { trendChart } from '../src/report/charts/trendChart.js';
+import { trendChart, trendPanelCount } from '../src/report/charts/trendChart.js';
 import { lighten } from '../src/report/charts/palette.js';
 import { faultCurveChartFiles, reportCharts } from '../src/report/writeReport.js';
 import type { CellResult } from '../src/replay/results.js';
@@ -51,19 +52,90 @@ describe('faults with and without pre-population', () => {
 });
 
 describe('faults with and without pre-population, several base scenarios', () => {
-  it('one group per trace, one bar per scenario in its colour, the change above each pre-populated bar', async () => {
+  it('one panel per trace: one group per base scenario, one dataset per prefault value, bars in the scenario colour', async () => {
     const cells = await results();
     // The same cells again as a second base scenario (max=2m), for the layout only.
     const twins = cells.map((c) => ({ ...c, scenario: { ...c.scenario, name: c.scenario.name.replace('max=1g', 'max=2m') } }));
-    const config = prefaultFaultsChart([...cells, ...twins]);
-    expect(config.data.labels).toEqual(['boot', 'unmap']);
-    expect(config.data.datasets.map((d) => [d.label, d.data, d.backgroundColor])).toEqual([
-      ['max=1g prefault=none', [4, 3], BLUE],
-      ['max=1g prefault=all', [0, 1], BLUE_ALL],
-      ['max=2m prefault=none', [4, 3], ORANGE],
-      ['max=2m prefault=all', [0, 1], lighten(ORANGE, 0.45)],
+    const both = [...cells, ...twins];
+    expect(prefaultFaultsNeedsPanels(both)).toBe(true);
+    expect(prefaultFaultsNeedsPanels(cells)).toBe(false);
+    const config = prefaultFaultsPanel(both, 'unmap')!;
+    expect(config.options?.plugins?.title?.text).toBe('Stage-2 guest faults with and without pre-population: unmap');
+    expect(config.data.labels).toEqual([
+      ['max=1g', 'all vs none: -66.7%'],
+      ['max=2m', 'all vs none: -66.7%'],
     ]);
-    expect(config.plugins).toHaveLength(1);
+    // Two legend entries whatever the number of scenarios: the prefault values.
+    expect(config.data.datasets.map((d) => [d.label, d.data, d.backgroundColor])).toEqual([
+      ['prefault=none', [3, 3], [BLUE, ORANGE]],
+      ['prefault=all', [1, 1], [BLUE_ALL, lighten(ORANGE, 0.45)]],
+    ]);
+    // The legend: each prefault value's shade on grey (the bars have one hue per scenario).
+    const legend = (config.options!.plugins!.legend!.labels as { generateLabels: () => { text: string; fillStyle: string }[] }).generateLabels();
+    expect(legend.map((l) => [l.text, l.fillStyle])).toEqual([
+      ['prefault=none', '#555555'],
+      ['prefault=all', lighten('#555555', 0.45)],
+    ]);
+    expect(prefaultFaultsPanel(both, 'nope')).toBeUndefined();
+  });
+
+  it('boot curves keep at most six lines: one per base scenario (prefault=none) when there are more', async () => {
+    const cells = (await results()).filter((c) => c.trace === 'boot');
+    // Four bases x two prefault values = 8 cells of boot.
+    const many = ['max=1g', 'max=2m', 'max=4k', 'max=1g pwc=on'].flatMap((word) =>
+      cells.map((c) => ({ ...c, scenario: { ...c.scenario, name: c.scenario.name.replace('max=1g', word) } })),
+    );
+    const config = faultCurveChart(many, 'boot')!;
+    expect(config.data.datasets.map((d) => d.label)).toEqual(['max=1g', 'max=2m', 'max=4k', 'max=1g pwc=on']);
+    expect(config.options?.plugins?.subtitle?.text).toMatch(/4 of 8 scenarios \(prefault=none\)$/);
+  });
+});
+
+describe('per-scenario charts in a run of several arches', () => {
+  it('one panel per arch, each drawing only its own scenarios, in the colours of the whole run', async () => {
+    const run = await fixtureRun();
+    const cells = run.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
+    // The same cells again as arm64 (for the layout only).
+    const arm = cells.map((c) => ({ ...c, scenario: { ...c.scenario, arch: 'arm64' as const, name: c.scenario.name.replace('x86-tdp', 'arm64') } }));
+    const charts = reportCharts({ ...run, outcomes: [...cells, ...arm].map((result) => ({ ok: true as const, result })) });
+    const files = charts.map((c) => c.file).filter((f) => /mapping|tlb-misses|flush/.test(f));
+    expect(files).toEqual([
+      'charts/mapping-levels-x86-tdp.png',
+      'charts/mapping-levels-arm64.png',
+      'charts/tlb-misses-x86-tdp.png',
+      'charts/tlb-misses-arm64.png',
+      'charts/flush-cost-x86-tdp.png',
+      'charts/flush-cost-arm64.png',
+    ]);
+    const armTlb = charts.find((c) => c.file === 'charts/tlb-misses-arm64.png')!;
+    expect(armTlb.title).toBe('TLB misses and page-walk references, per scenario: arm64');
+    // Two arm64 scenarios (prefault none, all); the arm64 base is the run's second base: orange.
+    expect(armTlb.config.data.labels).toHaveLength(2);
+    expect((armTlb.config.data.datasets[0].backgroundColor as string[])[0]).toBe(ORANGE);
+  });
+});
+
+describe('TLB reach curve', () => {
+  it('matches the snapshot', async () => {
+    expect(tlbReachChart(await results(), 'boot')).toMatchSnapshot();
+  });
+
+  it('one line per base scenario, misses at each size as (entries, misses) points; none for a trace without curves', async () => {
+    // The fixture's boot cells carry FIXTURE_REACH (misses 40, 20, 5, 5 at 16..128); one base: one line.
+    const config = tlbReachChart(await results(), 'boot')!;
+    expect(config.data.datasets.map((d) => [d.label, d.data])).toEqual([
+      [
+        'x86-tdp max=1g backing=4k prefault=none tlb=1536x12',
+        [
+          { x: 16, y: 40 },
+          { x: 32, y: 20 },
+          { x: 64, y: 5 },
+          { x: 128, y: 5 },
+        ],
+      ],
+    ]);
+    expect((config.options!.scales as Record<string, { type?: string }>).x.type).toBe('logarithmic');
+    expect(tlbReachChart(await results(), 'unmap')).toBeUndefined();
   });
 });
 
@@ -172,6 +244,18 @@ describe('trend over the nightly runs', () => {
     ]);
     expect(trendChart(FIXTURE_HISTORY.slice(0, 1))).toBeUndefined();
   });
+
+  it('at most six series per panel: nine series are two panels of six and three', () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const entries = FIXTURE_HISTORY.map((e, i) => ({ ...e, headline: Object.fromEntries(names.map((n) => [n, 10 + i])) }));
+    expect(trendPanelCount(entries)).toBe(2);
+    expect(trendChart(entries, 0)!.data.datasets.map((d) => d.label)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(trendChart(entries, 1)!.data.datasets.map((d) => d.label)).toEqual(['g', 'h', 'throughput: replay boot-seq x86-tdp']);
+    expect(trendChart(entries, 1)!.options?.plugins?.title?.text).toBe('Trend of the headline metrics over the nightly runs (2/2)');
+    expect(trendChart(entries, 2)).toBeUndefined();
+    const files = reportCharts({ info: {} as never, outcomes: [] }, entries).map((c) => c.file);
+    expect(files).toEqual(['charts/trend.png', 'charts/trend-2.png']);
+  });
 });
 
 describe("the report's charts", () => {
@@ -181,10 +265,16 @@ describe("the report's charts", () => {
       'charts/faults-prefault.png',
       'charts/fault-curve-boot.png',
       'charts/fault-curve-unmap.png',
+      'charts/tlb-reach-boot.png',
       'charts/mapping-levels.png',
       'charts/tlb-misses.png',
       'charts/flush-cost.png',
     ]);
+    // Every chart says what to look for, in one sentence.
+    for (const chart of reportCharts({ ...run, benchmarks: FIXTURE_BENCHMARKS }, FIXTURE_HISTORY)) {
+      expect(chart.caption, chart.file).toMatch(/^[A-Z].*\.$/);
+      expect(chart.caption.split('. '), chart.file).toHaveLength(1);
+    }
     const nightly = reportCharts({ ...run, benchmarks: FIXTURE_BENCHMARKS }, FIXTURE_HISTORY).map((c) => c.file);
     expect(nightly.slice(-2)).toEqual(['charts/throughput.png', 'charts/trend.png']);
     // One history entry: no trend yet.

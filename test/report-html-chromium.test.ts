@@ -1,8 +1,10 @@
 /**
  * index.html in a real browser: Debian's chromium (installed by
  * scripts/setup.mjs when absent and running as root; never downloaded)
- * opens the report from disk, a screenshot is taken, and every <img> must
- * have loaded. Skipped, with a message, where chromium is not installed.
+ * opens the report from disk at 1400x900, a screenshot is taken: the verdict
+ * section must be within the first screen, every <img> must have loaded,
+ * and nothing may scroll sideways. Skipped, with a message, where chromium
+ * is not installed.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +43,7 @@ describe.skipIf(!HAS_CHROMIUM)('index.html in headless Chromium', () => {
       headless: true,
       args: ARGS,
       offline: true,
-      viewport: { width: 1280, height: 900 },
+      viewport: { width: 1400, height: 900 },
     });
     try {
       const page = await context.newPage();
@@ -51,20 +53,53 @@ describe.skipIf(!HAS_CHROMIUM)('index.html in headless Chromium', () => {
       const images = await page.$$eval('img', (imgs) =>
         imgs.map((img) => ({ alt: img.alt, complete: img.complete, width: img.naturalWidth, height: img.naturalHeight })),
       );
+      // The first screen gives the verdict: the whole section fits in the 900 px viewport, unscrolled.
+      const box = await page.$eval('#verdict', (el) => {
+        const r = el.getBoundingClientRect();
+        return { top: r.top, bottom: r.bottom, cards: el.querySelectorAll('.trace-verdict').length };
+      });
+      expect(box.cards).toBe(2); // boot, unmap (the failed cell's trace has no result)
+      expect(box.top).toBeGreaterThan(0);
+      expect(box.bottom).toBeLessThanOrEqual(900);
+      // Nothing wider than the window: wide tables scroll inside their own box.
+      const widths = await page.$eval('html', (html) => ({ scroll: html.scrollWidth, client: html.clientWidth }));
+      expect(widths.scroll).toBeLessThanOrEqual(widths.client);
       const screenshot = join(dir, 'screenshot.png');
       await page.screenshot({ path: screenshot, fullPage: true });
-      // Eight charts: prefault, two boot curves, mapping levels, TLB, flush, throughput, trend.
-      expect(images).toHaveLength(8);
+      // Nine charts: prefault, two boot curves, the boot reach curve, mapping levels, TLB, flush, throughput, trend.
+      expect(images).toHaveLength(9);
       for (const image of images) expect(image, image.alt).toMatchObject({ complete: true, width: 1200, height: 600 });
       // Only the file itself was fetched: the charts are data: URIs.
       expect(requests.filter((url) => !url.startsWith('data:'))).toEqual([pathToFileURL(join(out, 'index.html')).href]);
       const png = readFileSync(screenshot);
       expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
-      expect(png.readUInt32BE(16)).toBe(1280); // screenshot width: the viewport
-      expect(png.readUInt32BE(20)).toBeGreaterThan(8 * 600); // full page: taller than the charts alone
+      expect(png.readUInt32BE(16)).toBe(1400); // screenshot width: the viewport
+      expect(png.readUInt32BE(20)).toBeGreaterThan(9 * 600); // full page: taller than the charts alone
+      // A nightly-sized run: five traces, each under four base scenarios with and without pre-fault
+      // (the fixture's cells renamed): the verdict still fits the first screen.
+      const base = await fixtureRun();
+      const cells = base.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
+      const big = ['boot-seq', 'host-events', 'hotcold', 'interleaved-2vcpu', 'random-uniform'].flatMap((trace, t) =>
+        ['max=1g backing=4k', 'max=2m backing=4k', 'max=4k backing=2m', 'max=2m backing=2m'].flatMap((words) =>
+          cells
+            .filter((c) => c.trace === (t % 2 === 0 ? 'boot' : 'unmap'))
+            .map((c) => ({ ...c, trace, scenario: { ...c.scenario, name: c.scenario.name.replace('max=1g backing=4k', words) } })),
+        ),
+      );
+      const bigOut = join(dir, 'big');
+      await writeReport(bigOut, { ...base, outcomes: big.map((result) => ({ ok: true as const, result })) }, { force: false });
+      await page.goto(pathToFileURL(join(bigOut, 'index.html')).href, { waitUntil: 'load' });
+      const bigBox = await page.$eval('#verdict', (el) => ({ bottom: el.getBoundingClientRect().bottom, cards: el.querySelectorAll('.trace-verdict').length }));
+      expect(bigBox.cards).toBe(5);
+      expect(bigBox.bottom).toBeLessThanOrEqual(900);
+      const bigWidths = await page.$eval('html', (html) => ({ scroll: html.scrollWidth, client: html.clientWidth }));
+      expect(bigWidths.scroll).toBeLessThanOrEqual(bigWidths.client);
+      const bigImages = await page.$$eval('img', (imgs) => imgs.map((img) => img.complete && img.naturalWidth === 1200));
+      expect(bigImages.length).toBeGreaterThan(10); // a faults panel, a boot curve and (boot) a reach curve per trace, ...
+      expect(bigImages.every(Boolean)).toBe(true);
     } finally {
       await context.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 90_000);
 });

@@ -14,12 +14,14 @@ describe('summary.md', () => {
   it('gives per trace the faults without and with pre-population, the change, coverage, TLB misses and flush cost', async () => {
     const lines = summaryMarkdown(await fixtureRun()).split('\n');
     expect(lines).toContain(
-      '| Trace | Faults prefault=none | Faults prefault=all | all vs none | Huge pages | TLB misses | TLB entries flushed | Refill misses |',
+      '| Trace | Faults prefault=none | Faults prefault=all | all vs none | Huge pages | TLB misses | TLB entries flushed | Refill misses | Est. stage-2 ms |',
     );
     // boot: 4 distinct pages -> 4 faults, none with prefault=all; 4 TLB misses either way (cold TLB).
-    expect(lines).toContain('| boot | 4 | 0 | -100.0% | 0.0% | 4 | 0 | 0 |');
+    // Est. (FIXTURE_COSTS): none 4 x 1000 + 16 walk refs x 10 = 4160 ns = 0.004 ms;
+    // all: 1024 pre-fault frames x 100 + 160 = 102560 ns = 0.1 ms.
+    expect(lines).toContain('| boot | 4 | 0 | -100.0% | 0.0% | 4 | 0 | 0 | 0.004 → 0.1 |');
     // unmap: 3 faults vs 1 (-66.7%); one full flush: 2 entries, 1 refill miss, in both cells.
-    expect(lines).toContain('| unmap | 3 | 1 | -66.7% | 0.0% | 4 | 2 | 1 |');
+    expect(lines).toContain('| unmap | 3 | 1 | -66.7% | 0.0% | 4 | 2 | 1 | 0.005 → 0.1 |');
   });
 
   it('lists each failed cell with its error kind and message (markup escaped)', async () => {
@@ -44,10 +46,10 @@ describe('summary.md', () => {
     const text = summaryMarkdown({ ...run, outcomes: [...run.outcomes, { ok: true, result: twin(0) }, { ok: true, result: twin(1) }] });
     const lines = text.split('\n');
     expect(lines).toContain(
-      '| Trace | Scenario | Faults prefault=none | Faults prefault=all | all vs none | Huge pages | TLB misses | TLB entries flushed | Refill misses |',
+      '| Trace | Scenario | Faults prefault=none | Faults prefault=all | all vs none | Huge pages | TLB misses | TLB entries flushed | Refill misses | Est. stage-2 ms |',
     );
-    expect(lines).toContain('| boot | max=1g | 4 | 0 | -100.0% | 0.0% | 4 | 0 | 0 |');
+    expect(lines).toContain('| boot | max=1g | 4 | 0 | -100.0% | 0.0% | 4 | 0 | 0 | 0.004 → 0.1 |');
     // prefault=all twin: 1024 4K pages (4 MiB) + 2 x 2 MiB = 4 MiB huge of 8 MiB -> 50.0%.
-    expect(lines).toContain('| boot | max=2m | 4 | 0 | -100.0% | 0.0% → 50.0% | 4 | 0 | 0 |');
+    expect(lines).toContain('| boot | max=2m | 4 | 0 | -100.0% | 0.0% → 50.0% | 4 | 0 | 0 | 0.004 → 0.1 |');
   });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_FILES, writeReport } from '../src/report/writeReport.js';
 import { resultsToCsv } from '../src/report/resultsCsv.js';
 import { summaryMarkdown } from '../src/report/summaryMarkdown.js';
+import { tlbReachCsv } from '../src/report/tlbReachCsv.js';
 import type { RunModel } from '../src/report/runJson.js';
 import { FIXTURE_BENCHMARKS, FIXTURE_HISTORY, fixtureRun } from './helpers/reportFixture.js';
 
@@ -34,7 +35,7 @@ afterAll(() => rmSync(parent, { recursive: true, force: true }));
 describe('writeReport', () => {
   it('writes every file of the folder and leaves no temporary folder behind', () => {
     expect(readdirSync(parent)).toEqual(['report']);
-    expect(readdirSync(out).sort()).toEqual(['charts', 'index.html', 'results.csv', 'run.json', 'summary.md']);
+    expect(readdirSync(out).sort()).toEqual(['charts', 'index.html', 'results.csv', 'run.json', 'summary.md', 'tlb-reach.csv']);
     expect(readdirSync(join(out, 'charts')).sort()).toEqual([
       'fault-curve-boot.png',
       'fault-curve-unmap.png',
@@ -43,6 +44,7 @@ describe('writeReport', () => {
       'mapping-levels.png',
       'throughput.png',
       'tlb-misses.png',
+      'tlb-reach-boot.png',
       'trend.png',
     ]);
   });
@@ -56,7 +58,7 @@ describe('writeReport', () => {
   it('embeds in index.html exactly the bytes of each chart file', () => {
     const html = readFileSync(join(out, REPORT_FILES.index), 'utf8');
     const embedded = [...html.matchAll(/<img src="data:image\/png;base64,([^"]+)"[^>]*>\n<figcaption>[^<]*\(<code>([^<]+)<\/code>\)/g)];
-    expect(embedded).toHaveLength(8);
+    expect(embedded).toHaveLength(9);
     for (const [, base64, file] of embedded) expect(Buffer.from(base64, 'base64').equals(readFileSync(join(out, file))), file).toBe(true);
   });
 
@@ -67,6 +69,7 @@ describe('writeReport', () => {
     const json = JSON.parse(readFileSync(join(out, REPORT_FILES.run), 'utf8')) as { cells: { ok: boolean; faultCurve?: number[] }[]; benchmarks: unknown[] };
     expect(json.cells.map((c) => (c.ok ? c.faultCurve!.at(-1) : 'failed'))).toEqual([4, 0, 3, 1, 'failed']);
     expect(json.benchmarks).toHaveLength(2);
+    expect(readFileSync(join(out, REPORT_FILES.tlbReach), 'utf8')).toBe(tlbReachCsv(results));
   });
 
   it('without benchmarks and with one history entry: no throughput or trend chart', async () => {
@@ -75,6 +78,6 @@ describe('writeReport', () => {
     const charts = readdirSync(join(plain, 'charts'));
     expect(charts).not.toContain('throughput.png');
     expect(charts).not.toContain('trend.png');
-    expect(charts).toHaveLength(6);
+    expect(charts).toHaveLength(7);
   }, 30_000);
 });

@@ -155,7 +155,7 @@ void build_sys_slot(void)
 		if (g.slots[i].gpa + g.slots[i].size > end)
 			end = g.slots[i].gpa + g.slots[i].size;
 	for (size_t i = 0; i < g.nevents; i++)
-		if (g.events[i].op <= OP_X && g.events[i].gpa + g.events[i].size > end)
+		if (IS_ACCESS(g.events[i].op) && g.events[i].gpa + g.events[i].size > end)
 			end = g.events[i].gpa + g.events[i].size;
 	g.sys_base = (end + REGION_512G - 1) & ~(REGION_512G - 1);
 	if (g.sys_base == 0)
@@ -173,7 +173,7 @@ void build_sys_slot(void)
 	uint64_t region = g.guest_page == PAGE_1G ? PAGE_1G : PAGE_2M;
 	for (size_t i = 0; i < g.nevents; i++) {
 		const struct event *e = &g.events[i];
-		if (e->op > OP_X)
+		if (!IS_ACCESS(e->op))
 			continue;
 		uint64_t first = e->gpa & ~(region - 1), last = (e->gpa + (e->size ? e->size : 1) + region - 1) & ~(region - 1);
 		pt_map(first, last - first, g.guest_page);
@@ -201,6 +201,9 @@ void build_sys_slot(void)
 	static const uint8_t write_stub[] = {0x88, 0x07, 0xe6, EXIT_PORT}; /* mov %al,(%rdi); out %al,$0x10 */
 	memcpy(g.sys + SYS_CODE + STUB_READ, read_stub, sizeof read_stub);
 	memcpy(g.sys + SYS_CODE + STUB_WRITE, write_stub, sizeof write_stub);
+	/* loop: mov %al,(%rdi); add %rsi,%rdi; dec %rcx; jnz loop; out %al,$0x10 */
+	static const uint8_t touch_stub[] = {0x88, 0x07, 0x48, 0x01, 0xf7, 0x48, 0xff, 0xc9, 0x75, 0xf6, 0xe6, EXIT_PORT};
+	memcpy(g.sys + SYS_CODE + STUB_TOUCH, touch_stub, sizeof touch_stub);
 	for (unsigned v = 0; v < 32; v++) {
 		/* mov $v,%al; out %al,$0x11; jmp . */
 		const uint8_t exc[] = {0xb0, (uint8_t)v, 0xe6, EXC_PORT, 0xeb, 0xfe};

@@ -65,7 +65,9 @@ int main(int argc, char **argv)
 		const struct event *e = &g.events[i];
 		if (verbose)
 			snap_take(&ev_a);
-		if (e->op <= OP_X)
+		if (e->op == OP_TOUCH)
+			guest_touch(e);
+		else if (e->op <= OP_X)
 			guest_access(e);
 		else
 			host_event(e);
@@ -105,7 +107,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ndirty_logs; i++)
 		printf("%s\n    {\"line\": %u, \"slot\": %d, \"dirtyPages\": %llu}", i ? "," : "", dirty_logs[i].line, dirty_logs[i].slot,
 		       (unsigned long long)dirty_logs[i].pages);
-	printf("%s],\n  \"excluded\": {\"vm\": ", ndirty_logs ? "\n  " : "");
+	printf("%s],\n  \"timings\": [", ndirty_logs ? "\n  " : "");
+	for (size_t i = 0; i < ntimings; i++)
+		printf("%s\n    {\"line\": %u, \"op\": \"%s\", \"sizeBytes\": %llu, \"ns\": %llu, \"result\": %d}", i ? "," : "",
+		       timings[i].line, OP_NAMES[timings[i].op], (unsigned long long)timings[i].size, (unsigned long long)timings[i].ns,
+		       timings[i].result);
+	printf("%s],\n  \"excluded\": {\"vm\": ", ntimings ? "\n  " : "");
 	print_excluded(&g.vm_stats, excluded.vm);
 	printf(", \"vcpus\": [");
 	for (unsigned i = 0; i < g.nvcpus; i++) {

@@ -54,7 +54,7 @@ void check_hugetlb(void)
 	uint64_t *units = xcalloc(cap, sizeof *units);
 	for (size_t i = 0; i < g.nevents; i++) {
 		struct event *e = &g.events[i];
-		if (e->op > OP_PREFAULT)
+		if (!IS_ACCESS(e->op) && e->op != OP_PREFAULT)
 			continue;
 		for (uint64_t a = e->gpa & ~(huge - 1); a < e->gpa + (e->size ? e->size : 1); a += huge) {
 			if (count == cap) {

@@ -24,10 +24,18 @@ void guest_exception(unsigned index, uint8_t vector)
 /* Run vCPU `index` from `rip` with RDI = `rdi` until it exits through port 0x10. */
 void run_guest(unsigned index, uint64_t rip, uint64_t rdi, unsigned line)
 {
+	run_guest_regs(index, rip, rdi, 0, 0, line);
+}
+
+/* run_guest with RSI and RCX set too (the TOUCH loop's stride and count). */
+void run_guest_regs(unsigned index, uint64_t rip, uint64_t rdi, uint64_t rsi, uint64_t rcx, unsigned line)
+{
 	struct vcpu *v = &g.vcpus[index];
 	struct kvm_regs r = {0};
 	r.rip = rip;
 	r.rdi = rdi;
+	r.rsi = rsi;
+	r.rcx = rcx;
 	r.rsp = g.sys_base + SYS_STACK + PAGE_4K - 64;
 	r.rflags = 0x3002; /* IOPL=3, reserved bit 1 */
 	if (ioctl(v->fd, KVM_SET_REGS, &r))
@@ -140,6 +148,45 @@ void guest_access(const struct event *e)
 	}
 }
 
+struct timing_record *timings;
+size_t ntimings;
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void record_timing(const struct event *e, uint64_t ns, int result)
+{
+	timings = realloc(timings, (ntimings + 1) * sizeof *timings);
+	if (!timings)
+		die(1, "out of memory");
+	timings[ntimings++] = (struct timing_record){.line = e->line, .op = e->op, .size = e->size, .ns = ns, .result = result};
+}
+
+/*
+ * TOUCH: write one byte at the start of every guest page of [gpa, gpa +
+ * size) in one KVM_RUN (the guest loop at STUB_TOUCH), timed around the
+ * run; the host memory is written first, off the clock, so the time is
+ * KVM's fault handling (plus one I/O exit), as demand_paging_test's.
+ */
+void guest_touch(const struct event *e)
+{
+	struct vcpu *v = &g.vcpus[e->vcpu];
+	if (v->needs_warmup)
+		warm_up(e->vcpu);
+	struct slot *s = live_slot_at(e->gpa);
+	if (!s || e->gpa + e->size > s->gpa + s->size || e->size < g.guest_page || e->gpa % g.guest_page || e->size % g.guest_page)
+		die(2, "trace line %u: TOUCH of [0x%llx, +0x%llx) must be whole guest pages inside one memslot", e->line,
+		    (unsigned long long)e->gpa, (unsigned long long)e->size);
+	pretouch(s, e->gpa, e->size);
+	uint64_t start = now_ns();
+	run_guest_regs(e->vcpu, g.sys_base + SYS_CODE + STUB_TOUCH, e->gpa, g.guest_page, e->size / g.guest_page, e->line);
+	record_timing(e, now_ns() - start, 0);
+}
+
 struct prefault_record *prefaults;
 size_t nprefaults;
 
@@ -206,9 +253,13 @@ void host_event(const struct event *e)
 {
 	struct slot *s;
 	switch (e->op) {
-	case OP_PREFAULT:
+	case OP_PREFAULT: {
+		size_t first = nprefaults;
+		uint64_t start = now_ns();
 		prefault(e);
+		record_timing(e, now_ns() - start, prefaults[first].result);
 		break;
+	}
 	case OP_UNMAP: {
 		/*
 		 * Host invalidation through the MMU notifier: MADV_DONTNEED drops the
@@ -233,11 +284,19 @@ void host_event(const struct event *e)
 	}
 	case OP_SLOT_ADD:
 		s = pending_slot(e->slot, e->line);
-		register_slot(s);
+		{
+			uint64_t start = now_ns();
+			register_slot(s);
+			record_timing(e, now_ns() - start, 0);
+		}
 		break;
 	case OP_SLOT_DEL:
 		s = slot_by_id(e->slot, e->line);
-		unregister_slot(s);
+		{
+			uint64_t start = now_ns();
+			unregister_slot(s);
+			record_timing(e, now_ns() - start, 0);
+		}
 		s->deleted = 1;
 		break;
 	case OP_DIRTY_LOG_ON:
@@ -245,7 +304,11 @@ void host_event(const struct event *e)
 		s = slot_by_id(e->slot, e->line);
 		if (e->op == OP_DIRTY_LOG_OFF && (s->flags & KVM_MEM_LOG_DIRTY_PAGES))
 			read_dirty_log(s, e->line);
-		set_region(s, e->op == OP_DIRTY_LOG_ON ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+		{
+			uint64_t start = now_ns();
+			set_region(s, e->op == OP_DIRTY_LOG_ON ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+			record_timing(e, now_ns() - start, 0);
+		}
 		break;
 	default:
 		die(1, "internal: op %d is not a host event", e->op);

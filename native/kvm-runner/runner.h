@@ -20,9 +20,15 @@
  *   ev LINE OP VCPU GPA SIZE SLOT          one trace event, in replay order
  *   end
  *
- * OP is R, W, X, PREFAULT, UNMAP, SLOT_ADD, SLOT_DEL, DIRTY_LOG_ON or
- * DIRTY_LOG_OFF; LINE is the trace line (for messages); SLOT is the memslot
- * id of slot events (-1 otherwise). Numbers are decimal or 0x hex.
+ * OP is R, W, X, PREFAULT, UNMAP, SLOT_ADD, SLOT_DEL, DIRTY_LOG_ON,
+ * DIRTY_LOG_OFF or TOUCH; LINE is the trace line (for messages); SLOT is the
+ * memslot id of slot events (-1 otherwise). Numbers are decimal or 0x hex.
+ * TOUCH (`mmubench calibrate`) writes one byte per guest page (`guest-page`)
+ * of [GPA, GPA + SIZE) in ONE KVM_RUN (a guest loop), host memory written
+ * before, so its time is KVM's alone, as demand_paging_test measures.
+ *
+ * Every PREFAULT, host event and TOUCH is timed (CLOCK_MONOTONIC around the
+ * ioctls, or around the KVM_RUN of the TOUCH loop): `timings` in the output.
  *
  * Output (stdout): one JSON object with the statistics' differences (every
  * scalar statistic of the VM and of each vCPU, by the name KVM gives it), the
@@ -60,6 +66,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 /* uAPI newer than some distributions' headers (Linux 6.11, 6.12). */
@@ -103,12 +110,15 @@ struct kvm_pre_fault_memory {
 #define SYS_PT 0x7000      /* guest page-table pages from here */
 #define STUB_READ 0x00
 #define STUB_WRITE 0x10
+#define STUB_TOUCH 0x20 /* loop: mov %al,(%rdi); add %rsi,%rdi; dec %rcx; jnz loop; out */
 #define STUB_EXC 0x100 /* 16 bytes per vector */
 #define EXIT_PORT 0x10
 #define EXC_PORT 0x11
 #define SYS_SLOT 0 /* KVM slot number of the runner's memslot */
 
-enum op { OP_R, OP_W, OP_X, OP_PREFAULT, OP_UNMAP, OP_SLOT_ADD, OP_SLOT_DEL, OP_DIRTY_LOG_ON, OP_DIRTY_LOG_OFF, OP_COUNT };
+enum op { OP_R, OP_W, OP_X, OP_PREFAULT, OP_UNMAP, OP_SLOT_ADD, OP_SLOT_DEL, OP_DIRTY_LOG_ON, OP_DIRTY_LOG_OFF, OP_TOUCH, OP_COUNT };
+/* A guest access (R, W, X, or TOUCH: one KVM_RUN writing every guest page of a range, for `mmubench calibrate`). */
+#define IS_ACCESS(op) ((op) <= OP_X || (op) == OP_TOUCH)
 extern const char *const OP_NAMES[OP_COUNT];
 
 enum backing { BACK_4K, BACK_THP, BACK_HUGETLB_2M, BACK_HUGETLB_1G };
@@ -189,6 +199,19 @@ struct prefault_record {
 	int result; /* 0 or -errno */
 };
 
+/* The time one event took (run.c): ns of its ioctls or of its KVM_RUN. */
+struct timing_record {
+	unsigned line;
+	enum op op;
+	uint64_t size, ns;
+	int result; /* PREFAULT: 0 or the first -errno; else 0 */
+};
+extern struct timing_record *timings;
+extern size_t ntimings;
+uint64_t now_ns(void);
+void record_timing(const struct event *e, uint64_t ns, int result);
+void guest_touch(const struct event *e);
+
 /* One KVM_GET_DIRTY_LOG read: the 4 KiB pages logged dirty (run.c). */
 struct dirty_record {
 	unsigned line;
@@ -240,6 +263,7 @@ void print_stats(const char *indent, struct stats *st, const uint64_t *before, c
 void print_excluded(struct stats *st, const uint64_t *v);
 void guest_exception(unsigned index, uint8_t vector);
 void run_guest(unsigned index, uint64_t rip, uint64_t rdi, unsigned line);
+void run_guest_regs(unsigned index, uint64_t rip, uint64_t rdi, uint64_t rsi, uint64_t rcx, unsigned line);
 void warm_up(unsigned index);
 struct slot *slot_by_id(int id, unsigned line);
 struct slot *pending_slot(int id, unsigned line);

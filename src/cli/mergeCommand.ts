@@ -62,6 +62,10 @@ export function mergeShards(shards: readonly ShardReport[]): RunModel {
     if (JSON.stringify(shard.info.traces.map((t) => t.name)) !== JSON.stringify(traceNames)) {
       throw new InputError(`${where}: different traces than ${first.dir}`);
     }
+    // The estimates of every shard must be priced alike, or the merged est_*_ns would mix profiles.
+    if (JSON.stringify(shard.info.costs?.profile) !== JSON.stringify(first.info.costs?.profile)) {
+      throw new InputError(`${where}: priced with another cost profile (--costs) than ${first.dir}`);
+    }
     if (seen.has(shard.info.shard!.index)) throw new InputError(`${where}: shard ${shard.info.shard!.index}/${count} given twice`);
     seen.add(shard.info.shard!.index);
   }

@@ -49,6 +49,8 @@ export interface NightlyCommandOptions extends RawCompareOptions {
   benchTime?: string;
   /** Workers and quick-benchmark engine to use instead of the real ones (tests: test/helpers/testCli.mjs). */
   seams?: Seams;
+  /** `--costs FILE`, as for run. */
+  costs?: string;
 }
 
 const MATRIX_KEYS = ['arch', 'maxLevel', 'backing', 'prefault', 'tlbEntries', 'tlbWays', 'memslot'];
@@ -212,6 +214,7 @@ export async function nightlyCommand(options: NightlyCommandOptions): Promise<nu
     threads: options.threads,
     quiet: options.quiet,
     seams: options.seams,
+    costs: options.costs,
     beforeWrite: async (run) => {
       if (benchTimeMs > 0) run.benchmarks = await quickBench({ timeMs: benchTimeMs, replay: options.seams?.benchReplay });
       entry = historyEntry(stamp, run);

@@ -15,6 +15,7 @@ import { registerConvertCommand } from './convertCommand.js';
 import { registerImportCommand } from './importCommand.js';
 import { registerCheckLevelsCommand } from './checkLevelsCommand.js';
 import { registerValidateCommand } from './validateCommand.js';
+import { registerCalibrateCommand } from './calibrateCommand.js';
 import { VERSION } from './version.js';
 import type { Seams } from './seams.js';
 import { GENERATOR_DEFAULTS, GENERATOR_KINDS } from '../trace/generators.js';
@@ -69,6 +70,10 @@ function registerRunCommand(program: Command, setExit: (code: number) => void, s
     .option('--worker-memory <MiB>', 'heap limit of each worker thread; a cell over it fails, the others go on')
     .option('--keep-partial', 'on Ctrl-C, write the cells finished so far as a report marked partial')
     .option('--shard <i/n>', 'run only shard I of N of the (trace x scenario) cells; join shards with merge')
+    .option(
+      '--costs <file>',
+      'cost profile (JSON, ns per event; mmubench calibrate writes one) for the est_*_ns estimates [default: built-in, measured on the project host]',
+    )
     .option('--force', 'replace --out if it exists')
     .option('-q, --quiet', 'no progress bar or summary line')
     .action(async (traces: string[], options) => setExit(await runCommand(traces, { ...options, seams })));
@@ -85,6 +90,7 @@ function buildProgram(setExit: (code: number) => void, seams: Seams): Command {
   registerRunCommand(program, setExit, seams);
   registerMergeCommand(program, setExit);
   registerValidateCommand(program, setExit);
+  registerCalibrateCommand(program, setExit);
   registerCompareCommand(program, setExit);
   registerConvertCommand(program, setExit);
   registerImportCommand(program, setExit);
@@ -114,7 +120,8 @@ function buildProgram(setExit: (code: number) => void, seams: Seams): Command {
       .option('--reports <dir>', 'folder that receives the report folders and history.jsonl', DEFAULTS.reportsDir)
       .option('--threads <n>', 'worker threads: auto, or 0 for the main thread', 'auto')
       .option('--baseline <dir>', 'report folder to compare with (default: the previous report in --reports)')
-      .option('--bench-time <ms>', 'quick-benchmark CPU time per task, ms; 0 skips the benchmark', DEFAULTS.benchTimeMs),
+      .option('--bench-time <ms>', 'quick-benchmark CPU time per task, ms; 0 skips the benchmark', DEFAULTS.benchTimeMs)
+      .option('--costs <file>', 'cost profile for the est_*_ns estimates, as for run [default: built-in]'),
   )
     .option('-q, --quiet', 'no progress bar or summary line')
     .action(async (options) => setExit(await nightlyCommand({ ...options, seams })));

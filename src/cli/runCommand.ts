@@ -26,6 +26,9 @@ import { isPerVcpuThreads } from './runOptions.js';
 import { perVcpuRunInfo, perVcpuSummary, perVcpuThreads, runPerVcpu } from '../replay/perVcpu/runPerVcpu.js';
 import { checkPerVcpuSupport } from '../replay/perVcpu/perVcpuSupport.js';
 import type { Seams } from './seams.js';
+import { loadCostProfile } from './loadCostProfile.js';
+import type { CostSource } from '../replay/costProfile.js';
+import { withEstimates } from '../replay/estimateCosts.js';
 import { ProgressReporter } from './progress.js';
 import { VERSION } from './version.js';
 import { readVmLayout } from './vmLayout.js';
@@ -61,6 +64,8 @@ export interface RunCommandOptions extends RawMatrixOptions {
   beforeWrite?: (run: RunModel) => Promise<Pick<WriteReportOptions, 'history'>>;
   /** Worker scripts to start instead of the real ones (tests: test/helpers/testCli.mjs). */
   seams?: Pick<Seams, 'cellWorkerUrl' | 'vcpuWorkerUrl'>;
+  /** `--costs FILE`: the cost profile for the estimates (default: the built-in one). */
+  costs?: string;
 }
 
 /** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
@@ -103,6 +108,8 @@ export async function runReport(tracePaths: string[], options: RunCommandOptions
 /** Everything checked before any replay. */
 interface RunPlan {
   scenarios: Scenario[];
+  /** The cost profile of the estimates (`--costs`, or the built-in one). */
+  costs: CostSource;
   shard?: Shard;
   traces: Trace[];
   tasks: CellTask[];
@@ -115,6 +122,7 @@ interface RunPlan {
 /** Step 1: options, output path, traces, cells; throws `InputError` on anything bad. */
 async function planRun(tracePaths: string[], options: RunCommandOptions): Promise<RunPlan> {
   // 1a. Options and layout, once, at the boundary.
+  const costs = await loadCostProfile(options.costs);
   let memslots = parseMemslots(options.memslot ?? []);
   let matrix: RawMatrixOptions = options;
   if (options.vm !== undefined) {
@@ -146,7 +154,7 @@ async function planRun(tracePaths: string[], options: RunCommandOptions): Promis
   if (threads === 0 && (timeoutSeconds !== undefined || workerMemoryMb !== undefined)) {
     throw new InputError('--timeout and --worker-memory need worker threads (a replay on the main thread cannot be stopped): drop --threads 0');
   }
-  return { scenarios, shard, traces, tasks, perVcpu, threads, timeoutSeconds, workerMemoryMb };
+  return { scenarios, costs, shard, traces, tasks, perVcpu, threads, timeoutSeconds, workerMemoryMb };
 }
 
 /** Load and validate every trace; two traces may not share a name (the report keys cells by it). */
@@ -194,7 +202,7 @@ async function replayPlan(plan: RunPlan, options: RunCommandOptions): Promise<{ 
 
 /** The run model of a replay. */
 function runModel(plan: RunPlan, outcomes: CellOutcome[], startedAt: Date, durationMs: number): RunModel {
-  const { traces, scenarios, shard, threads, perVcpu } = plan;
+  const { traces, scenarios, shard, threads, perVcpu, costs } = plan;
   return {
     info: {
       tool: 'mmubench',
@@ -207,6 +215,7 @@ function runModel(plan: RunPlan, outcomes: CellOutcome[], startedAt: Date, durat
       traces: traces.map((t) => ({ path: t.path, name: t.name, events: t.events.count, vcpus: t.vcpuCount })),
       scenarios: scenarios.map((s) => s.name),
       ...(shard ? { shard } : {}),
+      costs,
       ...(perVcpu ? perVcpuRunInfo(outcomes) : {}),
     },
     outcomes,
@@ -220,10 +229,12 @@ async function reportRun(
   options: RunCommandOptions,
   startedAt: Date,
 ): Promise<RunOutcome> {
-  const { outcomes, interrupted } = replayed;
+  const { interrupted } = replayed;
   // Bad input found during replay (an impossible row) fails the run without a report.
-  const badInput = outcomes.find((o) => !o.ok && o.error.kind === 'input');
+  const badInput = replayed.outcomes.find((o) => !o.ok && o.error.kind === 'input');
   if (badInput && !badInput.ok) throw new InputError(badInput.error.message);
+  // Estimated stage-2 time: counters priced by the cost profile (deterministic, like the counters).
+  const outcomes = withEstimates(replayed.outcomes, plan.costs.profile);
   const run = runModel(plan, outcomes, startedAt, replayed.durationMs);
   if (interrupted) {
     if (!options.keepPartial) {

@@ -4,6 +4,7 @@
  */
 import type { Scenario } from './scenario.js';
 import type { VcpuCounter, VmCounter } from '../mmu/stats.js';
+import type { CostEstimates } from './estimateCosts.js';
 
 /** Points of a fault curve after its first (0): one per hundredth of the trace's events. */
 export const CURVE_POINTS = 100;
@@ -41,6 +42,13 @@ export interface CellResult {
   faultCurve: number[];
   /** Replay wall time; never written to CSV (timings are not deterministic). */
   elapsedMs: number;
+  /**
+   * Exact misses of fully associative LRU TLBs of `entries` sizes (src/tlb/reachCurve.ts),
+   * summed over vCPUs; absent until the replay feeds the curve. Written to tlb-reach.csv.
+   */
+  tlbReach?: { entries: number[]; misses: number[] };
+  /** Estimated stage-2 time in ns by part (src/replay/estimateCosts.ts), from the counters and the cost profile. */
+  estimates?: CostEstimates;
 }
 
 /**

@@ -20,7 +20,7 @@ import { prefaultTable } from './scenarioGroups.js';
 export const HISTORY_FILE = 'history.jsonl';
 
 /** Counters summed over all cells for the headline (looked up by name; absent ones are left out). */
-export const HEADLINE_COUNTERS = ['faults', 'tlb_misses', 'walk_refs', 'tlb_entries_flushed', 'refill_misses', 'mmu_pages'] as const;
+export const HEADLINE_COUNTERS = ['faults', 'tlb_misses', 'walk_refs', 'tlb_entries_flushed', 'refill_misses', 'mmu_pages', 'est_stage2_ns'] as const;
 
 /** One line of history.jsonl. */
 export interface HistoryEntry {

@@ -11,13 +11,16 @@ import { cellMetric, cellMetricNames } from './metrics.js';
 import type { CellResult } from '../replay/results.js';
 import type { RunModel } from './runJson.js';
 import { summaryTable } from './summaryTable.js';
-import { countText, runLine, summaryColumns, summaryNote } from './summaryMarkdown.js';
+import { costsNote, countText, runLine, summaryColumns, summaryNote } from './summaryMarkdown.js';
+import { verdict } from './verdict.js';
 
 /** A rendered chart: where it is in the folder, what it shows, its PNG bytes. */
 export interface RenderedChart {
   /** Path inside the report folder, e.g. `charts/faults-prefault.png`. */
   file: string;
   title: string;
+  /** One sentence: what to look for. */
+  caption?: string;
   png: Uint8Array;
 }
 
@@ -27,8 +30,9 @@ export function escapeHtml(text: string): string {
 }
 
 const STYLE = `
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1280px; padding: 0 1rem; color: #222; }
-h1 { margin-bottom: 0.2rem; }
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0.8rem auto 2rem; max-width: 1280px; padding: 0 1rem; color: #222; }
+h1 { margin: 0 0 0.2rem; font-size: 1.7rem; }
+p.run { margin: 0.2rem 0; }
 h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2rem; margin-top: 2.2rem; }
 p.run { color: #444; }
 code { background: #f4f4f4; padding: 0 0.2rem; }
@@ -40,8 +44,16 @@ tr.failed td { background: #fdecea; }
 .scroll { overflow-x: auto; }
 figure { margin: 1.5rem 0; }
 figure img { width: 100%; max-width: 1200px; height: auto; border: 1px solid #ddd; }
-figcaption { color: #555; font-size: 0.85rem; }
+figcaption { color: #333; font-size: 0.95rem; }
+figcaption code { font-size: 0.8rem; }
 .note { color: #555; font-size: 0.9rem; }
+#verdict { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap: 0.6rem; margin: 0.6rem 0; }
+#verdict h2 { grid-column: 1 / -1; margin: 0.4rem 0 0; }
+#verdict p.note { grid-column: 1 / -1; margin: 0; }
+.trace-verdict { border: 1px solid #ccc; border-radius: 4px; padding: 0.3rem 0.6rem; font-size: 0.8rem; line-height: 1.3; }
+.trace-verdict h3 { margin: 0 0 0.2rem; font-size: 0.95rem; }
+.trace-verdict ul { margin: 0; padding-left: 1rem; }
+.trace-verdict code { font-size: 0.75rem; background: #eef3f8; }
 `;
 
 /** A table from header cells and rows of [text, numeric?] cells (all text escaped here). */
@@ -55,6 +67,19 @@ function htmlTable(headers: readonly string[], rows: readonly (readonly [string,
     })
     .join('\n');
   return `<div class="scroll"><table>\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table></div>`;
+}
+
+/** The first screen: per trace, one line per question, best and worst scenario named (src/report/verdict.ts). */
+function verdictSection(run: RunModel, results: readonly CellResult[]): string {
+  if (results.length === 0) return '';
+  const cards = verdict(results).map((trace) => {
+    const items = trace.lines.map((line) => {
+      const parts = line.parts.map((p) => ('scenario' in p ? `<code>${escapeHtml(p.scenario)}</code>` : escapeHtml(p.text))).join('');
+      return `<li><b>${escapeHtml(line.question)}</b>: ${parts}</li>`;
+    });
+    return `<div class="trace-verdict"><h3>${escapeHtml(trace.trace)}</h3>\n<ul>\n${items.join('\n')}\n</ul></div>`;
+  });
+  return `<section id="verdict">\n<h2>Verdict</h2>\n${cards.join('\n')}\n<p class="note">${escapeHtml(costsNote(run))} Scenario names show only the words that differ between scenarios.</p>\n</section>`;
 }
 
 function summarySection(results: readonly CellResult[]): string {
@@ -86,7 +111,7 @@ function chartsSection(charts: readonly RenderedChart[]): string {
   if (charts.length === 0) return '<h2>Charts</h2>\n<p>No chart: no cell produced a result.</p>';
   const figures = charts.map(
     (c) =>
-      `<figure>\n<img src="data:image/png;base64,${Buffer.from(c.png).toString('base64')}" alt="${escapeHtml(c.title)}" width="1200" height="600">\n<figcaption>${escapeHtml(c.title)} (<code>${escapeHtml(c.file)}</code>)</figcaption>\n</figure>`,
+      `<figure>\n<img src="data:image/png;base64,${Buffer.from(c.png).toString('base64')}" alt="${escapeHtml(c.title)}" width="1200" height="600">\n<figcaption>${escapeHtml(c.caption ?? c.title)} (<code>${escapeHtml(c.file)}</code>)</figcaption>\n</figure>`,
   );
   return `<h2>Charts</h2>\n${figures.join('\n')}`;
 }
@@ -123,7 +148,9 @@ function cellsSection(results: readonly CellResult[]): string {
 export function indexHtml(run: RunModel, charts: readonly RenderedChart[]): string {
   const results: CellResult[] = run.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
   const sections = [
-    `<h1>mmubench report</h1>\n<p class="run">${escapeHtml(runLine(run))}</p>\n<p class="note">Command: <code>${escapeHtml(run.info.command.join(' '))}</code> · Node ${escapeHtml(run.info.node)} · ${run.info.threads} threads. Files: <code>results.csv</code>, <code>run.json</code>, <code>summary.md</code>, <code>charts/</code>.</p>`,
+    `<h1>mmubench report</h1>\n<p class="run">${escapeHtml(runLine(run))}</p>`,
+    verdictSection(run, results),
+    `<p class="note">Command: <code>${escapeHtml(run.info.command.join(' '))}</code> · Node ${escapeHtml(run.info.node)} · ${run.info.threads} threads. Files: <code>results.csv</code>, <code>run.json</code>, <code>summary.md</code>, <code>charts/</code>.</p>`,
     summarySection(results),
     failedSection(run),
     chartsSection(charts),

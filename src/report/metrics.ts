@@ -7,18 +7,20 @@
 import { Level, levelSizeBytes } from '../mmu/level.js';
 import type { CellResult } from '../replay/results.js';
 
-/** A cell's total (all-vCPU) counter, else its VM-wide counter, else `undefined`. */
+/** A cell's total (all-vCPU) counter, else its VM-wide counter, else its estimate (`est_*`), else `undefined`. */
 export function cellMetric(cell: CellResult, name: string): number | undefined {
   const total = (cell.total as Record<string, number | undefined>)[name];
   if (typeof total === 'number') return total;
   const vm = (cell.vm as Record<string, number | undefined>)[name];
-  return typeof vm === 'number' ? vm : undefined;
+  if (typeof vm === 'number') return vm;
+  const estimate = (cell.estimates as Record<string, number | undefined> | undefined)?.[name];
+  return typeof estimate === 'number' ? estimate : undefined;
 }
 
-/** Every numeric metric of a cell: total counters first (in stored order), then VM-wide ones. */
+/** Every numeric metric of a cell: total counters first (in stored order), then VM-wide ones, then the estimates. */
 export function cellMetricNames(cell: CellResult): string[] {
   const names: string[] = [];
-  for (const group of [cell.total, cell.vm] as Record<string, unknown>[]) {
+  for (const group of [cell.total, cell.vm, cell.estimates ?? {}] as Record<string, unknown>[]) {
     for (const [name, value] of Object.entries(group)) if (typeof value === 'number' && !names.includes(name)) names.push(name);
   }
   return names;

@@ -7,6 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES } from '../mmu/stats.js';
 import { SCENARIO_COLUMNS, scenarioColumnValues } from '../replay/scenario.js';
 import type { CellResult, VcpuCounters } from '../replay/results.js';
+import { ESTIMATE_NAMES } from '../replay/estimateCosts.js';
 
 /** Columns, in order. */
 export const RESULT_COLUMNS = [
@@ -18,6 +19,7 @@ export const RESULT_COLUMNS = [
   'faults',
   ...VCPU_COUNTER_NAMES.filter((name) => name !== 'accesses'),
   ...VM_COUNTER_NAMES,
+  ...ESTIMATE_NAMES,
 ] as const;
 
 /** The CSV text for `results` (rows in the given order). */
@@ -33,6 +35,8 @@ export function resultsToCsv(results: readonly CellResult[]): string {
       counters.faults,
       ...VCPU_COUNTER_NAMES.filter((name) => name !== 'accesses').map((name) => counters[name]),
       ...VM_COUNTER_NAMES.map((name) => (withVm ? cell.vm[name] : '')),
+      // Estimates price VM-wide counters too: the totals row only (empty without a profile).
+      ...ESTIMATE_NAMES.map((name) => (withVm && cell.estimates !== undefined ? cell.estimates[name] : '')),
     ];
     cell.vcpus.forEach((counters, vcpu) => {
       rows.push(row(String(vcpu), counters, false));

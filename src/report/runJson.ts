@@ -3,6 +3,7 @@
  * Pure: the run model in, text out.
  */
 import type { BenchmarkSamples, CellOutcome } from '../replay/results.js';
+import type { CostSource } from '../replay/costProfile.js';
 
 /** What a run was, besides its results. */
 export interface RunInfo {
@@ -17,6 +18,8 @@ export interface RunInfo {
   traces: { path: string; name: string; events: number; vcpus: number }[];
   /** Scenario names in matrix order (cells run in trace x scenario order). */
   scenarios: string[];
+  /** The cost profile the estimates (`est_*`) were priced with: `source` (`built-in` or the `--costs` path), `host`, `profile` (ns per event). */
+  costs?: CostSource;
   /** Set when this run is one shard of the matrix (`--shard I/N`). */
   shard?: { index: number; count: number };
   /** True when Ctrl-C stopped the run and `--keep-partial` kept the cells finished. */

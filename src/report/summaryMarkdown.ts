@@ -8,6 +8,7 @@ import { groupedNumber, signedPercent } from './formatNumbers.js';
 import type { CellResult } from '../replay/results.js';
 import type { RunModel } from './runJson.js';
 import { SUMMARY_METRICS, summaryTable, type SummaryRow, type SummaryTable } from './summaryTable.js';
+import { verdict, type VerdictPart } from './verdict.js';
 
 /** A count, or `n/a` when the cell or counter is missing. */
 export function countText(value: number | undefined): string {
@@ -22,6 +23,13 @@ export function shareText(value: number | undefined): string {
 /** A saving (change in faults) in %, or `n/a` (no `none` cell, or from 0 faults). */
 export function savingPctText(value: number | undefined): string {
   return value === undefined ? 'n/a' : signedPercent(value);
+}
+
+/** ns as ms with three significant decimals below 1 ms (`0.004`), one above (`74.3`), or `n/a`. */
+export function msText(ns: number | undefined): string {
+  if (ns === undefined) return 'n/a';
+  const ms = ns / 1e6;
+  return ms !== 0 && Math.abs(ms) < 0.1 ? ms.toFixed(3) : groupedNumber(ms, 1);
 }
 
 /** One value per prefault value as `a → b`, or one value when they are all the same text. */
@@ -51,6 +59,9 @@ export function summaryColumns(table: SummaryTable): SummaryColumn[] {
     })),
     { header: 'Huge pages', numeric: true, text: (row) => perPrefaultText(row.hugePct.map(shareText)) },
     ...SUMMARY_METRICS.map((m) => ({ header: m.header, numeric: true, text: (row: SummaryRow) => perPrefaultText(row.metrics[m.name].map(countText)) })),
+    ...(table.rows.some((r) => r.estNs.some((v) => v !== undefined))
+      ? [{ header: 'Est. stage-2 ms', numeric: true, text: (row: SummaryRow) => perPrefaultText(row.estNs.map(msText)) }]
+      : []),
   ];
 }
 
@@ -64,6 +75,7 @@ export function summaryNote(table: SummaryTable): string {
     );
   }
   parts.push('Huge pages: share of mapped memory in 2M/1G leaves at the end of replay.');
+  if (table.rows.some((r) => r.estNs.some((v) => v !== undefined))) parts.push('Est. stage-2 ms: est_stage2_ns, the counters priced by the cost profile.');
   if (table.prefaults.length > 1) parts.push(`Where a cell shows "a → b", the values are for ${table.prefaults.map((p) => `prefault=${p}`).join(' → ')}.`);
   return parts.join(' ');
 }
@@ -86,10 +98,31 @@ export function runLine(run: RunModel): string {
   return `${cells}, ${run.info.traces.length} traces × ${run.info.scenarios.length} scenarios · mmubench ${run.info.version} · started ${run.info.startedAt} · ${(run.info.durationMs / 1000).toFixed(1)} s${run.info.partial ? ' · partial (stopped by Ctrl-C)' : ''}`;
 }
 
+/** Where the estimates' prices come from, in one sentence. */
+export function costsNote(run: RunModel): string {
+  const costs = run.info.costs;
+  if (costs === undefined) return 'Times are not estimated: this run has no cost profile.';
+  return `Times (ms) are estimates: the counters priced by the ${costs.source === 'built-in' ? 'built-in cost profile' : `cost profile ${costs.source}`}${costs.host ? ` (${costs.host})` : ''}.`;
+}
+
+/** A verdict line's parts as Markdown (scenario names as code). */
+function verdictPartsMd(parts: readonly VerdictPart[]): string {
+  return parts.map((p) => ('scenario' in p ? `\`${p.scenario.replace(/`/g, "'")}\`` : md(p.text))).join('');
+}
+
 export function summaryMarkdown(run: RunModel): string {
   const results: CellResult[] = run.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
   const table = summaryTable(results);
   const lines = ['# mmubench report', '', runLine(run), ''];
+  if (results.length > 0) {
+    lines.push('## Verdict', '');
+    for (const trace of verdict(results)) {
+      lines.push(`### ${md(trace.trace)}`, '');
+      for (const line of trace.lines) lines.push(`- **${line.question}**: ${verdictPartsMd(line.parts)}`);
+      lines.push('');
+    }
+    lines.push(md(costsNote(run)), '', '## Summary', '');
+  }
   if (table.rows.length > 0) {
     const columns = summaryColumns(table);
     lines.push(`| ${columns.map((c) => c.header).join(' | ')} |`, `|${columns.map((c) => (c.numeric ? '--:|' : '---|')).join('')}`);

@@ -28,6 +28,8 @@ export interface SummaryRow {
   hugePct: (number | undefined)[];
   /** `SUMMARY_METRICS` values, by metric name. */
   metrics: Record<string, (number | undefined)[]>;
+  /** Estimated stage-2 time (`est_stage2_ns`), in ns; `undefined` without estimates. */
+  estNs: (number | undefined)[];
 }
 
 export interface SummaryTable {
@@ -63,6 +65,7 @@ export function summaryTable(results: readonly CellResult[]): SummaryTable {
           return share === undefined ? undefined : share * 100;
         }),
         metrics,
+        estNs: cells.map((c) => (c === undefined ? undefined : cellMetric(c, 'est_stage2_ns'))),
       };
     }),
   };

@@ -13,18 +13,21 @@ import { summaryMarkdown } from './summaryMarkdown.js';
 import { indexHtml, type RenderedChart } from './indexHtml.js';
 import { distinct } from './scenarioGroups.js';
 import type { HistoryEntry } from './history.js';
-import { prefaultFaultsChart } from './charts/prefaultFaultsChart.js';
+import { prefaultFaultsChart, prefaultFaultsNeedsPanels, prefaultFaultsPanel } from './charts/prefaultFaultsChart.js';
+import { tlbReachChart } from './charts/tlbReachChart.js';
+import { tlbReachCsv } from './tlbReachCsv.js';
 import { faultCurveChart } from './charts/faultCurveChart.js';
 import { mappingLevelsChart } from './charts/mappingLevelsChart.js';
 import { tlbChart } from './charts/tlbChart.js';
 import { flushChart } from './charts/flushChart.js';
 import { throughputChart } from './charts/throughputChart.js';
-import { trendChart } from './charts/trendChart.js';
+import { trendChart, trendPanelCount } from './charts/trendChart.js';
 import type { CellResult } from '../replay/results.js';
 
 /** File names inside a report folder (fault curves: `faultCurveChartFiles`). Documented in docs/report-format.md. */
 export const REPORT_FILES = {
   results: 'results.csv',
+  tlbReach: 'tlb-reach.csv',
   run: 'run.json',
   summary: 'summary.md',
   index: 'index.html',
@@ -38,29 +41,48 @@ export const REPORT_FILES = {
 } as const;
 
 /**
- * One boot-curve chart file per trace: `charts/fault-curve-<trace>.png`, the
- * name reduced to `[A-Za-z0-9._-]`, with `-2`, `-3`... when two traces
- * reduce to the same name.
+ * One chart file per trace: `charts/<kind>-<trace>.png`, the name reduced
+ * to `[A-Za-z0-9._-]`, with `-2`, `-3`... when two traces reduce to the
+ * same name. Kinds: `fault-curve`, `tlb-reach`, `faults-prefault` (panels).
  */
-export function faultCurveChartFiles(traces: readonly string[]): Map<string, string> {
+export function traceChartFiles(kind: string, traces: readonly string[]): Map<string, string> {
   const files = new Map<string, string>();
   const used = new Set<string>();
   for (const trace of traces) {
     const slug = trace.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'trace';
-    let file = `${REPORT_FILES.chartsDir}/fault-curve-${slug}.png`;
-    for (let n = 2; used.has(file); n++) file = `${REPORT_FILES.chartsDir}/fault-curve-${slug}-${n}.png`;
+    let file = `${REPORT_FILES.chartsDir}/${kind}-${slug}.png`;
+    for (let n = 2; used.has(file); n++) file = `${REPORT_FILES.chartsDir}/${kind}-${slug}-${n}.png`;
     used.add(file);
     files.set(trace, file);
   }
   return files;
 }
 
-/** A chart of the report: its file, its title (for index.html), its Chart.js configuration. */
+/** The boot-curve files: `charts/fault-curve-<trace>.png`. */
+export function faultCurveChartFiles(traces: readonly string[]): Map<string, string> {
+  return traceChartFiles('fault-curve', traces);
+}
+
+/** A chart of the report: its file, its title (for index.html), its one-sentence caption, its Chart.js configuration. */
 export interface ReportChart {
   file: string;
   title: string;
+  /** What to look for, in one sentence (index.html shows it under the chart). */
+  caption: string;
   config: ChartConfiguration;
 }
+
+/** Each chart's caption: what to look for. */
+export const CHART_CAPTIONS = {
+  prefault: 'Look for the pre-populated bars (lighter) near zero: every fault they remove is an exit saved, at the up-front price the verdict gives.',
+  faultCurve: 'A steep start is the boot storm of demand faults; a pre-populated scenario that stays flat took those faults before the guest ran.',
+  mappingLevels: 'The darker the bar, the more memory is mapped by 2M and 1G leaves, and the fewer faults and TLB entries that memory needs.',
+  tlb: 'Scenarios with huge mappings should show far fewer misses and walk references; a tall outlined bar means long walks per miss.',
+  flush: 'Collateral (entries a full flush dropped outside its range) and refill misses are what full flushes cost beyond the range asked for.',
+  tlbReach: 'Where a curve drops is the TLB size that holds the working set: 2M and 1G mappings move that knee left, to fewer entries.',
+  throughput: 'Engine speed of this build (higher is better); the error bars show how steady the iterations were.',
+  trend: 'A line leaving the 0% band is a change against the oldest run shown; counts should stay flat unless the model changed.',
+} as const;
 
 /**
  * Every chart of the report, in display order. A chart whose data the run
@@ -70,22 +92,43 @@ export interface ReportChart {
 export function reportCharts(run: RunModel, history?: readonly HistoryEntry[]): ReportChart[] {
   const results: CellResult[] = run.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
   const charts: ReportChart[] = [];
-  const add = (file: string, config: ChartConfiguration<'bar'> | ChartConfiguration<'line'> | undefined): void => {
+  const add = (file: string, caption: string, config: ChartConfiguration<'bar'> | ChartConfiguration<'line'> | undefined): void => {
     if (config === undefined) return;
     const title = (config.options?.plugins?.title?.text as string | undefined) ?? file;
-    charts.push({ file, title, config: config as ChartConfiguration });
+    charts.push({ file, title, caption, config: config as ChartConfiguration });
   };
   if (results.length > 0) {
-    add(REPORT_FILES.prefaultChart, prefaultFaultsChart(results));
     const traces = distinct(results.map((c) => c.trace));
+    // Several base scenarios: one panel per trace (small multiples), else one chart.
+    if (prefaultFaultsNeedsPanels(results)) {
+      const panels = traceChartFiles('faults-prefault', traces);
+      for (const trace of traces) add(panels.get(trace)!, CHART_CAPTIONS.prefault, prefaultFaultsPanel(results, trace));
+    } else {
+      add(REPORT_FILES.prefaultChart, CHART_CAPTIONS.prefault, prefaultFaultsChart(results));
+    }
     const curveFiles = faultCurveChartFiles(traces);
-    for (const trace of traces) add(curveFiles.get(trace)!, faultCurveChart(results, trace));
-    add(REPORT_FILES.mappingLevelsChart, mappingLevelsChart(results));
-    add(REPORT_FILES.tlbChart, tlbChart(results));
-    add(REPORT_FILES.flushChart, flushChart(results));
+    for (const trace of traces) add(curveFiles.get(trace)!, CHART_CAPTIONS.faultCurve, faultCurveChart(results, trace));
+    const reachFiles = traceChartFiles('tlb-reach', traces);
+    for (const trace of traces) add(reachFiles.get(trace)!, CHART_CAPTIONS.tlbReach, tlbReachChart(results, trace));
+    // Per-scenario charts (all traces together): one panel per arch when the run has several.
+    const arches = distinct(results.map((c) => c.scenario.arch));
+    const panels = arches.length > 1 ? arches.map((arch) => ({ name: arch, keep: (c: CellResult) => c.scenario.arch === arch })) : [undefined];
+    const file = (name: string, panel: { name: string } | undefined): string => (panel === undefined ? name : name.replace(/\.png$/, `-${panel.name}.png`));
+    for (const panel of panels) add(file(REPORT_FILES.mappingLevelsChart, panel), CHART_CAPTIONS.mappingLevels, mappingLevelsChart(results, panel));
+    for (const panel of panels) add(file(REPORT_FILES.tlbChart, panel), CHART_CAPTIONS.tlb, tlbChart(results, panel));
+    for (const panel of panels) add(file(REPORT_FILES.flushChart, panel), CHART_CAPTIONS.flush, flushChart(results, panel));
   }
-  add(REPORT_FILES.throughputChart, throughputChart(run.benchmarks));
-  if (history !== undefined && history.length >= 2) add(REPORT_FILES.trendChart, trendChart(history));
+  add(REPORT_FILES.throughputChart, CHART_CAPTIONS.throughput, throughputChart(run.benchmarks));
+  if (history !== undefined && history.length >= 2) {
+    // Six series per panel: charts/trend.png, then trend-2.png, ...
+    for (let panel = 0; panel < trendPanelCount(history); panel++) {
+      add(
+        panel === 0 ? REPORT_FILES.trendChart : REPORT_FILES.trendChart.replace(/\.png$/, `-${panel + 1}.png`),
+        CHART_CAPTIONS.trend,
+        trendChart(history, panel),
+      );
+    }
+  }
   return charts;
 }
 
@@ -119,6 +162,8 @@ export async function writeReport(outDir: string, run: RunModel, options: WriteR
     await write.mkdir(REPORT_FILES.chartsDir);
     const results: CellResult[] = run.outcomes.flatMap((o) => (o.ok ? [o.result] : []));
     await write.file(REPORT_FILES.results, resultsToCsv(results));
+    const reach = tlbReachCsv(results);
+    if (reach !== undefined) await write.file(REPORT_FILES.tlbReach, reach);
     await write.file(REPORT_FILES.run, runToJson(run));
     await write.file(REPORT_FILES.summary, summaryMarkdown(run));
     // Charts load node-canvas: only here, on the main thread, and only when needed.
@@ -129,7 +174,7 @@ export async function writeReport(outDir: string, run: RunModel, options: WriteR
       for (const chart of charts) {
         const png = await renderChartPng(chart.config);
         await write.file(chart.file, png);
-        rendered.push({ file: chart.file, title: chart.title, png });
+        rendered.push({ file: chart.file, title: chart.title, caption: chart.caption, png });
       }
     }
     await write.file(REPORT_FILES.index, indexHtml(run, rendered));

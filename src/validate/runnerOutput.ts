@@ -21,6 +21,16 @@ export interface KernelDirtyLog {
   dirtyPages: number;
 }
 
+/** One timed event (PREFAULT, a host event, TOUCH): ns of its ioctls or of its KVM_RUN. */
+export interface RunnerTiming {
+  line: number;
+  op: string;
+  sizeBytes: number;
+  ns: number;
+  /** PREFAULT: 0 or the first call's -errno. */
+  result: number;
+}
+
 export interface RunnerOutput {
   guestPageBytes: number;
   guestPageAskedBytes: number;
@@ -33,6 +43,8 @@ export interface RunnerOutput {
   manualDirtyProtect: boolean;
   prefault: KernelPrefaultCall[];
   dirtyLog: KernelDirtyLog[];
+  /** Timed events, in order (empty from a runner without them). */
+  timings: RunnerTiming[];
   /** Differences of every scalar VM statistic, by KVM's name. */
   vm: Record<string, number>;
   /** Differences of every scalar vCPU statistic, per vCPU. */
@@ -62,6 +74,15 @@ export function parseRunnerOutput(text: string): RunnerOutput {
     manualDirtyProtect: need(o.manualDirtyProtect, 'manualDirtyProtect', isBool),
     prefault: need(o.prefault, 'prefault', Array.isArray),
     dirtyLog: need(o.dirtyLog, 'dirtyLog', Array.isArray),
+    timings:
+      o.timings === undefined
+        ? []
+        : need(
+            o.timings,
+            'timings',
+            (v) =>
+              Array.isArray(v) && v.every((t) => typeof t === 'object' && t !== null && isNumber((t as RunnerTiming).ns) && isNumber((t as RunnerTiming).line)),
+          ),
     vm: need(o.vm, 'vm', isCounters),
     vcpus: need(o.vcpus, 'vcpus', (v) => Array.isArray(v) && v.length > 0 && v.every(isCounters)),
   };

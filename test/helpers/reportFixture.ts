@@ -11,12 +11,44 @@
  *   flushed, 1 of them collateral (0x1000), whose re-touch is 1 refill miss.
  *
  * One 4 MiB memslot at 0; with prefault=all every cell maps its 1024 pages.
+ *
+ * Estimates are priced with FIXTURE_COSTS (round numbers: a 4K fault 1 µs, a
+ * 4K pre-fault step 0.1 µs, a walk reference 10 ns): boot with prefault=none
+ * costs 4 faults = 4000 ns plus its walks; prefault=all pre-faults 1024
+ * frames = 102400 ns. The boot cells carry a hand-made reach curve
+ * (FIXTURE_REACH: not the model's; the engine does not feed curves yet).
  */
 import { parseMatrix } from '../../src/replay/parseMatrix.js';
 import type { HistoryEntry } from '../../src/report/history.js';
 import type { BenchmarkSamples, CellOutcome, CellResult } from '../../src/replay/results.js';
 import type { RunModel } from '../../src/report/runJson.js';
 import { replayText } from './traceFromText.js';
+import { estimateCosts } from '../../src/replay/estimateCosts.js';
+import { DEFAULT_COSTS, type CostProfile } from '../../src/replay/costProfile.js';
+
+/** Round prices, so the estimates are checkable by hand. */
+export const FIXTURE_COSTS: CostProfile = {
+  ...DEFAULT_COSTS.profile,
+  fault_missing_4k: 1000,
+  fault_missing_2m: 2000,
+  fault_missing_1g: 4000,
+  fault_permission: 500,
+  fault_spurious: 500,
+  fault_mmio: 20000,
+  prefault_4k: 100,
+  prefault_2m: 200,
+  prefault_1g: 400,
+  walk_ref: 10,
+  tlb_miss: 0,
+  flush_range: 1000,
+  flush_full: 1000,
+  flush_ipi: 1000,
+  hypercall: 1000,
+  eager_split: 2000,
+};
+
+/** A hand-made reach curve: misses at 16..128 entries (the knee at 64). */
+export const FIXTURE_REACH = { entries: [16, 32, 64, 128], misses: [40, 20, 5, 5] };
 
 export const BOOT_CSV = 'vcpu,op,gpa,size\n0,R,0x0,8\n0,R,0x1000,8\n0,W,0x2000,8\n0,R,0x200000,8\n0,R,0x0,8\n';
 export const UNMAP_CSV = 'vcpu,op,gpa,size\n0,R,0x0,8\n0,R,0x1000,8\n0,UNMAP,0x0,0x1000\n0,R,0x0,8\n0,R,0x1000,8\n';
@@ -28,7 +60,8 @@ export const FIXTURE_MEMSLOTS = [{ gpa: 0, sizeBytes: 4 << 20 }];
 async function cell(csv: string, trace: string, prefault: 'none' | 'all'): Promise<CellResult> {
   const result = await replayText(csv, { backing: '4k', prefault }, FIXTURE_MEMSLOTS);
   // Timings are not deterministic: fixed here so exporters' output is.
-  return { ...result, trace, elapsedMs: 1 };
+  const cell: CellResult = { ...result, trace, elapsedMs: 1, estimates: estimateCosts(result, FIXTURE_COSTS) };
+  return trace === 'boot' ? { ...cell, tlbReach: FIXTURE_REACH } : cell;
 }
 
 export const FIXTURE_BENCHMARKS: BenchmarkSamples[] = [
@@ -98,6 +131,7 @@ export async function fixtureRun(): Promise<RunModel> {
         { path: 'huge.csv', name: 'huge <trace>', events: 9, vcpus: 1 },
       ],
       scenarios: results.slice(0, 2).map((r) => r.scenario.name),
+      costs: { source: 'fixture', host: 'hand-made round prices', profile: FIXTURE_COSTS },
     },
     outcomes,
   };

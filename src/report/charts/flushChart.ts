@@ -7,7 +7,7 @@
 import type { ChartConfiguration } from 'chart.js';
 import type { CellResult } from '../../replay/results.js';
 import { sumMetric } from '../metrics.js';
-import { scenarioMetricsChart } from './scenarioMetricsChart.js';
+import { scenarioMetricsChart, type ChartPanel } from './scenarioMetricsChart.js';
 
 /** `range 3 · full 1` from the flush counters the cells have. */
 function flushCounts(cells: readonly CellResult[]): string | undefined {
@@ -17,7 +17,8 @@ function flushCounts(cells: readonly CellResult[]): string | undefined {
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
-export function flushChart(results: readonly CellResult[]): ChartConfiguration<'bar'> | undefined {
+/** `panel`: one arch's panel of the small multiples. */
+export function flushChart(results: readonly CellResult[], panel?: ChartPanel): ChartConfiguration<'bar'> | undefined {
   return scenarioMetricsChart(
     results,
     [
@@ -30,6 +31,7 @@ export function flushChart(results: readonly CellResult[]): ChartConfiguration<'
       subtitle: 'All traces together; under each scenario: range and full flush operations',
       yTitle: 'count (entries / misses)',
       extraLabel: flushCounts,
+      panel,
     },
   );
 }

@@ -9,6 +9,7 @@ import { hasMetric, mappedBytesByLevel } from '../metrics.js';
 import { distinct, shortLabels } from '../scenarioGroups.js';
 import { framedChart } from './chartOptions.js';
 import { LEVEL_COLOURS, scenarioStyles } from './palette.js';
+import type { ChartPanel } from './scenarioMetricsChart.js';
 
 /** Bytes as `512 KiB`, `12.5 MiB`, `3 GiB`. */
 export function bytesText(bytes: number): string {
@@ -22,11 +23,12 @@ export function bytesText(bytes: number): string {
   return `${+value.toFixed(value >= 100 || unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
-/** `undefined` when no cell has any `pages_*` counter. */
-export function mappingLevelsChart(results: readonly CellResult[]): ChartConfiguration<'bar'> | undefined {
+/** `undefined` when no cell has any `pages_*` counter. `panel`: one arch's panel of the small multiples (colours from every cell). */
+export function mappingLevelsChart(all: readonly CellResult[], panel?: ChartPanel): ChartConfiguration<'bar'> | undefined {
+  const styles = scenarioStyles(all.map((c) => c.scenario));
+  const results = panel === undefined ? all : all.filter(panel.keep);
   if (!['pages_4k', 'pages_2m', 'pages_1g'].some((name) => hasMetric(results, name))) return undefined;
   const scenarios = distinct(results.map((c) => c.scenario.name));
-  const styles = scenarioStyles(results.map((c) => c.scenario));
   const short = shortLabels(scenarios);
   const sums = scenarios.map((name) => {
     const total = { bytes4k: 0, bytes2m: 0, bytes1g: 0 };
@@ -51,7 +53,7 @@ export function mappingLevelsChart(results: readonly CellResult[]): ChartConfigu
   return framedChart(
     'bar',
     {
-      title: 'Mapped guest memory by leaf size, per scenario',
+      title: `Mapped guest memory by leaf size, per scenario${panel === undefined ? '' : `: ${panel.name}`}`,
       subtitle: 'Share of the bytes mapped at the end of replay, all traces together; under each scenario: the total mapped',
       xTitle: 'scenario (label colour = scenario colour)',
       yTitle: 'share of mapped memory (%)',

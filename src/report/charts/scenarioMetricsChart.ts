@@ -24,6 +24,14 @@ export interface ScenarioMetricsFrame {
   yTitle: string;
   /** Extra lines under a scenario's label (e.g. flush counts), from its cells. */
   extraLabel?: (cells: readonly CellResult[]) => string | undefined;
+  /** A panel of small multiples: only these cells are drawn (colours still come from every cell, so they match the other charts). */
+  panel?: ChartPanel;
+}
+
+/** One panel of a chart split by arch: its name (for the title) and which cells it draws. */
+export interface ChartPanel {
+  name: string;
+  keep: (cell: CellResult) => boolean;
 }
 
 /** Fill, border and legend swatch of the i-th metric in a scenario's colour. */
@@ -39,10 +47,12 @@ export function scenarioMetricsChart(
   metrics: readonly MetricSpec[],
   frame: ScenarioMetricsFrame,
 ): ChartConfiguration<'bar'> | undefined {
+  const styles = scenarioStyles(results.map((c) => c.scenario));
+  const all = results;
+  results = frame.panel === undefined ? all : all.filter(frame.panel.keep);
   const present = metrics.filter((m) => hasMetric(results, m.name));
   if (present.length === 0) return undefined;
   const scenarios = distinct(results.map((c) => c.scenario.name));
-  const styles = scenarioStyles(results.map((c) => c.scenario));
   const hues = scenarios.map((name) => styles.get(name)!.hue);
   const short = shortLabels(scenarios);
   const cellsOf = (name: string) => results.filter((c) => c.scenario.name === name);
@@ -67,7 +77,7 @@ export function scenarioMetricsChart(
   const config = framedChart(
     'bar',
     {
-      title: frame.title,
+      title: frame.panel === undefined ? frame.title : `${frame.title}: ${frame.panel.name}`,
       subtitle: `${frame.subtitle}${logY ? ' (log scale)' : ''}`,
       xTitle: 'scenario (colour = scenario)',
       yTitle: frame.yTitle,

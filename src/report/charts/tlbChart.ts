@@ -4,9 +4,10 @@
  */
 import type { ChartConfiguration } from 'chart.js';
 import type { CellResult } from '../../replay/results.js';
-import { scenarioMetricsChart } from './scenarioMetricsChart.js';
+import { scenarioMetricsChart, type ChartPanel } from './scenarioMetricsChart.js';
 
-export function tlbChart(results: readonly CellResult[]): ChartConfiguration<'bar'> | undefined {
+/** `panel`: one arch's panel of the small multiples. */
+export function tlbChart(results: readonly CellResult[], panel?: ChartPanel): ChartConfiguration<'bar'> | undefined {
   return scenarioMetricsChart(
     results,
     [
@@ -17,6 +18,7 @@ export function tlbChart(results: readonly CellResult[]): ChartConfiguration<'ba
       title: 'TLB misses and page-walk references, per scenario',
       subtitle: 'All vCPUs and traces together; labels give the exact totals',
       yTitle: 'count (lookups / references)',
+      panel,
     },
   );
 }

@@ -117,11 +117,26 @@ export function countVerdict(direction: Direction, base: number, current: number
   return worse ? 'regression' : 'improvement';
 }
 
-/** Compare the counters of one cell present and successful on both sides. */
-function compareCell(trace: string, scenario: string, base: CellOutcome & { ok: true }, current: CellOutcome & { ok: true }, thresholdPct: number): CountRow[] {
+/** Estimates (`est_*_ns`): counts priced by the run's cost profile. */
+const ESTIMATE = /^est_.*_ns$/;
+
+/**
+ * Compare the counters of one cell present and successful on both sides.
+ * `samePrices`: both runs priced their estimates with the same cost profile;
+ * when not, an estimate that moved is only `changed` (the prices moved, not
+ * necessarily the counts), never a regression.
+ */
+function compareCell(
+  trace: string,
+  scenario: string,
+  base: CellOutcome & { ok: true },
+  current: CellOutcome & { ok: true },
+  thresholdPct: number,
+  samePrices: boolean,
+): CountRow[] {
   const names = [...cellMetricNames(current.result), ...cellMetricNames(base.result).filter((n) => cellMetric(current.result, n) === undefined)];
   return names.map((metric): CountRow => {
-    const direction = metricDirection(metric);
+    const direction = !samePrices && ESTIMATE.test(metric) ? 'neutral' : metricDirection(metric);
     const b = cellMetric(base.result, metric);
     const c = cellMetric(current.result, metric);
     if (b === undefined) return { trace, scenario, metric, direction, current: c, verdict: 'only-current' };
@@ -192,7 +207,8 @@ export function compareTiming(name: string, base: BenchmarkSamples | undefined, 
  * 4. Exit 1 when a regression of a kind `failOn` selects exists.
  */
 export function compareRuns(base: RunModel, current: RunModel, options: CompareOptions, labels: CompareLabels): Comparison {
-  // 1. Cells.
+  // 1. Cells, and whether both runs priced their estimates alike.
+  const samePrices = JSON.stringify(base.info.costs?.profile) === JSON.stringify(current.info.costs?.profile);
   const baseCells = new Map(base.outcomes.map((o) => [cellKey(o), o]));
   const currentCells = new Map(current.outcomes.map((o) => [cellKey(o), o]));
   const cells: CellRow[] = [];
@@ -202,7 +218,7 @@ export function compareRuns(base: RunModel, current: RunModel, options: CompareO
     const b = baseCells.get(key);
     const c = currentCells.get(key);
     // 2. Counts of cells successful on both sides.
-    if (b?.ok && c?.ok) counts.push(...compareCell(trace, scenario, b, c, options.countThresholdPct));
+    if (b?.ok && c?.ok) counts.push(...compareCell(trace, scenario, b, c, options.countThresholdPct, samePrices));
     else cells.push(cellRow(trace, scenario, b, c));
   }
   // 3. Timings.

@@ -20,6 +20,11 @@ export interface DirectionRule {
 /** The rules, first match wins (documented in docs/comparing.md). */
 export const DIRECTION_RULES: readonly DirectionRule[] = [
   { pattern: /^faults(_|$)/, direction: 'lower', why: 'every guest fault is an exit to the host' },
+  {
+    pattern: /^est_.*_ns$/,
+    direction: 'lower',
+    why: 'estimated stage-2 time: counts priced by the cost profile, as deterministic as the counts (compared as counts, not timings)',
+  },
   { pattern: /^(tlb_misses|l1_misses|l2_misses|refill_misses)$/, direction: 'lower', why: 'each miss costs a walk or a refill' },
   { pattern: /^walk_refs$/, direction: 'lower', why: 'memory references of page walks' },
   { pattern: /^(flush|tlb_flushes|tlb_entries_flushed)/, direction: 'lower', why: 'flushes and the entries they drop cost refills' },
