@@ -17,7 +17,8 @@ import { registerImportCommand } from './importCommand.js';
 import { registerCheckLevelsCommand } from './checkLevelsCommand.js';
 import { registerValidateCommand } from './validateCommand.js';
 import { VERSION } from './version.js';
-import { GENERATOR_DEFAULTS, GENERATOR_KINDS } from '../trace/generators.js';
+import { GENERATOR_DEFAULTS, GEN_KINDS } from '../trace/generators.js';
+import { MEMSTRESS_DEFAULTS } from '../trace/memstressGenerator.js';
 import { ARCHES } from '../mmu/arch/archProfile.js';
 import { TLB_PRESET_NAMES } from '../tlb/tlbPresets.js';
 
@@ -76,7 +77,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('gen')
     .description('write a synthetic, seeded trace')
-    .addOption(new Option('--kind <kind>', 'access pattern').choices([...GENERATOR_KINDS]).makeOptionMandatory())
+    .addOption(new Option('--kind <kind>', 'access pattern (memstress: the KVM selftests\' memstress guest)').choices([...GEN_KINDS]).makeOptionMandatory())
     .requiredOption('--out <file>', 'trace file to write')
     .option('--seed <n>', 'PRNG seed', String(GENERATOR_DEFAULTS.seed))
     .option('--accesses <n>', 'access rows to write', String(GENERATOR_DEFAULTS.accesses))
@@ -85,6 +86,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--hot <bytes>', 'hot-set size for hotcold', String(GENERATOR_DEFAULTS.hotBytes))
     .option('--hot-fraction <f>', 'share of hotcold accesses to the hot set', String(GENERATOR_DEFAULTS.hotFraction))
     .option('--write-fraction <f>', 'share of writes', String(GENERATOR_DEFAULTS.writeFraction))
+    .option('--vcpu-memory <bytes>', `memstress: test memory per vCPU, bytes, a multiple of 4096 [default: ${MEMSTRESS_DEFAULTS.vcpuMemoryBytes}]`)
+    .option('--iterations <n>', `memstress: passes over the test memory [default: ${MEMSTRESS_DEFAULTS.iterations}]`)
+    .option('--write-percent <n>', `memstress: chance in % (0-100) that an access is a write [default: ${MEMSTRESS_DEFAULTS.writePercent}]`)
+    .option('--random', 'memstress: pages in random order (the selftest\'s -a), seeded per vCPU with --seed + vCPU index')
+    .option('--overlap', 'memstress: every vCPU accesses the whole test memory (-o) instead of its own region')
+    .option('--base-gpa <gpa>', `memstress: GPA of the test memory, 4 KiB aligned [default: ${MEMSTRESS_DEFAULTS.baseGpa}]`)
     .action(async (options) => setExit(await genCommand(options)));
 
   addCompareFlags(
