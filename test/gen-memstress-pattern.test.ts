@@ -109,4 +109,31 @@ describe('gen --kind memstress', () => {
     expect(percent.status).toBe(2);
     expect(percent.stderr).toBe('mmubench: --write-percent: "101" is not an integer from 0 to 100\n');
   });
+
+  it('--dirty-log: 2 dirty passes by default, each followed by DIRTY_LOG_GET; clear needs 256 KiB alignment', () => {
+    const dir = tempDir();
+    const path = join(dir, 'd.csv');
+    const ok = runCli(['gen', '--kind', 'memstress', '--vcpu-memory', '8192', '--dirty-log', '--out', path]);
+    expect(ok.status).toBe(0);
+    // 2 pages: populate (2 W), ON, pass 1 (2 W), GET, pass 2 (2 W), GET, OFF.
+    expect(rows(readFileSync(path, 'utf8'))).toEqual([
+      '0,W,0x0,8,', '0,W,0x1000,8,',
+      '0,DIRTY_LOG_ON,0x0,,0',
+      '0,W,0x0,8,', '0,W,0x1000,8,',
+      '0,DIRTY_LOG_GET,0x0,,0',
+      '0,W,0x0,8,', '0,W,0x1000,8,',
+      '0,DIRTY_LOG_GET,0x0,,0',
+      '0,DIRTY_LOG_OFF,0x0,,0',
+    ]);
+    const clear = runCli(['gen', '--kind', 'memstress', '--vcpu-memory', '262144', '--dirty-log', 'clear', '--iterations', '1', '--slot', '2', '--out', path]);
+    expect(clear.status).toBe(0);
+    expect(rows(readFileSync(path, 'utf8')).filter((r) => r.includes('DIRTY'))).toEqual([
+      '0,DIRTY_LOG_ON,0x0,,2',
+      '0,DIRTY_LOG_CLEAR,0x0,262144,2',
+      '0,DIRTY_LOG_OFF,0x0,,2',
+    ]);
+    const unaligned = runCli(['gen', '--kind', 'memstress', '--vcpu-memory', '8192', '--dirty-log', 'clear', '--out', join(dir, 'u.csv')]);
+    expect(unaligned.status).toBe(2);
+    expect(unaligned.stderr).toContain('mmubench: --dirty-log clear: --base-gpa and the test memory (--vcpus x --vcpu-memory) must be multiples of 262144');
+  });
 });

@@ -3,7 +3,13 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
 import { GENERATOR_DEFAULTS, GEN_KINDS, generateTrace, type GeneratorKind } from '../trace/generators.js';
-import { MEMSTRESS_DEFAULTS, generateMemstress, type MemstressOptions } from '../trace/memstressGenerator.js';
+import {
+  CLEAR_ALIGN_BYTES,
+  DIRTY_LOG_DEFAULT_ITERATIONS,
+  MEMSTRESS_DEFAULTS,
+  generateMemstress,
+  type MemstressOptions,
+} from '../trace/memstressGenerator.js';
 import { parseAddress } from '../trace/fieldParsers.js';
 import { InputError, EXIT_OK } from '../errors.js';
 
@@ -23,10 +29,13 @@ export interface GenCommandOptions {
   random?: boolean;
   overlap?: boolean;
   baseGpa?: string;
+  /** `--dirty-log` alone is `true` (get); `--dirty-log clear` a string. */
+  dirtyLog?: string | boolean;
+  slot?: string;
 }
 
 /** Flags of `--kind memstress` only (commander names). */
-const MEMSTRESS_ONLY: readonly (keyof GenCommandOptions)[] = ['vcpuMemory', 'iterations', 'writePercent', 'random', 'overlap', 'baseGpa'];
+const MEMSTRESS_ONLY: readonly (keyof GenCommandOptions)[] = ['vcpuMemory', 'iterations', 'writePercent', 'random', 'overlap', 'baseGpa', 'dirtyLog', 'slot'];
 /** Commander name -> flag, for messages. */
 const FLAG_OF: Partial<Record<keyof GenCommandOptions, string>> = {
   vcpuMemory: '--vcpu-memory',
@@ -35,6 +44,8 @@ const FLAG_OF: Partial<Record<keyof GenCommandOptions, string>> = {
   random: '--random',
   overlap: '--overlap',
   baseGpa: '--base-gpa',
+  dirtyLog: '--dirty-log',
+  slot: '--slot',
 };
 
 function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
@@ -72,11 +83,16 @@ export function memstressOptions(options: GenCommandOptions): MemstressOptions {
   const d = MEMSTRESS_DEFAULTS;
   const vcpuMemoryBytes = bytes('--vcpu-memory', options.vcpuMemory, d.vcpuMemoryBytes);
   if (vcpuMemoryBytes % 4096 !== 0) throw new InputError(`--vcpu-memory: "${options.vcpuMemory}" is not a multiple of 4096 (whole guest pages)`);
+  const dirtyLog = options.dirtyLog === undefined ? 'none' : options.dirtyLog === true ? 'get' : options.dirtyLog;
+  if (dirtyLog !== 'none' && dirtyLog !== 'get' && dirtyLog !== 'clear') throw new InputError(`--dirty-log: "${dirtyLog}" is not one of get, clear`);
+  if (options.slot !== undefined && dirtyLog === 'none') throw new InputError('--slot: only with --dirty-log');
   const result: MemstressOptions = {
     ...d,
+    dirtyLog,
+    slot: integer('--slot', options.slot, d.slot, 0, 32767),
     vcpus: integer('--vcpus', options.vcpus, GENERATOR_DEFAULTS.vcpus, 1, 4096),
     vcpuMemoryBytes,
-    iterations: integer('--iterations', options.iterations, d.iterations, 1, 1e6),
+    iterations: integer('--iterations', options.iterations, dirtyLog === 'none' ? d.iterations : DIRTY_LOG_DEFAULT_ITERATIONS, 1, 1e6),
     writePercent: integer('--write-percent', options.writePercent, d.writePercent, 0, 100),
     random: options.random === true,
     overlap: options.overlap === true,
@@ -85,6 +101,11 @@ export function memstressOptions(options: GenCommandOptions): MemstressOptions {
   };
   if (result.baseGpa + result.vcpuMemoryBytes * result.vcpus > 2 ** 52) {
     throw new InputError('--base-gpa: the test region (--vcpus x --vcpu-memory bytes from --base-gpa) goes beyond the 52-bit GPA limit');
+  }
+  if (dirtyLog === 'clear' && (result.baseGpa % CLEAR_ALIGN_BYTES !== 0 || (result.vcpuMemoryBytes * result.vcpus) % CLEAR_ALIGN_BYTES !== 0)) {
+    throw new InputError(
+      '--dirty-log clear: --base-gpa and the test memory (--vcpus x --vcpu-memory) must be multiples of 262144 (256 KiB: KVM_CLEAR_DIRTY_LOG clears whole 64-page words)',
+    );
   }
   return result;
 }

@@ -92,6 +92,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--random', 'memstress: pages in random order (the selftest\'s -a), seeded per vCPU with --seed + vCPU index')
     .option('--overlap', 'memstress: every vCPU accesses the whole test memory (-o) instead of its own region')
     .option('--base-gpa <gpa>', `memstress: GPA of the test memory, 4 KiB aligned [default: ${MEMSTRESS_DEFAULTS.baseGpa}]`)
+    .option('--dirty-log [mode]', 'memstress: the dirty_log_perf_test sequence (populate, DIRTY_LOG_ON, --iterations passes each harvested, DIRTY_LOG_OFF); mode get (KVM_GET_DIRTY_LOG, the default) or clear (KVM_CLEAR_DIRTY_LOG); --iterations then defaults to 2')
+    .option('--slot <id>', `memslot the dirty-log rows name (x_slot) [default: ${MEMSTRESS_DEFAULTS.slot}, the default slot]`)
     .action(async (options) => setExit(await genCommand(options)));
 
   addCompareFlags(

@@ -14,6 +14,7 @@ import { MemoryAttributes } from './memoryAttributes.js';
 import type { StolenBits } from './stolenBits.js';
 import type { ArchProfile } from './arch/archProfile.js';
 import { HypercallMirror } from './pkvm/hypercallMirror.js';
+import { DirtyLog } from './dirtyLog.js';
 
 /**
  * Which KVM call a flush request stands for: the generic
@@ -90,6 +91,8 @@ export class Vm implements LeafChangeListener {
   readonly mirror: HypercallMirror | undefined;
   /** Level of the leaf returned by the last `translate`. */
   translatedLevel: Level = Level.L4K;
+  /** Dirty bitmaps of the slots under dirty logging (dirtyLog.ts). */
+  readonly dirtyLog = new DirtyLog();
 
   /** Arch-profile and option decisions of the fault path, fixed per scenario (no string compare per fault). */
   private readonly stolenAny: boolean;
@@ -209,6 +212,7 @@ export class Vm implements LeafChangeListener {
     }
     const fixed = word | PERMS_FOR[kind];
     table.updateLeaf(gfn, level, fixed);
+    if (slot.dirtyLogging && (fixed & PERM_WRITE) !== 0) this.dirtyLog.markDirty(slot, gfn);
     this.translatedLevel = level;
     return fixed;
   }
@@ -288,6 +292,7 @@ export class Vm implements LeafChangeListener {
     const attrs = (isPrivate ? ATTR_PRIVATE : 0) | (slot.pfnmap === 'device' ? ATTR_DEVICE : 0);
     const word = makeLeaf(PERM_READ | (writable ? PERM_WRITE : 0) | (exec ? PERM_EXEC : 0) | attrs);
     const allocated = table.map(gfn, level, word, nxReqLevel);
+    if (writable && slot.dirtyLogging) this.dirtyLog.markDirty(slot, gfn);
     if (allocated !== 0) {
       this.stats.mmu_pages += allocated;
       this.stats.nx_lpage_splits += table.nxTablesCreated;
@@ -371,6 +376,7 @@ export class Vm implements LeafChangeListener {
     if (slot.dirtyLogging === enabled) {
       throw new MemslotError(`dirty logging is already ${enabled ? 'on' : 'off'} for memslot ${id}`);
     }
+    this.dirtyLog.forget(slot);
     const start = slot.baseGfn;
     const end = slot.baseGfn + slot.npages;
     if (enabled) {

@@ -10,6 +10,7 @@ import { Level, PAGE_SIZE_BYTES } from '../mmu/level.js';
 import { MemslotError, plainSlot, type Memslot } from '../mmu/memslots.js';
 import { AccessKind } from '../mmu/vm.js';
 import { preFault } from '../mmu/preFault.js';
+import { clearDirtyLog, getDirtyLog } from '../mmu/dirtyLog.js';
 import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES, VcpuStats } from '../mmu/stats.js';
 import { gpaToGfn } from '../mmu/address.js';
 import type { StolenBits } from '../mmu/stolenBits.js';
@@ -214,6 +215,12 @@ function hostEvent(
     case Op.SET_PRIVATE:
     case Op.SET_SHARED:
       vm.setPrivate(startGfn, endGfn, op === Op.SET_PRIVATE);
+      break;
+    case Op.DIRTY_LOG_GET:
+      getDirtyLog(vm, engine, ev.slot[i]);
+      break;
+    case Op.DIRTY_LOG_CLEAR:
+      clearDirtyLog(vm, engine, ev.slot[i], gpa, size);
       break;
     default:
       throw new MemslotError(`op ${op} is not replayable`);
