@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULTS } from '../defaults.js';
 import { EXIT_BAD_INPUT, EXIT_FAILED, InputError } from '../errors.js';
 import { runCommand } from './runCommand.js';
+import { registerRecordCommand } from './recordCommand.js';
 import { genCommand } from './genCommand.js';
 import { nightlyCommand } from './nightlyCommand.js';
 import { registerMergeCommand } from './mergeCommand.js';
@@ -73,6 +74,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   registerConvertCommand(program, setExit);
   registerImportCommand(program, setExit);
   registerCheckLevelsCommand(program, setExit);
+  registerRecordCommand(program, setExit);
 
   program
     .command('gen')
