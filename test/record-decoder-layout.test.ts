@@ -51,8 +51,16 @@ describe('record: plugin records', () => {
     const bad = [record(2n ** 52n, 8, 0, 1), record(0x1000n, 8, 0, 9), record(0x1000n, 8, 4096, 1), record(0x1000n, 0, 0, 1)];
     expect(decoder.push(Buffer.concat([...bad, record(0x1000n, 8, 0, 1)]))).toBe(false);
     expect(decoder.push(Buffer.concat([record(0x2000n, 8, 0, 2), record(0x3000n, 8, 0, 2)]))).toBe(true);
-    expect(rows).toEqual(['0,R,0x1000,8@1', '0,W,0x2000,8@2']);
+    // line = the record's number in the stream, dropped records counted: 4 bad ones come first.
+    expect(rows).toEqual(['0,R,0x1000,8@5', '0,W,0x2000,8@6']);
     expect(decoder.dropped).toBe(4);
+  });
+
+  it('--skip-accesses leaves out the first records; lines keep their record numbers', () => {
+    const { rows, sink } = collect();
+    const decoder = new QemuRecordDecoder(sink, 2, 3);
+    decoder.push(Buffer.concat([1, 2, 3, 4, 5, 6].map((page) => record(BigInt(page * 4096), 8, 0, 1))));
+    expect(rows).toEqual(['0,R,0x4000,8@4', '0,R,0x5000,8@5']);
   });
 });
 

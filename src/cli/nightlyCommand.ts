@@ -137,11 +137,18 @@ export async function nightlyCommand(options: NightlyCommandOptions): Promise<nu
   const config = await loadNightlyConfig(configPath);
   let files: string[];
   try {
-    files = (await readdir(config.traceDir)).filter((f) => f.endsWith('.csv')).sort();
+    files = (await readdir(config.traceDir)).filter((f) => f.endsWith('.csv') || f.endsWith('.mtr')).sort();
   } catch (error) {
     throw new InputError(`${configPath}: traceDir ${config.traceDir}: ${(error as Error).message}`);
   }
-  if (files.length === 0) throw new InputError(`${configPath}: no .csv traces in ${config.traceDir}`);
+  if (files.length === 0) throw new InputError(`${configPath}: no .csv or .mtr traces in ${config.traceDir}`);
+  // A trace NAME.csv or NAME.mtr with NAME.vm.json beside it replays in that layout (e.g. a recorded boot).
+  const names = new Set(await readdir(config.traceDir));
+  const traceLayouts = new Map<string, string>();
+  for (const f of files) {
+    const layoutName = f.replace(/\.(csv|mtr)$/, '.vm.json');
+    if (names.has(layoutName)) traceLayouts.set(join(config.traceDir, f), join(config.traceDir, layoutName));
+  }
   const explicitBaseline = options.baseline === undefined ? undefined : { name: options.baseline, run: await readReportRun(options.baseline) };
   const reportsDir = options.reports ?? DEFAULTS.reportsDir;
   const historyPath = join(reportsDir, HISTORY_FILE);
@@ -158,6 +165,7 @@ export async function nightlyCommand(options: NightlyCommandOptions): Promise<nu
       out,
       threads: options.threads,
       quiet: options.quiet,
+      traceLayouts,
       beforeWrite: async (run) => {
         if (benchTimeMs > 0) run.benchmarks = await quickBench({ timeMs: benchTimeMs, replaysPerIteration: replaysFromEnv() });
         const entry = historyEntry(name, run);

@@ -64,6 +64,7 @@ export interface RecordCommandOptions {
   vcpus?: string;
   append?: string;
   maxAccesses?: string;
+  skipAccesses?: string;
   qemu?: string;
   quiet?: boolean;
 }
@@ -80,6 +81,7 @@ export function registerRecordCommand(program: Command, setExit: (code: number) 
     .option('--vcpus <n>', `guest vCPUs, 1 to 16 [default: ${RECORD_DEFAULTS.vcpus}]`)
     .option('--append <args>', `kernel command line [default: "${RECORD_DEFAULTS.append}"]`)
     .option('--max-accesses <n>', `stop QEMU after this many records [default: ${RECORD_DEFAULTS.maxAccesses}]`)
+    .option('--skip-accesses <n>', 'leave out the first N accesses of the boot (the trace starts after them) [default: 0]')
     .option('--qemu <path>', `QEMU system emulator [default: ${RECORD_DEFAULTS.qemu}]`)
     .option('-q, --quiet', 'no progress bar or summary line')
     .action(async (options: RecordCommandOptions) => setExit(await recordCommand(options)));
@@ -94,6 +96,7 @@ interface RecordPlan {
   vcpus: number;
   append: string;
   maxAccesses: number;
+  skipAccesses: number;
   qemu: string;
 }
 
@@ -127,6 +130,7 @@ async function plan(options: RecordCommandOptions): Promise<RecordPlan> {
     vcpus: integer('--vcpus', options.vcpus, RECORD_DEFAULTS.vcpus, 1, 16),
     append: options.append ?? RECORD_DEFAULTS.append,
     maxAccesses: integer('--max-accesses', options.maxAccesses, RECORD_DEFAULTS.maxAccesses, 1, 4e9),
+    skipAccesses: integer('--skip-accesses', options.skipAccesses, 0, 0, 1e12),
     qemu: options.qemu ?? RECORD_DEFAULTS.qemu,
   };
 }
@@ -222,7 +226,7 @@ export async function recordCommand(options: RecordCommandOptions): Promise<numb
   const ramPath = join(shm, `mmubench-ram-${process.pid}`);
   const consolePath = join(tmpdir(), `mmubench-console-${process.pid}.log`);
   const sink = new MtrTraceSink(p.out);
-  const decoder = new QemuRecordDecoder(sink, p.maxAccesses);
+  const decoder = new QemuRecordDecoder(sink, p.maxAccesses, p.skipAccesses);
   const progress = new RecordProgress(options.quiet === true, p.maxAccesses);
   let interrupted = false;
   let stopped = false;
@@ -280,7 +284,7 @@ export async function recordCommand(options: RecordCommandOptions): Promise<numb
       `kernel: ${p.kernel}${kernelNote}; initrd: ${p.initrd}; append: ${p.append}`,
       `QEMU: ${p.qemu}, pc machine, TCG one thread, -icount shift=0, ${p.memoryBytes} bytes of RAM, ${p.vcpus} vCPUs`,
       'rows: data accesses at their GPA (R/W, access size); X: one per executed translation block, at its first instruction, its bytes',
-      `rows: ${decoder.rows} (${end})${decoder.dropped > 0 ? `; ${decoder.dropped} malformed records dropped` : ''}`,
+      `rows: ${decoder.rows}${p.skipAccesses > 0 ? ` after the first ${p.skipAccesses} accesses, left out` : ''} (${end})${decoder.dropped > 0 ? `; ${decoder.dropped} malformed records dropped` : ''}`,
       'layout: the pc machine\'s memory map, in the .vm.json of the same name',
     ]);
     const layoutTemp = `${p.layoutPath}.tmp-${process.pid}`;

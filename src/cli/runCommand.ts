@@ -41,6 +41,11 @@ export interface RunCommandOptions extends RawMatrixOptions {
    * history lines for the trend chart.
    */
   beforeWrite?: (run: RunModel) => Promise<Pick<WriteReportOptions, 'history'>>;
+  /**
+   * nightly: a `--vm` layout file per trace path, used for that trace's cells
+   * instead of the run's memslots (memslots only: no stolenBits or fwb).
+   */
+  traceLayouts?: ReadonlyMap<string, string>;
 }
 
 /** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
@@ -91,8 +96,18 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
   // 3. The cells, in (trace, scenario) order.
   const layout = { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };
   validateLayout(scenarios, layout);
+  const ownLayouts = new Map<Trace, typeof layout>();
+  for (const trace of traces) {
+    const file = options.traceLayouts?.get(trace.path);
+    if (file === undefined) continue;
+    const own = await readVmLayout(file);
+    if (own.stolenBits !== undefined || own.fwb !== undefined) throw new InputError(`${file}: a trace's own layout may set memslots only (not stolenBits or fwb)`);
+    const traceLayout = { memslots: own.memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };
+    validateLayout(scenarios, traceLayout);
+    ownLayouts.set(trace, traceLayout);
+  }
   const tasks: CellTask[] = traces
-    .flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout })))
+    .flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout: ownLayouts.get(trace) ?? layout })))
     .filter((_, position) => inShard(position, shard));
   // --threads per-vcpu: one worker per vCPU, refused up front where unsupported (docs/per-vcpu-threads.md).
   const perVcpu = isPerVcpuThreads(options.threads);

@@ -22,10 +22,18 @@ export class QemuRecordDecoder {
   private readonly partial = Buffer.alloc(RECORD_BYTES);
   private partialBytes = 0;
 
-  /** `maxRows`: stop after that many rows (later records are ignored). */
+  /** Records seen, skipped ones included. */
+  private seen = 0;
+
+  /**
+   * `maxRows`: stop after that many rows (later records are ignored);
+   * `skip`: leave out the stream's first records. A row's `line` is its
+   * record number in the whole stream, from 1.
+   */
   constructor(
     private readonly sink: ImportSink,
     private readonly maxRows: number,
+    private readonly skip = 0,
   ) {}
 
   /** True once `maxRows` rows were handed on. */
@@ -60,6 +68,7 @@ export class QemuRecordDecoder {
 
   private decode(buf: Buffer, at: number): void {
     if (this.full) return;
+    if (++this.seen <= this.skip) return;
     const gpa = buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * 2 ** 32;
     const size = buf.readUInt32LE(at + 8);
     const vcpu = buf.readUInt16LE(at + 12);
@@ -69,6 +78,6 @@ export class QemuRecordDecoder {
       return;
     }
     this.rows++;
-    this.sink.access(op, vcpu, gpa, size, 0, Math.min(this.rows, MAX_LINE), -1);
+    this.sink.access(op, vcpu, gpa, size, 0, Math.min(this.seen, MAX_LINE), -1);
   }
 }
