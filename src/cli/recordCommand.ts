@@ -211,8 +211,68 @@ function exited(child: ChildProcess): Promise<number | string> {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
 }
 
+/** A running QEMU: what it printed on stderr (the last 16 KiB), whether we stopped it, and why. */
+interface QemuRun {
+  child: ChildProcess;
+  stderr: string;
+  /** Killed by us at --max-accesses. */
+  stopped: boolean;
+  /** Killed by us on Ctrl-C. */
+  interrupted: boolean;
+  /** Resolves with the spawn error if QEMU could not start. */
+  spawnError: Promise<Error>;
+}
+
+function startQemu(p: RecordPlan, ramPath: string, consolePath: string): QemuRun {
+  const child = spawn(p.qemu, qemuArgs(p, ramPath, consolePath), { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  const run: QemuRun = { child, stderr: '', stopped: false, interrupted: false, spawnError: new Promise((resolve) => child.once('error', resolve)) };
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => {
+    run.stderr = (run.stderr + text).slice(-16384);
+  });
+  return run;
+}
+
+/** Step 3: decode fd 3 into the sink until QEMU ends; stop it at --max-accesses. Resolves with QEMU's exit. */
+async function streamRecords(run: QemuRun, decoder: QemuRecordDecoder, sink: MtrTraceSink, progress: RecordProgress): Promise<number | string | Error> {
+  const reading = (async () => {
+    for await (const chunk of run.child.stdio[3] as Readable) {
+      if (decoder.push(chunk as Buffer)) {
+        if (!run.stopped) {
+          run.stopped = true;
+          run.child.kill('SIGKILL');
+        }
+        continue; // drain the pipe until QEMU is gone
+      }
+      await sink.drain();
+      progress.update(decoder.rows);
+    }
+  })();
+  return Promise.race([reading.then(() => exited(run.child)), run.spawnError]);
+}
+
+/** Step 4: the trace's header comments and data, then its layout, each renamed into place. */
+async function finishRecording(p: RecordPlan, defaultGuest: boolean, run: QemuRun, decoder: QemuRecordDecoder, sink: MtrTraceSink): Promise<string> {
+  const kernelNote = defaultGuest && existsSync(join(GUEST_DIR, 'kernel.txt')) ? ' (Debian package, native/build/guest/kernel.txt)' : '';
+  const end = run.stopped ? `stopped at --max-accesses ${p.maxAccesses}` : 'the guest powered off';
+  const skipped = p.skipAccesses > 0 ? ` after the first ${p.skipAccesses} accesses, left out` : '';
+  await sink.finish([
+    `mmubench ${VERSION} record`,
+    `kernel: ${p.kernel}${kernelNote}; initrd: ${p.initrd}; append: ${p.append}`,
+    `QEMU: ${p.qemu}, pc machine, TCG one thread, -icount shift=0, ${p.memoryBytes} bytes of RAM, ${p.vcpus} vCPUs`,
+    'rows: data accesses at their GPA (R/W, access size); X: one per executed translation block, at its first instruction, its bytes',
+    `rows: ${decoder.rows}${skipped} (${end})${decoder.dropped > 0 ? `; ${decoder.dropped} malformed records dropped` : ''}`,
+    'layout: the pc machine\'s memory map, in the .vm.json of the same name',
+  ]);
+  const layoutTemp = `${p.layoutPath}.tmp-${process.pid}`;
+  await writeFile(layoutTemp, JSON.stringify(pcLayout(p.memoryBytes), null, 2) + '\n');
+  await rename(layoutTemp, p.layoutPath);
+  return end;
+}
+
 /** Record; returns the exit code. */
 export async function recordCommand(options: RecordCommandOptions): Promise<number> {
+  // 1. Options, then whatever is missing installed.
   const p = await plan(options);
   const defaultGuest = options.kernel === undefined;
   if (!ensureTools(p, defaultGuest)) {
@@ -222,79 +282,41 @@ export async function recordCommand(options: RecordCommandOptions): Promise<numb
   for (const [flag, path] of [['--kernel', p.kernel], ['--initrd', p.initrd]] as const) {
     if (!existsSync(path)) throw new InputError(`${flag}: ${path} does not exist`);
   }
-  const shm = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const ramPath = join(shm, `mmubench-ram-${process.pid}`);
+  // 2. QEMU, with its RAM file and console log in temporary places.
+  const ramPath = join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `mmubench-ram-${process.pid}`);
   const consolePath = join(tmpdir(), `mmubench-console-${process.pid}.log`);
   const sink = new MtrTraceSink(p.out);
   const decoder = new QemuRecordDecoder(sink, p.maxAccesses, p.skipAccesses);
   const progress = new RecordProgress(options.quiet === true, p.maxAccesses);
-  let interrupted = false;
-  let stopped = false;
-  let qemuStderr = '';
-  const child = spawn(p.qemu, qemuArgs(p, ramPath, consolePath), { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (text: string) => {
-    qemuStderr = (qemuStderr + text).slice(-16384);
-  });
+  const run = startQemu(p, ramPath, consolePath);
   const onSigint = (): void => {
-    interrupted = true;
+    run.interrupted = true;
     process.stderr.write('\nmmubench: interrupted, stopping QEMU\n');
-    child.kill('SIGKILL');
+    run.child.kill('SIGKILL');
   };
   process.once('SIGINT', onSigint);
   try {
-    // 3. Stream the records; at --max-accesses stop QEMU (its writes then fail, which it survives until killed).
-    const records = child.stdio[3] as Readable;
-    const reading = (async () => {
-      for await (const chunk of records) {
-        if (decoder.push(chunk as Buffer)) {
-          if (!stopped) {
-            stopped = true;
-            child.kill('SIGKILL');
-          }
-          continue;
-        }
-        await sink.drain();
-        progress.update(decoder.rows);
-      }
-    })();
-    const outcome = await Promise.race([reading.then(() => exited(child)), spawnError]);
+    const outcome = await streamRecords(run, decoder, sink, progress);
     progress.stop();
     if (outcome instanceof Error) throw new InputError(`--qemu: cannot run ${p.qemu}: ${outcome.message}`);
-    if (interrupted) {
+    if (run.interrupted) {
       await sink.abort();
       return EXIT_INTERRUPTED;
     }
-    if (!stopped && outcome !== 0) {
+    let failure: string | undefined;
+    if (!run.stopped && outcome !== 0) failure = `QEMU exited with ${outcome}`;
+    else if (decoder.rows === 0) failure = 'QEMU recorded no access';
+    if (failure !== undefined) {
       await sink.abort();
-      process.stderr.write(`mmubench: record: QEMU exited with ${outcome}:\n${qemuStderr.trim()}\n`);
+      process.stderr.write(`mmubench: record: ${failure}:\n${run.stderr.trim()}\n`);
       return EXIT_FAILED;
     }
-    if (decoder.rows === 0) {
-      await sink.abort();
-      process.stderr.write(`mmubench: record: QEMU recorded no access:\n${qemuStderr.trim()}\n`);
-      return EXIT_FAILED;
-    }
-    // 4. The trace, then its layout, each renamed into place.
-    const kernelNote = defaultGuest && existsSync(join(GUEST_DIR, 'kernel.txt')) ? ' (Debian package, native/build/guest/kernel.txt)' : '';
-    const end = stopped ? `stopped at --max-accesses ${p.maxAccesses}` : 'the guest powered off';
-    await sink.finish([
-      `mmubench ${VERSION} record`,
-      `kernel: ${p.kernel}${kernelNote}; initrd: ${p.initrd}; append: ${p.append}`,
-      `QEMU: ${p.qemu}, pc machine, TCG one thread, -icount shift=0, ${p.memoryBytes} bytes of RAM, ${p.vcpus} vCPUs`,
-      'rows: data accesses at their GPA (R/W, access size); X: one per executed translation block, at its first instruction, its bytes',
-      `rows: ${decoder.rows}${p.skipAccesses > 0 ? ` after the first ${p.skipAccesses} accesses, left out` : ''} (${end})${decoder.dropped > 0 ? `; ${decoder.dropped} malformed records dropped` : ''}`,
-      'layout: the pc machine\'s memory map, in the .vm.json of the same name',
-    ]);
-    const layoutTemp = `${p.layoutPath}.tmp-${process.pid}`;
-    await writeFile(layoutTemp, JSON.stringify(pcLayout(p.memoryBytes), null, 2) + '\n');
-    await rename(layoutTemp, p.layoutPath);
+    const end = await finishRecording(p, defaultGuest, run, decoder, sink);
     if (options.quiet !== true) process.stderr.write(`mmubench: ${decoder.rows} accesses into ${p.out} (${end}); layout ${p.layoutPath}\n`);
     return EXIT_OK;
   } catch (error) {
     progress.stop();
-    child.kill('SIGKILL');
+    run.child.kill('SIGKILL');
     await sink.abort();
     throw error;
   } finally {

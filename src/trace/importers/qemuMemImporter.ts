@@ -31,6 +31,7 @@
  * other as one capture.
  */
 import { Op } from '../ops.js';
+import { GPA_LIMIT } from '../../mmu/address.js';
 import type { ImportInput, ImportProgress, ImportSink, ImportSummary } from './importTypes.js';
 import type { ImportOptions } from './importOptions.js';
 import { LineReader } from './lineReader.js';
@@ -69,6 +70,58 @@ function bytesEqual(buf: Uint8Array, start: number, end: number, word: Buffer): 
   return true;
 }
 
+/** A decoded access line; one object is reused for every line (no allocation per line). */
+interface MemAccess {
+  op: Op;
+  gpa: number;
+  sizeBytes: number;
+}
+
+const NOT_ACCESS = 'not a mem plugin access line (expected 7 comma-separated fields)';
+const SUMMARY_REASON = 'plugin summary line';
+
+/** Why the reader's line is left out without being an access (empty, header, summary), or undefined. */
+function nonAccessReason(reader: LineReader): string | undefined {
+  const { buf, start, end } = reader;
+  if (start === end) return 'empty line';
+  if (bytesEqual(buf, start, end, HEADER_BYTES)) return 'header line';
+  // Access lines start with `0x`: only other lines are decoded for the regex.
+  if (buf[start] !== ZERO && SUMMARY_LINE.test(reader.text())) return SUMMARY_REASON;
+  return undefined;
+}
+
+/**
+ * Decode the access line `buf[start, end)` into `out`; returns why it is not
+ * understood, or undefined. `commas` receives the positions of the last five
+ * commas (before mem_vaddr, mem_hwaddr, access_size, access_type, mem_value).
+ */
+function parseAccess(buf: Uint8Array, start: number, end: number, commas: Int32Array, out: MemAccess): string | undefined {
+  // 1. The first comma, and the last five, found from the end.
+  const first = buf.indexOf(COMMA, start);
+  let found = 0;
+  for (let k = end - 1; k > first && found < 5; k--) {
+    if (buf[k] === COMMA) commas[5 - ++found] = k;
+  }
+  // indexOf may find a comma of a later line: `first >= end` means this line has none.
+  if (first < 0 || first >= end || found < 5) return NOT_ACCESS;
+  // 2. The fields, left to right.
+  if (prefixedHex(buf, start, first) === NOT_HEX) return 'bad insn_vaddr (expected 0x and hex digits)';
+  if (prefixedHex(buf, commas[0] + 1, commas[1]) === NOT_HEX) return 'bad mem_vaddr (expected 0x and hex digits)';
+  const gpa = prefixedHex(buf, commas[1] + 1, commas[2]);
+  if (gpa === NOT_HEX) return 'bad mem_hwaddr (expected 0x and hex digits)';
+  if (gpa === HEX_TOO_LARGE) return 'mem_hwaddr at or beyond 2^52';
+  const sizeBytes = BYTES_OF_BITS.get(decimalBytes(buf, commas[2] + 1, commas[3]));
+  if (sizeBytes === undefined) return 'bad access_size (expected 8, 16, 32, 64 or 128 bits)';
+  const op = bytesEqual(buf, commas[3] + 1, commas[4], STORE) ? Op.W : bytesEqual(buf, commas[3] + 1, commas[4], LOAD) ? Op.R : 0;
+  if (op === 0) return 'bad access_type (expected load or store)';
+  if (!validValue(buf, commas[4] + 1, end)) return 'bad mem_value (expected 0x and 2 to 32 hex digits)';
+  if (gpa + sizeBytes > GPA_LIMIT) return 'mem_hwaddr + size beyond 2^52';
+  out.op = op;
+  out.gpa = gpa;
+  out.sizeBytes = sizeBytes;
+  return undefined;
+}
+
 /** Import QEMU mem plugin output: every input in turn, one capture. */
 export async function importQemuMem(
   inputs: readonly ImportInput[],
@@ -78,8 +131,8 @@ export async function importQemuMem(
 ): Promise<ImportSummary> {
   const skips = new SkipCounter(options.strict);
   const readers: LineReader[] = [];
-  /** Positions of the last five commas: before mem_vaddr, mem_hwaddr, access_size, access_type, mem_value. */
   const commas = new Int32Array(5);
+  const access: MemAccess = { op: Op.R, gpa: 0, sizeBytes: 1 };
   let rows = 0;
   let lines = 0;
   try {
@@ -102,68 +155,20 @@ export async function importQemuMem(
           bad('line longer than 64 KiB');
           continue;
         }
-        const { buf, start, end } = reader;
-        // 1. Lines that are not accesses.
-        if (start === end) {
-          skips.ignored('empty line');
+        // 1. Lines that are not accesses, then the access's fields.
+        const ignored = nonAccessReason(reader);
+        if (ignored !== undefined) {
+          skips.ignored(ignored);
           continue;
         }
-        if (bytesEqual(buf, start, end, HEADER_BYTES)) {
-          skips.ignored('header line');
+        const problem = parseAccess(reader.buf, reader.start, reader.end, commas, access);
+        if (problem !== undefined) {
+          // A summary line that starts like an access (the region table's `0x...` rows) has too few fields.
+          if (problem === NOT_ACCESS && SUMMARY_LINE.test(reader.text())) skips.ignored(SUMMARY_REASON);
+          else bad(problem);
           continue;
         }
-        if (buf[start] !== ZERO && SUMMARY_LINE.test(reader.text())) {
-          skips.ignored('plugin summary line');
-          continue;
-        }
-        // 2. The first comma, and the last five (found from the end).
-        const first = buf.indexOf(COMMA, start);
-        let found = 0;
-        for (let k = end - 1; k > first && found < 5; k--) {
-          if (buf[k] === COMMA) commas[5 - ++found] = k;
-        }
-        if (first < 0 || first >= end || found < 5) {
-          // indexOf may find a comma of a later line: `first >= end` means this line has none.
-          if (SUMMARY_LINE.test(reader.text())) skips.ignored('plugin summary line');
-          else bad('not a mem plugin access line (expected 7 comma-separated fields)');
-          continue;
-        }
-        if (prefixedHex(buf, start, first) === NOT_HEX) {
-          bad('bad insn_vaddr (expected 0x and hex digits)');
-          continue;
-        }
-        if (prefixedHex(buf, commas[0] + 1, commas[1]) === NOT_HEX) {
-          bad('bad mem_vaddr (expected 0x and hex digits)');
-          continue;
-        }
-        const gpa = prefixedHex(buf, commas[1] + 1, commas[2]);
-        if (gpa === NOT_HEX) {
-          bad('bad mem_hwaddr (expected 0x and hex digits)');
-          continue;
-        }
-        if (gpa === HEX_TOO_LARGE) {
-          bad('mem_hwaddr at or beyond 2^52');
-          continue;
-        }
-        const sizeBytes = BYTES_OF_BITS.get(decimalBytes(buf, commas[2] + 1, commas[3]));
-        if (sizeBytes === undefined) {
-          bad('bad access_size (expected 8, 16, 32, 64 or 128 bits)');
-          continue;
-        }
-        const op = bytesEqual(buf, commas[3] + 1, commas[4], STORE) ? Op.W : bytesEqual(buf, commas[3] + 1, commas[4], LOAD) ? Op.R : 0;
-        if (op === 0) {
-          bad('bad access_type (expected load or store)');
-          continue;
-        }
-        if (!validValue(buf, commas[4] + 1, end)) {
-          bad('bad mem_value (expected 0x and 2 to 32 hex digits)');
-          continue;
-        }
-        if (gpa + sizeBytes > 2 ** 52) {
-          bad('mem_hwaddr + size beyond 2^52');
-          continue;
-        }
-        sink.access(op, 0, gpa, sizeBytes, inputIndex, reader.lineNo, -1);
+        sink.access(access.op, 0, access.gpa, access.sizeBytes, inputIndex, reader.lineNo, -1);
         rows++;
       }
       lines += reader.lineNo;
