@@ -28,6 +28,7 @@ import type { Readable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { EXIT_FAILED, EXIT_OK, InputError } from '../errors.js';
+import { RECORD_DEFAULTS } from '../defaults.js';
 import { VERSION } from './version.js';
 import { EXIT_INTERRUPTED } from './runCommand.js';
 import { parseAddress } from '../trace/fieldParsers.js';
@@ -45,16 +46,6 @@ const ROOT = repoRoot();
 const GUEST_DIR = join(ROOT, 'native', 'build', 'guest');
 const PLUGIN = join(ROOT, 'native', 'build', 'libmmutrace.so');
 const MiB = 1 << 20;
-
-/** Defaults of `record` (README documents them). */
-export const RECORD_DEFAULTS = {
-  memoryBytes: 256 * MiB,
-  vcpus: 1,
-  append: 'console=ttyS0 quiet panic=-1',
-  /** About 5 % of the default guest's boot and workload (625 M accesses); ~0.6 GB of spool, ~0.4 GB of .mtr. */
-  maxAccesses: 20_000_000,
-  qemu: 'qemu-system-x86_64',
-};
 
 export interface RecordCommandOptions {
   out: string;
