@@ -54,6 +54,27 @@ describe('gen --kind memstress', () => {
     expect(vcpu1[0]).toBe('1,R,0x6000,8');
   });
 
+  it('the random state carries over GUEST_SYNC: pass 2 continues the draws of pass 1', () => {
+    // Seed 1, 4 pages, 50% writes: draws 1-8 make pass 1, draws 9-16 pass 2 (worked out from s = s * 48271 mod 2^31-1).
+    const r = rows(memstress({ vcpuMemoryBytes: 16 * KiB, random: true, writePercent: 50, iterations: 2 }));
+    expect(r).toEqual([
+      '0,R,0x3000,8', '0,W,0x2000,8', '0,R,0x1000,8', '0,W,0x1000,8',
+      '0,W,0x3000,8', '0,W,0x3000,8', '0,W,0x3000,8', '0,W,0x1000,8',
+    ]);
+  });
+
+  it('--dirty-log: the populate pass (sequential, all writes) still takes one write draw per page', () => {
+    // Draws 1-4 go to populate; the first dirty pass starts at draw 5: pages 1, 1, 3, 3 (R, W, W, W).
+    const r = rows(memstress({ vcpuMemoryBytes: 16 * KiB, random: true, writePercent: 50, iterations: 1, dirtyLog: 'get' }));
+    expect(r).toEqual([
+      '0,W,0x0,8,', '0,W,0x1000,8,', '0,W,0x2000,8,', '0,W,0x3000,8,',
+      '0,DIRTY_LOG_ON,0x0,,0',
+      '0,R,0x1000,8,', '0,W,0x1000,8,', '0,W,0x3000,8,', '0,W,0x3000,8,',
+      '0,DIRTY_LOG_GET,0x0,,0',
+      '0,DIRTY_LOG_OFF,0x0,,0',
+    ]);
+  });
+
   it('--write-percent 50 over 1024 pages in order: 515 writes (draws % 100 below 50, counted from seed 1)', () => {
     const r = rows(memstress({ vcpuMemoryBytes: 4 * MiB, writePercent: 50 }));
     expect(r.length).toBe(1024);
