@@ -20,8 +20,8 @@
  *   ev LINE OP VCPU GPA SIZE SLOT          one trace event, in replay order
  *   end
  *
- * OP is R, W, X, PREFAULT, UNMAP, SLOT_ADD, SLOT_DEL, DIRTY_LOG_ON or
- * DIRTY_LOG_OFF; LINE is the trace line (for messages); SLOT is the memslot
+ * OP is R, W, X, PREFAULT, UNMAP, SLOT_ADD, SLOT_DEL, DIRTY_LOG_ON,
+ * DIRTY_LOG_OFF, DIRTY_LOG_GET or DIRTY_LOG_CLEAR; LINE is the trace line (for messages); SLOT is the memslot
  * id of slot events (-1 otherwise). Numbers are decimal or 0x hex.
  *
  * Output (stdout): one JSON object with the statistics' differences (every
@@ -108,7 +108,7 @@ struct kvm_pre_fault_memory {
 #define EXC_PORT 0x11
 #define SYS_SLOT 0 /* KVM slot number of the runner's memslot */
 
-enum op { OP_R, OP_W, OP_X, OP_PREFAULT, OP_UNMAP, OP_SLOT_ADD, OP_SLOT_DEL, OP_DIRTY_LOG_ON, OP_DIRTY_LOG_OFF, OP_COUNT };
+enum op { OP_R, OP_W, OP_X, OP_PREFAULT, OP_UNMAP, OP_SLOT_ADD, OP_SLOT_DEL, OP_DIRTY_LOG_ON, OP_DIRTY_LOG_OFF, OP_DIRTY_LOG_GET, OP_DIRTY_LOG_CLEAR, OP_COUNT };
 extern const char *const OP_NAMES[OP_COUNT];
 
 enum backing { BACK_4K, BACK_THP, BACK_HUGETLB_2M, BACK_HUGETLB_1G };

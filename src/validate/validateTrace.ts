@@ -13,6 +13,7 @@
  *     second replay without pre-faults is the one the counters are compared with.
  *  5. The rows and the verdict.
  */
+import { replayWithDirtyPages } from './modelDirtyPages.js';
 import { Op } from '../trace/ops.js';
 import { allocateTraceEvents, type Trace } from '../trace/traceEvents.js';
 import { replayCell, type Layout } from '../replay/replayCell.js';
@@ -105,11 +106,15 @@ export function validateTrace(input: ValidateInput): ValidateOutcome {
   if (outcome.kind === 'failed') return { kind: 'failed', message: outcome.message, badInput: outcome.badJob };
   const out: RunnerOutput = outcome.output;
   // 4. The model, and the host-equivalent replay when the host cannot pre-fault.
-  const asGiven = replayCell(trace, scenario, layout);
+  const asGivenReplay = replayWithDirtyPages(trace, scenario, layout);
+  const asGiven = asGivenReplay.result;
   let compared: CellResult = asGiven;
+  let modelDirty = asGivenReplay.dirty;
   const prefaults = scenario.prefault.kind !== 'none' || hasOp(trace, Op.PREFAULT);
   if (prefaults && !out.capPreFaultMemory) {
-    compared = replayCell(withoutPrefaults(trace), { ...scenario, prefault: { kind: 'none' } }, layout);
+    const hostEquivalent = replayWithDirtyPages(withoutPrefaults(trace), { ...scenario, prefault: { kind: 'none' } }, layout);
+    compared = hostEquivalent.result;
+    modelDirty = hostEquivalent.dirty;
     notes.push('this host has no KVM_PRE_FAULT_MEMORY: the counters are compared with a model replay without the pre-faults (the pre-fault rows show both answers)');
   }
   if (!out.manualDirtyProtect && hasOp(trace, Op.DIRTY_LOG_ON)) notes.push('no KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: dirty logs were not read (reading them would write-protect pages again)');
@@ -131,6 +136,7 @@ export function validateTrace(input: ValidateInput): ValidateOutcome {
     asGiven.prefaultCalls,
     out.prefault,
     out.dirtyLog,
+    modelDirty,
   );
   const host = [
     ...describeHost(facts),
