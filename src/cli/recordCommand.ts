@@ -238,6 +238,7 @@ async function streamRecords(run: QemuRun, decoder: QemuRecordDecoder, sink: Mtr
       await sink.drain();
       progress.update(decoder.rows);
     }
+    progress.update(decoder.rows); // the last figure, also when the stream ended at --max-accesses
   })();
   return Promise.race([reading.then(() => exited(run.child)), run.spawnError]);
 }
