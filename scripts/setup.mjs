@@ -6,11 +6,15 @@
 //   3. The native KVM runner for `mmubench validate` (native/build.mjs) with the system C compiler;
 //      when it cannot be built, it says so and goes on.
 //   4. Debian's chromium for the browser test of the HTML report, when running tests as root; optional.
+//   5. With --record (`npm run setup -- --record`; `mmubench record` runs it on first use): QEMU,
+//      busybox-static, cpio, Debian's kernel and the guest initramfs, and the QEMU plugin
+//      (scripts/recordGuest.mjs).
 // Node builtins only: it runs before any dependency is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { setupRecordGuest } from './recordGuest.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEBIAN_PACKAGES = ['build-essential', 'pkg-config', 'libcairo2-dev', 'libpango1.0-dev', 'libjpeg-dev', 'libgif-dev', 'librsvg2-dev'];
@@ -40,7 +44,7 @@ function buildKvmRunner() {
   const build = spawnSync(process.execPath, [join(root, 'native', 'build.mjs')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (build.status !== 0) {
     say(
-      'the KVM runner (native/kvm-runner/) was not built: `mmubench validate` will skip until it is (install a C compiler, then run `node native/build.mjs`); continuing',
+      'a native helper (native/kvm-runner/, native/qemu-plugin/) was not built: `mmubench validate` and `record` need them (install a C compiler, then run `node native/build.mjs`); continuing',
     );
   }
 }
@@ -68,6 +72,12 @@ function installChromiumForTests() {
   }
 }
 installChromiumForTests();
+
+// 5. The record guest, only when asked for.
+if (process.argv.includes('--record')) {
+  const problem = setupRecordGuest(root, say);
+  if (problem !== undefined) fail(problem);
+}
 
 const lock = join(root, 'package-lock.json');
 const installed = join(root, 'node_modules', '.package-lock.json');

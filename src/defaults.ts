@@ -51,3 +51,15 @@ export const DEFAULTS = {
   /** nightly: history lines (runs of the same matrix) the trend chart shows. */
   trendRuns: 30,
 } as const;
+
+/** `mmubench record` (README, docs/recording.md). */
+export const RECORD_DEFAULTS = {
+  /** Guest RAM: 256 MiB, all below the PCI hole. */
+  memoryBytes: 256 * 1024 * 1024,
+  vcpus: 1,
+  /** Serial console, no boot messages, power off (not reboot) on a panic with -no-reboot. */
+  append: 'console=ttyS0 quiet panic=-1',
+  /** About 3 % of the default guest's whole run (624.6 M accesses): ~3 s, a 340 MB .mtr. */
+  maxAccesses: 20_000_000,
+  qemu: 'qemu-system-x86_64',
+} as const;

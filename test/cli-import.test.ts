@@ -112,7 +112,10 @@ describe('mmubench import', () => {
       runCli(['import', '--format', 'ftrace', '--vcpus', '2', 'test/fixtures/lackey-tiny.log', '--out', out]),
       '--vcpus: only for --format lackey',
     );
-    expectOneLineError(runCli(['import', '--format', 'pin', 'test/fixtures/lackey-tiny.log', '--out', out]), '--format: "pin" is not one of ftrace, lackey');
+    expectOneLineError(
+      runCli(['import', '--format', 'pin', 'test/fixtures/lackey-tiny.log', '--out', out]),
+      '--format: "pin" is not one of ftrace, lackey, qemu-mem',
+    );
     expectOneLineError(
       runCli(['import', '--format', 'lackey', '--vcpus', '3', 'test/fixtures/lackey-tiny.log', 'test/fixtures/lackey-true.log', '--out', out]),
       '--vcpus: 3 with 2 inputs; give one input (copied to every vCPU) or one input per vCPU',

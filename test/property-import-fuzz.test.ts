@@ -87,6 +87,7 @@ const FTRACE_LINES = [
   ' CPU 0/KVM-4242 [000] ...1 9.000003: kvm_tdp_mmu_spte_changed: as id 0 gfn 200 level 2 old_spte 5a0 new_spte 80000001a2b3c8f7',
 ];
 const LACKEY_LINES = readFileSync(fixture('lackey-tiny.log'), 'utf8').split('\n');
+const QEMU_MEM_LINES = readFileSync(fixture('qemu-mem-tiny.log'), 'utf8').split('\n');
 
 /** A mutation: at a position, delete some chars and insert others (digits, separators, or anything). */
 const mutation = fc.tuple(
@@ -111,6 +112,7 @@ function mutate(lines: readonly string[], picks: number[], mutations: [number, n
 for (const [format, lines] of [
   ['ftrace', FTRACE_LINES],
   ['lackey', LACKEY_LINES],
+  ['qemu-mem', QEMU_MEM_LINES],
 ] as const) {
   describe(`${format} importer fuzzing (property)`, () => {
     it('random bytes import, or fail --strict with a located error', async () => {

@@ -120,7 +120,7 @@ describe('binary traces: CSV → mtr → CSV', () => {
 /** Random events the CSV reader accepts: valid sizes, aligned memslots, x_slot only where needed. */
 const eventArb = fc
   .record({
-    op: fc.integer({ min: Op.R, max: Op.SET_SHARED }),
+    op: fc.integer({ min: Op.R, max: Op.DIRTY_LOG_CLEAR }),
     vcpu: fc.integer({ min: 0, max: 3 }),
     page: fc.integer({ min: 0, max: 2 ** 28 }),
     offset: fc.integer({ min: 0, max: 4095 }),

@@ -110,4 +110,25 @@ describe('validate comparison rules', () => {
     const rows = compareCounters(model2m, kernel, { ...ctx, hostPageBytes: 2 << 20, hostHugeBytes: 4 << 20 }, [], [], []);
     expect(row(rows, 'pages_2m')).toMatchObject({ modelValue: 2, kernelValue: 2, status: 'agree', note: '' });
   });
+
+  it('a dirty-log read beside the model dirty pages must agree; without a model figure it is the kernel figure only', async () => {
+    const model = await replayText(trace, { backing: '4k', maxLevel: '4k' });
+    const kernel = { ...KERNEL_ZERO, pf_taken: 3, pf_fixed: 3, pages_4k: 3, mmu_cache_miss: 4 };
+    const reads = [
+      { line: 7, slot: 0, dirtyPages: 5 },
+      { line: 0, slot: 0, dirtyPages: 2 },
+    ];
+    const rows = compareCounters(model, kernel, SHADOW_4K, [], [], reads, new Map([['7:0', 5]]));
+    expect(rows.find((r) => r.model === 'dirty pages, memslot 0, line 7')).toMatchObject({
+      kernel: 'KVM_GET_DIRTY_LOG',
+      modelValue: 5,
+      kernelValue: 5,
+      status: 'agree',
+    });
+    expect(rows.find((r) => r.kernel === 'dirty pages, memslot 0, line 0')).toMatchObject({ modelValue: '-', kernelValue: 2, status: 'info' });
+    expect(allAgree(rows)).toBe(true);
+    const off = compareCounters(model, kernel, SHADOW_4K, [], [], reads, new Map([['7:0', 4]]));
+    expect(off.find((r) => r.model === 'dirty pages, memslot 0, line 7')).toMatchObject({ modelValue: 4, kernelValue: 5, status: 'differ' });
+    expect(allAgree(off)).toBe(false);
+  });
 });

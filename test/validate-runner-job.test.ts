@@ -51,6 +51,20 @@ describe('runner job', () => {
     expect(() => buildRunnerJob(trace, scenario, LAYOUT, '4k')).toThrow(/test\.csv:3: column op: WRPROTECT cannot be made to happen in a real guest/);
   });
 
+  it('DIRTY_LOG_GET and DIRTY_LOG_CLEAR go to the runner with their memslot and range', async () => {
+    const trace = await traceFromText(
+      'vcpu,op,gpa,size,x_slot\n0,DIRTY_LOG_ON,0x0,,0\n0,W,0x1000,8,\n0,DIRTY_LOG_GET,0x0,,0\n0,DIRTY_LOG_CLEAR,0x40000,0x40000,0\n',
+    );
+    const [scenario] = parseMatrix({ backing: '4k', prefault: 'none' });
+    expect(buildRunnerJob(trace, scenario, LAYOUT, '4k').split('\n').slice(-6, -1)).toEqual([
+      'ev 2 DIRTY_LOG_ON 0 0x0 0x1 0',
+      'ev 3 W 0 0x1000 0x8 -1',
+      'ev 4 DIRTY_LOG_GET 0 0x0 0x1 0',
+      'ev 5 DIRTY_LOG_CLEAR 0 0x40000 0x40000 0',
+      'end',
+    ]);
+  });
+
   it('host backing: 4k anonymous, 2m THP or hugetlbfs, 1g hugetlbfs', () => {
     expect(hostBackingFor(Level.L4K, 'thp')).toBe('4k');
     expect(hostBackingFor(Level.L2M, 'thp')).toBe('thp');

@@ -66,6 +66,9 @@ void create_vm(void)
 			SYSFAIL("KVM_ENABLE_CAP(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)");
 		g.manual_dirty_protect = 1;
 	}
+	for (size_t i = 0; i < g.nevents && !g.manual_dirty_protect; i++)
+		if (g.events[i].op == OP_DIRTY_LOG_CLEAR)
+			skip("DIRTY_LOG_CLEAR needs KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, which this KVM lacks");
 	int quirks = ioctl(g.vm, KVM_CHECK_EXTENSION, KVM_CAP_DISABLE_QUIRKS2);
 	if (quirks > 0 && (quirks & KVM_X86_QUIRK_SLOT_ZAP_ALL)) {
 		struct kvm_enable_cap cap = {.cap = KVM_CAP_DISABLE_QUIRKS2, .args = {KVM_X86_QUIRK_SLOT_ZAP_ALL}};

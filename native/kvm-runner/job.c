@@ -1,7 +1,7 @@
 /* kvm-runner: Step 1: reading the job (format in runner.h). */
 #include "runner.h"
 
-const char *const OP_NAMES[OP_COUNT] = {"R", "W", "X", "PREFAULT", "UNMAP", "SLOT_ADD", "SLOT_DEL", "DIRTY_LOG_ON", "DIRTY_LOG_OFF", "TOUCH"};
+const char *const OP_NAMES[OP_COUNT] = {"R", "W", "X", "PREFAULT", "UNMAP", "SLOT_ADD", "SLOT_DEL", "DIRTY_LOG_ON", "DIRTY_LOG_OFF", "DIRTY_LOG_GET", "DIRTY_LOG_CLEAR", "TOUCH"};
 
 /* ---- 1. the job ------------------------------------------------------------ */
 

@@ -249,6 +249,45 @@ void read_dirty_log(struct slot *s, unsigned line)
 	dirty_logs[ndirty_logs++] = (struct dirty_record){.line = line, .slot = s->id, .pages = count};
 }
 
+/*
+ * DIRTY_LOG_GET / DIRTY_LOG_CLEAR: harvest pages [first, first + count) of
+ * the slot so that the dirty ones are write-protected again, as
+ * KVM_GET_DIRTY_LOG without manual protect does (kvm_get_dirty_log_protect).
+ * With manual protect on (create_vm), that is KVM_GET_DIRTY_LOG (a copy)
+ * then KVM_CLEAR_DIRTY_LOG of the range with the copied bits
+ * (kvm_clear_dirty_log_protect); without it, a whole-slot GET is that
+ * already, and a CLEAR cannot be made (create_vm skips such a job up front).
+ */
+static void harvest_dirty_log(struct slot *s, const struct event *e)
+{
+	uint64_t npages = s->size / PAGE_4K, words = (npages + 63) / 64;
+	uint64_t first = 0, count = npages;
+	if (e->op == OP_DIRTY_LOG_CLEAR) {
+		if (e->gpa < s->gpa || e->gpa % PAGE_4K || e->size % PAGE_4K || e->gpa + e->size > s->gpa + s->size)
+			die(2, "trace line %u: DIRTY_LOG_CLEAR range is not whole pages inside memslot %d", e->line, s->id);
+		first = (e->gpa - s->gpa) / PAGE_4K;
+		count = e->size / PAGE_4K;
+	}
+	uint64_t *bitmap = xcalloc(words, 8);
+	struct kvm_dirty_log log = {.slot = (uint32_t)s->kvm_slot, .dirty_bitmap = bitmap};
+	if (ioctl(g.vm, KVM_GET_DIRTY_LOG, &log))
+		SYSFAIL("KVM_GET_DIRTY_LOG (memslot %d, trace line %u)", s->id, e->line);
+	uint64_t dirty = 0;
+	for (uint64_t p = first; p < first + count; p++)
+		dirty += (bitmap[p / 64] >> (p % 64)) & 1;
+	if (g.manual_dirty_protect) {
+		/* first is a multiple of 64 (KVM's rule, checked by the model first): the range's bits start a word. */
+		struct kvm_clear_dirty_log clear = {.slot = (uint32_t)s->kvm_slot, .first_page = first, .num_pages = (uint32_t)count, .dirty_bitmap = bitmap + first / 64};
+		if (ioctl(g.vm, KVM_CLEAR_DIRTY_LOG, &clear))
+			SYSFAIL("KVM_CLEAR_DIRTY_LOG (memslot %d, trace line %u)", s->id, e->line);
+	}
+	free(bitmap);
+	dirty_logs = realloc(dirty_logs, (ndirty_logs + 1) * sizeof *dirty_logs);
+	if (!dirty_logs)
+		die(1, "out of memory");
+	dirty_logs[ndirty_logs++] = (struct dirty_record){.line = e->line, .slot = s->id, .pages = dirty};
+}
+
 void host_event(const struct event *e)
 {
 	struct slot *s;
@@ -309,6 +348,13 @@ void host_event(const struct event *e)
 			set_region(s, e->op == OP_DIRTY_LOG_ON ? KVM_MEM_LOG_DIRTY_PAGES : 0);
 			record_timing(e, now_ns() - start, 0);
 		}
+		break;
+	case OP_DIRTY_LOG_GET:
+	case OP_DIRTY_LOG_CLEAR:
+		s = slot_by_id(e->slot, e->line);
+		if (!(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
+			die(2, "trace line %u: %s of memslot %d, which has no dirty logging", e->line, OP_NAMES[e->op], s->id);
+		harvest_dirty_log(s, e);
 		break;
 	default:
 		die(1, "internal: op %d is not a host event", e->op);

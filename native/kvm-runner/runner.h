@@ -21,8 +21,9 @@
  *   end
  *
  * OP is R, W, X, PREFAULT, UNMAP, SLOT_ADD, SLOT_DEL, DIRTY_LOG_ON,
- * DIRTY_LOG_OFF or TOUCH; LINE is the trace line (for messages); SLOT is the
- * memslot id of slot events (-1 otherwise). Numbers are decimal or 0x hex.
+ * DIRTY_LOG_OFF, DIRTY_LOG_GET, DIRTY_LOG_CLEAR or TOUCH; LINE is the trace line
+ * (for messages); SLOT is the memslot id of slot events (-1 otherwise).
+ * Numbers are decimal or 0x hex.
  * TOUCH (`mmubench calibrate`) writes one byte per guest page (`guest-page`)
  * of [GPA, GPA + SIZE) in ONE KVM_RUN (a guest loop), host memory written
  * before, so its time is KVM's alone, as demand_paging_test measures.
@@ -116,7 +117,7 @@ struct kvm_pre_fault_memory {
 #define EXC_PORT 0x11
 #define SYS_SLOT 0 /* KVM slot number of the runner's memslot */
 
-enum op { OP_R, OP_W, OP_X, OP_PREFAULT, OP_UNMAP, OP_SLOT_ADD, OP_SLOT_DEL, OP_DIRTY_LOG_ON, OP_DIRTY_LOG_OFF, OP_TOUCH, OP_COUNT };
+enum op { OP_R, OP_W, OP_X, OP_PREFAULT, OP_UNMAP, OP_SLOT_ADD, OP_SLOT_DEL, OP_DIRTY_LOG_ON, OP_DIRTY_LOG_OFF, OP_DIRTY_LOG_GET, OP_DIRTY_LOG_CLEAR, OP_TOUCH, OP_COUNT };
 /* A guest access (R, W, X, or TOUCH: one KVM_RUN writing every guest page of a range, for `mmubench calibrate`). */
 #define IS_ACCESS(op) ((op) <= OP_X || (op) == OP_TOUCH)
 extern const char *const OP_NAMES[OP_COUNT];

@@ -2,7 +2,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
-import { GENERATOR_DEFAULTS, GENERATOR_KINDS, generateTrace, type GeneratorKind } from '../trace/generators.js';
+import { GENERATOR_DEFAULTS, GEN_KINDS, generateTrace, type GeneratorKind } from '../trace/generators.js';
+import { CLEAR_ALIGN_BYTES, DIRTY_LOG_DEFAULT_ITERATIONS, MEMSTRESS_DEFAULTS, generateMemstress, type MemstressOptions } from '../trace/memstressGenerator.js';
 import { parseAddress } from '../trace/fieldParsers.js';
 import { InputError, EXIT_OK, fileIoError } from '../errors.js';
 import { checkOutputPath } from '../outputPath.js';
@@ -17,7 +18,30 @@ export interface GenCommandOptions {
   hot?: string;
   hotFraction?: string;
   writeFraction?: string;
+  vcpuMemory?: string;
+  iterations?: string;
+  writePercent?: string;
+  random?: boolean;
+  overlap?: boolean;
+  baseGpa?: string;
+  /** `--dirty-log` alone is `true` (get); `--dirty-log clear` a string. */
+  dirtyLog?: string | boolean;
+  slot?: string;
 }
+
+/** Flags of `--kind memstress` only (commander names). */
+const MEMSTRESS_ONLY: readonly (keyof GenCommandOptions)[] = ['vcpuMemory', 'iterations', 'writePercent', 'random', 'overlap', 'baseGpa', 'dirtyLog', 'slot'];
+/** Commander name -> flag, for messages. */
+const FLAG_OF: Partial<Record<keyof GenCommandOptions, string>> = {
+  vcpuMemory: '--vcpu-memory',
+  iterations: '--iterations',
+  writePercent: '--write-percent',
+  random: '--random',
+  overlap: '--overlap',
+  baseGpa: '--base-gpa',
+  dirtyLog: '--dirty-log',
+  slot: '--slot',
+};
 
 function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -40,12 +64,54 @@ function fraction(flag: string, value: string | undefined, fallback: number): nu
   return n;
 }
 
-export async function genCommand(options: GenCommandOptions): Promise<number> {
-  if (!(GENERATOR_KINDS as readonly string[]).includes(options.kind)) {
-    throw new InputError(`--kind: "${options.kind}" is not one of ${GENERATOR_KINDS.join(', ')}`);
+/** `--base-gpa`: a 4 KiB aligned GPA below 2^52. */
+function gpa(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = parseAddress(value, 'GPA');
+  if (typeof n === 'string') throw new InputError(`${flag}: ${n}`);
+  if (n % 4096 !== 0) throw new InputError(`${flag}: "${value}" is not a multiple of 4096 (a page boundary)`);
+  return n;
+}
+
+/** The memstress options, validated once. */
+export function memstressOptions(options: GenCommandOptions): MemstressOptions {
+  const d = MEMSTRESS_DEFAULTS;
+  const vcpuMemoryBytes = bytes('--vcpu-memory', options.vcpuMemory, d.vcpuMemoryBytes);
+  if (vcpuMemoryBytes % 4096 !== 0) throw new InputError(`--vcpu-memory: "${options.vcpuMemory}" is not a multiple of 4096 (whole guest pages)`);
+  const dirtyLog = options.dirtyLog === undefined ? 'none' : options.dirtyLog === true ? 'get' : options.dirtyLog;
+  if (dirtyLog !== 'none' && dirtyLog !== 'get' && dirtyLog !== 'clear') throw new InputError(`--dirty-log: "${dirtyLog}" is not one of get, clear`);
+  if (options.slot !== undefined && dirtyLog === 'none') throw new InputError('--slot: only with --dirty-log');
+  const result: MemstressOptions = {
+    ...d,
+    dirtyLog,
+    slot: integer('--slot', options.slot, d.slot, 0, 32767),
+    vcpus: integer('--vcpus', options.vcpus, GENERATOR_DEFAULTS.vcpus, 1, 4096),
+    vcpuMemoryBytes,
+    iterations: integer('--iterations', options.iterations, dirtyLog === 'none' ? d.iterations : DIRTY_LOG_DEFAULT_ITERATIONS, 1, 1e6),
+    writePercent: integer('--write-percent', options.writePercent, d.writePercent, 0, 100),
+    random: options.random === true,
+    overlap: options.overlap === true,
+    seed: integer('--seed', options.seed, d.seed, 0, 2 ** 32 - 1),
+    baseGpa: gpa('--base-gpa', options.baseGpa, d.baseGpa),
+  };
+  if (result.baseGpa + result.vcpuMemoryBytes * result.vcpus > 2 ** 52) {
+    throw new InputError('--base-gpa: the test region (--vcpus x --vcpu-memory bytes from --base-gpa) goes beyond the 52-bit GPA limit');
+  }
+  if (dirtyLog === 'clear' && (result.baseGpa % CLEAR_ALIGN_BYTES !== 0 || (result.vcpuMemoryBytes * result.vcpus) % CLEAR_ALIGN_BYTES !== 0)) {
+    throw new InputError(
+      '--dirty-log clear: --base-gpa and the test memory (--vcpus x --vcpu-memory) must be multiples of 262144 (256 KiB: KVM_CLEAR_DIRTY_LOG clears whole 64-page words)',
+    );
+  }
+  return result;
+}
+
+/** The file's text, in blocks that each end a line. */
+function traceText(options: GenCommandOptions): Iterable<string> {
+  if (options.kind === 'memstress') return generateMemstress(memstressOptions(options));
+  for (const key of MEMSTRESS_ONLY) {
+    if (options[key] !== undefined) throw new InputError(`${FLAG_OF[key]}: only for --kind memstress`);
   }
   const d = GENERATOR_DEFAULTS;
-  await checkOutputPath('--out', options.out, { kind: 'file' });
   const lines = generateTrace({
     kind: options.kind as GeneratorKind,
     seed: integer('--seed', options.seed, d.seed, 0, 2 ** 32 - 1),
@@ -56,11 +122,23 @@ export async function genCommand(options: GenCommandOptions): Promise<number> {
     hotFraction: fraction('--hot-fraction', options.hotFraction, d.hotFraction),
     writeFraction: fraction('--write-fraction', options.writeFraction, d.writeFraction),
   });
+  return (function* () {
+    for (const line of lines) yield line + '\n';
+  })();
+}
+
+export async function genCommand(options: GenCommandOptions): Promise<number> {
+  if (!(GEN_KINDS as readonly string[]).includes(options.kind)) {
+    throw new InputError(`--kind: "${options.kind}" is not one of ${GEN_KINDS.join(', ')}`);
+  }
+  // Options first (traceText validates them), then the output path, before writing anything.
+  const blocks = traceText(options);
+  await checkOutputPath('--out', options.out, { kind: 'file' });
   const temp = `${options.out}.tmp-${process.pid}`;
   const out = createWriteStream(temp);
   try {
-    for (const line of lines) {
-      if (!out.write(line + '\n')) await once(out, 'drain');
+    for (const block of blocks) {
+      if (!out.write(block)) await once(out, 'drain');
     }
     out.end();
     await once(out, 'finish');

@@ -1,6 +1,6 @@
 /**
- * `mmubench import --format ftrace|lackey IN... --out OUT.csv|OUT.mtr`: convert
- * kernel trace text or valgrind lackey logs into trace format v1 or a binary
+ * `mmubench import --format ftrace|lackey|qemu-mem IN... --out OUT.csv|OUT.mtr`: convert
+ * kernel trace text, valgrind lackey logs or QEMU mem plugin output into trace format v1 or a binary
  * trace (docs/importing.md). The output is written to a temporary file and
  * renamed into place; its header comments (an `.mtr`'s source text) record the
  * inputs, the mapping used and the skip counts.
@@ -29,8 +29,10 @@ const SHOW_PROGRESS_AFTER_MS = 1000;
 export function registerImportCommand(program: Command, setExit: (code: number) => void): void {
   program
     .command('import')
-    .description('convert ftrace/perf KVM tracepoint text or valgrind lackey logs into a trace (docs/importing.md); exit 0 done, 2 bad input (nothing written)')
-    .argument('<input...>', 'files to import (ftrace: read one after the other as one capture; lackey: one program, and vCPU, each)')
+    .description(
+      'convert ftrace/perf KVM tracepoint text, valgrind lackey logs or QEMU mem plugin output into a trace (docs/importing.md); exit 0 done, 2 bad input (nothing written)',
+    )
+    .argument('<input...>', 'files to import (ftrace, qemu-mem: read one after the other as one capture; lackey: one program, and vCPU, each)')
     .requiredOption('--format <format>', `input format: ${IMPORT_FORMATS.join(', ')}`)
     .requiredOption('--out <file>', 'trace to write: .csv (trace format v1) or .mtr (binary trace)')
     .option('--strict', 'stop at the first line the importer does not understand (exit 2); default: skip and count it')

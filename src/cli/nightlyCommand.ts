@@ -181,11 +181,18 @@ async function prepareNightly(options: NightlyCommandOptions, warn: (message: st
   const config = await loadNightlyConfig(configPath);
   let files: string[];
   try {
-    files = (await readdir(config.traceDir)).filter((f) => f.endsWith('.csv')).sort();
+    files = (await readdir(config.traceDir)).filter((f) => f.endsWith('.csv') || f.endsWith('.mtr')).sort();
   } catch (error) {
     throw new InputError(`${configPath}: traceDir ${config.traceDir}: ${systemCause(error)}`);
   }
-  if (files.length === 0) throw new InputError(`${configPath}: no .csv traces in ${config.traceDir}`);
+  if (files.length === 0) throw new InputError(`${configPath}: no .csv or .mtr traces in ${config.traceDir}`);
+  // A trace NAME.csv or NAME.mtr with NAME.vm.json beside it replays in that layout (e.g. a recorded boot).
+  const names = new Set(await readdir(config.traceDir));
+  const traceLayouts = new Map<string, string>();
+  for (const f of files) {
+    const layoutName = f.replace(/\.(csv|mtr)$/, '.vm.json');
+    if (names.has(layoutName)) traceLayouts.set(join(config.traceDir, f), join(config.traceDir, layoutName));
+  }
   const explicitBaseline = options.baseline === undefined ? undefined : { name: options.baseline, run: await readReportRun(options.baseline) };
   const reportsDir = options.reports ?? DEFAULTS.reportsDir;
   await checkOutputPath('--reports', reportsDir, { kind: 'folder' });
@@ -194,7 +201,17 @@ async function prepareNightly(options: NightlyCommandOptions, warn: (message: st
     throw new InputError(`--reports: ${historyPath}: cannot read the history: ${systemCause(error)}`);
   });
   for (const warning of history.warnings) warn(warning);
-  return { compareOptions, benchTimeMs, config, traces: files.map((f) => join(config.traceDir, f)), explicitBaseline, reportsDir, historyPath, history };
+  return {
+    compareOptions,
+    benchTimeMs,
+    config,
+    traces: files.map((f) => join(config.traceDir, f)),
+    traceLayouts,
+    explicitBaseline,
+    reportsDir,
+    historyPath,
+    history,
+  };
 }
 
 /** Run the nightly job; returns the exit code. */
@@ -202,7 +219,7 @@ export async function nightlyCommand(options: NightlyCommandOptions): Promise<nu
   const warn = (message: string): void => void process.stderr.write(`mmubench: warning: ${message}\n`);
   const say = (text: string): void => void (options.quiet ? undefined : process.stdout.write(text));
   // 1. Options, the configuration, the traces, an explicit baseline, the reports folder: all before any replay.
-  const { compareOptions, benchTimeMs, config, traces, explicitBaseline, reportsDir, historyPath, history } = await prepareNightly(options, warn);
+  const { compareOptions, benchTimeMs, config, traces, traceLayouts, explicitBaseline, reportsDir, historyPath, history } = await prepareNightly(options, warn);
   // 2-3. Replay, quick benchmark, report (runReport writes it after `beforeWrite`), named
   // `<stamp>` or, when concurrent runs of the same second took that, `<stamp>-N`.
   const stamp = reportStamp(new Date());
@@ -215,6 +232,7 @@ export async function nightlyCommand(options: NightlyCommandOptions): Promise<nu
     quiet: options.quiet,
     seams: options.seams,
     costs: options.costs,
+    traceLayouts,
     beforeWrite: async (run) => {
       if (benchTimeMs > 0) run.benchmarks = await quickBench({ timeMs: benchTimeMs, replay: options.seams?.benchReplay });
       entry = historyEntry(stamp, run);

@@ -18,7 +18,9 @@ import { registerValidateCommand } from './validateCommand.js';
 import { registerCalibrateCommand } from './calibrateCommand.js';
 import { VERSION } from './version.js';
 import type { Seams } from './seams.js';
-import { GENERATOR_DEFAULTS, GENERATOR_KINDS } from '../trace/generators.js';
+import { GENERATOR_DEFAULTS, GEN_KINDS } from '../trace/generators.js';
+import { MEMSTRESS_DEFAULTS } from '../trace/memstressGenerator.js';
+import { registerRecordCommand } from './recordCommand.js';
 import { ARCHES } from '../mmu/arch/archProfile.js';
 import { TLB_PRESET_NAMES } from '../tlb/tlbPresets.js';
 
@@ -90,6 +92,7 @@ function buildProgram(setExit: (code: number) => void, seams: Seams): Command {
   registerRunCommand(program, setExit, seams);
   registerMergeCommand(program, setExit);
   registerValidateCommand(program, setExit);
+  registerRecordCommand(program, setExit);
   registerCalibrateCommand(program, setExit);
   registerCompareCommand(program, setExit);
   registerConvertCommand(program, setExit);
@@ -99,7 +102,7 @@ function buildProgram(setExit: (code: number) => void, seams: Seams): Command {
   program
     .command('gen')
     .description('write a synthetic, seeded trace')
-    .addOption(new Option('--kind <kind>', 'access pattern').choices([...GENERATOR_KINDS]).makeOptionMandatory())
+    .addOption(new Option('--kind <kind>', "access pattern (memstress: the KVM selftests' memstress guest)").choices([...GEN_KINDS]).makeOptionMandatory())
     .requiredOption('--out <file>', 'trace file to write')
     .option('--seed <n>', 'PRNG seed', String(GENERATOR_DEFAULTS.seed))
     .option('--accesses <n>', 'access rows to write', String(GENERATOR_DEFAULTS.accesses))
@@ -108,6 +111,17 @@ function buildProgram(setExit: (code: number) => void, seams: Seams): Command {
     .option('--hot <bytes>', 'hot-set size for hotcold', String(GENERATOR_DEFAULTS.hotBytes))
     .option('--hot-fraction <f>', 'share of hotcold accesses to the hot set', String(GENERATOR_DEFAULTS.hotFraction))
     .option('--write-fraction <f>', 'share of writes', String(GENERATOR_DEFAULTS.writeFraction))
+    .option('--vcpu-memory <bytes>', `memstress: test memory per vCPU, bytes, a multiple of 4096 [default: ${MEMSTRESS_DEFAULTS.vcpuMemoryBytes}]`)
+    .option('--iterations <n>', `memstress: passes over the test memory [default: ${MEMSTRESS_DEFAULTS.iterations}]`)
+    .option('--write-percent <n>', `memstress: chance in % (0-100) that an access is a write [default: ${MEMSTRESS_DEFAULTS.writePercent}]`)
+    .option('--random', "memstress: pages in random order (the selftest's -a), seeded per vCPU with --seed + vCPU index")
+    .option('--overlap', 'memstress: every vCPU accesses the whole test memory (-o) instead of its own region')
+    .option('--base-gpa <gpa>', `memstress: GPA of the test memory, 4 KiB aligned [default: ${MEMSTRESS_DEFAULTS.baseGpa}]`)
+    .option(
+      '--dirty-log [mode]',
+      'memstress: the dirty_log_perf_test sequence (populate, DIRTY_LOG_ON, --iterations passes each harvested, DIRTY_LOG_OFF); mode get (KVM_GET_DIRTY_LOG, the default) or clear (KVM_CLEAR_DIRTY_LOG); --iterations then defaults to 2',
+    )
+    .option('--slot <id>', `memslot the dirty-log rows name (x_slot) [default: ${MEMSTRESS_DEFAULTS.slot}, the default slot]`)
     .action(async (options) => setExit(await genCommand(options)));
 
   addCompareFlags(

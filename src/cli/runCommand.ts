@@ -33,6 +33,7 @@ import { ProgressReporter } from './progress.js';
 import { VERSION } from './version.js';
 import { readVmLayout } from './vmLayout.js';
 import { validateLayout } from '../replay/validateLayout.js';
+import type { Layout } from '../replay/openCell.js';
 import { inShard, parseShard } from '../replay/shard.js';
 
 export interface RunCommandOptions extends RawMatrixOptions {
@@ -66,6 +67,11 @@ export interface RunCommandOptions extends RawMatrixOptions {
   seams?: Pick<Seams, 'cellWorkerUrl' | 'vcpuWorkerUrl'>;
   /** `--costs FILE`: the cost profile for the estimates (default: the built-in one). */
   costs?: string;
+  /**
+   * nightly: a `--vm` layout file per trace path, used for that trace's cells
+   * instead of the run's memslots (memslots only: no stolenBits or fwb).
+   */
+  traceLayouts?: ReadonlyMap<string, string>;
 }
 
 /** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
@@ -144,8 +150,9 @@ async function planRun(tracePaths: string[], options: RunCommandOptions): Promis
   // 1d. The cells, in (trace, scenario) order.
   const layout = { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };
   validateLayout(scenarios, layout);
+  const ownLayouts = await traceOwnLayouts(traces, scenarios, options.traceLayouts);
   const tasks: CellTask[] = traces
-    .flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout })))
+    .flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout: ownLayouts.get(trace) ?? layout })))
     .filter((_, position) => inShard(position, shard));
   // --threads per-vcpu: one worker per vCPU, refused up front where unsupported (docs/per-vcpu-threads.md).
   const perVcpu = isPerVcpuThreads(options.threads);
@@ -155,6 +162,26 @@ async function planRun(tracePaths: string[], options: RunCommandOptions): Promis
     throw new InputError('--timeout and --worker-memory need worker threads (a replay on the main thread cannot be stopped): drop --threads 0');
   }
   return { scenarios, costs, shard, traces, tasks, perVcpu, threads, timeoutSeconds, workerMemoryMb };
+}
+
+/** The layouts of the traces that have their own (`traceLayouts`), each checked against every scenario. */
+async function traceOwnLayouts(
+  traces: readonly Trace[],
+  scenarios: readonly Scenario[],
+  files: ReadonlyMap<string, string> | undefined,
+): Promise<Map<Trace, Layout>> {
+  const own = new Map<Trace, Layout>();
+  for (const trace of traces) {
+    const file = files?.get(trace.path);
+    if (file === undefined) continue;
+    const parsed = await readVmLayout(file);
+    if (parsed.stolenBits !== undefined || parsed.fwb !== undefined)
+      throw new InputError(`${file}: a trace's own layout may set memslots only (not stolenBits or fwb)`);
+    const layout = { memslots: parsed.memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };
+    validateLayout(scenarios, layout);
+    own.set(trace, layout);
+  }
+  return own;
 }
 
 /** Load and validate every trace; two traces may not share a name (the report keys cells by it). */

@@ -26,6 +26,7 @@ export function setDirtyLogging(vm: Vm, id: number, enabled: boolean): void {
   if (slot.dirtyLogging === enabled) {
     throw new MemslotError(`dirty logging is already ${enabled ? 'on' : 'off'} for memslot ${id}`);
   }
+  vm.dirtyLog.forget(slot);
   const start = slot.baseGfn;
   const end = slot.baseGfn + slot.npages;
   if (enabled) {

@@ -21,6 +21,7 @@ import { VmStats, type VcpuStats } from './stats.js';
 import { MemoryAttributes } from './memoryAttributes.js';
 import { HypercallMirror } from './pkvm/hypercallMirror.js';
 import { zapLeaves } from './hostEvents.js';
+import { DirtyLog } from './dirtyLog.js';
 import { AccessKind, FlushOrigin, type FlushSink, type Stage2Backing, type VmOptions } from './vmOptions.js';
 
 const PERMS_FOR: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_EXEC];
@@ -59,6 +60,8 @@ export class Vm {
   translatedLevel: Level = Level.L4K;
   /** Level of the leaf the last `mappingOf` found. */
   mappingLevel: Level = Level.L4K;
+  /** Dirty bitmaps of the slots under dirty logging (dirtyLog.ts). */
+  readonly dirtyLog = new DirtyLog();
 
   /** Arch-profile and option decisions of the fault path, fixed per scenario (no string compare per fault). */
   private readonly stolenAny: boolean;
@@ -227,6 +230,7 @@ export class Vm {
     }
     const status = table.relax(gfn, PERMS_FOR[kind]);
     if (status !== MAP_FIXED) return status;
+    if (slot.dirtyLogging && (table.relaxedWord & PERM_WRITE) !== 0) this.dirtyLog.markDirty(slot, gfn);
     this.translatedLevel = table.lookupLevel;
     return table.relaxedWord;
   }
@@ -318,6 +322,8 @@ export class Vm {
       this.stats.nx_lpage_splits += table.nxTablesCreated;
     }
     if (status !== MAP_FIXED) return status === MAP_RETRY ? MAP_RETRY : MAP_SPURIOUS;
+    // A writable leaf in a logged slot logs its page at once (mark_page_dirty_in_slot).
+    if (slot.dirtyLogging && (word & PERM_WRITE) !== 0) this.dirtyLog.markDirty(slot, gfn);
     // Replacing a table of smaller leaves by a huge leaf drops their translations.
     if (table.replacedTable) {
       const first = alignGfnDown(gfn, level);

@@ -1,7 +1,8 @@
 /**
  * One trace event that is not a guest access: a pre-fault request on its
  * vCPU, or a host-side change of the VM (MMU-notifier invalidation,
- * write-protection, memslot and attribute changes, dirty-logging toggles).
+ * write-protection, memslot and attribute changes, dirty-logging toggles and
+ * harvests).
  * Throws `MemslotError` for an impossible row (the replay locates it).
  */
 import { Op } from '../trace/ops.js';
@@ -12,6 +13,7 @@ import type { VcpuStats } from '../mmu/stats.js';
 import type { Vm } from '../mmu/vm.js';
 import { deleteMemslot, setMemoryPrivate, toggleDirtyLogging, unmapGfnRange, writeProtectGfnRange } from '../mmu/hostEvents.js';
 import type { PrefaultPolicy } from '../mmu/preFault.js';
+import { clearDirtyLog, getDirtyLog } from '../mmu/dirtyLog.js';
 import { issuePrefault } from './issuePrefault.js';
 import type { PrefaultCallRecord } from './results.js';
 
@@ -59,6 +61,12 @@ export function hostEvent(context: HostEventContext, ev: TraceEvents, i: number)
     case Op.SET_PRIVATE:
     case Op.SET_SHARED:
       setMemoryPrivate(vm, startGfn, endGfn, op === Op.SET_PRIVATE);
+      break;
+    case Op.DIRTY_LOG_GET:
+      getDirtyLog(vm, vm.flushSink, ev.slot[i]);
+      break;
+    case Op.DIRTY_LOG_CLEAR:
+      clearDirtyLog(vm, vm.flushSink, ev.slot[i], gpa, size);
       break;
     default:
       throw new MemslotError(`op ${op} is not replayable`);

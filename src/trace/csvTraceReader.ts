@@ -17,7 +17,7 @@ import { basename } from 'node:path';
 import { Parser, type Options } from 'csv-parse';
 import { InputError, located } from '../errors.js';
 import { GPA_LIMIT } from '../mmu/address.js';
-import { Op, isAccess, needsSlot, parseOp, OP_NAMES } from './ops.js';
+import { Op, isAccess, needsSlot, parseOp, sizeOptional, OP_NAMES } from './ops.js';
 import { MAX_VCPU_ID, parseAddress, parseCount } from './fieldParsers.js';
 import { TraceEventsBuilder, type Trace } from './traceEvents.js';
 import { readPlainCsv } from './plainCsv.js';
@@ -163,7 +163,7 @@ class RowValidator {
       const parsed = parseAddress(record[columns.size], 'size');
       if (typeof parsed === 'string') this.fail(line, 'size', parsed);
       size = parsed;
-    } else if (!isAccess(op) && op !== Op.SLOT_DEL && op !== Op.DIRTY_LOG_ON && op !== Op.DIRTY_LOG_OFF) {
+    } else if (!sizeOptional(op)) {
       this.fail(line, 'size', `${OP_NAMES[op]} needs a size in bytes`);
     }
     this.checkRange(line, op, gpa, size);
@@ -187,6 +187,7 @@ class RowValidator {
     }
     if (op === Op.SLOT_ADD) this.declaresSlots = true;
     else if (op !== Op.SLOT_DEL && op !== Op.DIRTY_LOG_ON && op !== Op.DIRTY_LOG_OFF) {
+      // As replayCell's touchedEndWithout: DIRTY_LOG_GET/CLEAR count (their range lies in a slot anyway).
       const end = Math.min(GPA_LIMIT, gpa + Math.max(size, 1));
       if (end > this.touchedEndGpa) this.touchedEndGpa = end;
     }
@@ -197,7 +198,15 @@ class RowValidator {
   /** Range checks that make a row impossible, whatever the scenario. */
   private checkRange(line: number, op: Op, gpa: number, size: number): void {
     if (op === Op.PREFAULT) return; // bad pre-fault ranges are the model's EINVAL, not bad input
-    if (isAccess(op) || op === Op.UNMAP || op === Op.WRPROTECT || op === Op.SLOT_ADD || op === Op.SET_PRIVATE || op === Op.SET_SHARED) {
+    if (
+      isAccess(op) ||
+      op === Op.UNMAP ||
+      op === Op.WRPROTECT ||
+      op === Op.SLOT_ADD ||
+      op === Op.SET_PRIVATE ||
+      op === Op.SET_SHARED ||
+      op === Op.DIRTY_LOG_CLEAR
+    ) {
       if (size === 0) this.fail(line, 'size', `${OP_NAMES[op]} needs a size of at least 1 byte`);
       if (gpa + size > GPA_LIMIT) this.fail(line, 'size', `gpa + size is beyond the 52-bit address limit`);
     }

@@ -7,6 +7,8 @@ import { Prng } from './prng.js';
 
 export const GENERATOR_KINDS = ['boot', 'random', 'hotcold', 'interleaved'] as const;
 export type GeneratorKind = (typeof GENERATOR_KINDS)[number];
+/** Every `gen --kind`: these and `memstress` (memstressGenerator.ts). */
+export const GEN_KINDS = [...GENERATOR_KINDS, 'memstress'] as const;
 
 export interface GeneratorOptions {
   kind: GeneratorKind;

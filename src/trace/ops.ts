@@ -27,6 +27,10 @@ export enum Op {
   SET_PRIVATE = 11,
   /** KVM_SET_MEMORY_ATTRIBUTES: make [gpa, gpa + size) shared. */
   SET_SHARED = 12,
+  /** KVM_GET_DIRTY_LOG of memslot `x_slot` without manual protect: harvest, write-protecting the pages dirtied since the last harvest. */
+  DIRTY_LOG_GET = 13,
+  /** KVM_CLEAR_DIRTY_LOG of [gpa, gpa + size) in memslot `x_slot`: write-protect the dirty pages there again. */
+  DIRTY_LOG_CLEAR = 14,
 }
 
 /** Op names as written in traces, indexed by `Op`. */
@@ -44,6 +48,8 @@ export const OP_NAMES: readonly string[] = [
   'DIRTY_LOG_OFF',
   'SET_PRIVATE',
   'SET_SHARED',
+  'DIRTY_LOG_GET',
+  'DIRTY_LOG_CLEAR',
 ];
 
 const BY_NAME = new Map<string, Op>();
@@ -63,5 +69,10 @@ export function isAccess(op: Op): boolean {
 
 /** True for ops that name a memslot through `x_slot`. */
 export function needsSlot(op: Op): boolean {
-  return op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF;
+  return op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF || op === Op.DIRTY_LOG_GET || op === Op.DIRTY_LOG_CLEAR;
+}
+
+/** True for ops whose size column may be empty: accesses (1 byte) and the slot ops that ignore gpa and size. */
+export function sizeOptional(op: Op): boolean {
+  return isAccess(op) || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF || op === Op.DIRTY_LOG_GET;
 }

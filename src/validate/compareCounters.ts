@@ -3,6 +3,7 @@
  * and, for the host's MMU mode and this run, whether the two must agree
  * exactly or differ for a known reason (stated in the row). Pure.
  */
+import { dirtyReadKey } from './modelDirtyPages.js';
 import type { CellResult, PrefaultCallRecord } from '../replay/results.js';
 import type { HostMmuMode } from './hostFacts.js';
 import type { KernelCounters, KernelDirtyLog, KernelPrefaultCall } from './runnerOutput.js';
@@ -67,7 +68,7 @@ export const NOTES = {
     'this host has no KVM_PRE_FAULT_MEMORY (it needs TDP: kvm_arch_vcpu_pre_fault_memory refuses shadow paging with EOPNOTSUPP; ENOTTY before Linux 6.11); the counters are compared with a model replay in which no pre-fault maps anything',
   tdpMaxLevel:
     "on a TDP host the guest's page size does not cap the stage-2 level (kvm_mmu_max_mapping_level looks at the host mapping only), so --max-level below --backing is not reproduced; KVM maps at the host page size",
-  dirtyLog: 'pages KVM_GET_DIRTY_LOG reported dirty when logging stopped (line 0: still on at the end)',
+  dirtyLog: 'pages KVM_GET_DIRTY_LOG reported dirty at a DIRTY_LOG_GET/CLEAR row (the pages it harvests) or when logging stopped (line 0: still on at the end)',
 } as const;
 
 /** `-95` → `-95 (EOPNOTSUPP)` for the errno values pre-fault gives. */
@@ -104,6 +105,7 @@ export function compareCounters(
   modelPrefaults: readonly PrefaultCallRecord[],
   kernelPrefaults: readonly KernelPrefaultCall[],
   dirtyLogs: readonly KernelDirtyLog[],
+  modelDirty: ReadonlyMap<string, number> = new Map(),
 ): ValidationRow[] {
   const t = model.total;
   const shadow = ctx.mode === 'shadow';
@@ -148,16 +150,16 @@ export function compareCounters(
     };
     rows.push(row);
   }
-  // 3. Dirty logs: kernel figures only.
+  // 3. Dirty logs: each read beside the model's dirty bitmap at the same row (kernel figure only when the model has none).
   for (const d of dirtyLogs) {
-    rows.push({
-      model: '-',
-      kernel: `dirty pages, memslot ${d.slot}, line ${d.line}`,
-      modelValue: '-',
-      kernelValue: d.dirtyPages,
-      status: 'info',
-      note: NOTES.dirtyLog,
-    });
+    const name = `dirty pages, memslot ${d.slot}, line ${d.line}`;
+    const modelPages = modelDirty.get(dirtyReadKey(d.line, d.slot));
+    if (modelPages === undefined) rows.push({ model: '-', kernel: name, modelValue: '-', kernelValue: d.dirtyPages, status: 'info', note: NOTES.dirtyLog });
+    else
+      rows.push({
+        ...pair(`dirty pages, memslot ${d.slot}, line ${d.line}`, 'KVM_GET_DIRTY_LOG', modelPages, d.dirtyPages, mapping),
+        note: mapping.length > 0 ? mapping.join('; ') : NOTES.dirtyLog,
+      });
   }
   return rows;
 }

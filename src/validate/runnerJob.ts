@@ -6,7 +6,7 @@
  */
 import { InputError, located } from '../errors.js';
 import { Level, levelName } from '../mmu/level.js';
-import { Op, OP_NAMES } from '../trace/ops.js';
+import { Op, OP_NAMES, needsSlot } from '../trace/ops.js';
 import type { Trace } from '../trace/traceEvents.js';
 import type { Layout } from '../replay/openCell.js';
 import type { Scenario } from '../replay/scenario.js';
@@ -19,7 +19,19 @@ export const HUGE_2M_SOURCES = ['thp', 'hugetlbfs'] as const;
 export type Huge2mSource = (typeof HUGE_2M_SOURCES)[number];
 
 /** Ops the runner can make happen in a real guest or through the KVM API. */
-const RUNNABLE = new Set<Op>([Op.R, Op.W, Op.X, Op.PREFAULT, Op.UNMAP, Op.SLOT_ADD, Op.SLOT_DEL, Op.DIRTY_LOG_ON, Op.DIRTY_LOG_OFF]);
+const RUNNABLE = new Set<Op>([
+  Op.R,
+  Op.W,
+  Op.X,
+  Op.PREFAULT,
+  Op.UNMAP,
+  Op.SLOT_ADD,
+  Op.SLOT_DEL,
+  Op.DIRTY_LOG_ON,
+  Op.DIRTY_LOG_OFF,
+  Op.DIRTY_LOG_GET,
+  Op.DIRTY_LOG_CLEAR,
+]);
 
 /**
  * The host backing for a scenario: 4k → anonymous 4 KiB pages, 2m → THP or
@@ -78,11 +90,11 @@ export function buildRunnerJob(trace: Trace, scenario: Scenario, layout: Layout,
           trace.path,
           ev.line[i],
           'op',
-          `${OP_NAMES[op]} cannot be made to happen in a real guest by validate (it runs R, W, X, PREFAULT, UNMAP, SLOT_ADD, SLOT_DEL, DIRTY_LOG_ON, DIRTY_LOG_OFF)`,
+          `${OP_NAMES[op]} cannot be made to happen in a real guest by validate (it runs R, W, X, PREFAULT, UNMAP, SLOT_ADD, SLOT_DEL, DIRTY_LOG_ON, DIRTY_LOG_OFF, DIRTY_LOG_GET, DIRTY_LOG_CLEAR)`,
         ),
       );
     }
-    const slot = op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF ? ev.slot[i] : -1;
+    const slot = needsSlot(op) ? ev.slot[i] : -1;
     out.push(`ev ${ev.line[i]} ${OP_NAMES[op]} ${ev.vcpu[i]} ${hex(ev.gpa[i])} ${hex(ev.sizeBytes[i])} ${slot}`);
   }
   out.push('end', '');

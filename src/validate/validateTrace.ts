@@ -13,9 +13,9 @@
  *     second replay without pre-faults is the one the counters are compared with.
  *  5. The rows and the verdict.
  */
+import { replayWithDirtyPages } from './modelDirtyPages.js';
 import { Op } from '../trace/ops.js';
 import { allocateTraceEvents, type Trace } from '../trace/traceEvents.js';
-import { replayCell } from '../replay/replayCell.js';
 import type { Layout } from '../replay/openCell.js';
 import { scenarioName, type Scenario } from '../replay/scenario.js';
 import { levelSizeBytes } from '../mmu/level.js';
@@ -111,11 +111,15 @@ export function validateTrace(input: ValidateInput): ValidateOutcome {
   if (outcome.kind === 'failed') return { kind: 'failed', message: outcome.message, badInput: outcome.badJob };
   const out: RunnerOutput = outcome.output;
   // 4. The model, and the host-equivalent replay when the host cannot pre-fault.
-  const asGiven = replayCell(trace, scenario, layout);
+  const asGivenReplay = replayWithDirtyPages(trace, scenario, layout);
+  const asGiven = asGivenReplay.result;
   let compared: CellResult = asGiven;
+  let modelDirty = asGivenReplay.dirty;
   const prefaults = scenario.prefault.kind !== 'none' || hasOp(trace, Op.PREFAULT);
   if (prefaults && !out.capPreFaultMemory) {
-    compared = replayCell(withoutPrefaults(trace), { ...scenario, prefault: { kind: 'none' } }, layout);
+    const hostEquivalent = replayWithDirtyPages(withoutPrefaults(trace), { ...scenario, prefault: { kind: 'none' } }, layout);
+    compared = hostEquivalent.result;
+    modelDirty = hostEquivalent.dirty;
     notes.push(
       'this host has no KVM_PRE_FAULT_MEMORY: the counters are compared with a model replay without the pre-faults (the pre-fault rows show both answers)',
     );
@@ -140,6 +144,7 @@ export function validateTrace(input: ValidateInput): ValidateOutcome {
     asGiven.prefaultCalls,
     out.prefault,
     out.dirtyLog,
+    modelDirty,
   );
   const host = [
     ...describeHost(facts),

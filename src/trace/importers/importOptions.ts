@@ -8,7 +8,7 @@ import { GPA_LIMIT } from '../../mmu/address.js';
 import { MAX_VCPU_ID, parseAddress } from '../fieldParsers.js';
 
 /** Formats `mmubench import --format` and `run FORMAT:path` accept. */
-export const IMPORT_FORMATS = ['ftrace', 'lackey'] as const;
+export const IMPORT_FORMATS = ['ftrace', 'lackey', 'qemu-mem'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 /**

@@ -12,6 +12,7 @@ import type { ImportInput, ImportProgress, ImportSink, ImportSummary } from './i
 import type { ImportFormat, ImportOptions } from './importOptions.js';
 import { importFtrace } from './ftraceImporter.js';
 import { importLackey } from './lackeyImporter.js';
+import { importQemuMem } from './qemuMemImporter.js';
 
 /** Run the importer of `format` over `inputs` into `sink`. */
 export function importTrace(
@@ -21,7 +22,14 @@ export function importTrace(
   sink: ImportSink,
   onProgress?: ImportProgress,
 ): Promise<ImportSummary> {
-  return format === 'ftrace' ? importFtrace(inputs, options, sink, onProgress) : importLackey(inputs, options, sink, onProgress);
+  switch (format) {
+    case 'ftrace':
+      return importFtrace(inputs, options, sink, onProgress);
+    case 'lackey':
+      return importLackey(inputs, options, sink, onProgress);
+    case 'qemu-mem':
+      return importQemuMem(inputs, options, sink, onProgress);
+  }
 }
 
 /** An imported trace, with what the import skipped. */

@@ -24,6 +24,7 @@ import type { ImportOptions } from './importOptions.js';
 import { LineReader } from './lineReader.js';
 import { MAX_LISTED, REGION_BYTES, RegionMap } from './regionMap.js';
 import { SkipCounter } from './skipCounter.js';
+import { HEX_VALUE } from './hexFields.js';
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -35,14 +36,6 @@ const MAX_ADDRESS_DIGITS = 16;
 const MAX_SIZE_BYTES = REGION_BYTES;
 /** Regions of a 64-bit address space. */
 const VIRTUAL_REGIONS = 2 ** 34;
-
-/** Hex digit value per byte, -1 for other bytes. */
-const HEX_VALUE = new Int8Array(256).fill(-1);
-for (let c = 0; c < 10; c++) HEX_VALUE[0x30 + c] = c;
-for (let c = 0; c < 6; c++) {
-  HEX_VALUE[0x41 + c] = 10 + c;
-  HEX_VALUE[0x61 + c] = 10 + c;
-}
 
 /** Ops of each access letter; M is a load then a store. */
 const OPS_BY_LETTER = new Map<number, readonly Op[]>([
