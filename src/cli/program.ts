@@ -71,7 +71,11 @@ function registerRunCommand(program: Command, setExit: (code: number) => void, s
     .option('--timeout <seconds>', 'time limit per cell; a cell over it fails, the others go on (needs worker threads)')
     .option('--worker-memory <MiB>', 'heap limit of each worker thread; a cell over it fails, the others go on')
     .option('--keep-partial', 'on Ctrl-C, write the cells finished so far as a report marked partial')
-    .option('--shard <i/n>', 'run only shard I of N of the (trace x scenario) cells; join shards with merge')
+    .option(
+      '--shard <i/n>',
+      'run only shard I of N of the (trace x scenario) cells; join shards with merge; auto: I and N from the CI job (GitLab, CircleCI, Buildkite, Kubernetes Indexed Job)',
+    )
+    .option('--shard-total <n>', "with --shard auto on a Kubernetes Indexed Job: the shard count (the Job's completions)")
     .option(
       '--costs <file>',
       'cost profile (JSON, ns per event; mmubench calibrate writes one) for the est_*_ns estimates [default: built-in, measured on the project host]',

@@ -35,6 +35,7 @@ import { readVmLayout } from './vmLayout.js';
 import { validateLayout } from '../replay/validateLayout.js';
 import type { Layout } from '../replay/openCell.js';
 import { inShard, parseShard } from '../replay/shard.js';
+import { shardFromEnvironment } from './ciShard.js';
 
 export interface RunCommandOptions extends RawMatrixOptions {
   out: string;
@@ -43,8 +44,10 @@ export interface RunCommandOptions extends RawMatrixOptions {
   threads?: string;
   quiet?: boolean;
   force?: boolean;
-  /** `I/N`: run only this shard of the matrix cells. */
+  /** `I/N`: run only this shard of the matrix cells; `auto`: from the CI engine's parallel-job variables (ciShard.ts). */
   shard?: string;
+  /** `--shard auto` on a Kubernetes Indexed Job: the total (the Job's completions). */
+  shardTotal?: string;
   /** Per-cell time limit, seconds. */
   timeout?: string;
   /** Heap limit of each worker, MiB. */
@@ -138,7 +141,7 @@ async function planRun(tracePaths: string[], options: RunCommandOptions): Promis
     matrix = { ...options, stolenBits: options.stolenBits ?? layoutFile.stolenBits, fwb: options.fwb ?? layoutFile.fwb };
   }
   const scenarios = parseMatrix(matrix);
-  const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+  const shard = resolveShard(options);
   const timeoutSeconds = positiveNumber('--timeout', options.timeout, 7 * 24 * 3600);
   const workerMemoryMb = positiveNumber('--worker-memory', options.workerMemory, 1 << 20);
   if (tracePaths.length === 0) throw new InputError('run: give at least one trace file');
@@ -162,6 +165,16 @@ async function planRun(tracePaths: string[], options: RunCommandOptions): Promis
     throw new InputError('--timeout and --worker-memory need worker threads (a replay on the main thread cannot be stopped): drop --threads 0');
   }
   return { scenarios, costs, shard, traces, tasks, perVcpu, threads, timeoutSeconds, workerMemoryMb };
+}
+
+/** `--shard`: `I/N`, `auto` (the CI engine's variables; says which it used), or none. */
+function resolveShard(options: RunCommandOptions): Shard | undefined {
+  if (options.shardTotal !== undefined && options.shard !== 'auto') throw new InputError('--shard-total: only with --shard auto');
+  if (options.shard === undefined) return undefined;
+  if (options.shard !== 'auto') return parseShard(options.shard);
+  const { shard, source } = shardFromEnvironment(process.env, options.shardTotal);
+  if (options.quiet !== true) process.stderr.write(`mmubench: ${source}\n`);
+  return shard;
 }
 
 /** The layouts of the traces that have their own (`traceLayouts`), each checked against every scenario. */
