@@ -1,7 +1,8 @@
 /**
  * One trace event that is not a guest access: a pre-fault request on its
  * vCPU, or a host-side change of the VM (MMU-notifier invalidation,
- * write-protection, memslot and attribute changes, dirty-logging toggles).
+ * write-protection, memslot and attribute changes, dirty-logging toggles), or
+ * an AT instruction of the guest hypervisor, emulated on its vCPU.
  * Throws `MemslotError` for an impossible row (the replay locates it).
  */
 import { Op } from '../trace/ops.js';
@@ -14,6 +15,7 @@ import { deleteMemslot, setMemoryPrivate, toggleDirtyLogging, unmapGfnRange, wri
 import type { PrefaultPolicy } from '../mmu/preFault.js';
 import { issuePrefault } from './issuePrefault.js';
 import type { PrefaultCallRecord } from './results.js';
+import type { AtVariant } from '../trace/atVariant.js';
 
 /** What a host event needs besides the VM. */
 export interface HostEventContext {
@@ -24,6 +26,8 @@ export interface HostEventContext {
   /** The memslot a SLOT_ADD row declares. */
   slotAt: (id: number, gpa: number, sizeBytes: number) => Memslot;
   prefaultCalls: PrefaultCallRecord[];
+  /** Per vCPU: where its AT rows are emulated (`VcpuAccessPath.at`); without, AT rows are refused. */
+  atPaths?: readonly { at(variant: AtVariant, gva: number): void }[];
 }
 
 /** Carry out event `i` of `ev`. */
@@ -60,6 +64,12 @@ export function hostEvent(context: HostEventContext, ev: TraceEvents, i: number)
     case Op.SET_SHARED:
       setMemoryPrivate(vm, startGfn, endGfn, op === Op.SET_PRIVATE);
       break;
+    case Op.AT: {
+      const path = context.atPaths?.[ev.vcpu[i]];
+      if (path === undefined) throw new MemslotError('AT rows are not replayable here');
+      path.at(ev.slot[i] as AtVariant, gpa);
+      break;
+    }
     default:
       throw new MemslotError(`op ${op} is not replayable`);
   }

@@ -27,6 +27,13 @@ export enum Op {
   SET_PRIVATE = 11,
   /** KVM_SET_MEMORY_ATTRIBUTES: make [gpa, gpa + size) shared. */
   SET_SHARED = 12,
+  /**
+   * Guest hypervisor's address translation instruction (arm64 nested
+   * virtualization, seed 003): the variant `x_at` (`AtVariant`) of guest
+   * virtual address `gpa`, emulated by KVM (src/replay/atEmulation.ts).
+   * 13-19 are reserved for ops of other branches.
+   */
+  AT = 20,
 }
 
 /** Op names as written in traces, indexed by `Op`. */
@@ -44,6 +51,14 @@ export const OP_NAMES: readonly string[] = [
   'DIRTY_LOG_OFF',
   'SET_PRIVATE',
   'SET_SHARED',
+  '',
+  '',
+  '',
+  '',
+  '',
+  '',
+  '',
+  'AT',
 ];
 
 const BY_NAME = new Map<string, Op>();
@@ -59,6 +74,11 @@ export function parseOp(name: string): Op | undefined {
 /** True for guest accesses (R, W, X). */
 export function isAccess(op: Op): boolean {
   return op <= Op.X;
+}
+
+/** True for a defined op code (the table has reserved, unnamed codes). */
+export function isOpCode(code: number): boolean {
+  return Number.isInteger(code) && code >= 1 && code < OP_NAMES.length && OP_NAMES[code] !== '';
 }
 
 /** True for ops that name a memslot through `x_slot`. */
