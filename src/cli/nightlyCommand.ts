@@ -47,7 +47,7 @@ export interface NightlyCommandOptions extends RawCompareOptions {
   seams?: Seams;
 }
 
-const MATRIX_KEYS = ['arch', 'maxLevel', 'backing', 'prefault', 'tlbEntries', 'tlbWays', 'memslot'];
+const MATRIX_KEYS = ['arch', 'maxLevel', 'backing', 'prefault', 'tlbEntries', 'tlbWays', 'guestLevels', 'memslot'];
 
 /** Read and check bench/nightly.json (or `--config`). */
 export async function loadNightlyConfig(path: string): Promise<NightlyConfig> {

@@ -99,8 +99,8 @@ function buildProgram(setExit: (code: number) => void, seams: Seams): Command {
     .option('--accesses <n>', 'access rows to write', String(GENERATOR_DEFAULTS.accesses))
     .option('--memory <bytes>', 'guest memory from GPA 0 (hex or decimal bytes)', String(GENERATOR_DEFAULTS.memoryBytes))
     .option('--vcpus <n>', 'vCPUs', String(GENERATOR_DEFAULTS.vcpus))
-    .option('--hot <bytes>', 'hot-set size for hotcold', String(GENERATOR_DEFAULTS.hotBytes))
-    .option('--hot-fraction <f>', 'share of hotcold accesses to the hot set', String(GENERATOR_DEFAULTS.hotFraction))
+    .option('--hot <bytes>', 'hot-set size for hotcold (working set for nested)', String(GENERATOR_DEFAULTS.hotBytes))
+    .option('--hot-fraction <f>', 'share of hotcold and nested accesses to the hot set', String(GENERATOR_DEFAULTS.hotFraction))
     .option('--write-fraction <f>', 'share of writes', String(GENERATOR_DEFAULTS.writeFraction))
     .action(async (options) => setExit(await genCommand(options)));
 

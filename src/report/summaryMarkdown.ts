@@ -51,7 +51,13 @@ export function summaryColumns(table: SummaryTable): SummaryColumn[] {
     })),
     { header: 'Huge pages', numeric: true, text: (row) => perPrefaultText(row.hugePct.map(shareText)) },
     ...SUMMARY_METRICS.map((m) => ({ header: m.header, numeric: true, text: (row: SummaryRow) => perPrefaultText(row.metrics[m.name].map(countText)) })),
+    ...(table.hasAt ? [{ header: 'AT slow', numeric: true, text: atSlowText }] : []),
   ];
+}
+
+/** `at_slow / at_ops` of each cell of a row, e.g. `8 / 2,459`. */
+function atSlowText(row: SummaryRow): string {
+  return perPrefaultText(row.atSlow.map((slow, i) => (slow === undefined ? 'n/a' : `${countText(slow)} / ${countText(row.atOps[i])}`)));
 }
 
 /** What the summary table's columns mean (plain text, shared by summary.md and index.html). */
@@ -64,6 +70,7 @@ export function summaryNote(table: SummaryTable): string {
     );
   }
   parts.push('Huge pages: share of mapped memory in 2M/1G leaves at the end of replay.');
+  if (table.hasAt) parts.push("AT slow: ATs replayed by KVM's software walker (handle_at_slow), of all ATs.");
   if (table.prefaults.length > 1) parts.push(`Where a cell shows "a → b", the values are for ${table.prefaults.map((p) => `prefault=${p}`).join(' → ')}.`);
   return parts.join(' ');
 }

@@ -28,6 +28,9 @@ export interface SummaryRow {
   hugePct: (number | undefined)[];
   /** `SUMMARY_METRICS` values, by metric name. */
   metrics: Record<string, (number | undefined)[]>;
+  /** `at_slow` and `at_ops` of each cell (AT emulation; shown only when the run has ATs). */
+  atSlow: (number | undefined)[];
+  atOps: (number | undefined)[];
 }
 
 export interface SummaryTable {
@@ -35,6 +38,8 @@ export interface SummaryTable {
   prefaults: string[];
   /** True when the run has more than one base scenario (the scenario column matters). */
   manyScenarios: boolean;
+  /** True when a cell emulated AT instructions (the `AT slow` column appears). */
+  hasAt: boolean;
   rows: SummaryRow[];
 }
 
@@ -46,6 +51,7 @@ export function summaryTable(results: readonly CellResult[]): SummaryTable {
   return {
     prefaults,
     manyScenarios: bases.length > 1,
+    hasAt: results.some((c) => c.total.at_ops > 0),
     rows: rows.map((row) => {
       const cells = prefaults.map((p) => row.cells.get(p));
       const none = row.cells.get('none');
@@ -63,6 +69,8 @@ export function summaryTable(results: readonly CellResult[]): SummaryTable {
           return share === undefined ? undefined : share * 100;
         }),
         metrics,
+        atSlow: cells.map((c) => c?.total.at_slow),
+        atOps: cells.map((c) => c?.total.at_ops),
       };
     }),
   };
