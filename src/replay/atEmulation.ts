@@ -17,15 +17,13 @@
  * the output address is the input and no descriptor is read. Docs:
  * docs/model.md "AT emulation".
  */
+import { gpaToGfn } from '../mmu/address.js';
 import { AccessKind } from '../mmu/vmOptions.js';
 import { PERM_READ } from '../mmu/entry.js';
 import { VcpuStats } from '../mmu/stats.js';
 import type { Vm } from '../mmu/vm.js';
 import { AtVariant } from '../trace/atVariant.js';
 import type { GuestWalker } from './guestWalk.js';
-
-/** 1 / 4096, as in vcpuAccessPath.ts (exact: a power of two). */
-const FRAMES_PER_BYTE = 1 / 4096;
 
 export class AtEmulator {
   /** Faults of the software walker's reads land here, then move to `at_faults`. */
@@ -59,7 +57,7 @@ export class AtEmulator {
   at(variant: AtVariant, gva: number, stats: VcpuStats): void {
     stats.at_ops++;
     const guest = this.guest;
-    const levels = guest === undefined ? 0 : guest.tablePages(Math.floor(gva * FRAMES_PER_BYTE));
+    const levels = guest === undefined ? 0 : guest.tablePages(gpaToGfn(gva));
     // 1. The hardware walk.
     let slow = false;
     for (let k = 0; k < levels && !slow; k++) slow = (this.vm.mappingOf(guest!.tableGfns[k]) & PERM_READ) === 0;
