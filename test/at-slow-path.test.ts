@@ -42,4 +42,15 @@ describe('AT emulation: the slow path', () => {
     expect(r.total.at_faults).toBe(1);
     expect(r.vm.pages_2m).toBe(1);
   });
+
+  it('a table read that maps nothing (an MMIO exit) is no fault and ends the walk: x86-tdx, the root made shared', async () => {
+    // On x86-tdx the slot is private memory; once the root frame is shared, reading it through the
+    // private alias (the AT's address has no shared bit) is KVM_EXIT_MEMORY_FAULT: kvm_read_guest fails at level 0.
+    const rows = ['0,SET_SHARED,0x3ffff000,0x1000,', '0,AT,0x1000,,S1E1R'];
+    const r = await replayText(`${HEADER}${rows.join('\n')}\n`, { arch: 'x86-tdx', ...FOUR_LEVELS }, GIB);
+    expect(r.total.at_slow).toBe(1);
+    expect(r.total.at_walk_reads).toBe(1);
+    expect(r.total.at_faults).toBe(0);
+    expect(r.total.faults).toBe(0);
+  });
 });

@@ -52,7 +52,9 @@ export class AtEmulator {
    *    003), with the guest's PSTATE.PAN set.
    * 3. The slow path, `handle_at_slow`: one `kvm_read_guest` per level, each
    *    a stage-2 read that may fault the table page in (`at_faults`); a read
-   *    outside every memslot fails the walk there (`ESR_ELx_FSC_SEA_TTW`).
+   *    that maps nothing (an MMIO exit: no memslot, or a frame the alias may
+   *    not see) is not counted as a fault and fails the walk there
+   *    (`ESR_ELx_FSC_SEA_TTW`).
    */
   at(variant: AtVariant, gva: number, stats: VcpuStats): void {
     stats.at_ops++;
@@ -72,10 +74,10 @@ export class AtEmulator {
     const scratch = this.scratch;
     for (let k = 0; k < levels; k++) {
       stats.at_walk_reads++;
-      const before = scratch.faults;
+      const before = scratch.faults - scratch.faults_mmio;
       const word = this.vm.translate(guest!.tableGfns[k], AccessKind.Read, scratch);
-      stats.at_faults += scratch.faults - before;
-      if (word === 0) break; // kvm_read_guest failed: the walk stops at this level
+      stats.at_faults += scratch.faults - scratch.faults_mmio - before; // faults that mapped the page
+      if (word === 0) break; // nothing to read (an MMIO exit): kvm_read_guest failed, the walk stops at this level
     }
   }
 
