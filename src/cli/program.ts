@@ -57,7 +57,7 @@ function registerRunCommand(program: Command, setExit: (code: number) => void, s
     .option('--flush-mode <list>', `auto (the arch's policy) | range | full [default: ${DEFAULTS.flushMode}]`)
     .option('--range-flush <list>', `none | hyperv: x86 range flush hook (Hyper-V enlightened flush) [default: ${DEFAULTS.rangeFlush}]`)
     .option('--tlbi-range <list>', `on | off: arm64 FEAT_TLBIRANGE [default: ${DEFAULTS.tlbiRange}]`)
-    .option('--guest-levels <list>', `0 | 4: guest stage-1 levels walked over stage-2 on each TLB miss (2D walks) and by AT rows (0: stage-1 MMU off) [default: ${DEFAULTS.guestLevels}]`)
+    .option('--guest-levels <list>', `0 | 4: guest stage-1 levels walked on each TLB miss (2D walks) and by AT rows [default: ${DEFAULTS.guestLevels}]`)
     .option('--alias-flush <list>', `range (seed 001: range + alias) | full (upstream TDX) [default: ${DEFAULTS.aliasFlush}]`)
     .option('--memslot <gpa:size>', 'a memslot (repeatable); default: one slot from 0 over all touched memory, rounded up to 1 GiB', collect)
     .option(
