@@ -34,7 +34,7 @@ describe('mmubench gen', () => {
     expect(eight.bytes.equals(seven.bytes)).toBe(false);
   });
 
-  it.each(['boot', 'random', 'hotcold', 'interleaved'])('kind %s: writes a trace that run accepts', (kind) => {
+  it.each(['boot', 'random', 'hotcold', 'interleaved', 'nested'])('kind %s: writes a trace that run accepts', (kind) => {
     const dir = tempDir();
     const trace = gen(dir, `${kind}.csv`, ['--kind', kind, '--seed', '7', '--accesses', '100', '--vcpus', '2']);
     const out = join(dir, 'report');
@@ -50,5 +50,28 @@ describe('mmubench gen', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("'nope'");
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('kind nested: ATs over the working set, and every 1024 rows an UNMAP, in turn of the working set and of the guest tables at the top of the default slot', () => {
+    const dir = tempDir();
+    const trace = gen(dir, 'nested.csv', ['--kind', 'nested', '--seed', '3', '--accesses', '2048', '--memory', '0x10000000', '--hot', '0x400000']);
+    const lines = trace.bytes.toString('utf8').trimEnd().split('\n');
+    expect(lines[1]).toBe('vcpu,op,gpa,size,x_at');
+    const rows = lines.slice(2);
+    expect(rows).toHaveLength(2048 + 2);
+    // 256 MiB of memory: the default slot is 1 GiB, its top 2 MiB hold the guest stage-1 tables.
+    const unmaps = rows.filter((r) => r.includes(',UNMAP,'));
+    expect(unmaps).toHaveLength(2);
+    expect(unmaps[0]).toMatch(/^0,UNMAP,0x(0|200000),0x200000,$/); // one of the two 2 MiB ranges of the 4 MiB working set
+    expect(unmaps[1]).toBe('0,UNMAP,0x3fe00000,0x200000,');
+    const ats = rows.filter((r) => r.includes(',AT,'));
+    // About one row in 8 (seeded: the count is fixed for seed 3); every AT names a working-set page.
+    expect(ats.length).toBeGreaterThan(2048 / 8 - 64);
+    expect(ats.length).toBeLessThan(2048 / 8 + 64);
+    for (const row of ats) expect(Number(row.split(',')[2]) < 0x400000).toBe(true);
+    const out = join(dir, 'report');
+    const result = runCli(['run', trace.path, '--out', out, '-q', '--threads', '0', '--arch', 'arm64', '--guest-levels', '4']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 });

@@ -23,7 +23,7 @@ describe('mmubench run --threads per-vcpu: refusals', () => {
     expectBadInput(
       result,
       out,
-      `${trace}:3: column op: SLOT_ADD needs the whole VM serialised; --threads per-vcpu replays R, W, X, PREFAULT, UNMAP and WRPROTECT rows only`,
+      `${trace}:3: column op: SLOT_ADD needs the whole VM serialised; --threads per-vcpu replays R, W, X, PREFAULT, UNMAP, WRPROTECT and AT rows only`,
     );
   });
 

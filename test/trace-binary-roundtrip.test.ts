@@ -117,10 +117,10 @@ describe('binary traces: CSV → mtr → CSV', () => {
   });
 });
 
-/** Random events the CSV reader accepts: valid sizes, aligned memslots, x_slot only where needed. */
+/** Random events the CSV reader accepts: valid sizes, aligned memslots, x_slot only where needed, AT rows with a variant. */
 const eventArb = fc
   .record({
-    op: fc.integer({ min: Op.R, max: Op.DIRTY_LOG_CLEAR }),
+    op: fc.oneof(fc.integer({ min: Op.R, max: Op.DIRTY_LOG_CLEAR }), fc.constant(Op.AT)),
     vcpu: fc.integer({ min: 0, max: 3 }),
     page: fc.integer({ min: 0, max: 2 ** 28 }),
     offset: fc.integer({ min: 0, max: 4095 }),
@@ -135,7 +135,7 @@ const eventArb = fc
       vcpu: e.vcpu,
       gpa: slotAdd ? e.page * 4096 : e.page * 4096 + e.offset,
       sizeBytes: slotAdd ? Math.ceil(e.size / 4096) * 4096 : e.size,
-      slot: needsSlot(e.op) ? e.slot : -1,
+      slot: needsSlot(e.op) ? e.slot : e.op === Op.AT ? e.slot % 8 : -1,
       lineGap: e.lineGap,
     };
   });

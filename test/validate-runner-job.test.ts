@@ -65,6 +65,12 @@ describe('runner job', () => {
     ]);
   });
 
+  it('an AT row is one of those: validate cannot make a guest hypervisor trap an AT', async () => {
+    const trace = await traceFromText('vcpu,op,gpa,size,x_at\n0,R,0x1000,8,\n0,AT,0x1000,,S1E1R\n');
+    const [scenario] = parseMatrix({ backing: '4k', prefault: 'none' });
+    expect(() => buildRunnerJob(trace, scenario, LAYOUT, '4k')).toThrow(/test\.csv:3: column op: AT cannot be made to happen in a real guest/);
+  });
+
   it('host backing: 4k anonymous, 2m THP or hugetlbfs, 1g hugetlbfs', () => {
     expect(hostBackingFor(Level.L4K, 'thp')).toBe('4k');
     expect(hostBackingFor(Level.L2M, 'thp')).toBe('thp');

@@ -53,7 +53,7 @@ export interface NightlyCommandOptions extends RawCompareOptions {
   costs?: string;
 }
 
-const MATRIX_KEYS = ['arch', 'maxLevel', 'backing', 'prefault', 'tlbEntries', 'tlbWays', 'memslot'];
+const MATRIX_KEYS = ['arch', 'maxLevel', 'backing', 'prefault', 'tlbEntries', 'tlbWays', 'guestLevels', 'memslot'];
 const TOP_KEYS = ['traceDir', 'matrix'];
 
 /** `--max-level` -> `maxLevel`. */

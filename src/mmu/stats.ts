@@ -7,6 +7,9 @@
 import { ATTR_DEVICE, ATTR_PRIVATE } from './entry.js';
 import { Level } from './level.js';
 
+/** The AT emulation's counters of one vCPU (src/replay/atEmulation.ts), named after KVM's paths. */
+export const AT_COUNTER_NAMES = ['at_ops', 'at_fast', 'at_slow', 'at_pan_checks', 'at_walk_reads', 'at_faults'] as const;
+
 /** Counters of one vCPU, in report column order. */
 export const VCPU_COUNTER_NAMES = [
   'accesses',
@@ -25,6 +28,7 @@ export const VCPU_COUNTER_NAMES = [
   'walk_refs',
   'refill_misses',
   'faults_pt',
+  ...AT_COUNTER_NAMES,
 ] as const;
 export type VcpuCounter = (typeof VCPU_COUNTER_NAMES)[number];
 
@@ -84,6 +88,18 @@ export class VcpuStats {
   refill_misses = 0;
   /** Stage-2 faults taken by guest page-table reads of 2D walks (`--guest-levels`; not in `faults`). */
   faults_pt = 0;
+  /** AT rows emulated (guest hypervisor `AT S1E*` traps; src/replay/atEmulation.ts). */
+  at_ops = 0;
+  /** ATs answered by the hardware AT with the guest's context (`__kvm_at_s1e01`, `__kvm_at_s1e2`). */
+  at_fast = 0;
+  /** ATs replayed by the software walker (`handle_at_slow`); `at_fast + at_slow = at_ops`. */
+  at_slow = 0;
+  /** EL0 translations run by `check_at_pan` for `AT S1E1RP/WP` (1 or 2 per AT). */
+  at_pan_checks = 0;
+  /** Guest stage-1 descriptors read by the software walker (`kvm_read_guest`, one per level). */
+  at_walk_reads = 0;
+  /** Stage-2 faults taken by those reads (not in `faults`). */
+  at_faults = 0;
 
   /** Guest faults of every kind. */
   get faults(): number {

@@ -29,25 +29,49 @@ export class GuestWalker {
     private readonly guestLevels: number,
     /** Stage-2 walk cost of a frame mapped at a level (the engine's PWC-aware walk). */
     private readonly stage2Refs: (gfn: number, level: Level) => number,
-  ) {}
+  ) {
+    this.tableGfns = new Float64Array(Math.max(1, guestLevels));
+  }
+
+  /** Guest page-table frames of the last `tablePages` call, root first. */
+  readonly tableGfns: Float64Array;
+
+  /** Guest stage-1 levels walked (4 with `--guest-levels 4`). */
+  get levels(): number {
+    return this.guestLevels;
+  }
+
+  /**
+   * The guest page-table pages a stage-1 walk of `gfn` reads, root first,
+   * into `tableGfns`; returns how many (0 without a memslot). The AT
+   * emulation (atEmulation.ts) walks the same tables.
+   */
+  tablePages(gfn: number): number {
+    const slot = this.vm.memslots.all()[0];
+    if (slot === undefined) return 0;
+    // Level regions, from the top of the slot down: the root, then as many
+    // table pages per level as it takes to map the whole slot.
+    let levelBase = 0;
+    let n = 0;
+    for (let g = this.guestLevels; g >= 1; g--) {
+      const regionPages = Math.ceil(slot.npages / pagesPerLevel((g + 1) as Level));
+      const index = Math.floor((gfn - slot.baseGfn) / pagesPerLevel((g + 1) as Level));
+      const offset = (levelBase + (((index % regionPages) + regionPages) % regionPages)) % slot.npages;
+      levelBase += regionPages;
+      this.tableGfns[n++] = slot.baseGfn + slot.npages - 1 - offset;
+    }
+    return n;
+  }
 
   /**
    * References made by the guest stage-1 part of a 2D walk for `gfn`, and the
    * stage-2 faults its page-table reads took (added to `stats.faults_pt`).
    */
   guestRefs(gfn: number, stats: VcpuStats): number {
-    const slot = this.vm.memslots.all()[0];
-    if (slot === undefined) return 0;
+    const n = this.tablePages(gfn);
     let refs = 0;
-    // Level regions, from the top of the slot down: the root, then as many
-    // table pages per level as it takes to map the whole slot.
-    let levelBase = 0;
-    for (let g = this.guestLevels; g >= 1; g--) {
-      const regionPages = Math.ceil(slot.npages / pagesPerLevel((g + 1) as Level));
-      const index = Math.floor((gfn - slot.baseGfn) / pagesPerLevel((g + 1) as Level));
-      const offset = (levelBase + (((index % regionPages) + regionPages) % regionPages)) % slot.npages;
-      levelBase += regionPages;
-      const ptGfn = slot.baseGfn + slot.npages - 1 - offset;
+    for (let k = 0; k < n; k++) {
+      const ptGfn = this.tableGfns[k];
       const before = this.scratch.faults;
       const word = this.vm.translate(ptGfn, AccessKind.Read, this.scratch);
       stats.faults_pt += this.scratch.faults - before;

@@ -2,7 +2,7 @@
  * One trace event that is not a guest access: a pre-fault request on its
  * vCPU, or a host-side change of the VM (MMU-notifier invalidation,
  * write-protection, memslot and attribute changes, dirty-logging toggles and
- * harvests).
+ * harvests), or an AT instruction of the guest hypervisor, emulated on its vCPU.
  * Throws `MemslotError` for an impossible row (the replay locates it).
  */
 import { Op } from '../trace/ops.js';
@@ -16,6 +16,7 @@ import type { PrefaultPolicy } from '../mmu/preFault.js';
 import { clearDirtyLog, getDirtyLog } from '../mmu/dirtyLog.js';
 import { issuePrefault } from './issuePrefault.js';
 import type { PrefaultCallRecord } from './results.js';
+import type { AtVariant } from '../trace/atVariant.js';
 
 /** What a host event needs besides the VM. */
 export interface HostEventContext {
@@ -26,6 +27,8 @@ export interface HostEventContext {
   /** The memslot a SLOT_ADD row declares. */
   slotAt: (id: number, gpa: number, sizeBytes: number) => Memslot;
   prefaultCalls: PrefaultCallRecord[];
+  /** Per vCPU: where its AT rows are emulated (`VcpuAccessPath.at`); without, AT rows are refused. */
+  atPaths?: readonly { at(variant: AtVariant, gva: number): void }[];
 }
 
 /** Carry out event `i` of `ev`. */
@@ -68,6 +71,12 @@ export function hostEvent(context: HostEventContext, ev: TraceEvents, i: number)
     case Op.DIRTY_LOG_CLEAR:
       clearDirtyLog(vm, vm.flushSink, ev.slot[i], gpa, size);
       break;
+    case Op.AT: {
+      const path = context.atPaths?.[ev.vcpu[i]];
+      if (path === undefined) throw new MemslotError('AT rows are not replayable here');
+      path.at(ev.slot[i] as AtVariant, gpa);
+      break;
+    }
     default:
       throw new MemslotError(`op ${op} is not replayable`);
   }

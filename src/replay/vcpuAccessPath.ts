@@ -22,6 +22,8 @@ import type { TlbArray } from '../tlb/tlbArray.js';
 import type { TlbGeometry } from '../tlb/tlbPresets.js';
 import { PageWalkCache } from '../tlb/pageWalkCache.js';
 import { GuestWalker } from './guestWalk.js';
+import { AtEmulator } from './atEmulation.js';
+import type { AtVariant } from '../trace/atVariant.js';
 
 /** Permission each access kind needs (AccessKind.Read/Write/Exec). */
 export const NEED_BY_KIND: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_EXEC];
@@ -128,6 +130,7 @@ export class VcpuAccessPath {
   readonly tlb: TlbHierarchy;
   private readonly pwc: PageWalkCache | undefined;
   private readonly guest: GuestWalker | undefined;
+  private readonly atEmulator: AtEmulator;
   private readonly rootLevel: Level;
   /** Tags (`firstRawGfn * 4 + level`) of valid translations a flush dropped. */
   private readonly refill = new Set<number>();
@@ -151,6 +154,12 @@ export class VcpuAccessPath {
     this.rootLevel = vm.tables[0].rootLevel;
     this.pwc = options.pwc ? new PageWalkCache(this.rootLevel) : undefined;
     this.guest = options.guestLevels > 0 ? new GuestWalker(vm, options.guestLevels, (gfn, level) => this.stage2Refs(gfn, level)) : undefined;
+    this.atEmulator = new AtEmulator(vm, this.guest);
+  }
+
+  /** An `AT <variant>` of guest virtual address `gva` trapped from this vCPU (atEmulation.ts); no TLB lookup or fill. */
+  at(variant: AtVariant, gva: number): void {
+    this.atEmulator.at(variant, gva, this.stats);
   }
 
   /**

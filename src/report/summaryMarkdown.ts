@@ -62,7 +62,13 @@ export function summaryColumns(table: SummaryTable): SummaryColumn[] {
     ...(table.rows.some((r) => r.estNs.some((v) => v !== undefined))
       ? [{ header: 'Est. stage-2 ms', numeric: true, text: (row: SummaryRow) => perPrefaultText(row.estNs.map(msText)) }]
       : []),
+    ...(table.hasAt ? [{ header: 'AT slow', numeric: true, text: atSlowText }] : []),
   ];
+}
+
+/** `at_slow / at_ops` of each cell of a row, e.g. `8 / 2,459`. */
+function atSlowText(row: SummaryRow): string {
+  return perPrefaultText(row.atSlow.map((slow, i) => (slow === undefined ? 'n/a' : `${countText(slow)} / ${countText(row.atOps[i])}`)));
 }
 
 /** What the summary table's columns mean (plain text, shared by summary.md and index.html). */
@@ -76,6 +82,7 @@ export function summaryNote(table: SummaryTable): string {
   }
   parts.push('Huge pages: share of mapped memory in 2M/1G leaves at the end of replay.');
   if (table.rows.some((r) => r.estNs.some((v) => v !== undefined))) parts.push('Est. stage-2 ms: est_stage2_ns, the counters priced by the cost profile.');
+  if (table.hasAt) parts.push("AT slow: ATs replayed by KVM's software walker (handle_at_slow), of all ATs.");
   if (table.prefaults.length > 1) parts.push(`Where a cell shows "a → b", the values are for ${table.prefaults.map((p) => `prefault=${p}`).join(' → ')}.`);
   return parts.join(' ');
 }

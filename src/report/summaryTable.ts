@@ -30,6 +30,9 @@ export interface SummaryRow {
   metrics: Record<string, (number | undefined)[]>;
   /** Estimated stage-2 time (`est_stage2_ns`), in ns; `undefined` without estimates. */
   estNs: (number | undefined)[];
+  /** `at_slow` and `at_ops` of each cell (AT emulation; shown only when the run has ATs). */
+  atSlow: (number | undefined)[];
+  atOps: (number | undefined)[];
 }
 
 export interface SummaryTable {
@@ -37,6 +40,8 @@ export interface SummaryTable {
   prefaults: string[];
   /** True when the run has more than one base scenario (the scenario column matters). */
   manyScenarios: boolean;
+  /** True when a cell emulated AT instructions (the `AT slow` column appears). */
+  hasAt: boolean;
   rows: SummaryRow[];
 }
 
@@ -48,6 +53,7 @@ export function summaryTable(results: readonly CellResult[]): SummaryTable {
   return {
     prefaults,
     manyScenarios: bases.length > 1,
+    hasAt: results.some((c) => c.total.at_ops > 0),
     rows: rows.map((row) => {
       const cells = prefaults.map((p) => row.cells.get(p));
       const none = row.cells.get('none');
@@ -66,6 +72,8 @@ export function summaryTable(results: readonly CellResult[]): SummaryTable {
         }),
         metrics,
         estNs: cells.map((c) => (c === undefined ? undefined : cellMetric(c, 'est_stage2_ns'))),
+        atSlow: cells.map((c) => c?.total.at_slow),
+        atOps: cells.map((c) => c?.total.at_ops),
       };
     }),
   };

@@ -20,6 +20,7 @@ import { GPA_LIMIT } from '../mmu/address.js';
 import { Op, isAccess, needsSlot, parseOp, sizeOptional, OP_NAMES } from './ops.js';
 import { MAX_VCPU_ID, parseAddress, parseCount } from './fieldParsers.js';
 import { TraceEventsBuilder, type Trace } from './traceEvents.js';
+import { AT_VARIANT_NAMES, parseAtVariant } from './atVariant.js';
 import { readPlainCsv } from './plainCsv.js';
 import { fileError } from './fileError.js';
 
@@ -49,6 +50,8 @@ interface Columns {
   size: number;
   time: number;
   slot: number;
+  /** `x_at`: the variant of AT rows. */
+  at: number;
   /** Number of columns in the header. */
   count: number;
 }
@@ -185,6 +188,7 @@ class RowValidator {
       if (typeof parsed === 'string') this.fail(line, 'x_slot', parsed);
       slot = parsed;
     }
+    if (op === Op.AT) slot = this.atVariant(line, record, columns);
     if (op === Op.SLOT_ADD) this.declaresSlots = true;
     else if (op !== Op.SLOT_DEL && op !== Op.DIRTY_LOG_ON && op !== Op.DIRTY_LOG_OFF) {
       // As replayCell's touchedEndWithout: DIRTY_LOG_GET/CLEAR count (their range lies in a slot anyway).
@@ -193,6 +197,14 @@ class RowValidator {
     }
     if (vcpu > this.maxVcpu) this.maxVcpu = vcpu;
     this.builder.push(op, vcpu, gpa, size, slot, line, time);
+  }
+
+  /** The `x_at` cell of an AT row, as an `AtVariant` (stored in the event's slot field). */
+  private atVariant(line: number, record: string[], columns: Columns): number {
+    if (columns.at < 0) this.fail(line, 'x_at', 'AT needs an x_at column naming the variant');
+    const variant = parseAtVariant(record[columns.at]);
+    if (variant === undefined) this.fail(line, 'x_at', `"${record[columns.at]}" is not one of ${AT_VARIANT_NAMES.join(', ')}`);
+    return variant;
   }
 
   /** Range checks that make a row impossible, whatever the scenario. */
@@ -231,14 +243,14 @@ class RowValidator {
 }
 
 function readHeader(path: string, line: number, header: string[]): Columns {
-  const columns: Columns = { vcpu: -1, op: -1, gpa: -1, size: -1, time: -1, slot: -1, count: header.length };
+  const columns: Columns = { vcpu: -1, op: -1, gpa: -1, size: -1, time: -1, slot: -1, at: -1, count: header.length };
   const known = new Set<string>([...REQUIRED, ...OPTIONAL]);
   header.forEach((raw, index) => {
     const name = raw.toLowerCase();
     if (!known.has(name) && !name.startsWith('x_')) {
       throw new InputError(located(path, line, raw, `unknown column (expected ${[...REQUIRED, ...OPTIONAL].join(', ')}, or an x_ prefix for extras)`));
     }
-    const key = name === 'x_slot' ? 'slot' : name;
+    const key = name === 'x_slot' ? 'slot' : name === 'x_at' ? 'at' : name;
     if (key !== 'count' && key in columns) {
       const byName = columns as unknown as Record<string, number>;
       if (byName[key] >= 0) throw new InputError(located(path, line, raw, 'appears twice in the header'));

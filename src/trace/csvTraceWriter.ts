@@ -16,15 +16,17 @@ import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { InputError } from '../errors.js';
-import { OP_NAMES, needsSlot, type Op } from './ops.js';
+import { OP_NAMES, Op, needsSlot } from './ops.js';
+import { AT_VARIANT_NAMES } from './atVariant.js';
 import type { Trace } from './traceEvents.js';
 import { openEventChunks, forEachEventChunk } from './eventChunks.js';
 import type { ImportSink } from './importers/importTypes.js';
 import { escapeControlCharacters } from './importers/skipCounter.js';
 
 const BUFFER_BYTES = 1 << 20;
-/** Longest encoded row: vcpu, op, 0x + 13 hex digits, two 16-digit numbers, a slot, separators. */
-const MAX_ROW_BYTES = 112;
+/** Longest encoded row: vcpu, op, 0x + 13 hex digits, two 16-digit numbers, a slot, an AT variant, separators. */
+const MAX_ROW_BYTES = 120;
+const AT_BYTES = AT_VARIANT_NAMES.map((name) => Buffer.from(name, 'latin1'));
 const OP_BYTES = OP_NAMES.map((name) => Buffer.from(name, 'latin1'));
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 const TWO_POW_32 = 2 ** 32;
@@ -45,6 +47,8 @@ export interface CsvTraceWriterOptions {
   time?: boolean;
   /** Rows carry an `x_slot` column: the slot of SLOT_* rows, empty on the others. */
   slotColumn?: boolean;
+  /** Rows carry an `x_at` column: the variant of AT rows, empty on the others. */
+  atColumn?: boolean;
   /** `finish` is given header comments (import: they need the final counts); without, it must be given none. */
   headerComments?: boolean;
   /** Flag named by a write error (`--out: cannot write PATH: ...`); without, `PATH: cannot write: ...`. */
@@ -75,7 +79,7 @@ export class CsvTraceWriter implements ImportSink {
 
   /** The header row this writer's rows follow. */
   get header(): string {
-    return `vcpu,op,gpa,${this.options.time ? 'time' : 'size'}${this.options.slotColumn ? ',x_slot' : ''}`;
+    return `vcpu,op,gpa,${this.options.time ? 'time' : 'size'}${this.options.slotColumn ? ',x_slot' : ''}${this.options.atColumn ? ',x_at' : ''}`;
   }
 
   /** An imported access row (`ImportSink`): its size, or its time with `time`. */
@@ -85,9 +89,10 @@ export class CsvTraceWriter implements ImportSink {
 
   /**
    * One row: `vcpu,op,0xgpa,value` with `value` the size (or the time with `time`), then with
-   * `slotColumn` `,slot` (empty when `slot` < 0). All non-negative integers below 2^53 (gpa 2^52).
+   * `slotColumn` `,slot` (empty when `slot` < 0), then with `atColumn` `,variant` (the name of
+   * `atVariant`, an `AtVariant`; empty when < 0). All non-negative integers below 2^53 (gpa 2^52).
    */
-  row(op: Op, vcpu: number, gpa: number, value: number, slot: number): void {
+  row(op: Op, vcpu: number, gpa: number, value: number, slot: number, atVariant = -1): void {
     if (this.pos > BUFFER_BYTES - MAX_ROW_BYTES) this.flush();
     this.decimal(vcpu);
     this.buffer[this.pos++] = COMMA;
@@ -103,6 +108,14 @@ export class CsvTraceWriter implements ImportSink {
     if (this.options.slotColumn) {
       this.buffer[this.pos++] = COMMA;
       if (slot >= 0) this.decimal(slot);
+    }
+    if (this.options.atColumn) {
+      this.buffer[this.pos++] = COMMA;
+      if (atVariant >= 0) {
+        const name = AT_BYTES[atVariant];
+        name.copy(this.buffer, this.pos);
+        this.pos += name.length;
+      }
     }
     this.buffer[this.pos++] = NEWLINE;
   }
@@ -198,20 +211,22 @@ export class CsvTraceWriter implements ImportSink {
   }
 }
 
-/** What the first pass over a trace finds: whether lines can be kept, and whether a slot column is needed. */
+/** What the first pass over a trace finds: whether lines can be kept, and whether slot and AT columns are needed. */
 interface CsvPlan {
   keepLines: boolean;
   slotColumn: boolean;
+  atColumn: boolean;
 }
 
 /**
  * Lines are kept when they strictly ascend from line 2 on (after the header)
  * and the gaps take at most events + 1000 empty lines; the slot column is
- * there when a row names a memslot.
+ * there when a row names a memslot, the AT column when there is an AT row.
  */
 function planCsv(trace: Trace): CsvPlan {
   let ascending = true;
   let slotColumn = false;
+  let atColumn = false;
   let previous = 1;
   let count = 0;
   forEachEventChunk(trace, ({ count: n, line, op }) => {
@@ -220,17 +235,18 @@ function planCsv(trace: Trace): CsvPlan {
       previous = line[i];
     }
     for (let i = 0; i < n && !slotColumn; i++) slotColumn = needsSlot(op[i] as Op);
+    for (let i = 0; i < n && !atColumn; i++) atColumn = op[i] === Op.AT;
     count += n;
   });
   const emptyLines = previous - 1 - count;
-  return { keepLines: ascending && emptyLines <= count + SPARE_EMPTY_LINES, slotColumn };
+  return { keepLines: ascending && emptyLines <= count + SPARE_EMPTY_LINES, slotColumn, atColumn };
 }
 
 /**
  * Write `trace` (in memory or streamed) to `path` as CSV, the way back from a
  * binary trace, atomically; the same trace always gives the same bytes:
  *
- *   vcpu,op,gpa,size[,x_slot]      header on line 1; x_slot only when a row names a memslot
+ *   vcpu,op,gpa,size[,x_slot][,x_at]  header on line 1; x_slot only when a row names a memslot, x_at when there is an AT row
  *   0,R,0x1000,8                   vcpu decimal, op name, gpa 0x-hex, size decimal
  *
  * Rows are in replay order, so a time-ordered trace needs no time column.
@@ -240,8 +256,8 @@ function planCsv(trace: Trace): CsvPlan {
  * Throws `InputError` when the file cannot be written.
  */
 export async function writeCsvTrace(trace: Trace, path: string): Promise<void> {
-  const { keepLines, slotColumn } = planCsv(trace);
-  const writer = new CsvTraceWriter(path, { slotColumn });
+  const { keepLines, slotColumn, atColumn } = planCsv(trace);
+  const writer = new CsvTraceWriter(path, { slotColumn, atColumn });
   const source = openEventChunks(trace);
   try {
     let lastLine = 1;
@@ -252,7 +268,7 @@ export async function writeCsvTrace(trace: Trace, path: string): Promise<void> {
           writer.emptyLines(line[i] - lastLine - 1);
           lastLine = line[i];
         }
-        writer.row(op[i] as Op, vcpu[i], gpa[i], sizeBytes[i], needsSlot(op[i] as Op) ? slot[i] : -1);
+        writer.row(op[i] as Op, vcpu[i], gpa[i], sizeBytes[i], needsSlot(op[i] as Op) ? slot[i] : -1, op[i] === Op.AT ? slot[i] : -1);
         if (i % BATCH_ROWS === BATCH_ROWS - 1) await writer.drain();
       }
       await writer.drain();

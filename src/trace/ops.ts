@@ -31,6 +31,13 @@ export enum Op {
   DIRTY_LOG_GET = 13,
   /** KVM_CLEAR_DIRTY_LOG of [gpa, gpa + size) in memslot `x_slot`: write-protect the dirty pages there again. */
   DIRTY_LOG_CLEAR = 14,
+  /**
+   * Guest hypervisor's address translation instruction (arm64 nested
+   * virtualization, seed 003): the variant `x_at` (`AtVariant`) of guest
+   * virtual address `gpa`, emulated by KVM (src/replay/atEmulation.ts).
+   * 15-19 are reserved (15: SLOT_MOVE of the fidelity work).
+   */
+  AT = 20,
 }
 
 /** Op names as written in traces, indexed by `Op`. */
@@ -50,6 +57,12 @@ export const OP_NAMES: readonly string[] = [
   'SET_SHARED',
   'DIRTY_LOG_GET',
   'DIRTY_LOG_CLEAR',
+  '',
+  '',
+  '',
+  '',
+  '',
+  'AT',
 ];
 
 const BY_NAME = new Map<string, Op>();
@@ -67,6 +80,11 @@ export function isAccess(op: Op): boolean {
   return op <= Op.X;
 }
 
+/** True for a defined op code (the table has reserved, unnamed codes). */
+export function isOpCode(code: number): boolean {
+  return Number.isInteger(code) && code >= 1 && code < OP_NAMES.length && OP_NAMES[code] !== '';
+}
+
 /** True for ops that name a memslot through `x_slot`. */
 export function needsSlot(op: Op): boolean {
   return op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF || op === Op.DIRTY_LOG_GET || op === Op.DIRTY_LOG_CLEAR;
@@ -74,5 +92,5 @@ export function needsSlot(op: Op): boolean {
 
 /** True for ops whose size column may be empty: accesses (1 byte) and the slot ops that ignore gpa and size. */
 export function sizeOptional(op: Op): boolean {
-  return isAccess(op) || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF || op === Op.DIRTY_LOG_GET;
+  return isAccess(op) || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF || op === Op.DIRTY_LOG_GET || op === Op.AT;
 }

@@ -15,7 +15,7 @@ export interface TraceEvents {
   gpa: Float64Array;
   /** Size in bytes (1 for accesses without a size column). */
   sizeBytes: Float64Array;
-  /** `x_slot`, or -1. */
+  /** `x_slot` of a memslot op, the `AtVariant` (`x_at`) of an AT row, else -1. */
   slot: Int32Array;
   /** Source line of each event, for located errors during replay. */
   line: Uint32Array;

@@ -6,7 +6,8 @@
  * (src/mmu) and access path (vcpuAccessPath.ts) over the shared stage-2, so
  * whatever those do under the mmu_lock works here: guest accesses (R, W, X),
  * UNMAP and WRPROTECT, PREFAULT rows, the scenario's `--prefault`, read-only,
- * dirty-logging and PFNMAP memslots, NX huge pages, guest stage-1 walks.
+ * dirty-logging and PFNMAP memslots, NX huge pages, guest stage-1 walks, AT
+ * rows (the vCPU's own emulation, atEmulation.ts, over the shared stage-2).
  * Refused, because they need state the shared stage-2 does not share between
  * workers: x86-tdx and stolen bits (a second alias table and the memory
  * attributes), pKVM (every change is a hypercall to EL2 and the host's tree
@@ -24,7 +25,7 @@ import type { Scenario } from '../scenario.js';
 export const PER_VCPU_ARCHES = ['x86-tdp', 'arm64'] as const;
 
 /** Ops a vCPU worker replays; every other op is refused. */
-const PER_VCPU_OPS: ReadonlySet<number> = new Set([Op.R, Op.W, Op.X, Op.PREFAULT, Op.UNMAP, Op.WRPROTECT]);
+const PER_VCPU_OPS: ReadonlySet<number> = new Set([Op.R, Op.W, Op.X, Op.PREFAULT, Op.UNMAP, Op.WRPROTECT, Op.AT]);
 
 const PREFIX = '--threads per-vcpu';
 
@@ -46,7 +47,7 @@ export function checkPerVcpuSupport(scenarios: readonly Scenario[], traces: read
             trace.path,
             ev.line[i],
             'op',
-            `${OP_NAMES[op]} needs the whole VM serialised; ${PREFIX} replays R, W, X, PREFAULT, UNMAP and WRPROTECT rows only`,
+            `${OP_NAMES[op]} needs the whole VM serialised; ${PREFIX} replays R, W, X, PREFAULT, UNMAP, WRPROTECT and AT rows only`,
           ),
         );
       }

@@ -78,6 +78,8 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
     const stats = path.stats;
     const vcpuStats: VcpuStats[] = [];
     vcpuStats[task.vcpu] = stats;
+    const atPaths: VcpuAccessPath[] = [];
+    atPaths[task.vcpu] = path; // AT rows run this vCPU's emulation over the shared stage-2
     const host: HostEventContext = {
       vm: state.vm,
       prefaultPolicy: task.cell.scenario.prefaultPolicy,
@@ -86,6 +88,7 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
         throw new MemslotError('memslot changes are not replayable with --threads per-vcpu');
       },
       prefaultCalls: [],
+      atPaths,
     };
     const prefaultEventIndices: number[] = [];
     const faultCurve = [0];

@@ -30,7 +30,13 @@ export const DIRECTION_RULES: readonly DirectionRule[] = [
   { pattern: /^(flush|tlb_flushes|tlb_entries_flushed)/, direction: 'lower', why: 'flushes and the entries they drop cost refills' },
   { pattern: /^mmu_pages$/, direction: 'lower', why: 'page-table memory' },
   { pattern: /^(prefault_errors|hypercalls|nx_lpage_splits)$/, direction: 'lower', why: 'failed ioctls, EL2 round trips, forced splits' },
+  {
+    pattern: /^at_(slow|pan_checks|walk_reads|faults)$/,
+    direction: 'lower',
+    why: 'AT emulation work: software walks, extra EL0 translations, guest reads, their faults',
+  },
   { pattern: /^tlb_hits$/, direction: 'higher', why: 'translations served without a walk' },
+  { pattern: /^at_fast$/, direction: 'higher', why: 'ATs answered by the hardware AT' },
   { pattern: /^pages_(2m|1g)$/, direction: 'higher', why: 'huge-page coverage' },
 ];
 

@@ -5,7 +5,8 @@
  * allocation per event.
  */
 import { GPA_LIMIT } from '../../mmu/address.js';
-import { OP_NAMES, needsSlot, type Op } from '../ops.js';
+import { OP_NAMES, Op, isOpCode, needsSlot } from '../ops.js';
+import { AT_VARIANT_NAMES, MAX_AT_VARIANT } from '../atVariant.js';
 import type { TraceEvents } from '../traceEvents.js';
 import { CHUNK_HEADER_BYTES, CHUNK_OFFSET, CHUNK_TAG, COLUMNS, ColumnMode, align8, payloadBytes, type ColumnKey } from './mtrFormat.js';
 
@@ -24,7 +25,7 @@ const CONSTRUCTORS: Record<ColumnKey, ColumnConstructor> = {
   op: Uint8Array,
 };
 
-/** Highest op code defined (`Op.SET_SHARED` today). */
+/** Highest op code defined (`Op.AT` today; some codes below it are reserved, see `isOpCode`). */
 const MAX_OP = OP_NAMES.length - 1;
 /** Largest memslot id (as the CSV `x_slot` column). */
 const MAX_SLOT_ID = 32767;
@@ -161,7 +162,7 @@ export function valueProblem(key: ColumnKey, value: number, vcpuLimit: number): 
   const integer = Number.isInteger(value);
   switch (key) {
     case 'op':
-      return integer && value >= 1 && value <= MAX_OP ? undefined : `${value} is not an op code (1 to ${MAX_OP})`;
+      return isOpCode(value) ? undefined : `${value} is not an op code (${OP_CODE_LIST})`;
     case 'vcpu':
       return integer && value >= 0 && value < vcpuLimit ? undefined : `${value} is not a vCPU id below the vCPU count ${vcpuLimit}`;
     case 'gpa':
@@ -175,9 +176,32 @@ export function valueProblem(key: ColumnKey, value: number, vcpuLimit: number): 
   }
 }
 
-/** Per op code: 0 not an op, 1 an op without a memslot (slot must be -1), 2 an op naming a memslot. */
+/** The defined op codes as runs, for messages ("1 to 14, 20"). */
+const OP_CODE_LIST = opCodeRuns();
+
+function opCodeRuns(): string {
+  const runs: string[] = [];
+  for (let op = 1; op < OP_NAMES.length; op++) {
+    if (!isOpCode(op)) continue;
+    let end = op;
+    while (end + 1 < OP_NAMES.length && isOpCode(end + 1)) end++;
+    runs.push(end === op ? `${op}` : `${op} to ${end}`);
+    op = end;
+  }
+  return runs.join(', ');
+}
+
+/**
+ * Per op code: 0 not an op, 1 an op without a memslot (slot must be -1), 2 an
+ * op naming a memslot, 3 an AT (slot holds its `AtVariant`, 0 to MAX_AT_VARIANT).
+ */
 const OP_CLASS = new Uint8Array(256);
-for (let op = 1; op <= MAX_OP; op++) OP_CLASS[op] = needsSlot(op as Op) ? 2 : 1;
+for (let op = 1; op <= MAX_OP; op++) OP_CLASS[op] = !isOpCode(op) ? 0 : op === Op.AT ? 3 : needsSlot(op as Op) ? 2 : 1;
+
+/** Largest value the `slot` field may hold for an op of class `cls`. */
+function slotLimit(cls: number): number {
+  return cls === 3 ? MAX_AT_VARIANT : MAX_SLOT_ID;
+}
 
 /**
  * Check events [start, start + count) of `events` as `findEventProblem`
@@ -201,7 +225,7 @@ export function checkEvents(
     const cls = OP_CLASS[op[i]];
     const s = slot[i];
     const g = checkGpa ? gpa[i] : 0; // one pass over op, slot and (raw) gpa
-    if ((cls === 1 ? s !== -1 : cls === 0 || s < 0 || s > MAX_SLOT_ID) || !(g >= 0 && g < GPA_LIMIT && Math.floor(g) === g)) {
+    if ((cls === 1 ? s !== -1 : cls === 0 || s < 0 || s > slotLimit(cls)) || !(g >= 0 && g < GPA_LIMIT && Math.floor(g) === g)) {
       ok = false;
       break;
     }
@@ -242,7 +266,7 @@ export function findEventProblem(events: EventColumns, start: number, count: num
   let bad = end;
   let badKey: ColumnKey = 'op';
   for (let i = start; i < bad; i++) {
-    if (op[i] < 1 || op[i] > MAX_OP) {
+    if (OP_CLASS[op[i]] === 0) {
       [bad, badKey] = [i, 'op'];
       break;
     }
@@ -268,12 +292,16 @@ export function findEventProblem(events: EventColumns, start: number, count: num
     }
   }
   for (let i = start; i < bad; i++) {
-    if (needsSlot(op[i] as Op) ? slot[i] < 0 || slot[i] > MAX_SLOT_ID : slot[i] !== -1) {
+    const cls = OP_CLASS[op[i]];
+    if (cls >= 2 ? slot[i] < 0 || slot[i] > slotLimit(cls) : slot[i] !== -1) {
       [bad, badKey] = [i, 'slot'];
       break;
     }
   }
   if (bad === end) return undefined;
+  if (badKey === 'slot' && op[bad] === Op.AT) {
+    return { index: bad, column: 'slot', problem: `${slot[bad]} is not an AT variant (0 to ${MAX_AT_VARIANT}: ${AT_VARIANT_NAMES.join(', ')})` };
+  }
   if (badKey === 'slot' && (slot[bad] === -1 || !needsSlot(op[bad] as Op))) {
     const name = OP_NAMES[op[bad]];
     const problem = slot[bad] === -1 ? `${name} needs a memslot id` : `${name} names no memslot, so its slot must be -1, not ${slot[bad]}`;
