@@ -103,22 +103,24 @@ async function runCell(pool: Piscina, task: CellTask, options: RunPerVcpuOptions
   const signals = [options.signal, timeout, siblings.signal].filter((s): s is AbortSignal => s !== undefined);
   const signal = AbortSignal.any(signals);
   const started = performance.now();
-  let answers: VcpuOutcome[];
-  try {
-    answers = await Promise.all(
-      setup.indices.map((indices, vcpu) => {
-        const vcpuTask: VcpuTask = { cell: setup.cell, vcpu, traceName: task.trace.name, tracePath: task.trace.path, events: task.trace.events, indices };
-        return (pool.run(vcpuTask, { signal }) as Promise<VcpuOutcome>).catch((error: unknown) => {
-          siblings.abort();
-          throw error;
-        });
-      }),
-    );
-  } catch (error) {
+  // Every vCPU's task settles (siblings of a dead worker are aborted); the cause is the first
+  // failure that is not one of those aborts, whichever order the rejections arrive in.
+  const settled = await Promise.allSettled(
+    setup.indices.map((indices, vcpu) => {
+      const vcpuTask: VcpuTask = { cell: setup.cell, vcpu, traceName: task.trace.name, tracePath: task.trace.path, events: task.trace.events, indices };
+      return (pool.run(vcpuTask, { signal }) as Promise<VcpuOutcome>).catch((error: unknown) => {
+        if (!signal.aborted) siblings.abort(error);
+        throw error;
+      });
+    }),
+  );
+  if (settled.some((s) => s.status === 'rejected')) {
     if (timeout?.aborted) return failed('timeout', `timed out after ${options.timeoutMs! / 1000} s`);
     if (options.signal?.aborted) return failed('aborted', 'interrupted');
-    return failed('crash', error instanceof Error ? error.message : String(error));
+    const cause: unknown = siblings.signal.reason ?? settled.find((s) => s.status === 'rejected')?.reason;
+    return failed('crash', cause instanceof Error ? cause.message : String(cause));
   }
+  const answers = settled.map((s) => (s as PromiseFulfilledResult<VcpuOutcome>).value);
   const bad = answers.find((a) => !a.ok);
   if (bad && !bad.ok) return failed(bad.kind, bad.message);
   const counters = answers.map((a) => (a as { ok: true; counters: VcpuRunCounters }).counters);
