@@ -7,10 +7,15 @@
  * changed.
  */
 import { type Level, pagesPerLevel } from './level.js';
+import { GPA_LIMIT, gpaToGfn } from './address.js';
+import { MemslotError, type Memslot } from './memslots.js';
 import { PERM_WRITE } from './entry.js';
 import { ALIAS_PLAIN, ALIAS_STOLEN, ZAP_ALL, type Vm } from './vm.js';
 import { FlushOrigin } from './vmOptions.js';
 import { setDirtyLogging } from './dirtyLogging.js';
+
+/** End of every table's GFN space (every alias's raw frames are below it). */
+const GFN_LIMIT = gpaToGfn(GPA_LIMIT);
 
 /** Run `change` with `vm`'s mmu_lock held for write. */
 function exclusive(vm: Vm, change: () => void): void {
@@ -40,11 +45,65 @@ export function writeProtectGfnRange(vm: Vm, startGfn: number, endGfn: number): 
   });
 }
 
-/** Slot deletion zaps its mappings (`kvm_arch_flush_shadow_memslot`) and flushes. */
+/**
+ * `kvm_arch_flush_shadow_memslot` for a slot being deleted or moved. x86
+ * (arch/x86/kvm/mmu/mmu.c): when `kvm_memslot_flush_zap_all()` holds (the
+ * default VM type and KVM_X86_QUIRK_SLOT_ZAP_ALL, `Vm.slotFlushZapsAll`),
+ * `kvm_mmu_zap_all_fast` zaps every mapping of the VM (`zapAllFast`);
+ * otherwise (quirk off, TDX; and arm64's `kvm_stage2_unmap_range`) only the
+ * slot's range is unmapped, as an MMU-notifier unmap.
+ */
+export function flushShadowMemslot(vm: Vm, slot: Memslot): void {
+  if (vm.slotFlushZapsAll()) zapAllFast(vm);
+  else unmapGfnRange(vm, slot.baseGfn, slot.baseGfn + slot.npages);
+}
+
+/**
+ * `kvm_mmu_zap_all_fast`: every root is invalidated and every vCPU told to
+ * load a new one (`kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS)`),
+ * whose load flushes its TLB; the old roots' leaves are zapped
+ * (`kvm_tdp_mmu_zap_invalidated_roots`). In the model: every leaf of every
+ * alias zapped, then one flush request of origin `All` (full on every vCPU,
+ * whatever the policy), even when nothing was mapped.
+ */
+function zapAllFast(vm: Vm): void {
+  exclusive(vm, () => {
+    for (const table of vm.tables) {
+      table.walkLeaves(0, GFN_LIMIT, (t, slot, level, gfn) => table.setEntry(t, slot, level, gfn, 0));
+    }
+    vm.flushSink.requestFlush(0, GFN_LIMIT, ALIAS_PLAIN, FlushOrigin.All);
+  });
+}
+
+/** KVM_MR_DELETE: flush the slot's mappings (`flushShadowMemslot`), then remove it. */
 export function deleteMemslot(vm: Vm, id: number): void {
   const slot = vm.memslots.byId(id);
-  unmapGfnRange(vm, slot.baseGfn, slot.baseGfn + slot.npages);
+  flushShadowMemslot(vm, slot);
   vm.memslots.remove(id);
+}
+
+/**
+ * KVM_MR_MOVE (`__kvm_set_memory_region`): memslot `id` moves to `newBaseGfn`
+ * with the same size and host memory (`userspace_addr` and `npages` may not
+ * change, else -EINVAL); its mappings are zapped as for a delete
+ * (`kvm_arch_flush_shadow_memslot` on the old slot). The new range is checked
+ * first (overlap, stolen bits: -EEXIST/-EINVAL before anything changes).
+ */
+export function moveMemslot(vm: Vm, id: number, newBaseGfn: number, npages: number): void {
+  const slot = vm.memslots.byId(id);
+  if (npages !== slot.npages) {
+    throw new MemslotError(`SLOT_MOVE: memslot ${id} is ${slot.npages * 4} KiB; a move keeps the size (KVM_MR_MOVE: npages may not change)`);
+  }
+  vm.memslots.remove(id);
+  // Same host memory: hvaGfn stays, so the guest/host alignment (disallow_lpage) follows the new base.
+  const moved: Memslot = { ...slot, baseGfn: newBaseGfn };
+  try {
+    vm.addSlot(moved);
+  } catch (error) {
+    vm.memslots.add(slot);
+    throw error;
+  }
+  flushShadowMemslot(vm, slot);
 }
 
 /**

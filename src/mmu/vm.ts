@@ -59,6 +59,12 @@ export class Vm {
   translatedLevel: Level = Level.L4K;
   /** Level of the leaf the last `mappingOf` found. */
   mappingLevel: Level = Level.L4K;
+  /**
+   * A guest_memfd slot was ever added: the VM cannot be KVM_X86_DEFAULT_VM
+   * (private memory needs KVM_X86_SW_PROTECTED_VM or a confidential type), so
+   * `kvm_memslot_flush_zap_all()` is false.
+   */
+  hasPrivateSlot = false;
 
   /** Arch-profile and option decisions of the fault path, fixed per scenario (no string compare per fault). */
   private readonly stolenAny: boolean;
@@ -348,6 +354,12 @@ export class Vm {
       throw new MemslotError(`memslot ${slot.id} reaches GPA bit ${this.options.stolen.lowestGpaBit}, a stolen bit`);
     }
     this.memslots.add(slot);
+    if (slot.private) this.hasPrivateSlot = true;
+  }
+
+  /** `kvm_memslot_flush_zap_all()`: deleting or moving a memslot zaps every mapping (hostEvents.ts `flushShadowMemslot`). */
+  slotFlushZapsAll(): boolean {
+    return this.options.slotZapAll && !this.hasPrivateSlot;
   }
 
   /** End of the VM's life: pKVM unshares every mapping (`pkvm_pgtable_stage2_destroy`). */

@@ -19,6 +19,12 @@ import type { MmuLock } from './mmuLock.js';
 export const enum FlushOrigin {
   Generic = 0,
   Range = 1,
+  /**
+   * Every translation of the VM on every vCPU, whatever the flush policy: a
+   * root reload (`kvm_mmu_zap_all_fast` ->
+   * `kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS)`).
+   */
+  All = 2,
 }
 
 /** Receives the TLB flush requests KVM would issue: GFN range, alias (0 plain, 1 stolen bits set) and origin. */
@@ -32,6 +38,10 @@ export const enum AccessKind {
   Write = 2,
   Exec = 3,
 }
+
+/** `--slot-zap`: KVM_X86_QUIRK_SLOT_ZAP_ALL on (`all`, upstream's default) or off (`slot`). */
+export const SLOT_ZAP_KINDS = ['all', 'slot'] as const;
+export type SlotZapKind = (typeof SLOT_ZAP_KINDS)[number];
 
 /** What DIRTY_LOG_OFF does to the 4K mappings dirty logging left behind. */
 export const DIRTY_LOG_OFF_POLICIES = ['auto', 'recover', 'zap', 'keep'] as const;
@@ -49,6 +59,12 @@ export interface VmOptions {
   /** `recover`, `zap` or `keep` (never `auto` here). */
   dirtyLogOff: DirtyLogOffPolicy;
   stolen: StolenBits;
+  /**
+   * Memslot deletion and move zap every mapping (`--slot-zap all` where the
+   * profile's `slotZapAllWithQuirk` holds: KVM_X86_QUIRK_SLOT_ZAP_ALL on), or
+   * the slot's only.
+   */
+  slotZapAll: boolean;
   /** arm64 stage-2 forced write-back. */
   fwb: boolean;
   /** Levels of the stage-2 table: 4 covers 48-bit GPAs, 5 covers 52-bit (x86 5-level EPT, arm64 LPA). */

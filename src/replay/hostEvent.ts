@@ -7,10 +7,11 @@
 import { Op } from '../trace/ops.js';
 import type { TraceEvents } from '../trace/traceEvents.js';
 import { gpaToGfn } from '../mmu/address.js';
+import { PAGE_SIZE_BYTES } from '../mmu/level.js';
 import { MemslotError, type Memslot } from '../mmu/memslots.js';
 import type { VcpuStats } from '../mmu/stats.js';
 import type { Vm } from '../mmu/vm.js';
-import { deleteMemslot, setMemoryPrivate, toggleDirtyLogging, unmapGfnRange, writeProtectGfnRange } from '../mmu/hostEvents.js';
+import { deleteMemslot, moveMemslot, setMemoryPrivate, toggleDirtyLogging, unmapGfnRange, writeProtectGfnRange } from '../mmu/hostEvents.js';
 import type { PrefaultPolicy } from '../mmu/preFault.js';
 import { issuePrefault } from './issuePrefault.js';
 import type { PrefaultCallRecord } from './results.js';
@@ -51,6 +52,9 @@ export function hostEvent(context: HostEventContext, ev: TraceEvents, i: number)
       break;
     case Op.SLOT_DEL:
       deleteMemslot(vm, ev.slot[i]);
+      break;
+    case Op.SLOT_MOVE:
+      moveMemslot(vm, ev.slot[i], startGfn, size / PAGE_SIZE_BYTES);
       break;
     case Op.DIRTY_LOG_ON:
     case Op.DIRTY_LOG_OFF:

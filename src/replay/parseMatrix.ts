@@ -10,7 +10,7 @@ import { parseAddress } from '../trace/fieldParsers.js';
 import { ARCHES, scenarioName, type MemslotSpec, type OnOffAuto, type PrefaultSpec, type Scenario } from './scenario.js';
 import { archProfile } from '../mmu/arch/archProfile.js';
 import { PREFAULT_POLICIES, type PrefaultPolicy } from '../mmu/preFault.js';
-import { DIRTY_LOG_OFF_POLICIES, type DirtyLogOffPolicy } from '../mmu/vmOptions.js';
+import { DIRTY_LOG_OFF_POLICIES, SLOT_ZAP_KINDS, type DirtyLogOffPolicy } from '../mmu/vmOptions.js';
 import { parseStolenBits } from '../mmu/stolenBits.js';
 import { TLB_PRESET_NAMES } from '../tlb/tlbPresets.js';
 import { ALIAS_FLUSH_KINDS, FLUSH_MODES, RANGE_FLUSH_KINDS } from '../tlb/flushPolicy.js';
@@ -36,6 +36,7 @@ export interface RawMatrixOptions {
   tlbiRange?: string;
   aliasFlush?: string;
   guestLevels?: string;
+  slotZap?: string;
   memslot?: string[];
 }
 
@@ -121,7 +122,7 @@ export function crossProduct<T extends Record<string, readonly unknown[]>>(dims:
 /**
  * The cross product of the matrix flags, in a fixed order. Dimensions that do
  * not apply to an arch (NX huge pages and stolen bits off x86, FWB off arm64,
- * eager split on pKVM, which cannot split) collapse to their neutral value,
+ * eager split on pKVM, which cannot split, the slot-zap quirk off x86-tdp) collapse to their neutral value,
  * and the duplicates this makes are dropped.
  */
 export function parseMatrix(raw: RawMatrixOptions): Scenario[] {
@@ -163,6 +164,7 @@ function parseDimensions(raw: RawMatrixOptions) {
   const tlbiRanges = parseChoices('--tlbi-range', raw.tlbiRange ?? DEFAULTS.tlbiRange, ['on', 'off'] as const);
   const aliasFlushes = parseChoices('--alias-flush', raw.aliasFlush ?? DEFAULTS.aliasFlush, ALIAS_FLUSH_KINDS);
   const guestLevels = parseChoices('--guest-levels', raw.guestLevels ?? DEFAULTS.guestLevels, ['0', '4'] as const).map(Number);
+  const slotZaps = parseChoices('--slot-zap', raw.slotZap ?? DEFAULTS.slotZap, SLOT_ZAP_KINDS);
   for (const tlbEntries of entries) {
     for (const tlbWays of ways) {
       if (tlbWays > tlbEntries || tlbEntries % tlbWays !== 0) {
@@ -190,6 +192,7 @@ function parseDimensions(raw: RawMatrixOptions) {
     tlbiRange: tlbiRanges,
     aliasFlush: aliasFlushes,
     guestLevels,
+    slotZap: slotZaps,
   };
 }
 
@@ -221,5 +224,7 @@ function collapseForArch(combo: Combination): Omit<Scenario, 'name'> {
     tlbiRange: x86 ? true : combo.tlbiRange === 'on',
     aliasFlush: combo.aliasFlush,
     guestLevels: combo.guestLevels,
+    // The quirk matters only where the VM type is the default one (x86-tdp).
+    slotZap: profile.slotZapAllWithQuirk ? combo.slotZap : 'all',
   };
 }

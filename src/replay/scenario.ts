@@ -5,7 +5,7 @@
 import { type Level, levelName } from '../mmu/level.js';
 import type { Arch } from '../mmu/arch/archProfile.js';
 import type { PrefaultPolicy } from '../mmu/preFault.js';
-import type { DirtyLogOffPolicy } from '../mmu/vmOptions.js';
+import type { DirtyLogOffPolicy, SlotZapKind } from '../mmu/vmOptions.js';
 import type { PfnmapKind } from '../mmu/memslots.js';
 import type { TlbPresetName } from '../tlb/tlbPresets.js';
 import type { AliasFlushKind, FlushMode, RangeFlushKind } from '../tlb/flushPolicy.js';
@@ -56,6 +56,8 @@ export interface Scenario {
   aliasFlush: AliasFlushKind;
   /** Guest stage-1 levels walked over stage-2 on each TLB miss (0: none). */
   guestLevels: number;
+  /** Memslot delete/move: KVM_X86_QUIRK_SLOT_ZAP_ALL on (`all`) or off (`slot`); `all` off x86-tdp, where it does not apply. */
+  slotZap: SlotZapKind;
 }
 
 /** A memslot of the layout (`--memslot GPA:SIZE` or `--vm FILE`). */
@@ -108,6 +110,7 @@ export function scenarioName(s: Omit<Scenario, 'name'>): string {
   if (!s.tlbiRange) name += ' tlbi-range=off';
   if (s.aliasFlush !== 'full') name += ` alias-flush=${s.aliasFlush}`;
   if (s.guestLevels !== 0) name += ` guest-levels=${s.guestLevels}`;
+  if (s.slotZap !== 'all') name += ` slot-zap=${s.slotZap}`;
   return name;
 }
 
@@ -135,6 +138,7 @@ export const SCENARIO_COLUMNS = [
   'tlbi_range',
   'alias_flush',
   'guest_levels',
+  'slot_zap',
 ] as const;
 
 /** Values of `SCENARIO_COLUMNS` for `s`. */
@@ -159,5 +163,6 @@ export function scenarioColumnValues(s: Scenario): (string | number)[] {
     onOff(s.tlbiRange),
     s.aliasFlush,
     s.guestLevels,
+    s.slotZap,
   ];
 }

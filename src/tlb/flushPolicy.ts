@@ -15,6 +15,8 @@
  * - arm64 (`kvm_tlb_flush_vmid_range`): with FEAT_TLBIRANGE, TLBI range
  *   operations of at most MAX_TLBI_RANGE_PAGES each, broadcast in hardware
  *   (no IPI); without it a full VMID flush.
+ * - `FlushOrigin.All` (a root reload after `kvm_mmu_zap_all_fast`) is full
+ *   under every policy.
  * - Stolen bits (seed 001, `kvm_flush_remote_tlbs_with_address`): one bit and
  *   range support: the range, then the range with the bit set (the alias);
  *   more than one bit, or no range support: full. Upstream TDX flushes all
@@ -89,7 +91,7 @@ export class FlushPolicy {
     const hasRange = o.mode === 'range' || (o.mode === 'auto' && archRange);
     plan.rangeCount = 0;
     plan.rangeOps = 0;
-    let full = o.mode === 'full' || !hasRange;
+    let full = o.mode === 'full' || !hasRange || origin === FlushOrigin.All;
     if (!full && o.stolen.any && o.mode === 'auto') {
       full = o.stolen.gpaBits.length > 1 || o.aliasFlush === 'full';
     }

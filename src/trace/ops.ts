@@ -27,6 +27,13 @@ export enum Op {
   SET_PRIVATE = 11,
   /** KVM_SET_MEMORY_ATTRIBUTES: make [gpa, gpa + size) shared. */
   SET_SHARED = 12,
+  /**
+   * KVM_SET_USER_MEMORY_REGION with KVM_MR_MOVE: memslot `x_slot` moves to
+   * `gpa` (same size, same host memory); its mappings are zapped as for a
+   * delete (`kvm_arch_flush_shadow_memslot`). Codes 13 and 14 are taken on
+   * another branch (DIRTY_LOG_GET/CLEAR).
+   */
+  SLOT_MOVE = 15,
 }
 
 /** Op names as written in traces, indexed by `Op`. */
@@ -44,6 +51,9 @@ export const OP_NAMES: readonly string[] = [
   'DIRTY_LOG_OFF',
   'SET_PRIVATE',
   'SET_SHARED',
+  '',
+  '',
+  'SLOT_MOVE',
 ];
 
 const BY_NAME = new Map<string, Op>();
@@ -56,6 +66,14 @@ export function parseOp(name: string): Op | undefined {
   return BY_NAME.get(name);
 }
 
+/** True when `code` is a defined op code (codes without a name are reserved). */
+export function isOpCode(code: number): boolean {
+  return Number.isInteger(code) && code >= 1 && code < OP_NAMES.length && OP_NAMES[code] !== '';
+}
+
+/** The defined op codes, as a message lists them: `1 to 12, 15`. */
+export const OP_CODE_LIST = '1 to 12, 15';
+
 /** True for guest accesses (R, W, X). */
 export function isAccess(op: Op): boolean {
   return op <= Op.X;
@@ -63,5 +81,5 @@ export function isAccess(op: Op): boolean {
 
 /** True for ops that name a memslot through `x_slot`. */
 export function needsSlot(op: Op): boolean {
-  return op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF;
+  return op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF || op === Op.SLOT_MOVE;
 }

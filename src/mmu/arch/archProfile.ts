@@ -65,6 +65,16 @@ export interface ArchProfile {
    * differs (`tdp_mmu_map_handle_target_level`).
    */
   readonly permOnlyChangeIsSpurious: boolean;
+  /**
+   * Deleting or moving a memslot may zap every mapping of the VM
+   * (`kvm_arch_flush_shadow_memslot` -> `kvm_mmu_zap_all_fast` when
+   * `kvm_memslot_flush_zap_all()`: the default VM type with
+   * KVM_X86_QUIRK_SLOT_ZAP_ALL, `--slot-zap all`). False where the VM type
+   * is not the default (TDX) and on arm64, whose
+   * `kvm_arch_flush_shadow_memslot` unmaps the slot's range only
+   * (`kvm_stage2_unmap_range`).
+   */
+  readonly slotZapAllWithQuirk: boolean;
   /** Refuse a memslot that this arch's KVM refuses (at registration, as the review in seed 004 asks). */
   checkSlot(slot: Memslot, fwb: boolean): void;
 }
@@ -84,6 +94,7 @@ const x86Base = {
   readFaultWritableWhileLogging: true,
   execOnlyOnExecFault: false,
   permOnlyChangeIsSpurious: false,
+  slotZapAllWithQuirk: true,
   checkSlot(slot: Memslot): void {
     if (slot.pfnmap !== 'none')
       throw new MemslotError(`memslot ${slot.id}: pfnmap memory kinds are an arm64 model (x86 maps PFNMAP memory as ordinary memory here)`);
@@ -117,6 +128,7 @@ const arm64Base = {
   readFaultWritableWhileLogging: false,
   execOnlyOnExecFault: true,
   permOnlyChangeIsSpurious: true,
+  slotZapAllWithQuirk: false,
   checkSlot: checkArm64Slot,
 };
 
@@ -136,6 +148,8 @@ export function archProfile(arch: Arch): ArchProfile {
         privateByDefault: true,
         defaultStolenGpaBits: [TDX_DEFAULT_SHARED_BIT],
         sharedNeedsSharedAlias: true,
+        // KVM_X86_TDX_VM is not KVM_X86_DEFAULT_VM: kvm_memslot_flush_zap_all() is false, the slot alone is zapped.
+        slotZapAllWithQuirk: false,
       };
     case 'arm64':
       return { ...arm64Base, name: arch, preFaultResult: 0, canSplit: true, hypercallMirror: false };

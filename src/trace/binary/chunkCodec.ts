@@ -5,7 +5,7 @@
  * allocation per event.
  */
 import { GPA_LIMIT } from '../../mmu/address.js';
-import { OP_NAMES, needsSlot, type Op } from '../ops.js';
+import { OP_CODE_LIST, OP_NAMES, isOpCode, needsSlot, type Op } from '../ops.js';
 import type { TraceEvents } from '../traceEvents.js';
 import { CHUNK_HEADER_BYTES, CHUNK_OFFSET, CHUNK_TAG, COLUMNS, ColumnMode, align8, payloadBytes, type ColumnKey } from './mtrFormat.js';
 
@@ -24,7 +24,7 @@ const CONSTRUCTORS: Record<ColumnKey, ColumnConstructor> = {
   op: Uint8Array,
 };
 
-/** Highest op code defined (`Op.SET_SHARED` today). */
+/** Highest op code defined (`Op.SLOT_MOVE` today; codes without a name in between are not ops). */
 const MAX_OP = OP_NAMES.length - 1;
 /** Largest memslot id (as the CSV `x_slot` column). */
 const MAX_SLOT_ID = 32767;
@@ -161,7 +161,7 @@ export function valueProblem(key: ColumnKey, value: number, vcpuLimit: number): 
   const integer = Number.isInteger(value);
   switch (key) {
     case 'op':
-      return integer && value >= 1 && value <= MAX_OP ? undefined : `${value} is not an op code (1 to ${MAX_OP})`;
+      return isOpCode(value) ? undefined : `${value} is not an op code (${OP_CODE_LIST})`;
     case 'vcpu':
       return integer && value >= 0 && value < vcpuLimit ? undefined : `${value} is not a vCPU id below the vCPU count ${vcpuLimit}`;
     case 'gpa':
@@ -177,7 +177,7 @@ export function valueProblem(key: ColumnKey, value: number, vcpuLimit: number): 
 
 /** Per op code: 0 not an op, 1 an op without a memslot (slot must be -1), 2 an op naming a memslot. */
 const OP_CLASS = new Uint8Array(256);
-for (let op = 1; op <= MAX_OP; op++) OP_CLASS[op] = needsSlot(op as Op) ? 2 : 1;
+for (let op = 1; op <= MAX_OP; op++) if (isOpCode(op)) OP_CLASS[op] = needsSlot(op as Op) ? 2 : 1;
 
 /**
  * Check events [start, start + count) of `events` as `findEventProblem`
@@ -242,7 +242,7 @@ export function findEventProblem(events: EventColumns, start: number, count: num
   let bad = end;
   let badKey: ColumnKey = 'op';
   for (let i = start; i < bad; i++) {
-    if (op[i] < 1 || op[i] > MAX_OP) {
+    if (OP_CLASS[op[i]] === 0) {
       [bad, badKey] = [i, 'op'];
       break;
     }
