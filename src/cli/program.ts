@@ -59,7 +59,10 @@ function registerRunCommand(program: Command, setExit: (code: number) => void, s
     .option('--tlbi-range <list>', `on | off: arm64 FEAT_TLBIRANGE [default: ${DEFAULTS.tlbiRange}]`)
     .option('--guest-levels <list>', `0 | 4: guest stage-1 levels walked over stage-2 on each TLB miss (2D walks) [default: ${DEFAULTS.guestLevels}]`)
     .option('--alias-flush <list>', `range (seed 001: range + alias) | full (upstream TDX) [default: ${DEFAULTS.aliasFlush}]`)
-    .option('--slot-zap <list>', `all | slot: x86 memslot delete/move zaps every mapping (KVM_X86_QUIRK_SLOT_ZAP_ALL on) or the slot's [default: ${DEFAULTS.slotZap}]`)
+    .option(
+      '--slot-zap <list>',
+      `all | slot: x86 memslot delete/move zaps every mapping (KVM_X86_QUIRK_SLOT_ZAP_ALL on) or the slot's [default: ${DEFAULTS.slotZap}]`,
+    )
     .option('--memslot <gpa:size>', 'a memslot (repeatable); default: one slot from 0 over all touched memory, rounded up to 1 GiB', collect)
     .option(
       '--threads <n>',

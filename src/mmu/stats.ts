@@ -131,7 +131,7 @@ export class VmStats {
   flushes_full = 0;
   /** vCPUs interrupted by flush IPIs. */
   flush_ipis = 0;
-  /** Entries a full flush dropped although they were outside the requested range. */
+  /** Entries a full flush (or an arm64 range TLBI, followed by `TLBI VMALLE1IS`) dropped although they were outside the requested range. */
   tlb_entries_flushed_collateral = 0;
 
   /**

@@ -42,10 +42,10 @@ export function accessPathOptionsFor(scenario: Scenario): AccessPathOptions {
 
 /** The flush policy of `scenario` for a VM with `vm`'s options. */
 export function flushPolicyFor(scenario: Scenario, vm: VmOptions): FlushPolicy {
-  return new FlushPolicy({ ...flushOptionsFor(scenario), family: vm.profile.family, stolen: vm.stolen });
+  return new FlushPolicy({ ...flushOptionsFor(scenario), family: vm.profile.family, stolen: vm.stolen, rangeDropsAll: vm.profile.rangeFlushDropsStage1 });
 }
 
 /** The scenario's flush flags (the arch family and stolen bits come from the VM). */
-export function flushOptionsFor(scenario: Scenario): Omit<FlushPolicyOptions, 'family' | 'stolen'> {
+export function flushOptionsFor(scenario: Scenario): Omit<FlushPolicyOptions, 'family' | 'stolen' | 'rangeDropsAll'> {
   return { mode: scenario.flushMode, rangeFlush: scenario.rangeFlush, tlbiRange: scenario.tlbiRange, aliasFlush: scenario.aliasFlush };
 }

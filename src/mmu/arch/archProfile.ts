@@ -75,6 +75,16 @@ export interface ArchProfile {
    * (`kvm_stage2_unmap_range`).
    */
   readonly slotZapAllWithQuirk: boolean;
+  /**
+   * A stage-2 range invalidation also drops every stage-1 entry of the VMID:
+   * arm64 `__kvm_tlb_flush_vmid_ipa` and `__kvm_tlb_flush_vmid_range`
+   * (hyp/nvhe/tlb.c, hyp/vhe/tlb.c) follow the `TLBI IPAS2E1IS` with
+   * `TLBI VMALLE1IS`, since a combined (stage 1 + stage 2) entry may hold the
+   * old stage-2 translation. Our TLB entries are combined, so every range
+   * flush drops all of the VM's entries on every vCPU (still counted as
+   * range operations; the extra entries are collateral). x86: false.
+   */
+  readonly rangeFlushDropsStage1: boolean;
   /** Refuse a memslot that this arch's KVM refuses (at registration, as the review in seed 004 asks). */
   checkSlot(slot: Memslot, fwb: boolean): void;
 }
@@ -95,6 +105,7 @@ const x86Base = {
   execOnlyOnExecFault: false,
   permOnlyChangeIsSpurious: false,
   slotZapAllWithQuirk: true,
+  rangeFlushDropsStage1: false,
   checkSlot(slot: Memslot): void {
     if (slot.pfnmap !== 'none')
       throw new MemslotError(`memslot ${slot.id}: pfnmap memory kinds are an arm64 model (x86 maps PFNMAP memory as ordinary memory here)`);
@@ -129,6 +140,7 @@ const arm64Base = {
   execOnlyOnExecFault: true,
   permOnlyChangeIsSpurious: true,
   slotZapAllWithQuirk: false,
+  rangeFlushDropsStage1: true,
   checkSlot: checkArm64Slot,
 };
 
