@@ -36,8 +36,8 @@ describe('arm64 stage-2 TLBI is followed by TLBI VMALLE1IS', () => {
     });
   }
 
-  it('--tlbi-range off: a full VMID flush, the same entries dropped, counted as full', async () => {
-    const r = await replayText(HEADER + READS + '0,UNMAP,0x1000,0x1000\n' + READS, { arch: 'arm64', backing: '4k', tlbiRange: 'off' }, SLOT);
+  it('--tlbi-range off: write-protection is a full VMID flush, the same entries dropped, counted as full', async () => {
+    const r = await replayText(HEADER + READS + '0,WRPROTECT,0x1000,0x1000\n' + READS, { arch: 'arm64', backing: '4k', tlbiRange: 'off' }, SLOT);
     expect([r.vm.flushes_range, r.vm.flushes_full]).toEqual([0, 1]);
     expect([r.vm.tlb_entries_flushed, r.vm.tlb_entries_flushed_collateral, r.total.refill_misses]).toEqual([5, 4, 4]);
   });

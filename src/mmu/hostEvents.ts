@@ -6,7 +6,7 @@
  * through one range walk and requests one flush per alias over the frames it
  * changed.
  */
-import { type Level, pagesPerLevel } from './level.js';
+import { Level, alignGfnDown, pagesPerLevel } from './level.js';
 import { GPA_LIMIT, gpaToGfn } from './address.js';
 import { MemslotError, type Memslot } from './memslots.js';
 import { PERM_WRITE } from './entry.js';
@@ -33,9 +33,42 @@ function exclusive(vm: Vm, change: () => void): void {
  * covered as a whole, then one flush per alias touched.
  */
 export function unmapGfnRange(vm: Vm, startGfn: number, endGfn: number): void {
+  const how = vm.options.profile.unmapFlush;
   exclusive(vm, () => {
-    for (let alias = 0; alias < vm.tables.length; alias++) zapLeaves(vm, startGfn, endGfn, alias, FlushOrigin.Generic, ZAP_ALL);
+    for (let alias = 0; alias < vm.tables.length; alias++) {
+      if (how === 'generic') zapLeaves(vm, startGfn, endGfn, alias, FlushOrigin.Generic, ZAP_ALL);
+      else stage2Unmap(vm, startGfn, endGfn, alias, how === 'stage2Walk');
+    }
   });
+}
+
+/**
+ * arm64 `kvm_stage2_unmap_range` (arch/arm64/kvm/mmu.c) and pKVM's unshares,
+ * with the TLB maintenance of `kvm_pgtable_stage2_unmap` (hyp/pgtable.c):
+ * 1. `stage2_apply_range` cuts the range at 1 GiB boundaries
+ *    (`stage2_range_addr_end`, `KVM_PGTABLE_MIN_BLOCK_LEVEL`); `chunked`
+ *    false (pKVM: one `__pkvm_host_unshare_guest` per mapping) flushes per leaf.
+ * 2. In each chunk every overlapping leaf is zapped (a block partly covered
+ *    whole, `stage2_unmap_walker`).
+ * 3. `stage2_unmap_defer_tlb_flush()` (FEAT_TLBIRANGE and FWB): one
+ *    `kvm_tlb_flush_vmid_range` over the chunk, even if nothing was mapped
+ *    (pKVM: over each leaf); otherwise one `__kvm_tlb_flush_vmid_ipa` per leaf
+ *    (`stage2_unmap_put_pte`), and no VMID flush.
+ * Tables left empty are not freed in the model, so their flushes are not counted.
+ */
+function stage2Unmap(vm: Vm, startGfn: number, endGfn: number, alias: number, chunked: boolean): void {
+  const defer = vm.options.tlbiRange && vm.options.fwb;
+  const table = vm.tables[alias];
+  const sink = vm.flushSink;
+  for (let chunk = startGfn; chunk < endGfn; ) {
+    const next = chunked ? Math.min(endGfn, alignGfnDown(chunk, Level.L1G) + pagesPerLevel(Level.L1G)) : endGfn;
+    table.walkLeaves(chunk, next, (t, slot, level, gfn) => {
+      table.setEntry(t, slot, level, gfn, 0);
+      if (!chunked || !defer) sink.requestFlush(gfn, gfn + pagesPerLevel(level), alias, defer ? FlushOrigin.Range : FlushOrigin.Ipa);
+    });
+    if (chunked && defer) sink.requestFlush(chunk, next, alias, FlushOrigin.Range);
+    chunk = next;
+  }
 }
 
 /** Remove write permission from every leaf overlapping the range, then flush. */

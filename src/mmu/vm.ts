@@ -313,8 +313,9 @@ export class Vm {
       if (this.splitPreservesMappings) {
         if (!this.splitTo(gfn, alias, existingLevel, level)) return MAP_RETRY;
       } else {
+        // Breaking a block is one single-IPA TLBI (`stage2_try_break_pte` -> `__kvm_tlb_flush_vmid_ipa`).
         const first = alignGfnDown(gfn, existingLevel);
-        zapLeaves(this, first, first + 1, alias, FlushOrigin.Range, ZAP_ALL);
+        zapLeaves(this, first, first + 1, alias, FlushOrigin.Ipa, ZAP_ALL);
       }
     }
     const word = makeLeaf(this.leafBits(slot, kind, isPrivate, level));

@@ -25,6 +25,12 @@ export const enum FlushOrigin {
    * `kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS)`).
    */
   All = 2,
+  /**
+   * One `__kvm_tlb_flush_vmid_ipa` of one leaf (arm64 break-before-make of a
+   * block, `stage2_unmap_put_pte` without deferral): a range operation
+   * whether or not the CPU has FEAT_TLBIRANGE (an IPA TLBI always exists).
+   */
+  Ipa = 3,
 }
 
 /** Receives the TLB flush requests KVM would issue: GFN range, alias (0 plain, 1 stolen bits set) and origin. */
@@ -67,6 +73,8 @@ export interface VmOptions {
   slotZapAll: boolean;
   /** arm64 stage-2 forced write-back. */
   fwb: boolean;
+  /** arm64 FEAT_TLBIRANGE (`--tlbi-range`): with FWB, a stage-2 unmap defers its TLBIs to one range flush. */
+  tlbiRange: boolean;
   /** Levels of the stage-2 table: 4 covers 48-bit GPAs, 5 covers 52-bit (x86 5-level EPT, arm64 LPA). */
   rootLevel: Level;
 }

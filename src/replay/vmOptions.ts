@@ -26,6 +26,7 @@ export function vmOptionsFor(scenario: Scenario, addressEndGpa = 0): VmOptions {
     dirtyLogOff: scenario.dirtyLogOff === 'auto' ? profile.dirtyLogOffDefault : scenario.dirtyLogOff,
     stolen: new StolenBits(stolen),
     fwb: scenario.fwb,
+    tlbiRange: scenario.tlbiRange,
     slotZapAll: scenario.slotZap === 'all' && profile.slotZapAllWithQuirk,
     rootLevel: addressEndGpa > FOUR_LEVEL_LIMIT_GPA ? Level.L256T : Level.L512G,
   };

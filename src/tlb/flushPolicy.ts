@@ -96,7 +96,8 @@ export class FlushPolicy {
     plan.requested[0] = requestedStart;
     plan.requested[1] = requestedStart + (endGfn - startGfn);
     const x86 = o.family === 'x86';
-    const archRange = x86 ? o.rangeFlush === 'hyperv' && origin === FlushOrigin.Range : o.tlbiRange;
+    // An IPA TLBI exists on every arm64 CPU; a range TLBI needs FEAT_TLBIRANGE.
+    const archRange = x86 ? o.rangeFlush === 'hyperv' && origin === FlushOrigin.Range : o.tlbiRange || origin === FlushOrigin.Ipa;
     const hasRange = o.mode === 'range' || (o.mode === 'auto' && archRange);
     plan.rangeCount = 0;
     plan.rangeOps = 0;

@@ -85,6 +85,21 @@ export interface ArchProfile {
    * range operations; the extra entries are collateral). x86: false.
    */
   readonly rangeFlushDropsStage1: boolean;
+  /**
+   * How a host-side unmap (MMU-notifier UNMAP, memslot deletion of the slot)
+   * invalidates the TLBs:
+   * - `generic`: one `kvm_flush_remote_tlbs` over the leaves zapped (x86
+   *   `kvm_unmap_gfn_range` returning flush);
+   * - `stage2Walk`: arm64 `kvm_stage2_unmap_range` ->
+   *   `stage2_apply_range(kvm_pgtable_stage2_unmap)` in 1 GiB chunks
+   *   (`KVM_PGTABLE_MIN_BLOCK_LEVEL`); each chunk defers one range flush over
+   *   the chunk when `stage2_unmap_defer_tlb_flush()` (FEAT_TLBIRANGE and FWB),
+   *   even where nothing was mapped, else one `__kvm_tlb_flush_vmid_ipa` per
+   *   leaf (`stage2_unmap_put_pte`);
+   * - `perMapping`: pKVM, one `__pkvm_host_unshare_guest` per mapping, each a
+   *   `kvm_pgtable_stage2_unmap` of that mapping at EL2: one flush per leaf.
+   */
+  readonly unmapFlush: 'generic' | 'stage2Walk' | 'perMapping';
   /** Refuse a memslot that this arch's KVM refuses (at registration, as the review in seed 004 asks). */
   checkSlot(slot: Memslot, fwb: boolean): void;
 }
@@ -106,6 +121,7 @@ const x86Base = {
   permOnlyChangeIsSpurious: false,
   slotZapAllWithQuirk: true,
   rangeFlushDropsStage1: false,
+  unmapFlush: 'generic' as const,
   checkSlot(slot: Memslot): void {
     if (slot.pfnmap !== 'none')
       throw new MemslotError(`memslot ${slot.id}: pfnmap memory kinds are an arm64 model (x86 maps PFNMAP memory as ordinary memory here)`);
@@ -164,7 +180,7 @@ export function archProfile(arch: Arch): ArchProfile {
         slotZapAllWithQuirk: false,
       };
     case 'arm64':
-      return { ...arm64Base, name: arch, preFaultResult: 0, canSplit: true, hypercallMirror: false };
+      return { ...arm64Base, name: arch, preFaultResult: 0, canSplit: true, hypercallMirror: false, unmapFlush: 'stage2Walk' };
     case 'pkvm':
       // Protected VM (seed 000): PAGE_SIZE only, no pre-fault, no split.
       return {
@@ -175,9 +191,19 @@ export function archProfile(arch: Arch): ArchProfile {
         preFaultResult: -EOPNOTSUPP,
         canSplit: false,
         hypercallMirror: true,
+        unmapFlush: 'perMapping',
       };
     case 'pkvm-pmd':
       // Later upstream: PMD_SIZE allowed for non-protected VMs, still through hypercalls.
-      return { ...arm64Base, name: arch, maxSharedLevel: Level.L2M, maxPrivateLevel: Level.L2M, preFaultResult: 0, canSplit: false, hypercallMirror: true };
+      return {
+        ...arm64Base,
+        name: arch,
+        maxSharedLevel: Level.L2M,
+        maxPrivateLevel: Level.L2M,
+        preFaultResult: 0,
+        canSplit: false,
+        hypercallMirror: true,
+        unmapFlush: 'perMapping',
+      };
   }
 }
