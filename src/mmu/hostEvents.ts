@@ -64,9 +64,9 @@ function stage2Unmap(vm: Vm, startGfn: number, endGfn: number, alias: number, ch
     const next = chunked ? Math.min(endGfn, alignGfnDown(chunk, Level.L1G) + pagesPerLevel(Level.L1G)) : endGfn;
     table.walkLeaves(chunk, next, (t, slot, level, gfn) => {
       table.setEntry(t, slot, level, gfn, 0);
-      if (!chunked || !defer) sink.requestFlush(gfn, gfn + pagesPerLevel(level), alias, defer ? FlushOrigin.Range : FlushOrigin.Ipa);
+      if (!chunked || !defer) sink.requestFlush(gfn, gfn + pagesPerLevel(level), alias, defer ? FlushOrigin.Tlbi : FlushOrigin.Ipa);
     });
-    if (chunked && defer) sink.requestFlush(chunk, next, alias, FlushOrigin.Range);
+    if (chunked && defer) sink.requestFlush(chunk, next, alias, FlushOrigin.Tlbi);
     chunk = next;
   }
 }

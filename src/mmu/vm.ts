@@ -19,7 +19,7 @@ import { maxMappingLevel } from './mappingLevel.js';
 import { ATTR_DEVICE, ATTR_PRIVATE, PERM_EXEC, PERM_READ, PERM_WRITE, makeLeaf } from './entry.js';
 import { VmStats, type VcpuStats } from './stats.js';
 import { MemoryAttributes } from './memoryAttributes.js';
-import { HypercallMirror } from './pkvm/hypercallMirror.js';
+import { HypercallMirror, PkvmFlushSink } from './pkvm/hypercallMirror.js';
 import { zapLeaves } from './hostEvents.js';
 import { AccessKind, FlushOrigin, type FlushSink, type Stage2Backing, type VmOptions } from './vmOptions.js';
 
@@ -77,9 +77,12 @@ export class Vm {
   private readonly maxSharedLevel: Level;
   private readonly maxPrivateLevel: Level;
 
+  /** Where flush requests go: the caller's sink, through `PkvmFlushSink` on pKVM. */
+  readonly flushSink: FlushSink;
+
   constructor(
     readonly options: VmOptions,
-    readonly flushSink: FlushSink,
+    flushSink: FlushSink,
     backing?: Stage2Backing,
   ) {
     const profile = options.profile;
@@ -93,6 +96,7 @@ export class Vm {
     this.maxSharedLevel = profile.maxSharedLevel;
     this.maxPrivateLevel = profile.maxPrivateLevel;
     this.mirror = profile.hypercallMirror ? new HypercallMirror(this.stats) : undefined;
+    this.flushSink = this.mirror !== undefined ? new PkvmFlushSink(flushSink, this.mirror) : flushSink;
     this.lock = backing?.lock ?? NO_MMU_LOCK;
     const table = (store: EntryStore): PageTable => new PageTable(store, options.rootLevel, profile.permOnlyChangeIsSpurious);
     this.tables = [table(backing?.store ?? new LocalEntryStore())];

@@ -31,6 +31,13 @@ export const enum FlushOrigin {
    * whether or not the CPU has FEAT_TLBIRANGE (an IPA TLBI always exists).
    */
   Ipa = 3,
+  /**
+   * A stage-2 range TLBI issued by the page-table code itself
+   * (`kvm_pgtable_stage2_unmap`'s deferred `kvm_tlb_flush_vmid_range`): planned
+   * as a range request, but not a `kvm_arch_flush_remote_tlbs_range` call
+   * (so on pKVM it is no hypercall of its own: it runs at EL2).
+   */
+  Tlbi = 4,
 }
 
 /** Receives the TLB flush requests KVM would issue: GFN range, alias (0 plain, 1 stolen bits set) and origin. */

@@ -97,7 +97,7 @@ export class FlushPolicy {
     plan.requested[1] = requestedStart + (endGfn - startGfn);
     const x86 = o.family === 'x86';
     // An IPA TLBI exists on every arm64 CPU; a range TLBI needs FEAT_TLBIRANGE.
-    const archRange = x86 ? o.rangeFlush === 'hyperv' && origin === FlushOrigin.Range : o.tlbiRange || origin === FlushOrigin.Ipa;
+    const archRange = x86 ? o.rangeFlush === 'hyperv' && origin !== FlushOrigin.Generic : o.tlbiRange || origin === FlushOrigin.Ipa;
     const hasRange = o.mode === 'range' || (o.mode === 'auto' && archRange);
     plan.rangeCount = 0;
     plan.rangeOps = 0;
