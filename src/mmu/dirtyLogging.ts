@@ -20,22 +20,49 @@ import { makeLeaf } from './entry.js';
 import type { Vm } from './vm.js';
 import { AccessKind, FlushOrigin } from './vmOptions.js';
 import { writeProtectAlias, zapLeaves } from './hostEvents.js';
+import { EINVAL } from './preFault.js';
 
-export function setDirtyLogging(vm: Vm, id: number, enabled: boolean): void {
+/**
+ * Why KVM refuses KVM_MEM_LOG_DIRTY_PAGES on `slot` (-EINVAL), or undefined:
+ * guest_memfd memory (`check_memory_region_flags`: "Dirty logging private
+ * memory is not currently supported"), VM_PFNMAP memory (arm64
+ * `kvm_arch_prepare_memory_region`: "IO region dirty page logging not
+ * allowed"; only arm64 slots have a PFNMAP kind here).
+ */
+export function dirtyLogRefusal(slot: Memslot): string | undefined {
+  if (slot.private) return 'guest_memfd memory cannot log dirty pages (check_memory_region_flags: -EINVAL)';
+  if (slot.pfnmap !== 'none') return 'VM_PFNMAP memory cannot log dirty pages (kvm_arch_prepare_memory_region: -EINVAL)';
+  return undefined;
+}
+
+/**
+ * Turn dirty logging of memslot `id` on or off; 0, or -EINVAL when KVM
+ * refuses it (`dirtyLogRefusal`): the VM is left as it was and
+ * `ioctl_errors` counts it. Turning off what a refusal left off changes no
+ * flag: nothing to do (`__kvm_set_memory_region` returns 0).
+ */
+export function setDirtyLogging(vm: Vm, id: number, enabled: boolean): number {
   const slot = vm.memslots.byId(id);
+  if (dirtyLogRefusal(slot) !== undefined) {
+    if (!enabled) return 0;
+    vm.stats.ioctl_errors++;
+    return -EINVAL;
+  }
   if (slot.dirtyLogging === enabled) {
     throw new MemslotError(`dirty logging is already ${enabled ? 'on' : 'off'} for memslot ${id}`);
   }
   const start = slot.baseGfn;
   const end = slot.baseGfn + slot.npages;
+  // x86 kvm_mmu_slot_apply_flags returns early for a read-only slot: the flag changes, no mapping does.
+  const touchesMappings = !(slot.readOnly && vm.options.profile.readOnlySlotSkipsDirtyLogSetup);
+  slot.dirtyLogging = enabled;
+  if (!touchesMappings) return 0;
   if (enabled) {
     if (vm.options.eagerSplit) splitAll(vm, start, end);
-    slot.dirtyLogging = true;
     // kvm_mmu_slot_remove_write_access; the caller holds the write lock already.
     for (let alias = 0; alias < vm.tables.length; alias++) writeProtectAlias(vm, start, end, alias);
-    return;
+    return 0;
   }
-  slot.dirtyLogging = false;
   const policy = vm.options.dirtyLogOff;
   for (let alias = 0; alias < vm.tables.length; alias++) {
     if (policy === 'zap') {
@@ -44,6 +71,7 @@ export function setDirtyLogging(vm: Vm, id: number, enabled: boolean): void {
       recoverHugePages(vm, slot, alias);
     }
   }
+  return 0;
 }
 
 /** Replace each table a huge leaf may replace again by that leaf (`kvm_tdp_mmu_recover_huge_pages`), then one range flush. */

@@ -151,9 +151,13 @@ export function setMemoryPrivate(vm: Vm, startGfn: number, endGfn: number, isPri
   exclusive(vm, () => zapLeaves(vm, startGfn, endGfn, alias, FlushOrigin.Generic, ZAP_ALL));
 }
 
-/** KVM_MEM_LOG_DIRTY_PAGES on or off for memslot `id` (`kvm_mmu_slot_apply_flags`; dirtyLogging.ts). */
-export function toggleDirtyLogging(vm: Vm, id: number, enabled: boolean): void {
-  exclusive(vm, () => setDirtyLogging(vm, id, enabled));
+/** KVM_MEM_LOG_DIRTY_PAGES on or off for memslot `id` (`kvm_mmu_slot_apply_flags`; dirtyLogging.ts): 0 or -errno. */
+export function toggleDirtyLogging(vm: Vm, id: number, enabled: boolean): number {
+  let result = 0;
+  exclusive(vm, () => {
+    result = setDirtyLogging(vm, id, enabled);
+  });
+  return result;
 }
 
 /** Write-protect one alias's leaves in the range, one range flush over those changed. Exclusive. */

@@ -47,6 +47,7 @@ export const VM_COUNTER_NAMES = [
   'flushes_full',
   'flush_ipis',
   'tlb_entries_flushed_collateral',
+  'ioctl_errors',
 ] as const;
 export type VmCounter = (typeof VM_COUNTER_NAMES)[number];
 
@@ -133,6 +134,8 @@ export class VmStats {
   flush_ipis = 0;
   /** Entries a full flush (or an arm64 range TLBI, followed by `TLBI VMALLE1IS`) dropped although they were outside the requested range. */
   tlb_entries_flushed_collateral = 0;
+  /** Host ioctls of the trace that KVM refuses and the run goes on without (dirty logging on a guest_memfd or arm64 VM_PFNMAP slot: -EINVAL). */
+  ioctl_errors = 0;
 
   /**
    * Count one leaf appearing (`sign` 1) or disappearing (-1): `pages_*` by
@@ -161,5 +164,6 @@ export class VmStats {
     this.flushes_full = 0;
     this.flush_ipis = 0;
     this.tlb_entries_flushed_collateral = 0;
+    this.ioctl_errors = 0;
   }
 }

@@ -21,6 +21,7 @@ import { VmStats, type VcpuStats } from './stats.js';
 import { MemoryAttributes } from './memoryAttributes.js';
 import { HypercallMirror, PkvmFlushSink } from './pkvm/hypercallMirror.js';
 import { zapLeaves } from './hostEvents.js';
+import { dirtyLogRefusal } from './dirtyLogging.js';
 import { AccessKind, FlushOrigin, type FlushSink, type Stage2Backing, type VmOptions } from './vmOptions.js';
 
 const PERMS_FOR: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_EXEC];
@@ -354,6 +355,8 @@ export class Vm {
   /** KVM_SET_USER_MEMORY_REGION creating a slot; the arch refuses what its KVM refuses. */
   addSlot(slot: Memslot): void {
     this.options.profile.checkSlot(slot, this.options.fwb);
+    const noLogging = slot.dirtyLogging ? dirtyLogRefusal(slot) : undefined;
+    if (noLogging !== undefined) throw new MemslotError(`memslot ${slot.id}: ${noLogging}`);
     const lastGfn = slot.baseGfn + slot.npages - 1;
     if (this.options.stolen.any && this.options.stolen.strip(lastGfn) !== lastGfn) {
       throw new MemslotError(`memslot ${slot.id} reaches GPA bit ${this.options.stolen.lowestGpaBit}, a stolen bit`);

@@ -4,7 +4,7 @@
  * write-protection, memslot and attribute changes, dirty-logging toggles).
  * Throws `MemslotError` for an impossible row (the replay locates it).
  */
-import { Op } from '../trace/ops.js';
+import { OP_NAMES, Op } from '../trace/ops.js';
 import type { TraceEvents } from '../trace/traceEvents.js';
 import { gpaToGfn } from '../mmu/address.js';
 import { PAGE_SIZE_BYTES } from '../mmu/level.js';
@@ -14,7 +14,7 @@ import type { Vm } from '../mmu/vm.js';
 import { deleteMemslot, moveMemslot, setMemoryPrivate, toggleDirtyLogging, unmapGfnRange, writeProtectGfnRange } from '../mmu/hostEvents.js';
 import type { PrefaultPolicy } from '../mmu/preFault.js';
 import { issuePrefault } from './issuePrefault.js';
-import type { PrefaultCallRecord } from './results.js';
+import type { IoctlErrorRecord, PrefaultCallRecord } from './results.js';
 
 /** What a host event needs besides the VM. */
 export interface HostEventContext {
@@ -25,6 +25,8 @@ export interface HostEventContext {
   /** The memslot a SLOT_ADD row declares. */
   slotAt: (id: number, gpa: number, sizeBytes: number) => Memslot;
   prefaultCalls: PrefaultCallRecord[];
+  /** Host ioctls KVM refused (`ioctl_errors`), for run.json. */
+  ioctlErrors: IoctlErrorRecord[];
 }
 
 /** Carry out event `i` of `ev`. */
@@ -57,9 +59,11 @@ export function hostEvent(context: HostEventContext, ev: TraceEvents, i: number)
       moveMemslot(vm, ev.slot[i], startGfn, size / PAGE_SIZE_BYTES);
       break;
     case Op.DIRTY_LOG_ON:
-    case Op.DIRTY_LOG_OFF:
-      toggleDirtyLogging(vm, ev.slot[i], op === Op.DIRTY_LOG_ON);
+    case Op.DIRTY_LOG_OFF: {
+      const result = toggleDirtyLogging(vm, ev.slot[i], op === Op.DIRTY_LOG_ON);
+      if (result !== 0) context.ioctlErrors.push({ line: ev.line[i], op: OP_NAMES[op], slot: ev.slot[i], result });
       break;
+    }
     case Op.SET_PRIVATE:
     case Op.SET_SHARED:
       setMemoryPrivate(vm, startGfn, endGfn, op === Op.SET_PRIVATE);

@@ -89,6 +89,7 @@ export function openCell(trace: Trace, scenario: Scenario, layout: Layout, backi
     vcpuStats: engine.vcpuStats,
     slotAt: (id, gpa, sizeBytes) => slotFromSpec({ id, gpa, sizeBytes, source: '' }, id, scenario.backing, privateByDefault),
     prefaultCalls: [],
+    ioctlErrors: [],
   };
   for (const { slot, source } of cellMemslots(trace, scenario, layout, vmOptions)) {
     try {

@@ -100,6 +100,12 @@ export interface ArchProfile {
    *   `kvm_pgtable_stage2_unmap` of that mapping at EL2: one flush per leaf.
    */
   readonly unmapFlush: 'generic' | 'stage2Walk' | 'perMapping';
+  /**
+   * Dirty logging toggled on a read-only slot changes no mapping: x86
+   * `kvm_mmu_slot_apply_flags` returns early for KVM_MEM_READONLY (no eager
+   * split, no write-protection, no recovery when it stops). arm64: false.
+   */
+  readonly readOnlySlotSkipsDirtyLogSetup: boolean;
   /** Refuse a memslot that this arch's KVM refuses (at registration, as the review in seed 004 asks). */
   checkSlot(slot: Memslot, fwb: boolean): void;
 }
@@ -122,6 +128,7 @@ const x86Base = {
   slotZapAllWithQuirk: true,
   rangeFlushDropsStage1: false,
   unmapFlush: 'generic' as const,
+  readOnlySlotSkipsDirtyLogSetup: true,
   checkSlot(slot: Memslot): void {
     if (slot.pfnmap !== 'none')
       throw new MemslotError(`memslot ${slot.id}: pfnmap memory kinds are an arm64 model (x86 maps PFNMAP memory as ordinary memory here)`);
@@ -157,6 +164,7 @@ const arm64Base = {
   permOnlyChangeIsSpurious: true,
   slotZapAllWithQuirk: false,
   rangeFlushDropsStage1: true,
+  readOnlySlotSkipsDirtyLogSetup: false,
   checkSlot: checkArm64Slot,
 };
 

@@ -86,6 +86,7 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
         throw new MemslotError('memslot changes are not replayable with --threads per-vcpu');
       },
       prefaultCalls: [],
+      ioctlErrors: [],
     };
     const prefaultEventIndices: number[] = [];
     const faultCurve = [0];
