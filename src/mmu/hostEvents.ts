@@ -146,9 +146,35 @@ export function moveMemslot(vm: Vm, id: number, newBaseGfn: number, npages: numb
  * private one when going shared; without one, the range.
  */
 export function setMemoryPrivate(vm: Vm, startGfn: number, endGfn: number, isPrivate: boolean): void {
+  // kvm_vm_set_mem_attributes: "Nothing to do if the entire range has the desired attributes" (kvm_range_has_memory_attributes).
+  if (rangeHasAttribute(vm, startGfn, endGfn, isPrivate)) return;
   vm.attributes.set(startGfn, endGfn, isPrivate);
   const alias = vm.tables.length === 1 || !isPrivate ? ALIAS_PLAIN : ALIAS_STOLEN;
   exclusive(vm, () => zapLeaves(vm, startGfn, endGfn, alias, FlushOrigin.Generic, ZAP_ALL));
+}
+
+/**
+ * True when every GFN of [startGfn, endGfn) already has the private
+ * attribute `isPrivate`: the one set for it, else its slot's default (a
+ * guest_memfd slot's GFNs start private; every other GFN shared). Walks runs
+ * of equal answers, not GFNs.
+ */
+function rangeHasAttribute(vm: Vm, startGfn: number, endGfn: number, isPrivate: boolean): boolean {
+  const slots = vm.memslots.all();
+  for (let gfn = startGfn; gfn < endGfn; ) {
+    const set = vm.attributes.get(gfn);
+    let runEnd = vm.attributes.runEnd(gfn);
+    let value = set;
+    if (value === undefined) {
+      const slot = vm.memslots.find(gfn);
+      value = slot?.private ?? false;
+      const next = slots.find((s) => s.baseGfn > gfn);
+      runEnd = Math.min(runEnd, slot !== undefined ? slot.baseGfn + slot.npages : (next?.baseGfn ?? Number.POSITIVE_INFINITY));
+    }
+    if (value !== isPrivate) return false;
+    gfn = runEnd;
+  }
+  return true;
 }
 
 /** KVM_MEM_LOG_DIRTY_PAGES on or off for memslot `id` (`kvm_mmu_slot_apply_flags`; dirtyLogging.ts): 0 or -errno. */
