@@ -11,7 +11,10 @@ export const DEFAULTS = {
   tlbWays: '12',
   /** Upstream KVM_PRE_FAULT_MEMORY; `exact` is seed 002's RFC. */
   prefaultPolicy: 'upstream',
-  /** The x86 `nx_huge_pages` mitigation is off on CPUs without iTLB multihit. */
+  /**
+   * KVM's `nx_huge_pages=auto` is on for CPUs with X86_BUG_ITLB_MULTIHIT, off elsewhere;
+   * the modelled CPU has no such erratum (docs/model.md, NX huge pages).
+   */
   nxHugePages: 'off',
   /** x86 eager_page_split = on, arm64 EAGER_SPLIT_CHUNK_SIZE = 0 (off). */
   eagerSplit: 'auto',

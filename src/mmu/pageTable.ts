@@ -62,7 +62,7 @@ export class PageTable {
    * (`tdp_mmu_map_handle_target_level`). From the arch profile.
    */
   private readonly permOnlyChangeIsSpurious: boolean;
-  /** After `map`/`split`: table pages it linked (KVM's `mmu_cache_miss` on a shadow host, our `mmu_pages`). */
+  /** After `map`/`split`: table pages it linked (our `mmu_pages`; KVM's TDP MMU has no stat for them). */
   tablesLinked = 0;
   /** Tables the last `map` linked with the NX flag (for `nx_lpage_splits`). */
   nxTablesCreated = 0;

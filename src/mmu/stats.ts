@@ -106,7 +106,11 @@ export class VmStats {
   pages_4k = 0;
   pages_2m = 0;
   pages_1g = 0;
-  /** Page-table pages allocated below the root (KVM `mmu_cache_miss`). */
+  /**
+   * Stage-2 table pages allocated below the root. Not KVM's `mmu_cache_miss`
+   * on a TDP host: only the shadow MMU counts that (a shadow page not found in
+   * its hash); the TDP MMU allocates tables without the hash and has no such count.
+   */
   mmu_pages = 0;
   /** TLB flush requests emitted (KVM `remote_tlb_flush_requests`). */
   flush_requests = 0;
