@@ -22,6 +22,8 @@ export const DEFAULTS = {
   dirtyLogOff: 'auto',
   /** x86-tdx: the shared bit at GPA bit 47; none elsewhere. */
   stolenBits: 'auto',
+  /** Upstream guest_memfd has no huge pages: private memory maps 4K. */
+  privateHuge: 'off',
   /** KVM_X86_QUIRK_SLOT_ZAP_ALL is on unless userspace disables it: a memslot delete/move zaps every mapping. */
   slotZap: 'all',
   /** arm64 stage-2 forced write-back (ARMv8.4 FEAT_S2FWB), present on current cores. */

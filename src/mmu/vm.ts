@@ -95,7 +95,8 @@ export class Vm {
     this.splitPreservesMappings = profile.splitPreservesMappings;
     this.maxLevel = options.maxLevel;
     this.maxSharedLevel = profile.maxSharedLevel;
-    this.maxPrivateLevel = profile.maxPrivateLevel;
+    // Upstream guest_memfd has no huge pages (__kvm_gmem_get_pfn: max_order 0): private memory maps 4K.
+    this.maxPrivateLevel = options.privateHuge ? profile.maxPrivateLevel : Level.L4K;
     this.mirror = profile.hypercallMirror ? new HypercallMirror(this.stats) : undefined;
     this.flushSink = this.mirror !== undefined ? new PkvmFlushSink(flushSink, this.mirror) : flushSink;
     this.lock = backing?.lock ?? NO_MMU_LOCK;
@@ -256,7 +257,8 @@ export class Vm {
 
   /**
    * Level the fault path picks for `gfn`: `maxMappingLevel` capped by the
-   * arch (pKVM 4K/2M, TDX private 4K), counting arch clamps.
+   * arch (pKVM 4K/2M, TDX private 4K) and, for private memory, by
+   * guest_memfd (4K upstream, `privateHuge`), counting the clamps.
    */
   faultLevel(slot: Memslot, gfn: number, isPrivate: boolean): Level {
     const allowed = maxMappingLevel(slot, gfn, this.maxLevel, isPrivate);

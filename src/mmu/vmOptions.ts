@@ -52,6 +52,10 @@ export const enum AccessKind {
   Exec = 3,
 }
 
+/** `--private-huge`: guest_memfd huge pages off (upstream, 4K) or on (the slot's level). */
+export const PRIVATE_HUGE_KINDS = ['off', 'on'] as const;
+export type PrivateHugeKind = (typeof PRIVATE_HUGE_KINDS)[number];
+
 /** `--slot-zap`: KVM_X86_QUIRK_SLOT_ZAP_ALL on (`all`, upstream's default) or off (`slot`). */
 export const SLOT_ZAP_KINDS = ['all', 'slot'] as const;
 export type SlotZapKind = (typeof SLOT_ZAP_KINDS)[number];
@@ -78,6 +82,14 @@ export interface VmOptions {
    * the slot's only.
    */
   slotZapAll: boolean;
+  /**
+   * Private (guest_memfd) memory may map at the level the slot allows
+   * (`--private-huge on`, for the guest_memfd huge-page work in flight).
+   * Upstream's `__kvm_gmem_get_pfn` reports `max_order` 0, so
+   * `kvm_mmu_faultin_pfn_private` / `kvm_max_private_mapping_level` map 4K
+   * (`--private-huge off`, the default).
+   */
+  privateHuge: boolean;
   /** arm64 stage-2 forced write-back. */
   fwb: boolean;
   /** arm64 FEAT_TLBIRANGE (`--tlbi-range`): with FWB, a stage-2 unmap defers its TLBIs to one range flush. */

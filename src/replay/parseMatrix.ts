@@ -5,12 +5,12 @@
  */
 import { InputError } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
-import { type Level, parseLevelName } from '../mmu/level.js';
+import { Level, parseLevelName } from '../mmu/level.js';
 import { parseAddress } from '../trace/fieldParsers.js';
 import { ARCHES, scenarioName, type MemslotSpec, type OnOffAuto, type PrefaultSpec, type Scenario } from './scenario.js';
 import { archProfile } from '../mmu/arch/archProfile.js';
 import { PREFAULT_POLICIES, type PrefaultPolicy } from '../mmu/preFault.js';
-import { DIRTY_LOG_OFF_POLICIES, SLOT_ZAP_KINDS, type DirtyLogOffPolicy } from '../mmu/vmOptions.js';
+import { DIRTY_LOG_OFF_POLICIES, PRIVATE_HUGE_KINDS, SLOT_ZAP_KINDS, type DirtyLogOffPolicy } from '../mmu/vmOptions.js';
 import { parseStolenBits } from '../mmu/stolenBits.js';
 import { TLB_PRESET_NAMES } from '../tlb/tlbPresets.js';
 import { ALIAS_FLUSH_KINDS, FLUSH_MODES, RANGE_FLUSH_KINDS } from '../tlb/flushPolicy.js';
@@ -37,6 +37,7 @@ export interface RawMatrixOptions {
   aliasFlush?: string;
   guestLevels?: string;
   slotZap?: string;
+  privateHuge?: string;
   memslot?: string[];
 }
 
@@ -165,6 +166,7 @@ function parseDimensions(raw: RawMatrixOptions) {
   const aliasFlushes = parseChoices('--alias-flush', raw.aliasFlush ?? DEFAULTS.aliasFlush, ALIAS_FLUSH_KINDS);
   const guestLevels = parseChoices('--guest-levels', raw.guestLevels ?? DEFAULTS.guestLevels, ['0', '4'] as const).map(Number);
   const slotZaps = parseChoices('--slot-zap', raw.slotZap ?? DEFAULTS.slotZap, SLOT_ZAP_KINDS);
+  const privateHuges = parseChoices('--private-huge', raw.privateHuge ?? DEFAULTS.privateHuge, PRIVATE_HUGE_KINDS);
   for (const tlbEntries of entries) {
     for (const tlbWays of ways) {
       if (tlbWays > tlbEntries || tlbEntries % tlbWays !== 0) {
@@ -193,6 +195,7 @@ function parseDimensions(raw: RawMatrixOptions) {
     aliasFlush: aliasFlushes,
     guestLevels,
     slotZap: slotZaps,
+    privateHuge: privateHuges,
   };
 }
 
@@ -226,5 +229,7 @@ function collapseForArch(combo: Combination): Omit<Scenario, 'name'> {
     guestLevels: combo.guestLevels,
     // The quirk matters only where the VM type is the default one (x86-tdp).
     slotZap: profile.slotZapAllWithQuirk ? combo.slotZap : 'all',
+    // Private memory exists on x86 only, and TDX's S-EPT maps it 4K anyway.
+    privateHuge: x86 && profile.maxPrivateLevel > Level.L4K ? combo.privateHuge : 'off',
   };
 }

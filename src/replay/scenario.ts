@@ -5,7 +5,7 @@
 import { type Level, levelName } from '../mmu/level.js';
 import type { Arch } from '../mmu/arch/archProfile.js';
 import type { PrefaultPolicy } from '../mmu/preFault.js';
-import type { DirtyLogOffPolicy, SlotZapKind } from '../mmu/vmOptions.js';
+import type { DirtyLogOffPolicy, PrivateHugeKind, SlotZapKind } from '../mmu/vmOptions.js';
 import type { PfnmapKind } from '../mmu/memslots.js';
 import type { TlbPresetName } from '../tlb/tlbPresets.js';
 import type { AliasFlushKind, FlushMode, RangeFlushKind } from '../tlb/flushPolicy.js';
@@ -58,6 +58,8 @@ export interface Scenario {
   guestLevels: number;
   /** Memslot delete/move: KVM_X86_QUIRK_SLOT_ZAP_ALL on (`all`) or off (`slot`); `all` off x86-tdp, where it does not apply. */
   slotZap: SlotZapKind;
+  /** guest_memfd huge pages: `off` (upstream, private memory maps 4K) or `on` (the slot's level); `off` where it does not apply (not x86-tdp). */
+  privateHuge: PrivateHugeKind;
 }
 
 /** A memslot of the layout (`--memslot GPA:SIZE` or `--vm FILE`). */
@@ -111,6 +113,7 @@ export function scenarioName(s: Omit<Scenario, 'name'>): string {
   if (s.aliasFlush !== 'full') name += ` alias-flush=${s.aliasFlush}`;
   if (s.guestLevels !== 0) name += ` guest-levels=${s.guestLevels}`;
   if (s.slotZap !== 'all') name += ` slot-zap=${s.slotZap}`;
+  if (s.privateHuge !== 'off') name += ` private-huge=${s.privateHuge}`;
   return name;
 }
 
@@ -139,6 +142,7 @@ export const SCENARIO_COLUMNS = [
   'alias_flush',
   'guest_levels',
   'slot_zap',
+  'private_huge',
 ] as const;
 
 /** Values of `SCENARIO_COLUMNS` for `s`. */
@@ -164,5 +168,6 @@ export function scenarioColumnValues(s: Scenario): (string | number)[] {
     s.aliasFlush,
     s.guestLevels,
     s.slotZap,
+    s.privateHuge,
   ];
 }

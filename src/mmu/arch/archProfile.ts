@@ -21,7 +21,7 @@ export interface ArchProfile {
   readonly family: 'x86' | 'arm64';
   /** Largest leaf the stage-2 of this arch may hold for shared (ordinary) memory. */
   readonly maxSharedLevel: Level;
-  /** Largest leaf for private (guest_memfd / TDX S-EPT) memory. */
+  /** Largest leaf for private (guest_memfd / TDX S-EPT) memory with `--private-huge on`; upstream guest_memfd maps 4K (Vm). */
   readonly maxPrivateLevel: Level;
   /** 0 when KVM_PRE_FAULT_MEMORY is supported, else the negative errno it returns. */
   readonly preFaultResult: number;
@@ -172,7 +172,8 @@ const arm64Base = {
 export function archProfile(arch: Arch): ArchProfile {
   switch (arch) {
     case 'x86-tdp':
-      // guest_memfd private memory maps at the level the slot allows, not the host's (kvm_max_private_mapping_level).
+      // With --private-huge on, guest_memfd private memory maps at the level the slot allows, not the host's
+      // (kvm_max_private_mapping_level); upstream (off) caps it at 4K in the Vm (max_order 0).
       return { ...x86Base, name: arch, maxPrivateLevel: Level.L1G, privateByDefault: false, defaultStolenGpaBits: [], sharedNeedsSharedAlias: false };
     case 'x86-tdx':
       // TDX private memory (S-EPT) starts 4K only (seed 002; tdx_gmem_private_max_mapping_level).
