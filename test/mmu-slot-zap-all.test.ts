@@ -93,7 +93,7 @@ describe('memslot delete and move zap every mapping on x86 (KVM_X86_QUIRK_SLOT_Z
     expect(parseOp('SLOT_MOVE')).toBe(Op.SLOT_MOVE);
     expect(Op.SLOT_MOVE as number).toBe(15);
     expect(valueProblem('op', 15, 1)).toBeUndefined();
-    expect(valueProblem('op', 13, 1)).toBe('13 is not an op code (1 to 12, 15)');
-    expect(valueProblem('op', 16, 1)).toBe('16 is not an op code (1 to 12, 15)');
+    expect(valueProblem('op', 13, 1)).toBe('13 is not an op code (1 to 12, 15, 16)');
+    expect(valueProblem('op', 17, 1)).toBe('17 is not an op code (1 to 12, 15, 16)');
   });
 });

@@ -32,10 +32,11 @@ function exclusive(vm: Vm, change: () => void): void {
  * (`kvm_unmap_gfn_range`): zap every overlapping leaf, a huge leaf partly
  * covered as a whole, then one flush per alias touched.
  */
-export function unmapGfnRange(vm: Vm, startGfn: number, endGfn: number): void {
+export function unmapGfnRange(vm: Vm, startGfn: number, endGfn: number, filter: AttrFilter = FILTER_ALL): void {
   const how = vm.options.profile.unmapFlush;
   exclusive(vm, () => {
     for (let alias = 0; alias < vm.tables.length; alias++) {
+      if (!reaches(vm, alias, filter)) continue;
       if (how === 'generic') zapLeaves(vm, startGfn, endGfn, alias, FlushOrigin.Generic, ZAP_ALL);
       else stage2Unmap(vm, startGfn, endGfn, alias, how === 'stage2Walk');
     }
@@ -71,11 +72,55 @@ function stage2Unmap(vm: Vm, startGfn: number, endGfn: number, alias: number, ch
   }
 }
 
-/** Remove write permission from every leaf overlapping the range, then flush. */
+/** Remove write permission from every leaf overlapping the range (the shared ones where private memory has its own root), then flush. */
 export function writeProtectGfnRange(vm: Vm, startGfn: number, endGfn: number): void {
   exclusive(vm, () => {
-    for (let alias = 0; alias < vm.tables.length; alias++) writeProtectAlias(vm, startGfn, endGfn, alias);
+    for (let alias = 0; alias < vm.tables.length; alias++) if (reaches(vm, alias, FILTER_SHARED)) writeProtectAlias(vm, startGfn, endGfn, alias);
   });
+}
+
+/**
+ * Which mappings an invalidation may touch (`enum kvm_gfn_range_filter`):
+ * `KVM_FILTER_SHARED` for the MMU notifier, `KVM_FILTER_PRIVATE` for
+ * guest_memfd, both for memslot and attribute changes.
+ */
+export const enum AttrFilter {
+  Private = 1,
+  Shared = 2,
+}
+const FILTER_ALL = AttrFilter.Private | AttrFilter.Shared;
+const FILTER_SHARED = AttrFilter.Shared;
+
+/**
+ * `kvm_gfn_range_filter_to_root_types`: with a mirror root for private
+ * memory (TDX) the filter picks the aliases (private = the alias without
+ * stolen bits, shared = the one with them); with one direct root every alias
+ * is reached, whatever the filter.
+ */
+function reaches(vm: Vm, alias: number, filter: AttrFilter): boolean {
+  if (!vm.options.profile.mirroredPrivateRoot || vm.tables.length === 1) return true;
+  return (filter & (alias === ALIAS_PLAIN ? AttrFilter.Private : AttrFilter.Shared)) !== 0;
+}
+
+/** MMU-notifier invalidation (`__kvm_handle_hva_range` with `KVM_FILTER_SHARED`): HVA-based, so never private mappings where they have their own root. */
+export function notifierUnmap(vm: Vm, startGfn: number, endGfn: number): void {
+  unmapGfnRange(vm, startGfn, endGfn, FILTER_SHARED);
+}
+
+/**
+ * fallocate(PUNCH_HOLE) on guest_memfd (`kvm_gmem_punch_hole` ->
+ * `kvm_gmem_invalidate_begin`): for each guest_memfd slot bound to the
+ * range, `kvm_mmu_unmap_gfn_range` with `KVM_FILTER_PRIVATE` over the part
+ * of [startGfn, endGfn) it covers, then one `kvm_flush_remote_tlbs` if
+ * anything was zapped. Ordinary slots are not bound to a guest_memfd: nothing.
+ */
+export function gmemPunchHole(vm: Vm, startGfn: number, endGfn: number): void {
+  for (const slot of [...vm.memslots.all()]) {
+    if (!slot.private) continue;
+    const start = Math.max(startGfn, slot.baseGfn);
+    const end = Math.min(endGfn, slot.baseGfn + slot.npages);
+    if (start < end) unmapGfnRange(vm, start, end, AttrFilter.Private);
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { PAGE_SIZE_BYTES } from '../mmu/level.js';
 import { MemslotError, type Memslot } from '../mmu/memslots.js';
 import type { VcpuStats } from '../mmu/stats.js';
 import type { Vm } from '../mmu/vm.js';
-import { deleteMemslot, moveMemslot, setMemoryPrivate, toggleDirtyLogging, unmapGfnRange, writeProtectGfnRange } from '../mmu/hostEvents.js';
+import { deleteMemslot, gmemPunchHole, moveMemslot, notifierUnmap, setMemoryPrivate, toggleDirtyLogging, writeProtectGfnRange } from '../mmu/hostEvents.js';
 import type { PrefaultPolicy } from '../mmu/preFault.js';
 import { issuePrefault } from './issuePrefault.js';
 import type { IoctlErrorRecord, PrefaultCallRecord } from './results.js';
@@ -44,7 +44,10 @@ export function hostEvent(context: HostEventContext, ev: TraceEvents, i: number)
       break;
     }
     case Op.UNMAP:
-      unmapGfnRange(vm, startGfn, endGfn);
+      notifierUnmap(vm, startGfn, endGfn);
+      break;
+    case Op.GMEM_PUNCH_HOLE:
+      gmemPunchHole(vm, startGfn, endGfn);
       break;
     case Op.WRPROTECT:
       writeProtectGfnRange(vm, startGfn, endGfn);

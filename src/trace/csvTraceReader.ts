@@ -197,7 +197,16 @@ class RowValidator {
   /** Range checks that make a row impossible, whatever the scenario. */
   private checkRange(line: number, op: Op, gpa: number, size: number): void {
     if (op === Op.PREFAULT) return; // bad pre-fault ranges are the model's EINVAL, not bad input
-    if (isAccess(op) || op === Op.UNMAP || op === Op.WRPROTECT || op === Op.SLOT_ADD || op === Op.SLOT_MOVE || op === Op.SET_PRIVATE || op === Op.SET_SHARED) {
+    if (
+      isAccess(op) ||
+      op === Op.UNMAP ||
+      op === Op.WRPROTECT ||
+      op === Op.SLOT_ADD ||
+      op === Op.SLOT_MOVE ||
+      op === Op.SET_PRIVATE ||
+      op === Op.SET_SHARED ||
+      op === Op.GMEM_PUNCH_HOLE
+    ) {
       if (size === 0) this.fail(line, 'size', `${OP_NAMES[op]} needs a size of at least 1 byte`);
       if (gpa + size > GPA_LIMIT) this.fail(line, 'size', `gpa + size is beyond the 52-bit address limit`);
     }

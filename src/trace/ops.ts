@@ -34,6 +34,12 @@ export enum Op {
    * another branch (DIRTY_LOG_GET/CLEAR).
    */
   SLOT_MOVE = 15,
+  /**
+   * fallocate(PUNCH_HOLE) on the guest_memfd behind [gpa, gpa + size)
+   * (`kvm_gmem_punch_hole` -> `kvm_gmem_invalidate_begin`, `KVM_FILTER_PRIVATE`):
+   * the private mappings of the range's guest_memfd slots are zapped.
+   */
+  GMEM_PUNCH_HOLE = 16,
 }
 
 /** Op names as written in traces, indexed by `Op`. */
@@ -54,6 +60,7 @@ export const OP_NAMES: readonly string[] = [
   '',
   '',
   'SLOT_MOVE',
+  'GMEM_PUNCH_HOLE',
 ];
 
 const BY_NAME = new Map<string, Op>();
@@ -71,8 +78,8 @@ export function isOpCode(code: number): boolean {
   return Number.isInteger(code) && code >= 1 && code < OP_NAMES.length && OP_NAMES[code] !== '';
 }
 
-/** The defined op codes, as a message lists them: `1 to 12, 15`. */
-export const OP_CODE_LIST = '1 to 12, 15';
+/** The defined op codes, as a message lists them: `1 to 12, 15, 16`. */
+export const OP_CODE_LIST = '1 to 12, 15, 16';
 
 /** True for guest accesses (R, W, X). */
 export function isAccess(op: Op): boolean {

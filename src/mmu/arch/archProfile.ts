@@ -106,6 +106,15 @@ export interface ArchProfile {
    * split, no write-protection, no recovery when it stops). arm64: false.
    */
   readonly readOnlySlotSkipsDirtyLogSetup: boolean;
+  /**
+   * Private memory has its own (mirror) root: TDX's S-EPT
+   * (`kvm_has_mirrored_tdp`). Then `kvm_gfn_range_filter_to_root_types`
+   * honours an invalidation's attribute filter: the MMU notifier
+   * (`__kvm_handle_hva_range`, `KVM_FILTER_SHARED`) reaches the shared alias
+   * only, a guest_memfd hole punch (`KVM_FILTER_PRIVATE`) the private one.
+   * Without (one direct root, `KVM_DIRECT_ROOTS`) both reach every leaf of the range.
+   */
+  readonly mirroredPrivateRoot: boolean;
   /** Refuse a memslot that this arch's KVM refuses (at registration, as the review in seed 004 asks). */
   checkSlot(slot: Memslot, fwb: boolean): void;
 }
@@ -129,6 +138,7 @@ const x86Base = {
   rangeFlushDropsStage1: false,
   unmapFlush: 'generic' as const,
   readOnlySlotSkipsDirtyLogSetup: true,
+  mirroredPrivateRoot: false,
   checkSlot(slot: Memslot): void {
     if (slot.pfnmap !== 'none')
       throw new MemslotError(`memslot ${slot.id}: pfnmap memory kinds are an arm64 model (x86 maps PFNMAP memory as ordinary memory here)`);
@@ -165,6 +175,7 @@ const arm64Base = {
   slotZapAllWithQuirk: false,
   rangeFlushDropsStage1: true,
   readOnlySlotSkipsDirtyLogSetup: false,
+  mirroredPrivateRoot: false,
   checkSlot: checkArm64Slot,
 };
 
@@ -187,6 +198,7 @@ export function archProfile(arch: Arch): ArchProfile {
         sharedNeedsSharedAlias: true,
         // KVM_X86_TDX_VM is not KVM_X86_DEFAULT_VM: kvm_memslot_flush_zap_all() is false, the slot alone is zapped.
         slotZapAllWithQuirk: false,
+        mirroredPrivateRoot: true,
       };
     case 'arm64':
       return { ...arm64Base, name: arch, preFaultResult: 0, canSplit: true, hypercallMirror: false, unmapFlush: 'stage2Walk' };
