@@ -192,7 +192,7 @@ describe('model invariants (property)', () => {
         fc.record({
           nx: fc.constantFrom('on', 'off'),
           eager: fc.constantFrom('auto', 'on', 'off'),
-          logOff: fc.constantFrom('auto', 'recover', 'zap', 'keep'),
+          logOff: fc.constantFrom('auto', 'recover', 'zap', 'zap-leaves', 'keep'),
           tlb: fc.constantFrom('simple', 'skylake', 'neoverse-n1'),
           flush: fc.constantFrom('auto', 'range', 'full'),
           policy: fc.constantFrom('upstream', 'exact'),

@@ -45,7 +45,7 @@ function registerRunCommand(program: Command, setExit: (code: number) => void, s
     .option('--eager-split <list>', `auto | on | off: split huge pages when dirty logging starts (auto: x86 on, arm64 off) [default: ${DEFAULTS.eagerSplit}]`)
     .option(
       '--dirty-log-off <list>',
-      `auto | recover | zap | keep: huge pages after dirty logging stops (auto: x86 recover, arm64 keep) [default: ${DEFAULTS.dirtyLogOff}]`,
+      `auto | recover | zap | zap-leaves | keep: huge pages after dirty logging stops (auto: x86 recover, arm64 keep) [default: ${DEFAULTS.dirtyLogOff}]`,
     )
     .option('--stolen-bits <list>', `auto | none | GPA bit (12-51) | 0x mask: x86 GPA alias bits (auto: 47 for x86-tdx) [default: ${DEFAULTS.stolenBits}]`)
     .option('--fwb <list>', `on | off: arm64 stage-2 forced write-back [default: ${DEFAULTS.fwb}]`)

@@ -8,10 +8,11 @@
  * (`kvm_mmu_slot_try_split_huge_pages`), then write-protect the slot
  * (`kvm_mmu_slot_remove_write_access`); new mappings are then 4K.
  * Off: `recover` replaces tables by huge leaves in place
- * (`kvm_tdp_mmu_recover_huge_pages`, Linux 6.13+), `zap` zaps the
- * collapsible 4K/2M leaves so the next fault maps huge
- * (`kvm_mmu_zap_collapsible_sptes`, older kernels and the shadow MMU),
- * `keep` leaves them (arm64).
+ * (`kvm_tdp_mmu_recover_huge_pages`, Linux 6.13+), `zap` zaps each
+ * collapsible table entry with its own flush (the TDP MMU up to 6.12,
+ * `zap_collapsible_spte_range`), `zap-leaves` zaps the collapsible leaves
+ * with one flush (the shadow MMU, `kvm_rmap_zap_collapsible_sptes`); the next
+ * fault maps huge. `keep` leaves them (arm64).
  */
 import { Level, pagesPerLevel } from './level.js';
 import { MemslotError, type Memslot } from './memslots.js';
@@ -66,12 +67,40 @@ export function setDirtyLogging(vm: Vm, id: number, enabled: boolean): number {
   const policy = vm.options.dirtyLogOff;
   for (let alias = 0; alias < vm.tables.length; alias++) {
     if (policy === 'zap') {
+      zapCollapsibleTables(vm, slot, alias);
+    } else if (policy === 'zap-leaves') {
+      // The shadow MMU (kvm_rmap_zap_collapsible_sptes): leaves that could be larger, one flush for the slot.
       zapLeaves(vm, start, end, alias, FlushOrigin.Range, (gfn, level) => vm.faultLevelQuiet(slot, gfn) > level);
     } else if (policy === 'recover') {
       recoverHugePages(vm, slot, alias);
     }
   }
   return 0;
+}
+
+/**
+ * The TDP MMU up to Linux 6.12 (`kvm_tdp_mmu_zap_collapsible_sptes` ->
+ * `zap_collapsible_spte_range`, arch/x86/kvm/mmu/tdp_mmu.c): walking from
+ * the top, every table entry at a huge level (1G, then 2M) whose first frame
+ * is in the slot and which `kvm_mmu_max_mapping_level` allows at that level
+ * is zapped atomically (`tdp_mmu_zap_spte_atomic`, which does its own remote
+ * flush, `kvm_flush_remote_tlbs_gfn` over the entry's range) and its subtree
+ * freed; the next fault maps the frame huge. One flush request per entry.
+ */
+function zapCollapsibleTables(vm: Vm, slot: Memslot, alias: number): void {
+  const table = vm.tables[alias];
+  const start = slot.baseGfn;
+  const end = slot.baseGfn + slot.npages;
+  for (const level of [Level.L1G, Level.L2M]) {
+    const collapsible: number[] = [];
+    table.walkTables(start, end, level, (gfn) => {
+      if (gfn >= start && gfn < end && vm.faultLevelQuiet(slot, gfn) >= level) collapsible.push(gfn);
+    });
+    for (const gfn of collapsible) {
+      if (!table.removeTable(gfn, level)) throw new InvalidTransitionError('a collapsible table vanished under the write lock');
+      vm.flushSink.requestFlush(gfn, gfn + pagesPerLevel(level), alias, FlushOrigin.Range);
+    }
+  }
 }
 
 /** Replace each table a huge leaf may replace again by that leaf (`kvm_tdp_mmu_recover_huge_pages`), then one range flush. */

@@ -302,6 +302,22 @@ export class PageTable {
     this.listener.onLeafChange(gfn, level, oldWord, newWord);
   }
 
+  /**
+   * Exclusive removal of the table at `level` holding `gfn` (the entry at
+   * `level` becomes empty), with its leaves and child tables
+   * (`tdp_mmu_zap_spte_atomic` of a non-leaf SPTE, then `handle_removed_pt`).
+   * False when that entry holds no table.
+   */
+  removeTable(gfn: number, level: Level): boolean {
+    const index = this.entryIndex(gfn, level);
+    if (index < 0) return false;
+    const old = this.pool[index];
+    if (!isTable(old)) return false;
+    if (!this.store.trySet(index, old, 0)) throw new InvalidTransitionError('an entry changed under an exclusive write');
+    this.retireTable(tablePointerIndex(old), level - 1, alignGfnDown(gfn, level));
+    return true;
+  }
+
   /** Link a new table at entry `index` (empty); its index, or -1 when the link lost a race. */
   private linkTable(index: number, nx: boolean): number {
     const store = this.store;

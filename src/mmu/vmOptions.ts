@@ -61,7 +61,7 @@ export const SLOT_ZAP_KINDS = ['all', 'slot'] as const;
 export type SlotZapKind = (typeof SLOT_ZAP_KINDS)[number];
 
 /** What DIRTY_LOG_OFF does to the 4K mappings dirty logging left behind. */
-export const DIRTY_LOG_OFF_POLICIES = ['auto', 'recover', 'zap', 'keep'] as const;
+export const DIRTY_LOG_OFF_POLICIES = ['auto', 'recover', 'zap', 'zap-leaves', 'keep'] as const;
 export type DirtyLogOffPolicy = (typeof DIRTY_LOG_OFF_POLICIES)[number];
 
 /** Options of the model fixed per scenario (already resolved for the arch). */
@@ -73,7 +73,7 @@ export interface VmOptions {
   nxHugePages: boolean;
   /** Split huge pages to 4K when dirty logging is enabled (x86 `eager_page_split`). */
   eagerSplit: boolean;
-  /** `recover`, `zap` or `keep` (never `auto` here). */
+  /** `recover`, `zap`, `zap-leaves` or `keep` (never `auto` here). */
   dirtyLogOff: DirtyLogOffPolicy;
   stolen: StolenBits;
   /**

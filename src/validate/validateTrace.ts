@@ -53,9 +53,9 @@ export function hostScenario(scenario: Scenario, facts: HostFacts): { scenario: 
       );
     }
     if (scenario.dirtyLogOff === 'auto') {
-      next.dirtyLogOff = 'zap';
+      next.dirtyLogOff = 'zap-leaves';
       notes.push(
-        '--dirty-log-off auto modelled as zap: the shadow MMU zaps collapsible SPTEs when dirty logging stops (kvm_mmu_zap_collapsible_sptes), the next fault maps them huge',
+        '--dirty-log-off auto modelled as zap-leaves: the shadow MMU zaps collapsible SPTEs when dirty logging stops (kvm_rmap_zap_collapsible_sptes), the next fault maps them huge',
       );
     }
   } else if (scenario.eagerSplit === 'auto' && facts.eagerPageSplit !== undefined) {
