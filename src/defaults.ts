@@ -22,6 +22,8 @@ export const DEFAULTS = {
   dirtyLogOff: 'auto',
   /** x86-tdx: the shared bit at GPA bit 47; none elsewhere. */
   stolenBits: 'auto',
+  /** arm64 CTR_EL0.DIC, present on current server cores (Neoverse). */
+  dic: 'on',
   /** Upstream guest_memfd has no huge pages: private memory maps 4K. */
   privateHuge: 'off',
   /** KVM_X86_QUIRK_SLOT_ZAP_ALL is on unless userspace disables it: a memslot delete/move zaps every mapping. */

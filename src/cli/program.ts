@@ -59,6 +59,7 @@ function registerRunCommand(program: Command, setExit: (code: number) => void, s
     .option('--tlbi-range <list>', `on | off: arm64 FEAT_TLBIRANGE [default: ${DEFAULTS.tlbiRange}]`)
     .option('--guest-levels <list>', `0 | 4: guest stage-1 levels walked over stage-2 on each TLB miss (2D walks) [default: ${DEFAULTS.guestLevels}]`)
     .option('--alias-flush <list>', `range (seed 001: range + alias) | full (upstream TDX) [default: ${DEFAULTS.aliasFlush}]`)
+    .option('--dic <list>', `on | off: arm64 CTR_EL0.DIC (with FWB, needed for cacheable PFNMAP memory) [default: ${DEFAULTS.dic}]`)
     .option('--private-huge <list>', `off | on: guest_memfd (private) memory maps 4K as upstream, or at the slot's level [default: ${DEFAULTS.privateHuge}]`)
     .option(
       '--slot-zap <list>',

@@ -356,7 +356,7 @@ export class Vm {
 
   /** KVM_SET_USER_MEMORY_REGION creating a slot; the arch refuses what its KVM refuses. */
   addSlot(slot: Memslot): void {
-    this.options.profile.checkSlot(slot, this.options.fwb);
+    this.options.profile.checkSlot(slot, this.options.fwb && this.options.dic);
     const noLogging = slot.dirtyLogging ? dirtyLogRefusal(slot) : undefined;
     if (noLogging !== undefined) throw new MemslotError(`memslot ${slot.id}: ${noLogging}`);
     const lastGfn = slot.baseGfn + slot.npages - 1;

@@ -92,6 +92,8 @@ export interface VmOptions {
   privateHuge: boolean;
   /** arm64 stage-2 forced write-back. */
   fwb: boolean;
+  /** arm64 CTR_EL0.DIC (`--dic`): no I-cache invalidation needed for coherence; with FWB, cacheable PFNMAP memory may be mapped. */
+  dic: boolean;
   /** arm64 FEAT_TLBIRANGE (`--tlbi-range`): with FWB, a stage-2 unmap defers its TLBIs to one range flush. */
   tlbiRange: boolean;
   /** Levels of the stage-2 table: 4 covers 48-bit GPAs, 5 covers 52-bit (x86 5-level EPT, arm64 LPA). */

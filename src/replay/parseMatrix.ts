@@ -38,6 +38,7 @@ export interface RawMatrixOptions {
   guestLevels?: string;
   slotZap?: string;
   privateHuge?: string;
+  dic?: string;
   memslot?: string[];
 }
 
@@ -166,6 +167,7 @@ function parseDimensions(raw: RawMatrixOptions) {
   const aliasFlushes = parseChoices('--alias-flush', raw.aliasFlush ?? DEFAULTS.aliasFlush, ALIAS_FLUSH_KINDS);
   const guestLevels = parseChoices('--guest-levels', raw.guestLevels ?? DEFAULTS.guestLevels, ['0', '4'] as const).map(Number);
   const slotZaps = parseChoices('--slot-zap', raw.slotZap ?? DEFAULTS.slotZap, SLOT_ZAP_KINDS);
+  const dics = parseChoices('--dic', raw.dic ?? DEFAULTS.dic, ['on', 'off'] as const);
   const privateHuges = parseChoices('--private-huge', raw.privateHuge ?? DEFAULTS.privateHuge, PRIVATE_HUGE_KINDS);
   for (const tlbEntries of entries) {
     for (const tlbWays of ways) {
@@ -196,6 +198,7 @@ function parseDimensions(raw: RawMatrixOptions) {
     guestLevels,
     slotZap: slotZaps,
     privateHuge: privateHuges,
+    dic: dics,
   };
 }
 
@@ -231,5 +234,6 @@ function collapseForArch(combo: Combination): Omit<Scenario, 'name'> {
     slotZap: profile.slotZapAllWithQuirk ? combo.slotZap : 'all',
     // Private memory exists on x86 only, and TDX's S-EPT maps it 4K anyway.
     privateHuge: x86 && profile.maxPrivateLevel > Level.L4K ? combo.privateHuge : 'off',
+    dic: x86 ? true : combo.dic === 'on',
   };
 }

@@ -60,6 +60,8 @@ export interface Scenario {
   slotZap: SlotZapKind;
   /** guest_memfd huge pages: `off` (upstream, private memory maps 4K) or `on` (the slot's level); `off` where it does not apply (not x86-tdp). */
   privateHuge: PrivateHugeKind;
+  /** arm64 CTR_EL0.DIC (true, not applicable, on x86). */
+  dic: boolean;
 }
 
 /** A memslot of the layout (`--memslot GPA:SIZE` or `--vm FILE`). */
@@ -114,6 +116,7 @@ export function scenarioName(s: Omit<Scenario, 'name'>): string {
   if (s.guestLevels !== 0) name += ` guest-levels=${s.guestLevels}`;
   if (s.slotZap !== 'all') name += ` slot-zap=${s.slotZap}`;
   if (s.privateHuge !== 'off') name += ` private-huge=${s.privateHuge}`;
+  if (!s.dic) name += ' dic=off';
   return name;
 }
 
@@ -143,6 +146,7 @@ export const SCENARIO_COLUMNS = [
   'guest_levels',
   'slot_zap',
   'private_huge',
+  'dic',
 ] as const;
 
 /** Values of `SCENARIO_COLUMNS` for `s`. */
@@ -169,5 +173,6 @@ export function scenarioColumnValues(s: Scenario): (string | number)[] {
     s.guestLevels,
     s.slotZap,
     s.privateHuge,
+    onOff(s.dic),
   ];
 }

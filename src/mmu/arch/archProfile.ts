@@ -115,8 +115,12 @@ export interface ArchProfile {
    * Without (one direct root, `KVM_DIRECT_ROOTS`) both reach every leaf of the range.
    */
   readonly mirroredPrivateRoot: boolean;
-  /** Refuse a memslot that this arch's KVM refuses (at registration, as the review in seed 004 asks). */
-  checkSlot(slot: Memslot, fwb: boolean): void;
+  /**
+   * Refuse a memslot that this arch's KVM refuses (at registration, as the
+   * review in seed 004 asks). `cacheablePfnmap`: arm64
+   * `kvm_supports_cacheable_pfnmap()`, stage-2 FWB and CACHE DIC both present.
+   */
+  checkSlot(slot: Memslot, cacheablePfnmap: boolean): void;
 }
 
 const x86Base = {
@@ -146,12 +150,16 @@ const x86Base = {
 };
 
 /** arm64 `user_mem_abort` refusals, checked when the slot is declared. */
-function checkArm64Slot(slot: Memslot, fwb: boolean): void {
+function checkArm64Slot(slot: Memslot, cacheablePfnmap: boolean): void {
   if (slot.pfnmap === 'cow') {
     throw new MemslotError(`memslot ${slot.id}: a copy-on-write VM_PFNMAP mapping cannot back a memslot (user_mem_abort refuses COW PFNMAP with -EINVAL)`);
   }
-  if (slot.pfnmap === 'normal' && !fwb) {
-    throw new MemslotError(`memslot ${slot.id}: cacheable device memory (PFNMAP, Normal memory type) needs stage-2 FWB; use --fwb on or a Device memory type`);
+  // kvm_arch_prepare_memory_region: a cacheable VM_PFNMAP VMA without kvm_supports_cacheable_pfnmap() is -EINVAL
+  // (CMOs work on kernel VAs, which PFNMAP memory may lack: FWB and DIC make them unnecessary).
+  if (slot.pfnmap === 'normal' && !cacheablePfnmap) {
+    throw new MemslotError(
+      `memslot ${slot.id}: cacheable device memory (PFNMAP, Normal memory type) needs stage-2 FWB and CACHE DIC (kvm_supports_cacheable_pfnmap); use --fwb on --dic on or a Device memory type`,
+    );
   }
   if (slot.private) throw new MemslotError(`memslot ${slot.id}: private (guest_memfd) memslots are modelled for x86 only`);
 }
