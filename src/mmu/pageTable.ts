@@ -19,6 +19,7 @@
 import { ENTRIES_PER_TABLE, Level, alignGfnDown, pagesPerLevel, tableIndex } from './level.js';
 import { PERM_RWX, isLeaf, isTable, makeTablePointer, tablePointerIndex } from './entry.js';
 import { FROZEN, ROOT_TABLE, type EntryStore } from './entryStore.js';
+import { MAP_FIXED, MAP_LEAF_ABOVE, MAP_RETRY, MAP_SPURIOUS } from './mapStatus.js';
 
 /** Told about every leaf that appears, disappears or changes. */
 export interface LeafChangeListener {
@@ -35,14 +36,7 @@ export type LeafVisitor = (table: number, slot: number, level: Level, gfn: numbe
 /** Thrown for a transition the model must never make: a bug, not bad input. */
 export class InvalidTransitionError extends Error {}
 
-/** Results of `map`, `split` and `relax`. */
-export const MAP_FIXED = 0;
-/** A cmpxchg lost, or a frozen entry was met: the guest re-executes (RET_PF_RETRY). */
-export const MAP_RETRY = -1;
-/** The entry already holds what the fault wanted (RET_PF_SPURIOUS; arm64 -EAGAIN from `stage2_pte_needs_update`). */
-export const MAP_SPURIOUS = -2;
-/** A larger leaf already covers the frame (its level in `lookupLevel`): another vCPU mapped it. */
-export const MAP_LEAF_ABOVE = -3;
+export { MAP_FIXED, MAP_LEAF_ABOVE, MAP_RETRY, MAP_SPURIOUS } from './mapStatus.js';
 
 const NO_LISTENER: LeafChangeListener = { onLeafChange() {} };
 
@@ -303,17 +297,13 @@ export class PageTable {
   }
 
   /**
-   * Exclusive removal of the table at `level` holding `gfn` (the entry at
-   * `level` becomes empty), with its leaves and child tables
-   * (`tdp_mmu_zap_spte_atomic` of a non-leaf SPTE, then `handle_removed_pt`).
-   * False when that entry holds no table.
+   * Exclusive: empty the `level` entry of `gfn` holding a table, retiring the subtree
+   * (`tdp_mmu_zap_spte_atomic` of a non-leaf SPTE, `handle_removed_pt`); false when no table is there.
    */
   removeTable(gfn: number, level: Level): boolean {
     const index = this.entryIndex(gfn, level);
-    if (index < 0) return false;
-    const old = this.pool[index];
-    if (!isTable(old)) return false;
-    if (!this.store.trySet(index, old, 0)) throw new InvalidTransitionError('an entry changed under an exclusive write');
+    const old = index < 0 ? 0 : this.pool[index];
+    if (!isTable(old) || !this.store.trySet(index, old, 0)) return false;
     this.retireTable(tablePointerIndex(old), level - 1, alignGfnDown(gfn, level));
     return true;
   }
