@@ -11,7 +11,10 @@ export const DEFAULTS = {
   tlbWays: '12',
   /** Upstream KVM_PRE_FAULT_MEMORY; `exact` is seed 002's RFC. */
   prefaultPolicy: 'upstream',
-  /** The x86 `nx_huge_pages` mitigation is off on CPUs without iTLB multihit. */
+  /**
+   * KVM's `nx_huge_pages=auto` is on for CPUs with X86_BUG_ITLB_MULTIHIT, off elsewhere;
+   * the modelled CPU has no such erratum (docs/model.md, NX huge pages).
+   */
   nxHugePages: 'off',
   /** x86 eager_page_split = on, arm64 EAGER_SPLIT_CHUNK_SIZE = 0 (off). */
   eagerSplit: 'auto',
@@ -19,6 +22,12 @@ export const DEFAULTS = {
   dirtyLogOff: 'auto',
   /** x86-tdx: the shared bit at GPA bit 47; none elsewhere. */
   stolenBits: 'auto',
+  /** arm64 CTR_EL0.DIC, present on current server cores (Neoverse). */
+  dic: 'on',
+  /** Upstream guest_memfd has no huge pages: private memory maps 4K. */
+  privateHuge: 'off',
+  /** KVM_X86_QUIRK_SLOT_ZAP_ALL is on unless userspace disables it: a memslot delete/move zaps every mapping. */
+  slotZap: 'all',
   /** arm64 stage-2 forced write-back (ARMv8.4 FEAT_S2FWB), present on current cores. */
   fwb: 'on',
   /** The foundation's single-level TLB (--tlb-entries x --tlb-ways). */

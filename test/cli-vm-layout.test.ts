@@ -43,7 +43,7 @@ describe('--vm layouts KVM refuses', () => {
     expectBadInput(
       result,
       out,
-      `${vm}: memslots[0]: memslot 0: cacheable device memory (PFNMAP, Normal memory type) needs stage-2 FWB; use --fwb on or a Device memory type (arch arm64)`,
+      `${vm}: memslots[0]: memslot 0: cacheable device memory (PFNMAP, Normal memory type) needs stage-2 FWB and CACHE DIC (kvm_supports_cacheable_pfnmap); use --fwb on --dic on or a Device memory type (arch arm64)`,
     );
   });
 

@@ -27,8 +27,14 @@ describe('arm64 stage-2 and PFNMAP memory (seed 004)', () => {
     );
   });
 
-  it('cacheable device memory without FWB is refused when declared', () => {
+  it('cacheable device memory without FWB or CACHE DIC is refused when declared (kvm_supports_cacheable_pfnmap)', () => {
     expect(() => validateLayout(parseMatrix({ arch: 'arm64', fwb: 'off' }), layout({ pfnmap: 'normal' }))).toThrow(/needs stage-2 FWB/);
+    // kvm_supports_cacheable_pfnmap() also needs CACHE DIC: --dic off refuses the slot with FWB on.
+    expect(() => validateLayout(parseMatrix({ arch: 'arm64', dic: 'off' }), layout({ pfnmap: 'normal' }))).toThrow(/needs stage-2 FWB and CACHE DIC/);
+    expect(() => validateLayout(parseMatrix({ arch: 'arm64' }), layout({ pfnmap: 'normal' }))).not.toThrow();
+    expect(() => parseMatrix({ dic: 'maybe' })).toThrow('--dic: "maybe" is not one of on, off');
+    // Not applicable on x86: collapses to on.
+    expect(parseMatrix({ arch: 'x86-tdp', dic: 'off', prefault: 'none' }).map((sc) => sc.dic)).toEqual([true]);
   });
 
   it('arm64 maps executable only on exec faults: exec after a read is a permission fault', async () => {

@@ -14,6 +14,8 @@ describe('pKVM: hypercalls and the host-side tree', () => {
       host_unshare_guest: 3,
       host_wrprotect_guest: 0,
       host_relax_perms_guest: 0,
+      // No remote flush was asked for.
+      tlb_flush_vmid: 0,
     });
     expect(r.vm.hypercalls).toBe(6);
   });
@@ -26,6 +28,8 @@ describe('pKVM: hypercalls and the host-side tree', () => {
       host_unshare_guest: 2,
       host_wrprotect_guest: 1,
       host_relax_perms_guest: 1,
+      // WRPROTECT's kvm_arch_flush_remote_tlbs_range is __pkvm_tlb_flush_vmid; the UNMAP's TLBIs run at EL2 inside the unshares.
+      tlb_flush_vmid: 1,
     });
   });
 

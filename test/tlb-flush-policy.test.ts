@@ -43,17 +43,19 @@ describe('flush policy and its cost', () => {
   });
 
   it('arm64 splits a range above MAX_TLBI_RANGE_PAGES (8 GiB) into TLBI range chunks', async () => {
-    // Pages at 0 and 12 GiB are zapped: the request spans 12 GiB + 4 KiB = 3145729 pages,
-    // ceil(3145729 / 2^21) = 2 TLBI range operations.
-    const csv = HEADER + '0,R,0x0,8\n0,R,0x300000000,8\n0,UNMAP,0x0,0x500000000\n';
+    // Pages at 0 and 12 GiB lose WRITE: the request spans 12 GiB + 4 KiB = 3145729 pages,
+    // ceil(3145729 / 2^21) = 2 TLBI range operations (kvm_tlb_flush_vmid_range). (An UNMAP
+    // would not: stage2_apply_range cuts it into 1 GiB chunks, test/mmu-arm64-unmap-flushes.)
+    const csv = HEADER + '0,R,0x0,8\n0,R,0x300000000,8\n0,WRPROTECT,0x0,0x500000000\n';
     const r = await replayText(csv, { arch: 'arm64', backing: '4k' }, [{ gpa: 0, sizeBytes: 0x500000000 }]);
     expect(r.vm.flush_requests).toBe(1);
     expect(r.vm.flushes_range).toBe(2);
     expect(r.vm.tlb_entries_flushed).toBe(2);
   });
 
-  it('arm64 without FEAT_TLBIRANGE flushes the whole VMID', async () => {
-    const r = await replayText(TOUCH, { arch: 'arm64', backing: '4k', tlbiRange: 'off' }, SLOT);
+  it('arm64 without FEAT_TLBIRANGE: a range flush (write-protection) is a whole-VMID flush', async () => {
+    const csv = HEADER + '0,R,0x0,8\n0,R,0x1000,8\n0,R,0x2000,8\n0,R,0x3000,8\n0,WRPROTECT,0x1000,0x1000\n';
+    const r = await replayText(csv, { arch: 'arm64', backing: '4k', tlbiRange: 'off' }, SLOT);
     expect(r.vm.flushes_full).toBe(1);
     expect(r.vm.tlb_entries_flushed_collateral).toBe(3);
   });

@@ -11,11 +11,11 @@ const TDP: HostFacts = { ...SHADOW, pvm: false, tdpMmu: true, ept: true, eagerPa
 const [SCENARIO] = parseMatrix({ backing: '4k', maxLevel: '4k', prefault: 'none' });
 
 describe('validate: adapting to the host', () => {
-  it('shadow host: --eager-split auto → off and --dirty-log-off auto → zap, each with its reason', () => {
+  it('shadow host: --eager-split auto → off and --dirty-log-off auto → zap-leaves (the shadow MMU leaf zap), each with its reason', () => {
     const { scenario, notes } = hostScenario(SCENARIO, SHADOW);
     expect(scenario.eagerSplit).toBe('off');
-    expect(scenario.dirtyLogOff).toBe('zap');
-    expect(scenario.name).toBe('x86-tdp max=4k backing=4k prefault=none tlb=1536x12 eager-split=off dirty-log-off=zap');
+    expect(scenario.dirtyLogOff).toBe('zap-leaves');
+    expect(scenario.name).toBe('x86-tdp max=4k backing=4k prefault=none tlb=1536x12 eager-split=off dirty-log-off=zap-leaves');
     expect(notes).toHaveLength(2);
   });
 

@@ -48,7 +48,7 @@ function registerRunCommand(program: Command, setExit: (code: number) => void, s
     .option('--eager-split <list>', `auto | on | off: split huge pages when dirty logging starts (auto: x86 on, arm64 off) [default: ${DEFAULTS.eagerSplit}]`)
     .option(
       '--dirty-log-off <list>',
-      `auto | recover | zap | keep: huge pages after dirty logging stops (auto: x86 recover, arm64 keep) [default: ${DEFAULTS.dirtyLogOff}]`,
+      `auto | recover | zap | zap-leaves | keep: huge pages after dirty logging stops (auto: x86 recover, arm64 keep) [default: ${DEFAULTS.dirtyLogOff}]`,
     )
     .option('--stolen-bits <list>', `auto | none | GPA bit (12-51) | 0x mask: x86 GPA alias bits (auto: 47 for x86-tdx) [default: ${DEFAULTS.stolenBits}]`)
     .option('--fwb <list>', `on | off: arm64 stage-2 forced write-back [default: ${DEFAULTS.fwb}]`)
@@ -62,6 +62,12 @@ function registerRunCommand(program: Command, setExit: (code: number) => void, s
     .option('--tlbi-range <list>', `on | off: arm64 FEAT_TLBIRANGE [default: ${DEFAULTS.tlbiRange}]`)
     .option('--guest-levels <list>', `0 | 4: guest stage-1 levels walked on each TLB miss (2D walks) and by AT rows [default: ${DEFAULTS.guestLevels}]`)
     .option('--alias-flush <list>', `range (seed 001: range + alias) | full (upstream TDX) [default: ${DEFAULTS.aliasFlush}]`)
+    .option('--dic <list>', `on | off: arm64 CTR_EL0.DIC (with FWB, needed for cacheable PFNMAP memory) [default: ${DEFAULTS.dic}]`)
+    .option('--private-huge <list>', `off | on: guest_memfd (private) memory maps 4K as upstream, or at the slot's level [default: ${DEFAULTS.privateHuge}]`)
+    .option(
+      '--slot-zap <list>',
+      `all | slot: x86 memslot delete/move zaps every mapping (KVM_X86_QUIRK_SLOT_ZAP_ALL on) or the slot's [default: ${DEFAULTS.slotZap}]`,
+    )
     .option('--memslot <gpa:size>', 'a memslot (repeatable); default: one slot from 0 over all touched memory, rounded up to 1 GiB', collect)
     .option(
       '--threads <n>',

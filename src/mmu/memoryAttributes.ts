@@ -41,6 +41,19 @@ export class MemoryAttributes {
     this.values = order.map((i) => values[i]);
   }
 
+  /**
+   * End of the run of GFNs from `gfn` on that share `get(gfn)`'s answer: the
+   * end of the range holding `gfn`, else the start of the next range (or
+   * Infinity).
+   */
+  runEnd(gfn: number): number {
+    for (let i = 0; i < this.starts.length; i++) {
+      if (gfn < this.starts[i]) return this.starts[i];
+      if (gfn < this.ends[i]) return this.ends[i];
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
   /** The attribute set for `gfn`, or `undefined` when none was set (the slot's default applies). */
   get(gfn: number): boolean | undefined {
     let lo = 0;

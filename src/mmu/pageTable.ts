@@ -19,6 +19,7 @@
 import { ENTRIES_PER_TABLE, Level, alignGfnDown, pagesPerLevel, tableIndex } from './level.js';
 import { PERM_RWX, isLeaf, isTable, makeTablePointer, tablePointerIndex } from './entry.js';
 import { FROZEN, ROOT_TABLE, type EntryStore } from './entryStore.js';
+import { MAP_FIXED, MAP_LEAF_ABOVE, MAP_RETRY, MAP_SPURIOUS } from './mapStatus.js';
 
 /** Told about every leaf that appears, disappears or changes. */
 export interface LeafChangeListener {
@@ -35,14 +36,7 @@ export type LeafVisitor = (table: number, slot: number, level: Level, gfn: numbe
 /** Thrown for a transition the model must never make: a bug, not bad input. */
 export class InvalidTransitionError extends Error {}
 
-/** Results of `map`, `split` and `relax`. */
-export const MAP_FIXED = 0;
-/** A cmpxchg lost, or a frozen entry was met: the guest re-executes (RET_PF_RETRY). */
-export const MAP_RETRY = -1;
-/** The entry already holds what the fault wanted (RET_PF_SPURIOUS; arm64 -EAGAIN from `stage2_pte_needs_update`). */
-export const MAP_SPURIOUS = -2;
-/** A larger leaf already covers the frame (its level in `lookupLevel`): another vCPU mapped it. */
-export const MAP_LEAF_ABOVE = -3;
+export { MAP_FIXED, MAP_LEAF_ABOVE, MAP_RETRY, MAP_SPURIOUS } from './mapStatus.js';
 
 const NO_LISTENER: LeafChangeListener = { onLeafChange() {} };
 
@@ -62,7 +56,7 @@ export class PageTable {
    * (`tdp_mmu_map_handle_target_level`). From the arch profile.
    */
   private readonly permOnlyChangeIsSpurious: boolean;
-  /** After `map`/`split`: table pages it linked (KVM's `mmu_cache_miss` on a shadow host, our `mmu_pages`). */
+  /** After `map`/`split`: table pages it linked (our `mmu_pages`; KVM's TDP MMU has no stat for them). */
   tablesLinked = 0;
   /** Tables the last `map` linked with the NX flag (for `nx_lpage_splits`). */
   nxTablesCreated = 0;
@@ -300,6 +294,18 @@ export class PageTable {
     }
     if (!this.store.trySet(index, oldWord, newWord)) throw new InvalidTransitionError('an entry changed under an exclusive write');
     this.listener.onLeafChange(gfn, level, oldWord, newWord);
+  }
+
+  /**
+   * Exclusive: empty the `level` entry of `gfn` holding a table, retiring the subtree
+   * (`tdp_mmu_zap_spte_atomic` of a non-leaf SPTE, `handle_removed_pt`); false when no table is there.
+   */
+  removeTable(gfn: number, level: Level): boolean {
+    const index = this.entryIndex(gfn, level);
+    const old = index < 0 ? 0 : this.pool[index];
+    if (!isTable(old) || !this.store.trySet(index, old, 0)) return false;
+    this.retireTable(tablePointerIndex(old), level - 1, alignGfnDown(gfn, level));
+    return true;
   }
 
   /** Link a new table at entry `index` (empty); its index, or -1 when the link lost a race. */

@@ -4,7 +4,7 @@
  * arch/x86/kvm/mmu/mmu.c; selftest pre_fault_memory_test.c).
  */
 import { Level, PAGE_SIZE_BYTES, alignGfnDown, pagesPerLevel } from './level.js';
-import { GPA_LIMIT, gpaToGfn } from './address.js';
+import { gpaToGfn } from './address.js';
 import { ALIAS_PLAIN, ALIAS_STOLEN, MAX_FAULTS_PER_ACCESS, type Vm } from './vm.js';
 import { AccessKind } from './vmOptions.js';
 import { MAP_SPURIOUS } from './pageTable.js';
@@ -14,6 +14,8 @@ import type { VcpuStats } from './stats.js';
 /** Errno values the ioctl returns (negated, as the kernel does). */
 export const EINVAL = 22;
 export const ENOENT = 2;
+/** `struct kvm_pre_fault_memory` has u64 `gpa` and `size`: their sum wraps at 2^64. */
+const U64_LIMIT = 2 ** 64;
 
 /**
  * `upstream`: the fault path picks the level and a step may map beyond the
@@ -35,9 +37,10 @@ export interface PrefaultCall {
  * One ioctl on [gpa, gpa + sizeBytes) issued on a vCPU.
  *
  * 1. -EOPNOTSUPP where the arch or VM type has no pre-fault (pKVM protected VMs).
- * 2. -EINVAL when gpa or size is not 4 KiB aligned, size is 0, or the range
- *    overflows the address space; -EINVAL for a GPA with stolen bits
- *    (`kvm_is_gfn_alias`).
+ * 2. -EINVAL when gpa or size is not 4 KiB aligned, or `gpa + size <= gpa`
+ *    (size 0, or a range wrapping around 2^64); -EINVAL for a GPA with stolen
+ *    bits (`kvm_is_gfn_alias`). A range beyond 2^52 is no error here: its
+ *    first step outside every memslot gives -ENOENT.
  * 3. Each step takes a read fault at gpa through the fault path — in the
  *    private table when the GFN is private, else through the shared alias
  *    (`gfn_direct_bits`) — then advances to the end of that mapping:
@@ -52,7 +55,9 @@ export function preFault(vm: Vm, gpa: number, sizeBytes: number, policy: Prefaul
     return { result, gpa, sizeBytes };
   };
   if (vm.options.profile.preFaultResult !== 0) return fail(vm.options.profile.preFaultResult);
-  if (gpa % PAGE_SIZE_BYTES !== 0 || sizeBytes % PAGE_SIZE_BYTES !== 0 || sizeBytes <= 0 || gpa + sizeBytes > GPA_LIMIT) {
+  // kvm_vcpu_pre_fault_memory: unaligned, or `gpa + size <= gpa` (empty or wrapping around u64). A range
+  // beyond the address space is not -EINVAL: its first step finds no memslot (-ENOENT).
+  if (gpa % PAGE_SIZE_BYTES !== 0 || sizeBytes % PAGE_SIZE_BYTES !== 0 || sizeBytes <= 0 || gpa + sizeBytes >= U64_LIMIT) {
     return fail(-EINVAL);
   }
   const stolen = vm.options.stolen;
@@ -93,9 +98,13 @@ function preFaultStep(vm: Vm, gfn: number, alias: number, slot: Memslot, isPriva
     vm.lock.readLock();
     try {
       const word = table.lookup(gfn);
-      const wanted = Math.min(vm.faultLevel(slot, gfn, isPrivate), cap) as Level;
-      // RET_PF_SPURIOUS: already mapped at the fault path's level.
-      if (word !== 0 && table.lookupLevel === wanted) return wanted;
+      const wanted = Math.min(vm.faultLevelQuiet(slot, gfn), cap) as Level;
+      // RET_PF_SPURIOUS: already mapped at the fault path's level. The step is one fault: its level
+      // (and an arch clamp of it) is chosen once, by kvm_mmu_hugepage_adjust, here or in mapFault.
+      if (word !== 0 && table.lookupLevel === wanted) {
+        vm.faultLevel(slot, gfn, isPrivate);
+        return wanted;
+      }
       // Missing, smaller leaves to replace, or a huge leaf above the goal level to split.
       const result = vm.mapFault(gfn, alias, slot, AccessKind.Read, isPrivate, cap);
       if (result > 0) return vm.translatedLevel;

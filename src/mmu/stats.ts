@@ -51,6 +51,7 @@ export const VM_COUNTER_NAMES = [
   'flushes_full',
   'flush_ipis',
   'tlb_entries_flushed_collateral',
+  'ioctl_errors',
 ] as const;
 export type VmCounter = (typeof VM_COUNTER_NAMES)[number];
 
@@ -117,7 +118,11 @@ export class VmStats {
   pages_4k = 0;
   pages_2m = 0;
   pages_1g = 0;
-  /** Page-table pages allocated below the root (KVM `mmu_cache_miss`). */
+  /**
+   * Stage-2 table pages allocated below the root. Not KVM's `mmu_cache_miss`
+   * on a TDP host: only the shadow MMU counts that (a shadow page not found in
+   * its hash); the TDP MMU allocates tables without the hash and has no such count.
+   */
   mmu_pages = 0;
   /** TLB flush requests emitted (KVM `remote_tlb_flush_requests`). */
   flush_requests = 0;
@@ -143,8 +148,10 @@ export class VmStats {
   flushes_full = 0;
   /** vCPUs interrupted by flush IPIs. */
   flush_ipis = 0;
-  /** Entries a full flush dropped although they were outside the requested range. */
+  /** Entries a full flush (or an arm64 range TLBI, followed by `TLBI VMALLE1IS`) dropped although they were outside the requested range. */
   tlb_entries_flushed_collateral = 0;
+  /** Host ioctls of the trace that KVM refuses and the run goes on without (dirty logging on a guest_memfd or arm64 VM_PFNMAP slot: -EINVAL). */
+  ioctl_errors = 0;
 
   /**
    * Count one leaf appearing (`sign` 1) or disappearing (-1): `pages_*` by

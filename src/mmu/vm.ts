@@ -19,9 +19,10 @@ import { maxMappingLevel } from './mappingLevel.js';
 import { ATTR_DEVICE, ATTR_PRIVATE, PERM_EXEC, PERM_READ, PERM_WRITE, makeLeaf } from './entry.js';
 import { VmStats, type VcpuStats } from './stats.js';
 import { MemoryAttributes } from './memoryAttributes.js';
-import { HypercallMirror } from './pkvm/hypercallMirror.js';
+import { HypercallMirror, PkvmFlushSink } from './pkvm/hypercallMirror.js';
 import { zapLeaves } from './hostEvents.js';
 import { DirtyLog } from './dirtyLog.js';
+import { dirtyLogRefusal } from './dirtyLogging.js';
 import { AccessKind, FlushOrigin, type FlushSink, type Stage2Backing, type VmOptions } from './vmOptions.js';
 
 const PERMS_FOR: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_EXEC];
@@ -62,6 +63,12 @@ export class Vm {
   mappingLevel: Level = Level.L4K;
   /** Dirty bitmaps of the slots under dirty logging (dirtyLog.ts). */
   readonly dirtyLog = new DirtyLog();
+  /**
+   * A guest_memfd slot was ever added: the VM cannot be KVM_X86_DEFAULT_VM
+   * (private memory needs KVM_X86_SW_PROTECTED_VM or a confidential type), so
+   * `kvm_memslot_flush_zap_all()` is false.
+   */
+  hasPrivateSlot = false;
 
   /** Arch-profile and option decisions of the fault path, fixed per scenario (no string compare per fault). */
   private readonly stolenAny: boolean;
@@ -74,9 +81,12 @@ export class Vm {
   private readonly maxSharedLevel: Level;
   private readonly maxPrivateLevel: Level;
 
+  /** Where flush requests go: the caller's sink, through `PkvmFlushSink` on pKVM. */
+  readonly flushSink: FlushSink;
+
   constructor(
     readonly options: VmOptions,
-    readonly flushSink: FlushSink,
+    flushSink: FlushSink,
     backing?: Stage2Backing,
   ) {
     const profile = options.profile;
@@ -88,8 +98,10 @@ export class Vm {
     this.splitPreservesMappings = profile.splitPreservesMappings;
     this.maxLevel = options.maxLevel;
     this.maxSharedLevel = profile.maxSharedLevel;
-    this.maxPrivateLevel = profile.maxPrivateLevel;
+    // Upstream guest_memfd has no huge pages (__kvm_gmem_get_pfn: max_order 0): private memory maps 4K.
+    this.maxPrivateLevel = options.privateHuge ? profile.maxPrivateLevel : Level.L4K;
     this.mirror = profile.hypercallMirror ? new HypercallMirror(this.stats) : undefined;
+    this.flushSink = this.mirror !== undefined ? new PkvmFlushSink(flushSink, this.mirror) : flushSink;
     this.lock = backing?.lock ?? NO_MMU_LOCK;
     const table = (store: EntryStore): PageTable => new PageTable(store, options.rootLevel, profile.permOnlyChangeIsSpurious);
     this.tables = [table(backing?.store ?? new LocalEntryStore())];
@@ -249,7 +261,8 @@ export class Vm {
 
   /**
    * Level the fault path picks for `gfn`: `maxMappingLevel` capped by the
-   * arch (pKVM 4K/2M, TDX private 4K), counting arch clamps.
+   * arch (pKVM 4K/2M, TDX private 4K) and, for private memory, by
+   * guest_memfd (4K upstream, `privateHuge`), counting the clamps.
    */
   faultLevel(slot: Memslot, gfn: number, isPrivate: boolean): Level {
     const allowed = maxMappingLevel(slot, gfn, this.maxLevel, isPrivate);
@@ -311,8 +324,9 @@ export class Vm {
       if (this.splitPreservesMappings) {
         if (!this.splitTo(gfn, alias, existingLevel, level)) return MAP_RETRY;
       } else {
+        // Breaking a block is one single-IPA TLBI (`stage2_try_break_pte` -> `__kvm_tlb_flush_vmid_ipa`).
         const first = alignGfnDown(gfn, existingLevel);
-        zapLeaves(this, first, first + 1, alias, FlushOrigin.Range, ZAP_ALL);
+        zapLeaves(this, first, first + 1, alias, FlushOrigin.Ipa, ZAP_ALL);
       }
     }
     const word = makeLeaf(this.leafBits(slot, kind, isPrivate, level));
@@ -348,12 +362,20 @@ export class Vm {
 
   /** KVM_SET_USER_MEMORY_REGION creating a slot; the arch refuses what its KVM refuses. */
   addSlot(slot: Memslot): void {
-    this.options.profile.checkSlot(slot, this.options.fwb);
+    this.options.profile.checkSlot(slot, this.options.fwb && this.options.dic);
+    const noLogging = slot.dirtyLogging ? dirtyLogRefusal(slot) : undefined;
+    if (noLogging !== undefined) throw new MemslotError(`memslot ${slot.id}: ${noLogging}`);
     const lastGfn = slot.baseGfn + slot.npages - 1;
     if (this.options.stolen.any && this.options.stolen.strip(lastGfn) !== lastGfn) {
       throw new MemslotError(`memslot ${slot.id} reaches GPA bit ${this.options.stolen.lowestGpaBit}, a stolen bit`);
     }
     this.memslots.add(slot);
+    if (slot.private) this.hasPrivateSlot = true;
+  }
+
+  /** `kvm_memslot_flush_zap_all()`: deleting or moving a memslot zaps every mapping (hostEvents.ts `flushShadowMemslot`). */
+  slotFlushZapsAll(): boolean {
+    return this.options.slotZapAll && !this.hasPrivateSlot;
   }
 
   /** End of the VM's life: pKVM unshares every mapping (`pkvm_pgtable_stage2_destroy`). */

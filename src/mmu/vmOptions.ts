@@ -19,6 +19,25 @@ import type { MmuLock } from './mmuLock.js';
 export const enum FlushOrigin {
   Generic = 0,
   Range = 1,
+  /**
+   * Every translation of the VM on every vCPU, whatever the flush policy: a
+   * root reload (`kvm_mmu_zap_all_fast` ->
+   * `kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS)`).
+   */
+  All = 2,
+  /**
+   * One `__kvm_tlb_flush_vmid_ipa` of one leaf (arm64 break-before-make of a
+   * block, `stage2_unmap_put_pte` without deferral): a range operation
+   * whether or not the CPU has FEAT_TLBIRANGE (an IPA TLBI always exists).
+   */
+  Ipa = 3,
+  /**
+   * A stage-2 range TLBI issued by the page-table code itself
+   * (`kvm_pgtable_stage2_unmap`'s deferred `kvm_tlb_flush_vmid_range`): planned
+   * as a range request, but not a `kvm_arch_flush_remote_tlbs_range` call
+   * (so on pKVM it is no hypercall of its own: it runs at EL2).
+   */
+  Tlbi = 4,
 }
 
 /** Receives the TLB flush requests KVM would issue: GFN range, alias (0 plain, 1 stolen bits set) and origin. */
@@ -33,8 +52,16 @@ export const enum AccessKind {
   Exec = 3,
 }
 
+/** `--private-huge`: guest_memfd huge pages off (upstream, 4K) or on (the slot's level). */
+export const PRIVATE_HUGE_KINDS = ['off', 'on'] as const;
+export type PrivateHugeKind = (typeof PRIVATE_HUGE_KINDS)[number];
+
+/** `--slot-zap`: KVM_X86_QUIRK_SLOT_ZAP_ALL on (`all`, upstream's default) or off (`slot`). */
+export const SLOT_ZAP_KINDS = ['all', 'slot'] as const;
+export type SlotZapKind = (typeof SLOT_ZAP_KINDS)[number];
+
 /** What DIRTY_LOG_OFF does to the 4K mappings dirty logging left behind. */
-export const DIRTY_LOG_OFF_POLICIES = ['auto', 'recover', 'zap', 'keep'] as const;
+export const DIRTY_LOG_OFF_POLICIES = ['auto', 'recover', 'zap', 'zap-leaves', 'keep'] as const;
 export type DirtyLogOffPolicy = (typeof DIRTY_LOG_OFF_POLICIES)[number];
 
 /** Options of the model fixed per scenario (already resolved for the arch). */
@@ -46,11 +73,29 @@ export interface VmOptions {
   nxHugePages: boolean;
   /** Split huge pages to 4K when dirty logging is enabled (x86 `eager_page_split`). */
   eagerSplit: boolean;
-  /** `recover`, `zap` or `keep` (never `auto` here). */
+  /** `recover`, `zap`, `zap-leaves` or `keep` (never `auto` here). */
   dirtyLogOff: DirtyLogOffPolicy;
   stolen: StolenBits;
+  /**
+   * Memslot deletion and move zap every mapping (`--slot-zap all` where the
+   * profile's `slotZapAllWithQuirk` holds: KVM_X86_QUIRK_SLOT_ZAP_ALL on), or
+   * the slot's only.
+   */
+  slotZapAll: boolean;
+  /**
+   * Private (guest_memfd) memory may map at the level the slot allows
+   * (`--private-huge on`, for the guest_memfd huge-page work in flight).
+   * Upstream's `__kvm_gmem_get_pfn` reports `max_order` 0, so
+   * `kvm_mmu_faultin_pfn_private` / `kvm_max_private_mapping_level` map 4K
+   * (`--private-huge off`, the default).
+   */
+  privateHuge: boolean;
   /** arm64 stage-2 forced write-back. */
   fwb: boolean;
+  /** arm64 CTR_EL0.DIC (`--dic`): no I-cache invalidation needed for coherence; with FWB, cacheable PFNMAP memory may be mapped. */
+  dic: boolean;
+  /** arm64 FEAT_TLBIRANGE (`--tlbi-range`): with FWB, a stage-2 unmap defers its TLBIs to one range flush. */
+  tlbiRange: boolean;
   /** Levels of the stage-2 table: 4 covers 48-bit GPAs, 5 covers 52-bit (x86 5-level EPT, arm64 LPA). */
   rootLevel: Level;
 }

@@ -24,7 +24,7 @@ const EXEC_OP = Op.X;
 export interface EngineOptions extends AccessPathOptions {
   vm: VmOptions;
   vcpuCount: number;
-  flush: Omit<FlushPolicyOptions, 'family' | 'stolen'>;
+  flush: Omit<FlushPolicyOptions, 'family' | 'stolen' | 'rangeDropsAll'>;
   /** A shared stage-2 and its lock (the per-vCPU setup); default a local table. */
   backing?: Stage2Backing;
 }
@@ -47,7 +47,8 @@ export class Engine implements FlushSink {
 
   constructor(options: EngineOptions) {
     this.vm = new Vm(options.vm, this, options.backing);
-    this.policy = new FlushPolicy({ ...options.flush, family: options.vm.profile.family, stolen: options.vm.stolen });
+    const profile = options.vm.profile;
+    this.policy = new FlushPolicy({ ...options.flush, family: profile.family, stolen: options.vm.stolen, rangeDropsAll: profile.rangeFlushDropsStage1 });
     this.remembered = new RememberedTranslations(options.vcpuCount);
     for (let v = 0; v < options.vcpuCount; v++) this.paths.push(new VcpuAccessPath(v, this.vm, options, { translations: this.remembered, index: v }));
     this.vcpuStats = this.paths.map((p) => p.stats);

@@ -5,17 +5,18 @@
  * harvests), or an AT instruction of the guest hypervisor, emulated on its vCPU.
  * Throws `MemslotError` for an impossible row (the replay locates it).
  */
-import { Op } from '../trace/ops.js';
+import { OP_NAMES, Op } from '../trace/ops.js';
 import type { TraceEvents } from '../trace/traceEvents.js';
 import { gpaToGfn } from '../mmu/address.js';
+import { PAGE_SIZE_BYTES } from '../mmu/level.js';
 import { MemslotError, type Memslot } from '../mmu/memslots.js';
 import type { VcpuStats } from '../mmu/stats.js';
 import type { Vm } from '../mmu/vm.js';
-import { deleteMemslot, setMemoryPrivate, toggleDirtyLogging, unmapGfnRange, writeProtectGfnRange } from '../mmu/hostEvents.js';
+import { deleteMemslot, gmemPunchHole, moveMemslot, notifierUnmap, setMemoryPrivate, toggleDirtyLogging, writeProtectGfnRange } from '../mmu/hostEvents.js';
 import type { PrefaultPolicy } from '../mmu/preFault.js';
 import { clearDirtyLog, getDirtyLog } from '../mmu/dirtyLog.js';
 import { issuePrefault } from './issuePrefault.js';
-import type { PrefaultCallRecord } from './results.js';
+import type { IoctlErrorRecord, PrefaultCallRecord } from './results.js';
 import type { AtVariant } from '../trace/atVariant.js';
 
 /** What a host event needs besides the VM. */
@@ -29,6 +30,8 @@ export interface HostEventContext {
   prefaultCalls: PrefaultCallRecord[];
   /** Per vCPU: where its AT rows are emulated (`VcpuAccessPath.at`); without, AT rows are refused. */
   atPaths?: readonly { at(variant: AtVariant, gva: number): void }[];
+  /** Host ioctls KVM refused (`ioctl_errors`), for run.json. */
+  ioctlErrors: IoctlErrorRecord[];
 }
 
 /** Carry out event `i` of `ev`. */
@@ -46,7 +49,10 @@ export function hostEvent(context: HostEventContext, ev: TraceEvents, i: number)
       break;
     }
     case Op.UNMAP:
-      unmapGfnRange(vm, startGfn, endGfn);
+      notifierUnmap(vm, startGfn, endGfn);
+      break;
+    case Op.GMEM_PUNCH_HOLE:
+      gmemPunchHole(vm, startGfn, endGfn);
       break;
     case Op.WRPROTECT:
       writeProtectGfnRange(vm, startGfn, endGfn);
@@ -57,10 +63,15 @@ export function hostEvent(context: HostEventContext, ev: TraceEvents, i: number)
     case Op.SLOT_DEL:
       deleteMemslot(vm, ev.slot[i]);
       break;
-    case Op.DIRTY_LOG_ON:
-    case Op.DIRTY_LOG_OFF:
-      toggleDirtyLogging(vm, ev.slot[i], op === Op.DIRTY_LOG_ON);
+    case Op.SLOT_MOVE:
+      moveMemslot(vm, ev.slot[i], startGfn, size / PAGE_SIZE_BYTES);
       break;
+    case Op.DIRTY_LOG_ON:
+    case Op.DIRTY_LOG_OFF: {
+      const result = toggleDirtyLogging(vm, ev.slot[i], op === Op.DIRTY_LOG_ON);
+      if (result !== 0) context.ioctlErrors.push({ line: ev.line[i], op: OP_NAMES[op], slot: ev.slot[i], result });
+      break;
+    }
     case Op.SET_PRIVATE:
     case Op.SET_SHARED:
       setMemoryPrivate(vm, startGfn, endGfn, op === Op.SET_PRIVATE);

@@ -90,6 +90,7 @@ export function openCell(trace: Trace, scenario: Scenario, layout: Layout, backi
     slotAt: (id, gpa, sizeBytes) => slotFromSpec({ id, gpa, sizeBytes, source: '' }, id, scenario.backing, privateByDefault),
     prefaultCalls: [],
     atPaths: engine.paths,
+    ioctlErrors: [],
   };
   for (const { slot, source } of cellMemslots(trace, scenario, layout, vmOptions)) {
     try {

@@ -5,13 +5,13 @@
  */
 import { InputError } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
-import { type Level, parseLevelName } from '../mmu/level.js';
+import { Level, parseLevelName } from '../mmu/level.js';
 import { parseAddress } from '../trace/fieldParsers.js';
 import { ARCHES, scenarioName, type MemslotSpec, type OnOffAuto, type PrefaultSpec, type Scenario } from './scenario.js';
 import { archProfile } from '../mmu/arch/archProfile.js';
 import { PREFAULT_POLICIES, type PrefaultPolicy } from '../mmu/preFault.js';
 import { GUEST_LEVELS } from './guestWalk.js';
-import { DIRTY_LOG_OFF_POLICIES, type DirtyLogOffPolicy } from '../mmu/vmOptions.js';
+import { DIRTY_LOG_OFF_POLICIES, PRIVATE_HUGE_KINDS, SLOT_ZAP_KINDS, type DirtyLogOffPolicy } from '../mmu/vmOptions.js';
 import { parseStolenBits } from '../mmu/stolenBits.js';
 import { TLB_PRESET_NAMES } from '../tlb/tlbPresets.js';
 import { ALIAS_FLUSH_KINDS, FLUSH_MODES, RANGE_FLUSH_KINDS } from '../tlb/flushPolicy.js';
@@ -37,6 +37,9 @@ export interface RawMatrixOptions {
   tlbiRange?: string;
   aliasFlush?: string;
   guestLevels?: string;
+  slotZap?: string;
+  privateHuge?: string;
+  dic?: string;
   memslot?: string[];
 }
 
@@ -122,7 +125,7 @@ export function crossProduct<T extends Record<string, readonly unknown[]>>(dims:
 /**
  * The cross product of the matrix flags, in a fixed order. Dimensions that do
  * not apply to an arch (NX huge pages and stolen bits off x86, FWB off arm64,
- * eager split on pKVM, which cannot split) collapse to their neutral value,
+ * eager split on pKVM, which cannot split, the slot-zap quirk off x86-tdp) collapse to their neutral value,
  * and the duplicates this makes are dropped.
  */
 export function parseMatrix(raw: RawMatrixOptions): Scenario[] {
@@ -164,6 +167,9 @@ function parseDimensions(raw: RawMatrixOptions) {
   const tlbiRanges = parseChoices('--tlbi-range', raw.tlbiRange ?? DEFAULTS.tlbiRange, ['on', 'off'] as const);
   const aliasFlushes = parseChoices('--alias-flush', raw.aliasFlush ?? DEFAULTS.aliasFlush, ALIAS_FLUSH_KINDS);
   const guestLevels = parseChoices('--guest-levels', raw.guestLevels ?? DEFAULTS.guestLevels, GUEST_LEVELS.map(String)).map(Number);
+  const slotZaps = parseChoices('--slot-zap', raw.slotZap ?? DEFAULTS.slotZap, SLOT_ZAP_KINDS);
+  const dics = parseChoices('--dic', raw.dic ?? DEFAULTS.dic, ['on', 'off'] as const);
+  const privateHuges = parseChoices('--private-huge', raw.privateHuge ?? DEFAULTS.privateHuge, PRIVATE_HUGE_KINDS);
   for (const tlbEntries of entries) {
     for (const tlbWays of ways) {
       if (tlbWays > tlbEntries || tlbEntries % tlbWays !== 0) {
@@ -191,6 +197,9 @@ function parseDimensions(raw: RawMatrixOptions) {
     tlbiRange: tlbiRanges,
     aliasFlush: aliasFlushes,
     guestLevels,
+    slotZap: slotZaps,
+    privateHuge: privateHuges,
+    dic: dics,
   };
 }
 
@@ -222,5 +231,10 @@ function collapseForArch(combo: Combination): Omit<Scenario, 'name'> {
     tlbiRange: x86 ? true : combo.tlbiRange === 'on',
     aliasFlush: combo.aliasFlush,
     guestLevels: combo.guestLevels,
+    // The quirk matters only where the VM type is the default one (x86-tdp).
+    slotZap: profile.slotZapAllWithQuirk ? combo.slotZap : 'all',
+    // Private memory exists on x86 only, and TDX's S-EPT maps it 4K anyway.
+    privateHuge: x86 && profile.maxPrivateLevel > Level.L4K ? combo.privateHuge : 'off',
+    dic: x86 ? true : combo.dic === 'on',
   };
 }

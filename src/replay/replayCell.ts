@@ -110,6 +110,7 @@ export function cellResult(cell: OpenedCell, trace: Trace, scenario: Scenario, f
     total: countersOf(total),
     vm: vmCounters,
     prefaultCalls: cell.prefaultCalls,
+    ...(cell.ioctlErrors.length > 0 ? { ioctlErrors: cell.ioctlErrors } : {}),
     faultCurve,
     ...(vm.mirror ? { hypercallsByKind: { ...vm.mirror.byKind } } : {}),
     elapsedMs,

@@ -26,6 +26,18 @@ export interface PrefaultCallRecord {
   remainingBytes: number;
 }
 
+/** A host ioctl of the trace that KVM refused (the run went on, the VM unchanged; `ioctl_errors`). */
+export interface IoctlErrorRecord {
+  /** Source line of the row. */
+  line: number;
+  /** The row's op, e.g. `DIRTY_LOG_ON`. */
+  op: string;
+  /** The memslot it named. */
+  slot: number;
+  /** -errno, e.g. -22 (EINVAL). */
+  result: number;
+}
+
 /** The result of one cell (trace x scenario). */
 export interface CellResult {
   trace: string;
@@ -36,6 +48,8 @@ export interface CellResult {
   total: VcpuCounters;
   vm: VmCounters;
   prefaultCalls: PrefaultCallRecord[];
+  /** Refused host ioctls, in trace order (only when there were some). */
+  ioctlErrors?: IoctlErrorRecord[];
   /** pKVM: hypercalls by kind (arch pkvm, pkvm-pmd only). */
   hypercallsByKind?: Record<string, number>;
   /** Cumulative guest faults after each hundredth of the trace's events (101 points, from 0). */

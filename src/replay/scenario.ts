@@ -5,7 +5,7 @@
 import { type Level, levelName } from '../mmu/level.js';
 import type { Arch } from '../mmu/arch/archProfile.js';
 import type { PrefaultPolicy } from '../mmu/preFault.js';
-import type { DirtyLogOffPolicy } from '../mmu/vmOptions.js';
+import type { DirtyLogOffPolicy, PrivateHugeKind, SlotZapKind } from '../mmu/vmOptions.js';
 import type { PfnmapKind } from '../mmu/memslots.js';
 import type { TlbPresetName } from '../tlb/tlbPresets.js';
 import type { AliasFlushKind, FlushMode, RangeFlushKind } from '../tlb/flushPolicy.js';
@@ -56,6 +56,12 @@ export interface Scenario {
   aliasFlush: AliasFlushKind;
   /** Guest stage-1 levels walked over stage-2 on each TLB miss (0: none). */
   guestLevels: number;
+  /** Memslot delete/move: KVM_X86_QUIRK_SLOT_ZAP_ALL on (`all`) or off (`slot`); `all` off x86-tdp, where it does not apply. */
+  slotZap: SlotZapKind;
+  /** guest_memfd huge pages: `off` (upstream, private memory maps 4K) or `on` (the slot's level); `off` where it does not apply (not x86-tdp). */
+  privateHuge: PrivateHugeKind;
+  /** arm64 CTR_EL0.DIC (true, not applicable, on x86). */
+  dic: boolean;
 }
 
 /** A memslot of the layout (`--memslot GPA:SIZE` or `--vm FILE`). */
@@ -108,6 +114,9 @@ export function scenarioName(s: Omit<Scenario, 'name'>): string {
   if (!s.tlbiRange) name += ' tlbi-range=off';
   if (s.aliasFlush !== 'full') name += ` alias-flush=${s.aliasFlush}`;
   if (s.guestLevels !== 0) name += ` guest-levels=${s.guestLevels}`;
+  if (s.slotZap !== 'all') name += ` slot-zap=${s.slotZap}`;
+  if (s.privateHuge !== 'off') name += ` private-huge=${s.privateHuge}`;
+  if (!s.dic) name += ' dic=off';
   return name;
 }
 
@@ -135,6 +144,9 @@ export const SCENARIO_COLUMNS = [
   'tlbi_range',
   'alias_flush',
   'guest_levels',
+  'slot_zap',
+  'private_huge',
+  'dic',
 ] as const;
 
 /** Values of `SCENARIO_COLUMNS` for `s`. */
@@ -159,5 +171,8 @@ export function scenarioColumnValues(s: Scenario): (string | number)[] {
     onOff(s.tlbiRange),
     s.aliasFlush,
     s.guestLevels,
+    s.slotZap,
+    s.privateHuge,
+    onOff(s.dic),
   ];
 }

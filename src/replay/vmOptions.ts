@@ -26,6 +26,10 @@ export function vmOptionsFor(scenario: Scenario, addressEndGpa = 0): VmOptions {
     dirtyLogOff: scenario.dirtyLogOff === 'auto' ? profile.dirtyLogOffDefault : scenario.dirtyLogOff,
     stolen: new StolenBits(stolen),
     fwb: scenario.fwb,
+    tlbiRange: scenario.tlbiRange,
+    dic: scenario.dic,
+    slotZapAll: scenario.slotZap === 'all' && profile.slotZapAllWithQuirk,
+    privateHuge: scenario.privateHuge === 'on',
     rootLevel: addressEndGpa > FOUR_LEVEL_LIMIT_GPA ? Level.L256T : Level.L512G,
   };
 }
@@ -41,10 +45,10 @@ export function accessPathOptionsFor(scenario: Scenario): AccessPathOptions {
 
 /** The flush policy of `scenario` for a VM with `vm`'s options. */
 export function flushPolicyFor(scenario: Scenario, vm: VmOptions): FlushPolicy {
-  return new FlushPolicy({ ...flushOptionsFor(scenario), family: vm.profile.family, stolen: vm.stolen });
+  return new FlushPolicy({ ...flushOptionsFor(scenario), family: vm.profile.family, stolen: vm.stolen, rangeDropsAll: vm.profile.rangeFlushDropsStage1 });
 }
 
 /** The scenario's flush flags (the arch family and stolen bits come from the VM). */
-export function flushOptionsFor(scenario: Scenario): Omit<FlushPolicyOptions, 'family' | 'stolen'> {
+export function flushOptionsFor(scenario: Scenario): Omit<FlushPolicyOptions, 'family' | 'stolen' | 'rangeDropsAll'> {
   return { mode: scenario.flushMode, rangeFlush: scenario.rangeFlush, tlbiRange: scenario.tlbiRange, aliasFlush: scenario.aliasFlush };
 }

@@ -15,6 +15,12 @@
  * - arm64 (`kvm_tlb_flush_vmid_range`): with FEAT_TLBIRANGE, TLBI range
  *   operations of at most MAX_TLBI_RANGE_PAGES each, broadcast in hardware
  *   (no IPI); without it a full VMID flush.
+ * - `FlushOrigin.All` (a root reload after `kvm_mmu_zap_all_fast`) is full
+ *   under every policy.
+ * - arm64: every range TLBI is followed by `TLBI VMALLE1IS`
+ *   (`__kvm_tlb_flush_vmid_ipa`, `__kvm_tlb_flush_vmid_range`), which drops
+ *   every stage-1 entry of the VMID; our entries are combined, so the plan
+ *   drops everything (`full`) while the operations count as range ones.
  * - Stolen bits (seed 001, `kvm_flush_remote_tlbs_with_address`): one bit and
  *   range support: the range, then the range with the bit set (the alias);
  *   more than one bit, or no range support: full. Upstream TDX flushes all
@@ -41,11 +47,16 @@ export interface FlushPolicyOptions {
   tlbiRange: boolean;
   aliasFlush: AliasFlushKind;
   stolen: StolenBits;
+  /** The arch profile's `rangeFlushDropsStage1` (arm64: a range TLBI is followed by `TLBI VMALLE1IS`). */
+  rangeDropsAll: boolean;
 }
 
 /** The decision for one request; one object reused for every request (no allocation). */
 export interface FlushPlan {
+  /** True when every entry of the VM is dropped on every vCPU (a full flush, or arm64's range TLBI + `VMALLE1IS`). */
   full: boolean;
+  /** True when the operation is a full flush (`flushes_full`); false for range operations (`flushes_range`), whatever `full` drops. */
+  fullOp: boolean;
   /** Raw frame ranges `[start, end)` to drop, as flat pairs; `rangeCount` of them are valid. */
   ranges: Float64Array;
   rangeCount: number;
@@ -58,7 +69,7 @@ export interface FlushPlan {
 }
 
 export function newFlushPlan(): FlushPlan {
-  return { full: false, ranges: new Float64Array(4), rangeCount: 0, rangeOps: 0, ipis: false, requested: new Float64Array(2) };
+  return { full: false, fullOp: false, ranges: new Float64Array(4), rangeCount: 0, rangeOps: 0, ipis: false, requested: new Float64Array(2) };
 }
 
 export class FlushPolicy {
@@ -73,7 +84,7 @@ export class FlushPolicy {
   planAndCount(startGfn: number, endGfn: number, alias: number, origin: FlushOrigin, plan: FlushPlan, stats: VmStats, vcpuCount: number): void {
     stats.flush_requests++;
     this.plan(startGfn, endGfn, alias, origin, plan);
-    if (plan.full) stats.flushes_full++;
+    if (plan.fullOp) stats.flushes_full++;
     else stats.flushes_range += plan.rangeOps;
     if (plan.ipis) stats.flush_ipis += vcpuCount;
   }
@@ -85,15 +96,17 @@ export class FlushPolicy {
     plan.requested[0] = requestedStart;
     plan.requested[1] = requestedStart + (endGfn - startGfn);
     const x86 = o.family === 'x86';
-    const archRange = x86 ? o.rangeFlush === 'hyperv' && origin === FlushOrigin.Range : o.tlbiRange;
+    // An IPA TLBI exists on every arm64 CPU; a range TLBI needs FEAT_TLBIRANGE.
+    const archRange = x86 ? o.rangeFlush === 'hyperv' && origin !== FlushOrigin.Generic : o.tlbiRange || origin === FlushOrigin.Ipa;
     const hasRange = o.mode === 'range' || (o.mode === 'auto' && archRange);
     plan.rangeCount = 0;
     plan.rangeOps = 0;
-    let full = o.mode === 'full' || !hasRange;
+    let full = o.mode === 'full' || !hasRange || origin === FlushOrigin.All;
     if (!full && o.stolen.any && o.mode === 'auto') {
       full = o.stolen.gpaBits.length > 1 || o.aliasFlush === 'full';
     }
-    plan.full = full;
+    plan.full = full || o.rangeDropsAll;
+    plan.fullOp = full;
     // x86 reaches the other vCPUs by IPI; Hyper-V's hypercall and arm64's broadcast TLBI do not.
     plan.ipis = x86 && full;
     if (full) return;

@@ -215,14 +215,16 @@ class RowValidator {
       op === Op.UNMAP ||
       op === Op.WRPROTECT ||
       op === Op.SLOT_ADD ||
+      op === Op.SLOT_MOVE ||
       op === Op.SET_PRIVATE ||
       op === Op.SET_SHARED ||
-      op === Op.DIRTY_LOG_CLEAR
+      op === Op.DIRTY_LOG_CLEAR ||
+      op === Op.GMEM_PUNCH_HOLE
     ) {
       if (size === 0) this.fail(line, 'size', `${OP_NAMES[op]} needs a size of at least 1 byte`);
       if (gpa + size > GPA_LIMIT) this.fail(line, 'size', `gpa + size is beyond the 52-bit address limit`);
     }
-    if (op === Op.SLOT_ADD && (gpa % 4096 !== 0 || size % 4096 !== 0)) {
+    if ((op === Op.SLOT_ADD || op === Op.SLOT_MOVE) && (gpa % 4096 !== 0 || size % 4096 !== 0)) {
       this.fail(line, gpa % 4096 !== 0 ? 'gpa' : 'size', 'a memslot must start and end on a 4 KiB boundary');
     }
   }

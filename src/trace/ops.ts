@@ -32,10 +32,22 @@ export enum Op {
   /** KVM_CLEAR_DIRTY_LOG of [gpa, gpa + size) in memslot `x_slot`: write-protect the dirty pages there again. */
   DIRTY_LOG_CLEAR = 14,
   /**
+   * KVM_SET_USER_MEMORY_REGION with KVM_MR_MOVE: memslot `x_slot` moves to
+   * `gpa` (same size, same host memory); its mappings are zapped as for a
+   * delete (`kvm_arch_flush_shadow_memslot`).
+   */
+  SLOT_MOVE = 15,
+  /**
+   * fallocate(PUNCH_HOLE) on the guest_memfd behind [gpa, gpa + size)
+   * (`kvm_gmem_punch_hole` -> `kvm_gmem_invalidate_begin`, `KVM_FILTER_PRIVATE`):
+   * the private mappings of the range's guest_memfd slots are zapped.
+   */
+  GMEM_PUNCH_HOLE = 16,
+  /**
    * Guest hypervisor's address translation instruction (arm64 nested
    * virtualization, seed 003): the variant `x_at` (`AtVariant`) of guest
    * virtual address `gpa`, emulated by KVM (src/replay/atEmulation.ts).
-   * 15-19 are reserved (15: SLOT_MOVE of the fidelity work).
+   * 17-19 are not ops.
    */
   AT = 20,
 }
@@ -57,8 +69,8 @@ export const OP_NAMES: readonly string[] = [
   'SET_SHARED',
   'DIRTY_LOG_GET',
   'DIRTY_LOG_CLEAR',
-  '',
-  '',
+  'SLOT_MOVE',
+  'GMEM_PUNCH_HOLE',
   '',
   '',
   '',
@@ -75,19 +87,27 @@ export function parseOp(name: string): Op | undefined {
   return BY_NAME.get(name);
 }
 
+/** True when `code` is a defined op code (codes without a name are reserved). */
+export function isOpCode(code: number): boolean {
+  return Number.isInteger(code) && code >= 1 && code < OP_NAMES.length && OP_NAMES[code] !== '';
+}
+
 /** True for guest accesses (R, W, X). */
 export function isAccess(op: Op): boolean {
   return op <= Op.X;
 }
 
-/** True for a defined op code (the table has reserved, unnamed codes). */
-export function isOpCode(code: number): boolean {
-  return Number.isInteger(code) && code >= 1 && code < OP_NAMES.length && OP_NAMES[code] !== '';
-}
-
 /** True for ops that name a memslot through `x_slot`. */
 export function needsSlot(op: Op): boolean {
-  return op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF || op === Op.DIRTY_LOG_GET || op === Op.DIRTY_LOG_CLEAR;
+  return (
+    op === Op.SLOT_ADD ||
+    op === Op.SLOT_DEL ||
+    op === Op.DIRTY_LOG_ON ||
+    op === Op.DIRTY_LOG_OFF ||
+    op === Op.DIRTY_LOG_GET ||
+    op === Op.DIRTY_LOG_CLEAR ||
+    op === Op.SLOT_MOVE
+  );
 }
 
 /** True for ops whose size column may be empty: accesses (1 byte) and the slot ops that ignore gpa and size. */

@@ -53,9 +53,9 @@ export function hostScenario(scenario: Scenario, facts: HostFacts): { scenario: 
       );
     }
     if (scenario.dirtyLogOff === 'auto') {
-      next.dirtyLogOff = 'zap';
+      next.dirtyLogOff = 'zap-leaves';
       notes.push(
-        '--dirty-log-off auto modelled as zap: the shadow MMU zaps collapsible SPTEs when dirty logging stops (kvm_mmu_zap_collapsible_sptes), the next fault maps them huge',
+        '--dirty-log-off auto modelled as zap-leaves: the shadow MMU zaps collapsible SPTEs when dirty logging stops (kvm_rmap_zap_collapsible_sptes), the next fault maps them huge',
       );
     }
   } else if (scenario.eagerSplit === 'auto' && facts.eagerPageSplit !== undefined) {
@@ -99,7 +99,9 @@ export function validateTrace(input: ValidateInput): ValidateOutcome {
     return { kind: 'skipped', reason: '/dev/kvm does not exist: this host has no KVM (load kvm_intel or kvm_amd, or run on a machine with virtualization)' };
   if (facts.kvmDevice === 'denied') return { kind: 'skipped', reason: '/dev/kvm is not readable and writable by this user (add the user to the kvm group)' };
   // 2. The scenario as this host runs it.
-  const { scenario, notes } = hostScenario(input.scenario, facts);
+  const host0 = hostScenario(input.scenario, facts);
+  let scenario = host0.scenario;
+  const notes = host0.notes;
   const mode = hostMode(facts);
   const backing = hostBackingFor(scenario.backing, input.huge2m);
   // 3. The real guest.
@@ -111,6 +113,12 @@ export function validateTrace(input: ValidateInput): ValidateOutcome {
   if (outcome.kind === 'failed') return { kind: 'failed', message: outcome.message, badInput: outcome.badJob };
   const out: RunnerOutput = outcome.output;
   // 4. The model, and the host-equivalent replay when the host cannot pre-fault.
+  // The runner disables KVM_X86_QUIRK_SLOT_ZAP_ALL where it can: the model then zaps only the slot too.
+  if (out.slotZapAllQuirkDisabled && scenario.slotZap === 'all' && (hasOp(trace, Op.SLOT_DEL) || hasOp(trace, Op.SLOT_MOVE))) {
+    scenario = { ...scenario, slotZap: 'slot' };
+    scenario = { ...scenario, name: scenarioName(scenario) };
+    notes.push('the runner disabled KVM_X86_QUIRK_SLOT_ZAP_ALL: memslot deletion is modelled with --slot-zap slot (only the slot is zapped)');
+  }
   const asGivenReplay = replayWithDirtyPages(trace, scenario, layout);
   const asGiven = asGivenReplay.result;
   let compared: CellResult = asGiven;

@@ -21,7 +21,7 @@ export interface ArchProfile {
   readonly family: 'x86' | 'arm64';
   /** Largest leaf the stage-2 of this arch may hold for shared (ordinary) memory. */
   readonly maxSharedLevel: Level;
-  /** Largest leaf for private (guest_memfd / TDX S-EPT) memory. */
+  /** Largest leaf for private (guest_memfd / TDX S-EPT) memory with `--private-huge on`; upstream guest_memfd maps 4K (Vm). */
   readonly maxPrivateLevel: Level;
   /** 0 when KVM_PRE_FAULT_MEMORY is supported, else the negative errno it returns. */
   readonly preFaultResult: number;
@@ -65,8 +65,62 @@ export interface ArchProfile {
    * differs (`tdp_mmu_map_handle_target_level`).
    */
   readonly permOnlyChangeIsSpurious: boolean;
-  /** Refuse a memslot that this arch's KVM refuses (at registration, as the review in seed 004 asks). */
-  checkSlot(slot: Memslot, fwb: boolean): void;
+  /**
+   * Deleting or moving a memslot may zap every mapping of the VM
+   * (`kvm_arch_flush_shadow_memslot` -> `kvm_mmu_zap_all_fast` when
+   * `kvm_memslot_flush_zap_all()`: the default VM type with
+   * KVM_X86_QUIRK_SLOT_ZAP_ALL, `--slot-zap all`). False where the VM type
+   * is not the default (TDX) and on arm64, whose
+   * `kvm_arch_flush_shadow_memslot` unmaps the slot's range only
+   * (`kvm_stage2_unmap_range`).
+   */
+  readonly slotZapAllWithQuirk: boolean;
+  /**
+   * A stage-2 range invalidation also drops every stage-1 entry of the VMID:
+   * arm64 `__kvm_tlb_flush_vmid_ipa` and `__kvm_tlb_flush_vmid_range`
+   * (hyp/nvhe/tlb.c, hyp/vhe/tlb.c) follow the `TLBI IPAS2E1IS` with
+   * `TLBI VMALLE1IS`, since a combined (stage 1 + stage 2) entry may hold the
+   * old stage-2 translation. Our TLB entries are combined, so every range
+   * flush drops all of the VM's entries on every vCPU (still counted as
+   * range operations; the extra entries are collateral). x86: false.
+   */
+  readonly rangeFlushDropsStage1: boolean;
+  /**
+   * How a host-side unmap (MMU-notifier UNMAP, memslot deletion of the slot)
+   * invalidates the TLBs:
+   * - `generic`: one `kvm_flush_remote_tlbs` over the leaves zapped (x86
+   *   `kvm_unmap_gfn_range` returning flush);
+   * - `stage2Walk`: arm64 `kvm_stage2_unmap_range` ->
+   *   `stage2_apply_range(kvm_pgtable_stage2_unmap)` in 1 GiB chunks
+   *   (`KVM_PGTABLE_MIN_BLOCK_LEVEL`); each chunk defers one range flush over
+   *   the chunk when `stage2_unmap_defer_tlb_flush()` (FEAT_TLBIRANGE and FWB),
+   *   even where nothing was mapped, else one `__kvm_tlb_flush_vmid_ipa` per
+   *   leaf (`stage2_unmap_put_pte`);
+   * - `perMapping`: pKVM, one `__pkvm_host_unshare_guest` per mapping, each a
+   *   `kvm_pgtable_stage2_unmap` of that mapping at EL2: one flush per leaf.
+   */
+  readonly unmapFlush: 'generic' | 'stage2Walk' | 'perMapping';
+  /**
+   * Dirty logging toggled on a read-only slot changes no mapping: x86
+   * `kvm_mmu_slot_apply_flags` returns early for KVM_MEM_READONLY (no eager
+   * split, no write-protection, no recovery when it stops). arm64: false.
+   */
+  readonly readOnlySlotSkipsDirtyLogSetup: boolean;
+  /**
+   * Private memory has its own (mirror) root: TDX's S-EPT
+   * (`kvm_has_mirrored_tdp`). Then `kvm_gfn_range_filter_to_root_types`
+   * honours an invalidation's attribute filter: the MMU notifier
+   * (`__kvm_handle_hva_range`, `KVM_FILTER_SHARED`) reaches the shared alias
+   * only, a guest_memfd hole punch (`KVM_FILTER_PRIVATE`) the private one.
+   * Without (one direct root, `KVM_DIRECT_ROOTS`) both reach every leaf of the range.
+   */
+  readonly mirroredPrivateRoot: boolean;
+  /**
+   * Refuse a memslot that this arch's KVM refuses (at registration, as the
+   * review in seed 004 asks). `cacheablePfnmap`: arm64
+   * `kvm_supports_cacheable_pfnmap()`, stage-2 FWB and CACHE DIC both present.
+   */
+  checkSlot(slot: Memslot, cacheablePfnmap: boolean): void;
 }
 
 const x86Base = {
@@ -84,6 +138,11 @@ const x86Base = {
   readFaultWritableWhileLogging: true,
   execOnlyOnExecFault: false,
   permOnlyChangeIsSpurious: false,
+  slotZapAllWithQuirk: true,
+  rangeFlushDropsStage1: false,
+  unmapFlush: 'generic' as const,
+  readOnlySlotSkipsDirtyLogSetup: true,
+  mirroredPrivateRoot: false,
   checkSlot(slot: Memslot): void {
     if (slot.pfnmap !== 'none')
       throw new MemslotError(`memslot ${slot.id}: pfnmap memory kinds are an arm64 model (x86 maps PFNMAP memory as ordinary memory here)`);
@@ -91,12 +150,16 @@ const x86Base = {
 };
 
 /** arm64 `user_mem_abort` refusals, checked when the slot is declared. */
-function checkArm64Slot(slot: Memslot, fwb: boolean): void {
+function checkArm64Slot(slot: Memslot, cacheablePfnmap: boolean): void {
   if (slot.pfnmap === 'cow') {
     throw new MemslotError(`memslot ${slot.id}: a copy-on-write VM_PFNMAP mapping cannot back a memslot (user_mem_abort refuses COW PFNMAP with -EINVAL)`);
   }
-  if (slot.pfnmap === 'normal' && !fwb) {
-    throw new MemslotError(`memslot ${slot.id}: cacheable device memory (PFNMAP, Normal memory type) needs stage-2 FWB; use --fwb on or a Device memory type`);
+  // kvm_arch_prepare_memory_region: a cacheable VM_PFNMAP VMA without kvm_supports_cacheable_pfnmap() is -EINVAL
+  // (CMOs work on kernel VAs, which PFNMAP memory may lack: FWB and DIC make them unnecessary).
+  if (slot.pfnmap === 'normal' && !cacheablePfnmap) {
+    throw new MemslotError(
+      `memslot ${slot.id}: cacheable device memory (PFNMAP, Normal memory type) needs stage-2 FWB and CACHE DIC (kvm_supports_cacheable_pfnmap); use --fwb on --dic on or a Device memory type`,
+    );
   }
   if (slot.private) throw new MemslotError(`memslot ${slot.id}: private (guest_memfd) memslots are modelled for x86 only`);
 }
@@ -117,6 +180,10 @@ const arm64Base = {
   readFaultWritableWhileLogging: false,
   execOnlyOnExecFault: true,
   permOnlyChangeIsSpurious: true,
+  slotZapAllWithQuirk: false,
+  rangeFlushDropsStage1: true,
+  readOnlySlotSkipsDirtyLogSetup: false,
+  mirroredPrivateRoot: false,
   checkSlot: checkArm64Slot,
 };
 
@@ -124,7 +191,8 @@ const arm64Base = {
 export function archProfile(arch: Arch): ArchProfile {
   switch (arch) {
     case 'x86-tdp':
-      // guest_memfd private memory maps at the level the slot allows, not the host's (kvm_max_private_mapping_level).
+      // With --private-huge on, guest_memfd private memory maps at the level the slot allows, not the host's
+      // (kvm_max_private_mapping_level); upstream (off) caps it at 4K in the Vm (max_order 0).
       return { ...x86Base, name: arch, maxPrivateLevel: Level.L1G, privateByDefault: false, defaultStolenGpaBits: [], sharedNeedsSharedAlias: false };
     case 'x86-tdx':
       // TDX private memory (S-EPT) starts 4K only (seed 002; tdx_gmem_private_max_mapping_level).
@@ -136,9 +204,12 @@ export function archProfile(arch: Arch): ArchProfile {
         privateByDefault: true,
         defaultStolenGpaBits: [TDX_DEFAULT_SHARED_BIT],
         sharedNeedsSharedAlias: true,
+        // KVM_X86_TDX_VM is not KVM_X86_DEFAULT_VM: kvm_memslot_flush_zap_all() is false, the slot alone is zapped.
+        slotZapAllWithQuirk: false,
+        mirroredPrivateRoot: true,
       };
     case 'arm64':
-      return { ...arm64Base, name: arch, preFaultResult: 0, canSplit: true, hypercallMirror: false };
+      return { ...arm64Base, name: arch, preFaultResult: 0, canSplit: true, hypercallMirror: false, unmapFlush: 'stage2Walk' };
     case 'pkvm':
       // Protected VM (seed 000): PAGE_SIZE only, no pre-fault, no split.
       return {
@@ -149,9 +220,19 @@ export function archProfile(arch: Arch): ArchProfile {
         preFaultResult: -EOPNOTSUPP,
         canSplit: false,
         hypercallMirror: true,
+        unmapFlush: 'perMapping',
       };
     case 'pkvm-pmd':
       // Later upstream: PMD_SIZE allowed for non-protected VMs, still through hypercalls.
-      return { ...arm64Base, name: arch, maxSharedLevel: Level.L2M, maxPrivateLevel: Level.L2M, preFaultResult: 0, canSplit: false, hypercallMirror: true };
+      return {
+        ...arm64Base,
+        name: arch,
+        maxSharedLevel: Level.L2M,
+        maxPrivateLevel: Level.L2M,
+        preFaultResult: 0,
+        canSplit: false,
+        hypercallMirror: true,
+        unmapFlush: 'perMapping',
+      };
   }
 }

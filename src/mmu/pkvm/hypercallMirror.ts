@@ -9,7 +9,9 @@
  * - a leaf appears: `__pkvm_host_share_guest` (tree insert);
  * - a leaf disappears: `__pkvm_host_unshare_guest` (tree remove);
  * - write permission removed: `__pkvm_host_wrprotect_guest`;
- * - a permission added: `__pkvm_host_relax_perms_guest`.
+ * - a permission added: `__pkvm_host_relax_perms_guest`;
+ * - a remote TLB flush (`kvm_arch_flush_remote_tlbs[_range]`): `__pkvm_tlb_flush_vmid`
+ *   (`PkvmFlushSink`).
  * A map of a GFN the tree already holds is what a racing vCPU sees: the
  * hypercall fails (-EPERM) and the map returns -EAGAIN (`pkvm_pgtable_stage2_map`),
  * counted in `eagain`. The sequential replay never asks for it: the stage-2
@@ -22,9 +24,33 @@ import { type Level, pagesPerLevel } from '../level.js';
 import { PERM_RWX, PERM_WRITE } from '../entry.js';
 import { GfnTree } from './gfnTree.js';
 import type { VmStats } from '../stats.js';
+import { FlushOrigin, type FlushSink } from '../vmOptions.js';
+
+/**
+ * The VM's flush sink on a pKVM host (`is_protected_kvm_enabled()`):
+ * `kvm_arch_flush_remote_tlbs` and `kvm_arch_flush_remote_tlbs_range`
+ * (arch/arm64/kvm/mmu.c) are both the `__pkvm_tlb_flush_vmid` hypercall, a
+ * full flush of the VMID whatever the range. Requests of those call sites
+ * (`Generic`, `Range`) count one hypercall and go on as `All`; the TLBIs the
+ * EL2 page-table code issues itself (`Tlbi`, `Ipa`) pass unchanged.
+ */
+export class PkvmFlushSink implements FlushSink {
+  constructor(
+    private readonly next: FlushSink,
+    private readonly mirror: HypercallMirror,
+  ) {}
+
+  requestFlush(startGfn: number, endGfn: number, alias: number, origin: FlushOrigin): void {
+    if (origin === FlushOrigin.Generic || origin === FlushOrigin.Range) {
+      this.mirror.tlbFlushVmid();
+      origin = FlushOrigin.All;
+    }
+    this.next.requestFlush(startGfn, endGfn, alias, origin);
+  }
+}
 
 /** Hypercall names, as in arch/arm64/kvm/hyp/nvhe/hyp-main.c. */
-export const HYPERCALL_KINDS = ['host_share_guest', 'host_unshare_guest', 'host_wrprotect_guest', 'host_relax_perms_guest'] as const;
+export const HYPERCALL_KINDS = ['host_share_guest', 'host_unshare_guest', 'host_wrprotect_guest', 'host_relax_perms_guest', 'tlb_flush_vmid'] as const;
 export type HypercallKind = (typeof HYPERCALL_KINDS)[number];
 
 export class HypercallMirror {
@@ -35,6 +61,7 @@ export class HypercallMirror {
     host_unshare_guest: 0,
     host_wrprotect_guest: 0,
     host_relax_perms_guest: 0,
+    tlb_flush_vmid: 0,
   };
   /** Maps refused because the GFN was already mapped (-EAGAIN). */
   eagain = 0;
@@ -67,6 +94,11 @@ export class HypercallMirror {
       this.call('host_unshare_guest');
       this.tree.remove(gfn);
     });
+  }
+
+  /** `__pkvm_tlb_flush_vmid`: `kvm_arch_flush_remote_tlbs[_range]` on a pKVM host. */
+  tlbFlushVmid(): void {
+    this.call('tlb_flush_vmid');
   }
 
   private call(kind: HypercallKind): void {

@@ -89,6 +89,7 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
       },
       prefaultCalls: [],
       atPaths,
+      ioctlErrors: [],
     };
     const prefaultEventIndices: number[] = [];
     const faultCurve = [0];

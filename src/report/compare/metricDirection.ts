@@ -29,7 +29,7 @@ export const DIRECTION_RULES: readonly DirectionRule[] = [
   { pattern: /^walk_refs$/, direction: 'lower', why: 'memory references of page walks' },
   { pattern: /^(flush|tlb_flushes|tlb_entries_flushed)/, direction: 'lower', why: 'flushes and the entries they drop cost refills' },
   { pattern: /^mmu_pages$/, direction: 'lower', why: 'page-table memory' },
-  { pattern: /^(prefault_errors|hypercalls|nx_lpage_splits)$/, direction: 'lower', why: 'failed ioctls, EL2 round trips, forced splits' },
+  { pattern: /^(prefault_errors|ioctl_errors|hypercalls|nx_lpage_splits)$/, direction: 'lower', why: 'failed ioctls, EL2 round trips, forced splits' },
   {
     pattern: /^at_(slow|pan_checks|walk_reads|faults)$/,
     direction: 'lower',
