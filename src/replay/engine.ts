@@ -13,7 +13,17 @@ import { Vm } from '../mmu/vm.js';
 import type { AccessKind, FlushOrigin, FlushSink, Stage2Backing, VmOptions } from '../mmu/vmOptions.js';
 import type { TlbHierarchy } from '../tlb/tlbHierarchy.js';
 import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
-import { FRAMES_PER_BYTE, NEED_BY_KIND, RememberedTranslations, VcpuAccessPath, hitsLast, hitsPrevious, type AccessPathOptions } from './vcpuAccessPath.js';
+import {
+  FRAMES_PER_BYTE,
+  L1_ABSENT,
+  L1_HIT,
+  NEED_BY_KIND,
+  RememberedTranslations,
+  VcpuAccessPath,
+  hitsLast,
+  hitsPrevious,
+  type AccessPathOptions,
+} from './vcpuAccessPath.js';
 
 /** Permission each access op needs, indexed by op (Op.R/W/X are AccessKind.Read/Write/Exec). */
 const NEED_BY_OP = Uint8Array.from(NEED_BY_KIND);
@@ -99,17 +109,25 @@ export class Engine implements FlushSink {
       const size = sizes[i];
       const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
       const lastGfn = size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE);
+      let pastL1 = false;
       if (lastGfn === gfn) {
         const exec = op === EXEC_OP ? 1 : 0;
-        if (hitsLast(trLast, trExec, trFirst, trEnd, trPerms, vcpu, gfn, exec, NEED_BY_OP[op]) || hitsPrevious(tr, vcpu, gfn, exec, NEED_BY_OP[op])) {
+        const need = NEED_BY_OP[op];
+        if (hitsLast(trLast, trExec, trFirst, trEnd, trPerms, vcpu, gfn, exec, need) || hitsPrevious(tr, vcpu, gfn, exec, need)) {
           fastHits[vcpu]++;
           continue;
         }
+        const probe = paths[vcpu].probeL1(gfn, exec, need);
+        if (probe === L1_HIT) {
+          fastHits[vcpu]++;
+          continue;
+        }
+        pastL1 = probe === L1_ABSENT;
       }
       const path = paths[vcpu];
       this.batchIndex = i; // where a throw from the slow path happened
       path.stats.accesses++;
-      path.lookupAll(op as number as AccessKind, gfn, lastGfn);
+      path.lookupAll(op as number as AccessKind, gfn, lastGfn, pastL1);
     }
     return stop;
   }

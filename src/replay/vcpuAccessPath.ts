@@ -116,6 +116,12 @@ export function hitsPrevious(tr: RememberedTranslations, s: number, gfn: number,
   return true;
 }
 
+/** What `probeL1` found. */
+export const L1_HIT = 1;
+export const L1_NO_PERMISSION = 0;
+export const L1_ABSENT = -1;
+export type L1Probe = typeof L1_HIT | typeof L1_NO_PERMISSION | typeof L1_ABSENT;
+
 /** What a vCPU's access path is made of (per scenario). */
 export interface AccessPathOptions {
   tlb: TlbGeometry;
@@ -137,6 +143,8 @@ export class VcpuAccessPath {
   /** The remembered translations (this path's are entries `2 * slotIndex` and `2 * slotIndex + 1`). */
   private readonly tr: RememberedTranslations;
   private readonly slotIndex: number;
+  /** The L1 arrays probed by a data access ([0]) and a fetch ([1]). */
+  private readonly l1Arrays: readonly (readonly TlbArray[])[];
 
   /**
    * vCPU `vcpu` of `vm`. `remembered`: the group's remembered translations and
@@ -151,6 +159,7 @@ export class VcpuAccessPath {
     this.tr = remembered.translations;
     this.slotIndex = remembered.index;
     this.tlb = new TlbHierarchy(options.tlb);
+    this.l1Arrays = [this.tlb.l1For(false), this.tlb.l1For(true)];
     this.rootLevel = vm.tables[0].rootLevel;
     this.pwc = options.pwc ? new PageWalkCache(this.rootLevel) : undefined;
     this.guest = options.guestLevels > 0 ? new GuestWalker(vm, options.guestLevels, (gfn, level) => this.stage2Refs(gfn, level)) : undefined;
@@ -171,7 +180,36 @@ export class VcpuAccessPath {
    */
   fastHit(gfn: number, exec: number, need: number): boolean {
     const tr = this.tr;
-    return hitsLast(tr.last, tr.exec, tr.first, tr.end, tr.perms, this.slotIndex, gfn, exec, need) || hitsPrevious(tr, this.slotIndex, gfn, exec, need);
+    return (
+      hitsLast(tr.last, tr.exec, tr.first, tr.end, tr.perms, this.slotIndex, gfn, exec, need) ||
+      hitsPrevious(tr, this.slotIndex, gfn, exec, need) ||
+      this.probeL1(gfn, exec, need) === L1_HIT
+    );
+  }
+
+  /**
+   * The third part of the fast path: does single frame `gfn` hit a
+   * first-level array with the permission `need`, exactly as the lookup would
+   * find it (arrays in lookup order)? `L1_HIT`: yes, the entry is now the most
+   * recent and the last translation. `L1_NO_PERMISSION`: found without the
+   * permission, nothing changed. `L1_ABSENT`: in no first-level array,
+   * nothing changed (`lookupAll` may then start past L1).
+   */
+  probeL1(gfn: number, exec: number, need: number): L1Probe {
+    const arrays = this.l1Arrays[exec];
+    for (let a = 0; a < arrays.length; a++) {
+      const array = arrays[a];
+      const slot = array.probe(gfn);
+      if (slot < 0) continue;
+      const perms = array.permsAt(slot);
+      if ((perms & need) === 0) return L1_NO_PERMISSION;
+      array.touch(slot);
+      const level = array.levelAt(slot);
+      const first = alignGfnDown(gfn, level);
+      this.rememberSlot(first, first + pagesPerLevel(level), perms, exec, array, slot);
+      return L1_HIT;
+    }
+    return L1_ABSENT;
   }
 
   /**
@@ -187,7 +225,7 @@ export class VcpuAccessPath {
       stats.tlb_hits++;
       return;
     }
-    this.lookupAll(kind, gfn, lastGfn);
+    this.lookupAll(kind, gfn, lastGfn, false);
   }
 
   /**
@@ -196,15 +234,18 @@ export class VcpuAccessPath {
    * misses the last level, or hits without the permission, counts once as a
    * miss and goes to the VM (which may fault); a translation found is walked
    * (`walk_refs`) and filled. MMIO leaves no translation, so the access moves
-   * on by 4 KiB.
+   * on by 4 KiB. `pastL1`: the caller's `probeL1` found frame `gfn` in no
+   * first-level array, so its lookup starts at L2.
    */
-  lookupAll(kind: AccessKind, gfn: number, lastGfn: number): void {
+  lookupAll(kind: AccessKind, gfn: number, lastGfn: number, pastL1: boolean): void {
     const stats = this.stats;
     const need = NEED_BY_KIND[kind];
     const exec = kind === AccessKind.Exec ? 1 : 0;
     const tlb = this.tlb;
+    let skipL1 = pastL1;
     while (gfn <= lastGfn) {
-      let level: Level = tlb.lookup(gfn, exec === 1);
+      let level: Level = skipL1 ? tlb.lookupPastL1(gfn, exec === 1) : tlb.lookup(gfn, exec === 1);
+      skipL1 = false;
       let perms = tlb.hitPerms;
       if (level !== (0 as Level) && (perms & need) !== 0) {
         stats.tlb_hits++;
@@ -290,14 +331,17 @@ export class VcpuAccessPath {
   /** Remember the translation [first, end) the last lookup used, when it is in L1 (else forget the last one). */
   private remember(first: number, end: number, perms: number, exec: number): void {
     const tlb = this.tlb;
-    const tr = this.tr;
-    let last = tr.last[this.slotIndex];
     if (!tlb.inL1) {
-      tr.exec[last] = -1;
+      this.tr.exec[this.tr.last[this.slotIndex]] = -1;
       return;
     }
-    const array = tlb.l1Array!;
-    const slot = array.lastSlot;
+    this.rememberSlot(first, end, perms, exec, tlb.l1Array!, tlb.l1Array!.lastSlot);
+  }
+
+  /** Remember the translation [first, end) held in `slot` of L1 array `array` as the last one. */
+  private rememberSlot(first: number, end: number, perms: number, exec: number, array: TlbArray, slot: number): void {
+    const tr = this.tr;
+    let last = tr.last[this.slotIndex];
     if (tr.exec[last] !== -1 && (tr.array[last] !== array || tr.slot[last] !== slot)) {
       // The last translation becomes the previous one.
       last ^= 1;

@@ -44,6 +44,8 @@ export class TlbArray {
   private readonly next: Int32Array;
   private readonly head: Int32Array;
   private readonly tail: Int32Array;
+  /** Set of each slot (`slot / ways`, without a division on the hot path). */
+  private readonly setOfSlot: Int32Array;
   /** Valid entries per set. */
   private readonly setValid: Int32Array;
   /** Valid entries per level, so lookups skip page sizes not in use. */
@@ -87,6 +89,7 @@ export class TlbArray {
     this.head = new Int32Array(this.sets).fill(-1);
     this.tail = new Int32Array(this.sets).fill(-1);
     this.setValid = new Int32Array(this.sets);
+    this.setOfSlot = Int32Array.from({ length: entries }, (_, slot) => Math.floor(slot / ways));
   }
 
   /** True when this array can hold a translation of `level`. */
@@ -96,9 +99,24 @@ export class TlbArray {
 
   /**
    * Level of the entry translating `gfn`, or 0 on a miss. A hit refreshes the
-   * entry's LRU position (most recent) and sets `hitPerms`.
+   * entry's LRU position (most recent) and sets `hitPerms` and `lastSlot`.
    */
   lookup(gfn: number): number {
+    const slot = this.probe(gfn);
+    if (slot < 0) return 0;
+    this.touch(slot);
+    this.hitPerms = this.perms[slot];
+    this.lastSlot = slot;
+    return this.levels[slot];
+  }
+
+  /**
+   * Slot of the entry translating `gfn`, or -1; changes nothing (a hit is
+   * completed by `touch`, as `lookup` does). Page sizes are probed smallest
+   * first, skipping sizes with no valid entry and sets whose miss filter
+   * proves the page absent.
+   */
+  probe(gfn: number): number {
     const tags = this.tags;
     const ways = this.ways;
     const valid = this.validPerLevel;
@@ -111,16 +129,14 @@ export class TlbArray {
       const tag = page * PAGES_AT[level] * 4 + level;
       const base = set * ways;
       const end = base + ways;
-      for (let i = base; i < end; i++) {
-        if (tags[i] === tag) {
-          this.touch(i);
-          this.hitPerms = this.perms[i];
-          this.lastSlot = i;
-          return level;
-        }
-      }
+      for (let i = base; i < end; i++) if (tags[i] === tag) return i;
     }
-    return 0;
+    return -1;
+  }
+
+  /** Level of the entry in `slot` (valid slots only). */
+  levelAt(slot: number): Level {
+    return this.levels[slot] as Level;
   }
 
   /** Insert the translation of `gfn` at `level`, evicting the set's LRU entry. */
@@ -182,7 +198,7 @@ export class TlbArray {
 
   /** Make the entry in `slot` the most recent of its set, exactly as a `lookup` hitting it does. */
   touch(slot: number): void {
-    const set = Math.floor(slot / this.ways);
+    const set = this.setOfSlot[slot];
     if (this.head[set] === slot) return;
     this.unlink(slot, set);
     this.linkHead(slot, set);
@@ -242,7 +258,7 @@ export class TlbArray {
     this.validPerLevel[this.levels[i]]--;
     this.sigCounts[this.sigIndex[i]]--;
     this.tags[i] = EMPTY;
-    const set = Math.floor(i / this.ways);
+    const set = this.setOfSlot[i];
     this.setValid[set]--;
     this.unlink(i, set);
   }

@@ -50,6 +50,11 @@ export class TlbHierarchy {
     this.single = this.l1d.length === 1 && this.l1i === this.l1d && !this.hasL2 && holdsAll ? only : undefined;
   }
 
+  /** The first-level arrays a data access (`exec` false) or a fetch probes, in lookup order. */
+  l1For(exec: boolean): readonly TlbArray[] {
+    return exec ? this.l1i : this.l1d;
+  }
+
   /** Level of the translation of `gfn` found in L1 or L2 (0 on a miss); sets `hit` and `hitPerms`. */
   lookup(gfn: number, exec: boolean): number {
     const single = this.single;
@@ -78,12 +83,20 @@ export class TlbHierarchy {
         return level;
       }
     }
+    return this.lookupPastL1(gfn, exec);
+  }
+
+  /**
+   * `lookup` when the caller has just probed L1 and found no entry for `gfn`
+   * (`TlbArray.probe`, nothing changed since): the L2 part alone.
+   */
+  lookupPastL1(gfn: number, exec: boolean): number {
     for (let i = 0; i < this.l2.length; i++) {
       const level = this.l2[i].lookup(gfn);
       if (level !== 0) {
         this.hit = TlbHit.L2;
         this.hitPerms = this.l2[i].hitPerms;
-        this.l1Array = fillInto(l1, gfn, level, this.hitPerms);
+        this.l1Array = fillInto(exec ? this.l1i : this.l1d, gfn, level, this.hitPerms);
         this.inL1 = this.l1Array !== undefined;
         return level;
       }
