@@ -27,7 +27,7 @@ import { Op } from '../ops.js';
 import { GPA_LIMIT, gfnToGpa } from '../../mmu/address.js';
 import type { ImportInput, ImportProgress, ImportSink, ImportSummary } from './importTypes.js';
 import type { FtraceAccessMode, ImportOptions } from './importOptions.js';
-import { LineReader } from './lineReader.js';
+import { LineReader, readInputsInTurn } from './lineReader.js';
 import { SkipCounter } from './skipCounter.js';
 import { type FtraceLine, parseFtraceLine } from './ftraceLine.js';
 import { FTRACE_EVENTS, type FtraceEvent, decodeFtraceEvent, isFaultEvent } from './ftraceEvents.js';
@@ -81,35 +81,12 @@ export async function importFtrace(
   const autoPicked = options.ftraceAccesses === 'auto';
   const mode: FtraceAccessMode = autoPicked ? ((await hasFaultLines(inputs)) ? 'faults' : 'sptes') : options.ftraceAccesses;
   const capture = new FtraceCapture(mode, options, sink);
-  const readers: LineReader[] = [];
-  let lines = 0;
-  try {
-    for (const input of inputs) readers.push(await LineReader.open(input));
-    const totalBytes = readers.reduce((sum, r) => sum + r.totalBytes, 0);
-    let bytesBefore = 0;
-    // The inputs one after the other, as one capture.
-    for (let inputIndex = 0; inputIndex < readers.length; inputIndex++) {
-      const reader = readers[inputIndex];
-      const file = inputs[inputIndex].name;
-      for (;;) {
-        if (!reader.next()) {
-          const more = await reader.refill();
-          await sink.drain?.();
-          onProgress?.(bytesBefore + reader.doneBytes, totalBytes);
-          if (!more) break;
-          continue;
-        }
-        const lineNo = reader.lineNo;
-        const bad = (reason: string): void => capture.skips.bad(reason, file, lineNo, () => reader.text());
-        if (reader.tooLong) bad('line longer than 64 KiB');
-        else capture.line(reader.text(), inputIndex, lineNo, bad);
-      }
-      lines += reader.lineNo;
-      bytesBefore += reader.doneBytes;
-    }
-  } finally {
-    for (const reader of readers) reader.close();
-  }
+  const lines = await readInputsInTurn(inputs, sink, onProgress, (reader, inputIndex, file) => {
+    const lineNo = reader.lineNo;
+    const bad = (reason: string): void => capture.skips.bad(reason, file, lineNo, () => reader.text());
+    if (reader.tooLong) bad('line longer than 64 KiB');
+    else capture.line(reader.text(), inputIndex, lineNo, bad);
+  });
   return {
     format: 'ftrace',
     inputs: inputs.map((input) => input.name),

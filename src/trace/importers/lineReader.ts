@@ -20,7 +20,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { fileError } from '../fileError.js';
-import type { ImportInput } from './importTypes.js';
+import type { ImportInput, ImportProgress, ImportSink } from './importTypes.js';
 
 /** Longest line a parser ever sees whole; longer lines are skipped as too long. */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -194,4 +194,45 @@ function memoryChunks(bytes: Buffer, chunkBytes: number): AsyncIterator<Buffer> 
       return { done: false, value: chunk };
     },
   };
+}
+
+/**
+ * Every line of `inputs`, one input after the other (one capture): `line`
+ * gets the reader on each line (`tooLong` ones included), the input's index
+ * and name. After each chunk the sink drains and progress is reported over
+ * all inputs' bytes. The readers are closed at the end, also on a throw.
+ * Returns the number of lines read.
+ */
+export async function readInputsInTurn(
+  inputs: readonly ImportInput[],
+  sink: Pick<ImportSink, 'drain'>,
+  onProgress: ImportProgress | undefined,
+  line: (reader: LineReader, inputIndex: number, file: string) => void,
+): Promise<number> {
+  const readers: LineReader[] = [];
+  let lines = 0;
+  try {
+    for (const input of inputs) readers.push(await LineReader.open(input));
+    const totalBytes = readers.reduce((sum, r) => sum + r.totalBytes, 0);
+    let bytesBefore = 0;
+    for (let inputIndex = 0; inputIndex < readers.length; inputIndex++) {
+      const reader = readers[inputIndex];
+      const file = inputs[inputIndex].name;
+      for (;;) {
+        if (reader.next()) {
+          line(reader, inputIndex, file);
+          continue;
+        }
+        const more = await reader.refill();
+        await sink.drain?.();
+        onProgress?.(bytesBefore + reader.doneBytes, totalBytes);
+        if (!more) break;
+      }
+      lines += reader.lineNo;
+      bytesBefore += reader.doneBytes;
+    }
+  } finally {
+    for (const reader of readers) reader.close();
+  }
+  return lines;
 }

@@ -34,7 +34,7 @@ import { Op } from '../ops.js';
 import { GPA_LIMIT } from '../../mmu/address.js';
 import type { ImportInput, ImportProgress, ImportSink, ImportSummary } from './importTypes.js';
 import type { ImportOptions } from './importOptions.js';
-import { LineReader } from './lineReader.js';
+import { type LineReader, readInputsInTurn } from './lineReader.js';
 import { SkipCounter } from './skipCounter.js';
 import { HEX_TOO_LARGE, HEX_VALUE, NOT_HEX, hexBytes } from './hexFields.js';
 
@@ -131,53 +131,31 @@ export async function importQemuMem(
   onProgress?: ImportProgress,
 ): Promise<ImportSummary> {
   const skips = new SkipCounter(options.strict);
-  const readers: LineReader[] = [];
   const commas = new Int32Array(5);
   const access: MemAccess = { op: Op.R, gpa: 0, sizeBytes: 1 };
   let rows = 0;
-  let lines = 0;
-  try {
-    for (const input of inputs) readers.push(await LineReader.open(input));
-    const totalBytes = readers.reduce((sum, r) => sum + r.totalBytes, 0);
-    let bytesBefore = 0;
-    for (let inputIndex = 0; inputIndex < readers.length; inputIndex++) {
-      const reader = readers[inputIndex];
-      const file = inputs[inputIndex].name;
-      for (;;) {
-        if (!reader.next()) {
-          const more = await reader.refill();
-          await sink.drain?.();
-          onProgress?.(bytesBefore + reader.doneBytes, totalBytes);
-          if (!more) break;
-          continue;
-        }
-        const bad = (reason: string): void => skips.bad(reason, file, reader.lineNo, () => reader.text());
-        if (reader.tooLong) {
-          bad('line longer than 64 KiB');
-          continue;
-        }
-        // 1. Lines that are not accesses, then the access's fields.
-        const ignored = nonAccessReason(reader);
-        if (ignored !== undefined) {
-          skips.ignored(ignored);
-          continue;
-        }
-        const problem = parseAccess(reader.buf, reader.start, reader.end, commas, access);
-        if (problem !== undefined) {
-          // A summary line that starts like an access (the region table's `0x...` rows) has too few fields.
-          if (problem === NOT_ACCESS && SUMMARY_LINE.test(reader.text())) skips.ignored(SUMMARY_REASON);
-          else bad(problem);
-          continue;
-        }
-        sink.access(access.op, 0, access.gpa, access.sizeBytes, inputIndex, reader.lineNo, -1);
-        rows++;
-      }
-      lines += reader.lineNo;
-      bytesBefore += reader.doneBytes;
+  const lines = await readInputsInTurn(inputs, sink, onProgress, (reader, inputIndex, file) => {
+    const bad = (reason: string): void => skips.bad(reason, file, reader.lineNo, () => reader.text());
+    if (reader.tooLong) {
+      bad('line longer than 64 KiB');
+      return;
     }
-  } finally {
-    for (const reader of readers) reader.close();
-  }
+    // 1. Lines that are not accesses, then the access's fields.
+    const ignored = nonAccessReason(reader);
+    if (ignored !== undefined) {
+      skips.ignored(ignored);
+      return;
+    }
+    const problem = parseAccess(reader.buf, reader.start, reader.end, commas, access);
+    if (problem !== undefined) {
+      // A summary line that starts like an access (the region table's `0x...` rows) has too few fields.
+      if (problem === NOT_ACCESS && SUMMARY_LINE.test(reader.text())) skips.ignored(SUMMARY_REASON);
+      else bad(problem);
+      return;
+    }
+    sink.access(access.op, 0, access.gpa, access.sizeBytes, inputIndex, reader.lineNo, -1);
+    rows++;
+  });
   return {
     format: 'qemu-mem',
     inputs: inputs.map((input) => input.name),
