@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, fixture, runCli, type CliResult } from './helpers/runCli.js';
+import { tinyNightlyArgs } from './helpers/nightlyArgs.js';
 
 const mounts: string[] = [];
 let full = '';
@@ -73,7 +74,7 @@ describe('a full disk (64 KiB tmpfs)', () => {
   it('nightly: exit 1, no report folder, no history line, no temporary folder', (context) => {
     if (skipReason !== undefined) return context.skip();
     const reports = join(full, 'reports');
-    const result = runCli(['nightly', '--config', 'test/fixtures/nightly-tiny.json', '--reports', reports, '--threads', '0', '--bench-time', '0', '-q']);
+    const result = runCli(tinyNightlyArgs(reports, 0, ['-q']));
     expectFailedRun(
       result,
       new RegExp(`^mmubench: ${escapeRegExp(reports)}/\\d{4}-[0-9T-]+Z/charts/[a-z0-9-]+\\.png: no space left on device \\(ENOSPC\\); nothing written$`),

@@ -12,21 +12,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/runCli.js';
 import { startCli } from './helpers/startCli.js';
+import { REPORT_FILES, tinyNightlyArgs } from './helpers/nightlyArgs.js';
 
 const CONCURRENT = 4;
-const nightly = (reports: string): string[] => [
-  'nightly',
-  '--config',
-  'test/fixtures/nightly-tiny.json',
-  '--reports',
-  reports,
-  '--threads',
-  '0',
-  '--bench-time',
-  '0',
-  '-q',
-];
-const REPORT_FILES = ['charts', 'index.html', 'results.csv', 'run.json', 'summary.md'];
+const nightly = (reports: string): string[] => tinyNightlyArgs(reports, 0, ['-q']);
 
 describe('concurrent nightlies into one reports folder', () => {
   it(`${CONCURRENT} nightlies started in the same second: ${CONCURRENT} complete folders, ${CONCURRENT} history lines, complete baselines`, async () => {

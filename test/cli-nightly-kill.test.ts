@@ -22,22 +22,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/runCli.js';
 import { startCli, waitFor } from './helpers/startCli.js';
+import { REPORT_FILES, tinyNightlyArgs } from './helpers/nightlyArgs.js';
 
-const args = (reports: string, quiet: boolean): string[] => [
-  'nightly',
-  '--config',
-  'test/fixtures/nightly-tiny.json',
-  '--reports',
-  reports,
-  '--threads',
-  '0',
-  '--bench-time',
-  '0',
-  ...(quiet ? ['-q'] : []),
-];
+const args = (reports: string, quiet: boolean): string[] => tinyNightlyArgs(reports, 0, quiet ? ['-q'] : []);
 const TEMP = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
 const REPORT = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(-\d+)?$/;
-const REPORT_FILES = ['charts', 'index.html', 'results.csv', 'run.json', 'summary.md'];
 
 const temps = (reports: string): string[] => readdirSync(reports).filter((name) => TEMP.test(name));
 const reportNames = (reports: string): string[] =>

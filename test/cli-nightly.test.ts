@@ -2,20 +2,10 @@ import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectOneLineError, runCli, runTestCli, tempDir } from './helpers/runCli.js';
+import { tinyNightlyArgs } from './helpers/nightlyArgs.js';
 
 /** Two tiny traces' worth of matrix (4 cells) and a short quick benchmark: a few seconds per nightly. */
-const nightly = (reports: string, extra: string[] = []): string[] => [
-  'nightly',
-  '--config',
-  'test/fixtures/nightly-tiny.json',
-  '--reports',
-  reports,
-  '--threads',
-  '0',
-  '--bench-time',
-  '200',
-  ...extra,
-];
+const nightly = (reports: string, extra: string[] = []): string[] => tinyNightlyArgs(reports, 200, extra);
 
 const reportFolders = (reports: string): string[] =>
   readdirSync(reports)
