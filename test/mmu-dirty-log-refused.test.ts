@@ -50,6 +50,21 @@ describe('dirty logging refused where KVM refuses it', () => {
     expect([rw.vm.pages_2m, rw.vm.pages_4k, rw.vm.flush_requests]).toEqual([2, 0, 2]);
   });
 
+  it('harvesting a slot whose logging was refused: -ENOENT per GET/CLEAR row, counted, the run goes on', async () => {
+    // kvm_get_dirty_log_protect / kvm_clear_dirty_log_protect: no dirty bitmap -> -ENOENT. Line 3 is refused
+    // (-EINVAL), lines 5 and 6 harvest nothing (-ENOENT), line 7 (a write) still replays: 3 ioctl errors.
+    const csv = HEADER + '0,W,0x0,8,\n0,DIRTY_LOG_ON,0x0,,0\n0,W,0x0,8,\n0,DIRTY_LOG_GET,0x0,,0\n0,DIRTY_LOG_CLEAR,0x0,0x40000,0\n0,W,0x1000,8,\n';
+    const r = await replayText(csv, { backing: '4k' }, [{ gpa: 0, sizeBytes: 4 * MiB, private: true }]);
+    expect(r.vm.ioctl_errors).toBe(3);
+    expect(r.ioctlErrors?.map((e) => [e.line, e.op, e.result])).toEqual([
+      [3, 'DIRTY_LOG_ON', -22],
+      [5, 'DIRTY_LOG_GET', -2],
+      [6, 'DIRTY_LOG_CLEAR', -2],
+    ]);
+    // Pages 0 and 1 faulted once each; nothing was write-protected.
+    expect([r.total.faults_missing, r.total.faults_permission, r.vm.flush_requests]).toEqual([2, 0, 0]);
+  });
+
   it('a --vm slot declared guest_memfd with dirty logging on is refused at registration (exit 2)', async () => {
     await expect(replayText(HEADER, { backing: '4k' }, [{ gpa: 0, sizeBytes: 4 * MiB, private: true, dirtyLogging: true }])).rejects.toThrow(
       'test memslot 0: memslot 0: guest_memfd memory cannot log dirty pages (check_memory_region_flags: -EINVAL)',

@@ -37,6 +37,8 @@ import { PERM_WRITE } from './entry.js';
 import { MemslotError, type Memslot } from './memslots.js';
 import type { PageTable } from './pageTable.js';
 import type { Vm } from './vm.js';
+import { dirtyLogRefusal } from './dirtyLogging.js';
+import { ENOENT } from './preFault.js';
 import { FlushOrigin, type FlushSink } from './vmOptions.js';
 
 /** KVM_CLEAR_DIRTY_LOG works on whole 64-bit words of the bitmap: pages per word. */
@@ -123,11 +125,23 @@ function popcount(word: number): number {
   return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
-/** The slot `id` under dirty logging; KVM returns ENOENT without a dirty bitmap. */
-function loggedSlot(vm: Vm, id: number, ioctl: string): Memslot {
+/**
+ * The slot `id` under dirty logging, or undefined when KVM refused to log it
+ * (`dirtyLogRefusal`: guest_memfd or PFNMAP memory; the DIRTY_LOG_ON row was
+ * an ioctl error). Without a dirty bitmap `kvm_get_dirty_log_protect` and
+ * `kvm_clear_dirty_log_protect` return -ENOENT: for a refused slot that is
+ * one more refused ioctl (the trace was recorded where logging worked; the
+ * run goes on, `ioctl_errors` counts it); for a slot whose logging the trace
+ * never turned on it is a `MemslotError` (the trace itself is inconsistent).
+ */
+function loggedSlot(vm: Vm, id: number, ioctl: string): Memslot | undefined {
   const slot = vm.memslots.byId(id);
-  if (!slot.dirtyLogging) throw new MemslotError(`dirty logging is off for memslot ${id} (${ioctl} returns ENOENT)`);
-  return slot;
+  if (slot.dirtyLogging) return slot;
+  if (dirtyLogRefusal(slot) !== undefined) {
+    vm.stats.ioctl_errors++;
+    return undefined;
+  }
+  throw new MemslotError(`dirty logging is off for memslot ${id} (${ioctl} returns ENOENT)`);
 }
 
 /**
@@ -153,11 +167,13 @@ function protectRuns(vm: Vm, flush: FlushSink, slot: Memslot, runs: readonly num
 
 /**
  * DIRTY_LOG_GET: `KVM_GET_DIRTY_LOG` on memslot `id` without manual protect
- * (`kvm_get_dirty_log_protect`). Returns the dirty pages harvested; throws
- * `MemslotError` for an unknown slot or one without dirty logging.
+ * (`kvm_get_dirty_log_protect`). Returns the dirty pages harvested, or
+ * -ENOENT for a slot KVM refused to log (`loggedSlot`); throws
+ * `MemslotError` for an unknown slot or one the trace never logged.
  */
 export function getDirtyLog(vm: Vm, flush: FlushSink, id: number): number {
   const slot = loggedSlot(vm, id, 'KVM_GET_DIRTY_LOG');
+  if (slot === undefined) return -ENOENT;
   return protectRuns(vm, flush, slot, vm.dirtyLog.harvest(slot, 0, slot.npages));
 }
 
@@ -166,10 +182,12 @@ export function getDirtyLog(vm: Vm, flush: FlushSink, id: number): number {
  * memslot `id` (`kvm_clear_dirty_log_protect`). The range must be 4 KiB
  * aligned, inside the slot, start at a multiple of 64 pages from the slot's
  * start, and be a multiple of 64 pages unless it reaches the slot's end
- * (KVM's EINVAL checks); else `MemslotError`. Returns the dirty pages harvested.
+ * (KVM's EINVAL checks); else `MemslotError`. Returns the dirty pages
+ * harvested, or -ENOENT for a slot KVM refused to log (`loggedSlot`).
  */
 export function clearDirtyLog(vm: Vm, flush: FlushSink, id: number, gpa: number, sizeBytes: number): number {
   const slot = loggedSlot(vm, id, 'KVM_CLEAR_DIRTY_LOG');
+  if (slot === undefined) return -ENOENT;
   const einval = (why: string): never => {
     throw new MemslotError(`KVM_CLEAR_DIRTY_LOG returns EINVAL: ${why}`);
   };

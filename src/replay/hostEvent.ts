@@ -77,11 +77,11 @@ export function hostEvent(context: HostEventContext, ev: TraceEvents, i: number)
       setMemoryPrivate(vm, startGfn, endGfn, op === Op.SET_PRIVATE);
       break;
     case Op.DIRTY_LOG_GET:
-      getDirtyLog(vm, vm.flushSink, ev.slot[i]);
+    case Op.DIRTY_LOG_CLEAR: {
+      const harvested = op === Op.DIRTY_LOG_GET ? getDirtyLog(vm, vm.flushSink, ev.slot[i]) : clearDirtyLog(vm, vm.flushSink, ev.slot[i], gpa, size);
+      if (harvested < 0) context.ioctlErrors.push({ line: ev.line[i], op: OP_NAMES[op], slot: ev.slot[i], result: harvested });
       break;
-    case Op.DIRTY_LOG_CLEAR:
-      clearDirtyLog(vm, vm.flushSink, ev.slot[i], gpa, size);
-      break;
+    }
     case Op.AT: {
       const path = context.atPaths?.[ev.vcpu[i]];
       if (path === undefined) throw new MemslotError('AT rows are not replayable here');
