@@ -11,6 +11,8 @@ export const DEFAULTS = {
   tlbWays: '12',
   /** Upstream KVM_PRE_FAULT_MEMORY; `exact` is seed 002's RFC. */
   prefaultPolicy: 'upstream',
+  /** Merged KVM_PRE_FAULT_MEMORY has no access flags (a read, private where the GFN is). */
+  prefaultFlags: 'auto',
   /**
    * KVM's `nx_huge_pages=auto` is on for CPUs with X86_BUG_ITLB_MULTIHIT, off elsewhere;
    * the modelled CPU has no such erratum (docs/model.md, NX huge pages).

@@ -102,6 +102,11 @@ describe('mmubench run: bad flags', () => {
     expectBadInput(result, out, '--max-level: "3m" is not one of 4k, 2m, 1g');
   });
 
+  it('rejects an unknown --prefault-flags name', () => {
+    const { out, result } = run(trace, ['--prefault-flags', 'write+bogus']);
+    expectBadInput(result, out, '--prefault-flags: "write+bogus": "bogus" is not one of write, exec, user, private (or give auto or none)');
+  });
+
   it('rejects --tlb-ways that do not divide --tlb-entries', () => {
     const { out, result } = run(trace, ['--tlb-entries', '10', '--tlb-ways', '3']);
     expectBadInput(result, out, '--tlb-ways: 3 ways do not divide --tlb-entries 10 into whole sets');

@@ -40,6 +40,15 @@ describe('mmubench run --threads per-vcpu: refusals', () => {
     );
   });
 
+  it('refuses a PREFAULT row under --prefault-flags other than auto', () => {
+    const dir = tempDir();
+    const trace = join(dir, 'prefault.csv');
+    writeFileSync(trace, 'vcpu,op,gpa,size\n0,PREFAULT,0x0,0x200000\n1,R,0x1000,8\n');
+    const out = join(dir, 'report');
+    const result = runCli(['run', trace, '--out', out, '--threads', 'per-vcpu', '--prefault-flags', 'exec']);
+    expectBadInput(result, out, `${trace}:2: column op: PREFAULT with --prefault-flags exec is not supported by --threads per-vcpu (it may split a huge leaf)`);
+  });
+
   it('names per-vcpu among the values --threads accepts', () => {
     const out = join(tempDir(), 'report');
     const result = runCli(['run', 'traces/interleaved-2vcpu.csv', '--out', out, '--threads', 'vcpu']);

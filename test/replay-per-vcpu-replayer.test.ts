@@ -37,7 +37,7 @@ function access(v: VcpuWorkerState, kind: AccessKind, gpa: number, sizeBytes: nu
 /** A PREFAULT row on `v` (upstream policy). */
 function prefault(v: VcpuWorkerState, line: number, gpa: number, sizeBytes: number, calls: PrefaultCallRecord[]): void {
   v.mailbox.service();
-  issuePrefault(v.vm, 'upstream', v.path.stats, v.path.vcpu, line, gpa, sizeBytes, calls);
+  issuePrefault(v.vm, { policy: 'upstream', flags: 'auto' }, v.path.stats, v.path.vcpu, line, gpa, sizeBytes, calls);
 }
 
 /** A trace declaring two vCPUs, with a row that touches GPA 1 GiB - 8 so the default slot spans 1 GiB. */

@@ -17,6 +17,7 @@ describe('runner job', () => {
         'backing 4k',
         'guest-page 4k',
         'vcpus 2',
+        'slot-zap-quirk keep',
         'slot 0 0x0 0x40000000',
         'ev 0 PREFAULT 0 0x0 0x4000 -1',
         'ev 2 R 0 0x1000 0x8 -1',
@@ -33,16 +34,28 @@ describe('runner job', () => {
     const trace = await traceFromText('vcpu,op,gpa\n0,R,0x1000\n');
     const [scenario] = parseMatrix({ backing: '2m', maxLevel: '2m', prefault: 'all' });
     const job = buildRunnerJob(trace, scenario, { ...LAYOUT, memslots: parseMemslots(['0x0:0x200000', '0x400000:0x200000']) }, 'thp');
-    expect(job.split('\n').slice(1, 9)).toEqual([
+    expect(job.split('\n').slice(1, 10)).toEqual([
       'backing thp',
       'guest-page 2m',
       'vcpus 1',
+      'slot-zap-quirk keep',
       'slot 0 0x0 0x200000',
       'slot 1 0x400000 0x200000',
       'ev 0 PREFAULT 0 0x0 0x200000 -1',
       'ev 0 PREFAULT 0 0x400000 0x200000 -1',
       'ev 2 R 0 0x1000 0x1 -1',
     ]);
+  });
+
+  it('--slot-zap slot asks the runner to disable KVM_X86_QUIRK_SLOT_ZAP_ALL; all (the default) keeps it', async () => {
+    const trace = await traceFromText('vcpu,op,gpa\n0,R,0x1000\n');
+    const line = (slotZap: string): string | undefined => {
+      const [scenario] = parseMatrix({ backing: '4k', prefault: 'none', slotZap });
+      return buildRunnerJob(trace, scenario, LAYOUT, '4k')
+        .split('\n')
+        .find((l) => l.startsWith('slot-zap-quirk'));
+    };
+    expect([line('slot'), line('all')]).toEqual(['slot-zap-quirk disable', 'slot-zap-quirk keep']);
   });
 
   it('a row the runner cannot make happen is a located error', async () => {

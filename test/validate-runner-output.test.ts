@@ -41,6 +41,12 @@ describe('runner output', () => {
     expect(o.dirtyLog).toEqual([{ line: 9, slot: 0, dirtyPages: 3 }]);
   });
 
+  it('sysRewarms (the runner mapping its own memslot again after a zap-all) is read, 0 from a runner without it', () => {
+    expect(parseRunnerOutput(JSON.stringify({ ...OUTPUT, sysRewarms: 2 })).sysRewarms).toBe(2);
+    expect(parseRunnerOutput(JSON.stringify(OUTPUT)).sysRewarms).toBe(0);
+    expect(() => parseRunnerOutput(JSON.stringify({ ...OUTPUT, sysRewarms: 'x' }))).toThrow('field sysRewarms is missing or malformed');
+  });
+
   it('a missing or malformed field is named', () => {
     expect(() => parseRunnerOutput(JSON.stringify({ ...OUTPUT, vcpus: [] }))).toThrow('field vcpus is missing or malformed');
     expect(() => parseRunnerOutput(JSON.stringify({ ...OUTPUT, vm: { pages_4k: 'x' } }))).toThrow('field vm is missing or malformed');

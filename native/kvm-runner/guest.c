@@ -50,8 +50,9 @@ void create_vm(void)
 	g.pre_fault_cap = ioctl(g.vm, KVM_CHECK_EXTENSION, KVM_CAP_PRE_FAULT_MEMORY) > 0;
 	/*
 	 * Deleting a memslot zaps every shadow page of the VM by default
-	 * (KVM_X86_QUIRK_SLOT_ZAP_ALL), the runner's own included; without the
-	 * quirk only the slot's mappings go, as in the modelled TDP MMU.
+	 * (KVM_X86_QUIRK_SLOT_ZAP_ALL: kvm_arch_flush_shadow_memslot ->
+	 * kvm_mmu_zap_all_fast), the runner's own included; without the quirk
+	 * only the slot's mappings go. The job chooses (`slot-zap-quirk`).
 	 */
 	/*
 	 * KVM_GET_DIRTY_LOG re-write-protects the pages it reports unless
@@ -70,7 +71,7 @@ void create_vm(void)
 		if (g.events[i].op == OP_DIRTY_LOG_CLEAR)
 			skip("DIRTY_LOG_CLEAR needs KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, which this KVM lacks");
 	int quirks = ioctl(g.vm, KVM_CHECK_EXTENSION, KVM_CAP_DISABLE_QUIRKS2);
-	if (quirks > 0 && (quirks & KVM_X86_QUIRK_SLOT_ZAP_ALL)) {
+	if (!g.keep_zap_all_quirk && quirks > 0 && (quirks & KVM_X86_QUIRK_SLOT_ZAP_ALL)) {
 		struct kvm_enable_cap cap = {.cap = KVM_CAP_DISABLE_QUIRKS2, .args = {KVM_X86_QUIRK_SLOT_ZAP_ALL}};
 		if (ioctl(g.vm, KVM_ENABLE_CAP, &cap))
 			SYSFAIL("KVM_ENABLE_CAP(KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_SLOT_ZAP_ALL)");

@@ -77,6 +77,10 @@ void read_job(FILE *in)
 			if (strcmp(tok[1], "all") && strcmp(tok[1], "stubs"))
 				die(2, "job line %u: sys-warmup \"%s\" is not all or stubs", lineno, tok[1]);
 			g.sys_warmup_all = !strcmp(tok[1], "all");
+		} else if (!strcmp(tok[0], "slot-zap-quirk") && n == 2) {
+			if (strcmp(tok[1], "keep") && strcmp(tok[1], "disable"))
+				die(2, "job line %u: slot-zap-quirk \"%s\" is not keep or disable", lineno, tok[1]);
+			g.keep_zap_all_quirk = !strcmp(tok[1], "keep");
 		} else if (!strcmp(tok[0], "vcpus") && n == 2) {
 			g.nvcpus = parse_num(tok[1], lineno, "vcpus");
 			if (g.nvcpus < 1 || g.nvcpus > 64)

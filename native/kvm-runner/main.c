@@ -40,17 +40,8 @@ int main(int argc, char **argv)
 	 *    whole (`sys-warmup all`: by KVM_PRE_FAULT_MEMORY when there is one,
 	 *    else one guest read per page), then its stubs on every vCPU.
 	 */
-	if (g.sys_warmup_all) {
-		if (g.pre_fault_cap) {
-			struct kvm_pre_fault_memory range = {.gpa = g.sys_base, .size = g.sys_size};
-			while (range.size)
-				if (ioctl(g.vcpus[0].fd, KVM_PRE_FAULT_MEMORY, &range) && errno != EINTR)
-					SYSFAIL("KVM_PRE_FAULT_MEMORY of the runner's memslot");
-		} else {
-			for (uint64_t off = 0; off < g.sys_size; off += PAGE_4K)
-				run_guest(0, g.sys_base + SYS_CODE + STUB_READ, g.sys_base + off, 0);
-		}
-	}
+	if (g.sys_warmup_all)
+		warm_sys_slot();
 	for (unsigned i = 0; i < g.nvcpus; i++)
 		run_guest(i, g.sys_base + SYS_CODE + STUB_READ, g.sys_base + SYS_SCRATCH, 0), g.vcpus[i].needs_warmup = 0;
 	snap_take(&before);
@@ -94,6 +85,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)trace_bytes);
 	printf("  \"capPreFaultMemory\": %s,\n  \"slotZapAllQuirkDisabled\": %s,\n", g.pre_fault_cap ? "true" : "false",
 	       g.zap_all_disabled ? "true" : "false");
+	printf("  \"sysRewarms\": %lu,\n", g.sys_rewarms);
 	printf("  \"warmupRuns\": %lu,\n  \"runs\": %lu,\n  \"mmioExits\": %lu,\n  \"rewarmups\": %lu,\n", warmup_runs, g.runs - warmup_runs,
 	       g.mmio_exits, g.warmups);
 	printf("  \"prefault\": [");

@@ -93,6 +93,41 @@ void warm_up(unsigned index)
 	g.warmups++;
 }
 
+/* The runner's memslot whole: by KVM_PRE_FAULT_MEMORY when there is one, else one guest read per page on vCPU 0. */
+void warm_sys_slot(void)
+{
+	if (g.pre_fault_cap) {
+		struct kvm_pre_fault_memory range = {.gpa = g.sys_base, .size = g.sys_size};
+		while (range.size)
+			if (ioctl(g.vcpus[0].fd, KVM_PRE_FAULT_MEMORY, &range) && errno != EINTR)
+				SYSFAIL("KVM_PRE_FAULT_MEMORY of the runner's memslot");
+	} else {
+		for (uint64_t off = 0; off < g.sys_size; off += PAGE_4K)
+			run_guest(0, g.sys_base + SYS_CODE + STUB_READ, g.sys_base + off, 0);
+	}
+}
+
+/*
+ * A memslot deletion with KVM_X86_QUIRK_SLOT_ZAP_ALL kept zapped every
+ * mapping of the VM, the runner's own memslot's too (its code, stack, and on
+ * TDP hosts the guest's page tables). Map that memslot again as the warm-up
+ * before the trace did, with the events it counts set aside (`excluded`:
+ * its faults, cache misses, flushes), so the statistics count the trace's
+ * memslots only. Levels (pages_4k) are not set aside: the zap lowered them by
+ * the runner's pages, which this maps again. Each vCPU's stubs follow at its
+ * next access (`needs_warmup`), already mapped.
+ */
+void rewarm_after_zap_all(void)
+{
+	if (!g.sys_warmup_all)
+		return;
+	snap_take(&tmp_a);
+	warm_sys_slot();
+	snap_take(&tmp_b);
+	snap_accumulate_counts(&excluded, &tmp_a, &tmp_b);
+	g.sys_rewarms++;
+}
+
 /* ---- 7. the trace's events -------------------------------------------------- */
 
 struct slot *slot_by_id(int id, unsigned line)
@@ -337,6 +372,8 @@ void host_event(const struct event *e)
 			record_timing(e, now_ns() - start, 0);
 		}
 		s->deleted = 1;
+		if (!g.zap_all_disabled)
+			rewarm_after_zap_all();
 		break;
 	case OP_DIRTY_LOG_ON:
 	case OP_DIRTY_LOG_OFF:

@@ -15,6 +15,10 @@
  *   sys-warmup all|stubs                   fault in the runner's whole memslot before the
  *                                          trace (TDP hosts: the guest's page tables are
  *                                          GPAs there), or only the pages it executes
+ *   slot-zap-quirk keep|disable            memslot deletion with KVM_X86_QUIRK_SLOT_ZAP_ALL kept
+ *                                          (upstream's default: every shadow page of the VM is
+ *                                          zapped, the runner's own too) or disabled where the
+ *                                          kernel allows it (the slot alone); default disable
  *   vcpus N
  *   slot ID GPA SIZE                       a memslot present before the trace
  *   ev LINE OP VCPU GPA SIZE SLOT          one trace event, in replay order
@@ -151,6 +155,7 @@ struct stats {
 	unsigned count;     /* scalar statistics kept */
 	char (*names)[64];
 	uint32_t *offsets;  /* byte offsets in the data block */
+	uint8_t *instant;   /* KVM_STATS_TYPE_INSTANT: a level (pages_4k), not a count of events */
 	uint32_t data_offset, data_size;
 	uint8_t *buf;
 };
@@ -177,6 +182,8 @@ struct globals {
 	int kvm, vm;
 	int pre_fault_cap;
 	int zap_all_disabled;
+	int keep_zap_all_quirk; /* job `slot-zap-quirk keep` */
+	unsigned long sys_rewarms; /* whole-slot re-warm-ups after a zap-all deletion */
 	int manual_dirty_protect;
 	uint64_t sys_base, sys_size;
 	uint8_t *sys;
@@ -259,6 +266,7 @@ void stats_read(struct stats *st, uint64_t *out);
 void snap_alloc(struct snapshot *s);
 void snap_take(struct snapshot *s);
 void snap_accumulate(struct snapshot *acc, const struct snapshot *a, const struct snapshot *b);
+void snap_accumulate_counts(struct snapshot *acc, const struct snapshot *a, const struct snapshot *b);
 void print_event_deltas(const struct event *e, const struct snapshot *a, const struct snapshot *b);
 void print_stats(const char *indent, struct stats *st, const uint64_t *before, const uint64_t *after, const uint64_t *minus);
 void print_excluded(struct stats *st, const uint64_t *v);
@@ -266,6 +274,8 @@ void guest_exception(unsigned index, uint8_t vector);
 void run_guest(unsigned index, uint64_t rip, uint64_t rdi, unsigned line);
 void run_guest_regs(unsigned index, uint64_t rip, uint64_t rdi, uint64_t rsi, uint64_t rcx, unsigned line);
 void warm_up(unsigned index);
+void warm_sys_slot(void);
+void rewarm_after_zap_all(void);
 struct slot *slot_by_id(int id, unsigned line);
 struct slot *pending_slot(int id, unsigned line);
 void clear_accessed(uint64_t gpa);

@@ -15,6 +15,7 @@ void stats_open(struct stats *st, int owner_fd, const char *what)
 		SYSFAIL("reading the %s stats descriptors", what);
 	st->names = xcalloc(h.num_desc, sizeof *st->names);
 	st->offsets = xcalloc(h.num_desc, sizeof *st->offsets);
+	st->instant = xcalloc(h.num_desc, 1);
 	st->data_offset = h.data_offset;
 	for (uint32_t i = 0; i < h.num_desc; i++) {
 		struct kvm_stats_desc *d = (struct kvm_stats_desc *)(descs + i * desc_size);
@@ -26,6 +27,7 @@ void stats_open(struct stats *st, int owner_fd, const char *what)
 		if (d->size != 1 || type > KVM_STATS_TYPE_PEAK)
 			continue;
 		snprintf(st->names[st->count], sizeof st->names[0], "%.*s", (int)h.name_size, d->name);
+		st->instant[st->count] = type == KVM_STATS_TYPE_INSTANT;
 		st->offsets[st->count++] = d->offset;
 	}
 	free(descs);
@@ -67,6 +69,22 @@ void snap_accumulate(struct snapshot *acc, const struct snapshot *a, const struc
 	for (unsigned i = 0; i < g.nvcpus; i++)
 		for (unsigned k = 0; k < g.vcpus[i].stats.count; k++)
 			acc->vcpu[i][k] += b->vcpu[i][k] - a->vcpu[i][k];
+}
+
+/*
+ * acc += b - a for the statistics that count events (pf_fixed, mmu_cache_miss),
+ * not for levels (pages_4k): a level the runner lowered and raised again
+ * (its memslot zapped, then mapped again) has no net change to set aside.
+ */
+void snap_accumulate_counts(struct snapshot *acc, const struct snapshot *a, const struct snapshot *b)
+{
+	for (unsigned k = 0; k < g.vm_stats.count; k++)
+		if (!g.vm_stats.instant[k])
+			acc->vm[k] += b->vm[k] - a->vm[k];
+	for (unsigned i = 0; i < g.nvcpus; i++)
+		for (unsigned k = 0; k < g.vcpus[i].stats.count; k++)
+			if (!g.vcpus[i].stats.instant[k])
+				acc->vcpu[i][k] += b->vcpu[i][k] - a->vcpu[i][k];
 }
 
 struct snapshot excluded, tmp_a, tmp_b;

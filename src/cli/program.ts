@@ -42,7 +42,11 @@ function registerRunCommand(program: Command, setExit: (code: number) => void, s
     .option('--prefault <list>', 'none | all | GPA:SIZE[+GPA:SIZE...], issued on vCPU 0 before replay', DEFAULTS.prefault)
     .option(
       '--prefault-policy <list>',
-      `upstream (the fault path picks the level) | exact (seed 002: never beyond the request) [default: ${DEFAULTS.prefaultPolicy}]`,
+      `upstream (merged KVM: the fault path picks the level, a hole is ENOENT) | exact (seed 002's RFC: never beyond the request, EFAULT at a hole, EAGAIN after partial progress) [default: ${DEFAULTS.prefaultPolicy}]`,
+    )
+    .option(
+      '--prefault-flags <list>',
+      `auto (merged KVM: a read, private where the GFN is) | none | write, exec, user, private joined by + (seed 002's KVM_MEMORY_MAPPING_FLAG_*), x86 only [default: ${DEFAULTS.prefaultFlags}]`,
     )
     .option('--nx-huge-pages <list>', `on | off: x86 NX huge pages mitigation (exec faults map 4K) [default: ${DEFAULTS.nxHugePages}]`)
     .option('--eager-split <list>', `auto | on | off: split huge pages when dirty logging starts (auto: x86 on, arm64 off) [default: ${DEFAULTS.eagerSplit}]`)

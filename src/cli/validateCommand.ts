@@ -86,6 +86,10 @@ export function registerValidateCommand(program: Command, setExit: (code: number
     .option('--nx-huge-pages <on|off>', `x86 NX huge pages mitigation in the model (the host's own setting is reported) [default: ${DEFAULTS.nxHugePages}]`)
     .option('--eager-split <mode>', 'auto | on | off (auto: what this host does) [default: auto]')
     .option('--dirty-log-off <mode>', 'auto | recover | zap | keep (auto: what this host does) [default: auto]')
+    .option(
+      '--slot-zap <kind>',
+      `memslot delete: all (the runner keeps KVM_X86_QUIRK_SLOT_ZAP_ALL, upstream) | slot (the runner disables it) [default: ${DEFAULTS.slotZap}]`,
+    )
     .option('--memslot <gpa:size>', 'a memslot (repeatable); default: one slot from 0 over all touched memory, rounded up to 1 GiB', collect)
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText(

@@ -139,15 +139,19 @@ export function flushShadowMemslot(vm: Vm, slot: Memslot): void {
 /**
  * `kvm_mmu_zap_all_fast`: every root is invalidated and every vCPU told to
  * load a new one (`kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS)`),
- * whose load flushes its TLB; the old roots' leaves are zapped
- * (`kvm_tdp_mmu_zap_invalidated_roots`). In the model: every leaf of every
- * alias zapped, then one flush request of origin `All` (full on every vCPU,
- * whatever the policy), even when nothing was mapped.
+ * whose load flushes its TLB; the old roots are freed with every table and
+ * leaf below them (`kvm_tdp_mmu_zap_invalidated_roots`), and the new root
+ * starts empty, so later faults allocate their tables again (`mmu_pages`).
+ * In the model: every subtree of every alias's root retired, then one flush
+ * request of origin `All` (full on every vCPU, whatever the policy), even
+ * when nothing was mapped.
  */
 function zapAllFast(vm: Vm): void {
   exclusive(vm, () => {
     for (const table of vm.tables) {
-      table.walkLeaves(0, GFN_LIMIT, (t, slot, level, gfn) => table.setEntry(t, slot, level, gfn, 0));
+      const subtrees: number[] = [];
+      table.walkTables(0, GFN_LIMIT, table.rootLevel, (gfn) => subtrees.push(gfn));
+      for (const gfn of subtrees) table.removeTable(gfn, table.rootLevel);
     }
     vm.flushSink.requestFlush(0, GFN_LIMIT, ALIAS_PLAIN, FlushOrigin.All);
   });

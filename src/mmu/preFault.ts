@@ -1,30 +1,44 @@
 /**
  * KVM_PRE_FAULT_MEMORY, one ioctl (`kvm_vcpu_pre_fault_memory` in
- * virt/kvm/kvm_main.c, `kvm_arch_vcpu_pre_fault_memory` in
- * arch/x86/kvm/mmu/mmu.c; selftest pre_fault_memory_test.c).
+ * virt/kvm/kvm_main.c, `kvm_arch_vcpu_pre_fault_memory` and
+ * `kvm_tdp_map_page` in arch/x86/kvm/mmu/mmu.c; selftest
+ * pre_fault_memory_test.c), and the KVM_MAP_MEMORY RFC's answers under
+ * `--prefault-policy exact` (seed 002: `kvm_vcpu_map_memory`,
+ * `kvm_arch_vcpu_map_memory`, `kvm_mmu_map_page`).
  */
 import { Level, PAGE_SIZE_BYTES, alignGfnDown, pagesPerLevel } from './level.js';
 import { gpaToGfn } from './address.js';
-import { ALIAS_PLAIN, ALIAS_STOLEN, MAX_FAULTS_PER_ACCESS, type Vm } from './vm.js';
+import { ALIAS_PLAIN, ALIAS_STOLEN, MAX_FAULTS_PER_ACCESS, PERMS_FOR, type Vm } from './vm.js';
 import { AccessKind } from './vmOptions.js';
 import { MAP_SPURIOUS } from './pageTable.js';
+import { PREFAULT_FLAG_PRIVATE, PREFAULT_FLAG_WRITE, prefaultAccess, type PrefaultFlags } from './preFaultFlags.js';
 import type { Memslot } from './memslots.js';
 import type { VcpuStats } from './stats.js';
 
 /** Errno values the ioctl returns (negated, as the kernel does). */
 export const EINVAL = 22;
 export const ENOENT = 2;
+export const EFAULT = 14;
+export const EAGAIN = 11;
 /** `struct kvm_pre_fault_memory` has u64 `gpa` and `size`: their sum wraps at 2^64. */
 const U64_LIMIT = 2 ** 64;
 
 /**
- * `upstream`: the fault path picks the level and a step may map beyond the
- * request. `exact` (seed 002, RFC KVM_MAP_MEMORY): the level also fits the
- * request — 1G only if the GFN is 1G-aligned and at least 1 GiB remains,
- * 2M likewise — so nothing outside the request is mapped.
+ * `upstream`: merged KVM_PRE_FAULT_MEMORY — the fault path picks the level
+ * (a step may map beyond the request), a hole is -ENOENT, partial progress
+ * returns 0 with the range left. `exact` (seed 002, RFC KVM_MAP_MEMORY): the
+ * level also fits the request — 1G only if the GFN is 1G-aligned and at
+ * least 1 GiB remains, 2M likewise — so nothing outside the request is
+ * mapped; a hole is -EFAULT, and an error after progress is -EAGAIN.
  */
 export const PREFAULT_POLICIES = ['upstream', 'exact'] as const;
 export type PrefaultPolicy = (typeof PREFAULT_POLICIES)[number];
+
+/** How pre-faults are issued in a cell: the policy and the access flags (`auto`: merged KVM's). */
+export interface PrefaultMode {
+  policy: PrefaultPolicy;
+  flags: PrefaultFlags;
+}
 
 /** Result of one ioctl: 0 or -errno, and the range left for the caller's loop. */
 export interface PrefaultCall {
@@ -39,16 +53,19 @@ export interface PrefaultCall {
  * 1. -EOPNOTSUPP where the arch or VM type has no pre-fault (pKVM protected VMs).
  * 2. -EINVAL when gpa or size is not 4 KiB aligned, or `gpa + size <= gpa`
  *    (size 0, or a range wrapping around 2^64); -EINVAL for a GPA with stolen
- *    bits (`kvm_is_gfn_alias`). A range beyond 2^52 is no error here: its
- *    first step outside every memslot gives -ENOENT.
- * 3. Each step takes a read fault at gpa through the fault path — in the
- *    private table when the GFN is private, else through the shared alias
- *    (`gfn_direct_bits`) — then advances to the end of that mapping:
- *    `min(size, end of the level-aligned frame - gpa)` (`preFaultStep`).
- * 4. A GPA outside every memslot stops with -ENOENT (`RET_PF_EMULATE`).
- * 5. Returns 0 if any progress was made, else the step's error.
+ *    bits (`kvm_is_gfn_alias`); -EINVAL for the PRIVATE flag on a VM without
+ *    private memory (RFC `kvm_vcpu_map_memory`: `!kvm_arch_has_private_mem`).
+ *    A range beyond 2^52 is no error here: its first step finds no memslot.
+ * 3. Each step faults at gpa through the fault path (`preFaultOne`) and
+ *    advances to the end of that mapping: `min(size, end of the
+ *    level-aligned frame - gpa)`.
+ * 4. A step that fails stops the call. `upstream`: 0 if any progress was
+ *    made (the range left says where), else the step's error. `exact`:
+ *    -EAGAIN if any progress was made (RFC: `if (added && nr_pages > 0) r =
+ *    -EAGAIN`), else the step's error. Any nonzero result counts in
+ *    `prefault_errors`.
  */
-export function preFault(vm: Vm, gpa: number, sizeBytes: number, policy: PrefaultPolicy, vcpu: VcpuStats): PrefaultCall {
+export function preFault(vm: Vm, gpa: number, sizeBytes: number, mode: PrefaultMode, vcpu: VcpuStats): PrefaultCall {
   vcpu.prefault_calls++;
   const fail = (result: number): PrefaultCall => {
     vcpu.prefault_errors++;
@@ -56,65 +73,114 @@ export function preFault(vm: Vm, gpa: number, sizeBytes: number, policy: Prefaul
   };
   if (vm.options.profile.preFaultResult !== 0) return fail(vm.options.profile.preFaultResult);
   // kvm_vcpu_pre_fault_memory: unaligned, or `gpa + size <= gpa` (empty or wrapping around u64). A range
-  // beyond the address space is not -EINVAL: its first step finds no memslot (-ENOENT).
+  // beyond the address space is not -EINVAL: its first step finds no memslot.
   if (gpa % PAGE_SIZE_BYTES !== 0 || sizeBytes % PAGE_SIZE_BYTES !== 0 || sizeBytes <= 0 || gpa + sizeBytes >= U64_LIMIT) {
     return fail(-EINVAL);
   }
   const stolen = vm.options.stolen;
   if (stolen.any && stolen.strip(gpaToGfn(gpa)) !== gpaToGfn(gpa)) return fail(-EINVAL);
+  if (mode.flags !== 'auto' && (mode.flags & PREFAULT_FLAG_PRIVATE) !== 0 && !hasPrivateMemory(vm)) return fail(-EINVAL);
 
   const framesBefore = vm.mappedFrames();
   const fullSize = sizeBytes;
-  let result = 0;
+  let error = 0;
   while (sizeBytes > 0) {
     const gfn = gpaToGfn(gpa);
-    const slot = vm.memslots.find(gfn);
-    if (slot === undefined) {
-      result = -ENOENT;
+    const level = preFaultOne(vm, gfn, sizeBytes / PAGE_SIZE_BYTES, mode);
+    if (level < 0) {
+      error = level;
       break;
     }
-    const isPrivate = vm.isPrivate(slot, gfn);
-    const alias = isPrivate || vm.tables.length === 1 ? ALIAS_PLAIN : ALIAS_STOLEN;
-    const cap = policy === 'exact' ? requestLevel(gfn, sizeBytes / PAGE_SIZE_BYTES) : Level.L1G;
-    const level = preFaultStep(vm, gfn, alias, slot, isPrivate, cap);
     const endGpa = (alignGfnDown(gfn, level) + pagesPerLevel(level)) * PAGE_SIZE_BYTES;
     const advance = Math.min(sizeBytes, endGpa - gpa);
     gpa += advance;
     sizeBytes -= advance;
   }
   vcpu.prefault_pages += vm.mappedFrames() - framesBefore;
-  if (sizeBytes === fullSize) return fail(result);
-  return { result: 0, gpa, sizeBytes };
+  if (error === 0) return { result: 0, gpa, sizeBytes };
+  if (sizeBytes === fullSize) return fail(error);
+  return mode.policy === 'exact' ? fail(-EAGAIN) : { result: 0, gpa, sizeBytes };
+}
+
+/** `kvm_arch_has_private_mem`: a VM type with guest_memfd memory (TDX; here also any VM with a private slot). */
+function hasPrivateMemory(vm: Vm): boolean {
+  return vm.options.profile.privateByDefault || vm.hasPrivateSlot;
 }
 
 /**
- * One step (`kvm_tdp_map_page`: a read fault under the mmu_lock for read),
- * again while it returns RET_PF_RETRY (a race lost on a shared table).
- * Returns the level of the leaf now mapping `gfn`.
+ * One step at `gfn`: the level of the leaf now mapping it, or -errno.
+ * - No memslot: merged KVM's `RET_PF_EMULATE` is -ENOENT (`kvm_tdp_map_page`);
+ *   the RFC's `kvm_mmu_map_page` sees `is_error_noslot_pfn` and gives -EFAULT.
+ *   A WRITE to a read-only slot is the same (`KVM_PFN_ERR_RO_FAULT`).
+ * - The access is private where the GFN is private (`auto`), or as the
+ *   PRIVATE flag says; an access that does not match the GFN's attribute is
+ *   -EFAULT (`kvm_mmu_faultin_pfn`: `kvm_mmu_prepare_memory_fault_exit`).
+ * - A private access maps in the private table; a shared one through the
+ *   shared alias (`gfn_direct_bits`) when the VM has one.
  */
-function preFaultStep(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: boolean, cap: Level): Level {
+function preFaultOne(vm: Vm, gfn: number, pagesLeft: number, mode: PrefaultMode): number {
+  const noMapping = mode.policy === 'exact' ? -EFAULT : -ENOENT;
+  const slot = vm.memslots.find(gfn);
+  if (slot === undefined) return noMapping;
+  const flags = mode.flags;
+  const isPrivate = vm.isPrivate(slot, gfn);
+  const privateAccess = flags === 'auto' ? isPrivate : (flags & PREFAULT_FLAG_PRIVATE) !== 0;
+  if (privateAccess !== isPrivate) return -EFAULT;
+  if (flags !== 'auto' && (flags & PREFAULT_FLAG_WRITE) !== 0 && slot.readOnly) return noMapping;
+  const alias = isPrivate || vm.tables.length === 1 ? ALIAS_PLAIN : ALIAS_STOLEN;
+  const cap = mode.policy === 'exact' ? requestLevel(gfn, pagesLeft) : Level.L1G;
+  const { kind, alsoWrite } = prefaultAccess(flags);
+  return preFaultStep(vm, gfn, alias, slot, isPrivate, cap, kind, alsoWrite);
+}
+
+/**
+ * One step (`kvm_tdp_map_page`: a fault of `kind` under the mmu_lock for
+ * read), again while it returns RET_PF_RETRY (a race lost on a shared
+ * table). A present leaf without the access's permission takes the
+ * permission fault (`Vm.fixPermission`: a write-protected page made
+ * writable, an NX huge page split for an exec); `alsoWrite` (WRITE with
+ * EXEC) then makes the leaf writable too. Returns the level of the leaf now
+ * mapping `gfn`.
+ */
+function preFaultStep(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: boolean, cap: Level, kind: AccessKind, alsoWrite: boolean): Level {
   const table = vm.tables[alias];
   for (let attempt = 1; ; attempt++) {
     vm.lock.readLock();
     try {
-      const word = table.lookup(gfn);
-      const wanted = Math.min(vm.faultLevelQuiet(slot, gfn), cap) as Level;
-      // RET_PF_SPURIOUS: already mapped at the fault path's level. The step is one fault: its level
-      // (and an arch clamp of it) is chosen once, by kvm_mmu_hugepage_adjust, here or in mapFault.
-      if (word !== 0 && table.lookupLevel === wanted) {
-        vm.faultLevel(slot, gfn, isPrivate);
-        return wanted;
+      const level = stepOnce(vm, gfn, alias, slot, isPrivate, cap, kind);
+      if (level !== 0) {
+        if (!alsoWrite || (table.lookup(gfn) & PERMS_FOR[AccessKind.Write]) !== 0) return level;
+        if (vm.fixPermission(gfn, alias, slot, AccessKind.Write, isPrivate) > 0) return vm.translatedLevel;
       }
-      // Missing, smaller leaves to replace, or a huge leaf above the goal level to split.
-      const result = vm.mapFault(gfn, alias, slot, AccessKind.Read, isPrivate, cap);
-      if (result > 0) return vm.translatedLevel;
-      // Mapped meanwhile by another vCPU; an UNMAP racing in leaves the level unknown: advance 4K.
-      if (result === MAP_SPURIOUS) return table.lookup(gfn) !== 0 ? table.lookupLevel : Level.L4K;
     } finally {
       vm.lock.readUnlock();
     }
     if (attempt >= MAX_FAULTS_PER_ACCESS) throw new Error(`pre-fault of gfn 0x${gfn.toString(16)} kept losing races`);
   }
+}
+
+/** One attempt of `preFaultStep`: the leaf's level, or 0 for a race lost (again). */
+function stepOnce(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: boolean, cap: Level, kind: AccessKind): Level | 0 {
+  const table = vm.tables[alias];
+  const word = table.lookup(gfn);
+  if (word !== 0 && (word & PERMS_FOR[kind]) === 0) {
+    const fixed = vm.fixPermission(gfn, alias, slot, kind, isPrivate);
+    if (fixed > 0) return vm.translatedLevel;
+    return fixed === MAP_SPURIOUS && table.lookup(gfn) !== 0 ? table.lookupLevel : 0;
+  }
+  const wanted = Math.min(vm.faultLevelQuiet(slot, gfn), cap) as Level;
+  // RET_PF_SPURIOUS: already mapped at the fault path's level. The step is one fault: its level
+  // (and an arch clamp of it) is chosen once, by kvm_mmu_hugepage_adjust, here or in mapFault.
+  if (word !== 0 && table.lookupLevel === wanted) {
+    vm.faultLevel(slot, gfn, isPrivate);
+    return wanted;
+  }
+  // Missing, smaller leaves to replace, or a huge leaf above the goal level to split.
+  const result = vm.mapFault(gfn, alias, slot, kind, isPrivate, cap);
+  if (result > 0) return vm.translatedLevel;
+  // Mapped meanwhile by another vCPU; an UNMAP racing in leaves the level unknown: advance 4K.
+  if (result === MAP_SPURIOUS) return table.lookup(gfn) !== 0 ? table.lookupLevel : Level.L4K;
+  return 0;
 }
 
 /** Seed 002's level from the request alone: the largest aligned page that fits in it. */

@@ -25,7 +25,7 @@ import { DirtyLog } from './dirtyLog.js';
 import { dirtyLogRefusal } from './dirtyLogging.js';
 import { AccessKind, FlushOrigin, type FlushSink, type Stage2Backing, type VmOptions } from './vmOptions.js';
 
-const PERMS_FOR: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_EXEC];
+export const PERMS_FOR: readonly number[] = [0, PERM_READ, PERM_WRITE, PERM_EXEC];
 /** Alias indices: 0 = stolen bits clear (TDX private), 1 = stolen bits set (TDX shared). */
 export const ALIAS_PLAIN = 0;
 export const ALIAS_STOLEN = 1;
@@ -226,7 +226,7 @@ export class Vm {
    * - otherwise the permission is added in place (`fast_page_fault`,
    *   arm64 `kvm_pgtable_stage2_relax_perms`).
    */
-  private fixPermission(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean): number {
+  fixPermission(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean): number {
     const table = this.tables[alias];
     let level = table.lookupLevel;
     const mustSplit = (slot.dirtyLogging && kind === AccessKind.Write) || (kind === AccessKind.Exec && this.nxHugePages);

@@ -13,7 +13,7 @@ import { MemslotError, type Memslot } from '../mmu/memslots.js';
 import type { VcpuStats } from '../mmu/stats.js';
 import type { Vm } from '../mmu/vm.js';
 import { deleteMemslot, gmemPunchHole, moveMemslot, notifierUnmap, setMemoryPrivate, toggleDirtyLogging, writeProtectGfnRange } from '../mmu/hostEvents.js';
-import type { PrefaultPolicy } from '../mmu/preFault.js';
+import type { PrefaultMode } from '../mmu/preFault.js';
 import { clearDirtyLog, getDirtyLog } from '../mmu/dirtyLog.js';
 import { issuePrefault } from './issuePrefault.js';
 import type { IoctlErrorRecord, PrefaultCallRecord } from './results.js';
@@ -22,7 +22,8 @@ import type { AtVariant } from '../trace/atVariant.js';
 /** What a host event needs besides the VM. */
 export interface HostEventContext {
   vm: Vm;
-  prefaultPolicy: PrefaultPolicy;
+  /** `--prefault-policy` and `--prefault-flags`. */
+  prefault: PrefaultMode;
   /** Per vCPU: its counters (a PREFAULT row counts on its vCPU). */
   vcpuStats: readonly VcpuStats[];
   /** The memslot a SLOT_ADD row declares. */
@@ -45,7 +46,7 @@ export function hostEvent(context: HostEventContext, ev: TraceEvents, i: number)
   switch (op) {
     case Op.PREFAULT: {
       const vcpu = ev.vcpu[i];
-      issuePrefault(vm, context.prefaultPolicy, context.vcpuStats[vcpu], vcpu, ev.line[i], gpa, size, context.prefaultCalls);
+      issuePrefault(vm, context.prefault, context.vcpuStats[vcpu], vcpu, ev.line[i], gpa, size, context.prefaultCalls);
       break;
     }
     case Op.UNMAP:

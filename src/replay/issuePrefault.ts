@@ -1,10 +1,13 @@
 /**
- * A pre-fault request as userspace issues it: KVM_PRE_FAULT_MEMORY again
- * while it returns 0 with a range left (the loop of the selftest
- * `pre_fault_memory_test.c`), one record per ioctl. The deterministic replay
- * and every per-vCPU worker issue pre-faults through here.
+ * A pre-fault request as userspace issues it, one record per ioctl:
+ * - `upstream`: KVM_PRE_FAULT_MEMORY again while it returns 0 with a range
+ *   left (the loop of the selftest `pre_fault_memory_test.c`);
+ * - `exact` (seed 002, RFC KVM_MAP_MEMORY): again while it returns -EAGAIN,
+ *   with the range it left (`map_memory` in the RFC's selftest
+ *   `map_memory_test.c`: `while (ret && errno == EAGAIN)`).
+ * The deterministic replay and every per-vCPU worker issue pre-faults through here.
  */
-import { preFault, type PrefaultPolicy } from '../mmu/preFault.js';
+import { EAGAIN, preFault, type PrefaultMode } from '../mmu/preFault.js';
 import type { VcpuStats } from '../mmu/stats.js';
 import type { Vm } from '../mmu/vm.js';
 import type { PrefaultCallRecord } from './results.js';
@@ -12,7 +15,7 @@ import type { PrefaultCallRecord } from './results.js';
 /** Issue [gpa, gpa + sizeBytes) on `vcpu` (whose counters are `stats`); `line` is the PREFAULT row's, 0 for `--prefault`. */
 export function issuePrefault(
   vm: Vm,
-  policy: PrefaultPolicy,
+  mode: PrefaultMode,
   stats: VcpuStats,
   vcpu: number,
   line: number,
@@ -20,10 +23,11 @@ export function issuePrefault(
   sizeBytes: number,
   calls: PrefaultCallRecord[],
 ): void {
+  const again = mode.policy === 'exact' ? -EAGAIN : 0;
   for (;;) {
-    const call = preFault(vm, gpa, sizeBytes, policy, stats);
+    const call = preFault(vm, gpa, sizeBytes, mode, stats);
     calls.push({ vcpu, line, gpa, sizeBytes, result: call.result, remainingBytes: call.sizeBytes });
-    if (call.result !== 0 || call.sizeBytes === 0) return;
+    if (call.result !== again || call.sizeBytes === 0) return;
     gpa = call.gpa;
     sizeBytes = call.sizeBytes;
   }

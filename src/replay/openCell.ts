@@ -19,7 +19,7 @@ import { Engine } from './engine.js';
 import { accessPathOptionsFor, flushOptionsFor, vmOptionsFor } from './vmOptions.js';
 import { issuePrefault } from './issuePrefault.js';
 import type { HostEventContext } from './hostEvent.js';
-import type { MemslotSpec, Scenario } from './scenario.js';
+import { prefaultModeOf, type MemslotSpec, type Scenario } from './scenario.js';
 
 /** The memory layout of a run, fixed before replay. */
 export interface Layout {
@@ -85,7 +85,7 @@ export function openCell(trace: Trace, scenario: Scenario, layout: Layout, backi
     engine,
     vmOptions,
     vm,
-    prefaultPolicy: scenario.prefaultPolicy,
+    prefault: prefaultModeOf(scenario),
     vcpuStats: engine.vcpuStats,
     slotAt: (id, gpa, sizeBytes) => slotFromSpec({ id, gpa, sizeBytes, source: '' }, id, scenario.backing, privateByDefault),
     prefaultCalls: [],
@@ -104,10 +104,10 @@ export function openCell(trace: Trace, scenario: Scenario, layout: Layout, backi
   const vcpu0 = engine.vcpuStats[0];
   if (prefault.kind === 'all') {
     for (const slot of [...vm.memslots.all()]) {
-      issuePrefault(vm, scenario.prefaultPolicy, vcpu0, 0, 0, slot.baseGfn * PAGE_SIZE_BYTES, slot.npages * PAGE_SIZE_BYTES, cell.prefaultCalls);
+      issuePrefault(vm, cell.prefault, vcpu0, 0, 0, slot.baseGfn * PAGE_SIZE_BYTES, slot.npages * PAGE_SIZE_BYTES, cell.prefaultCalls);
     }
   } else if (prefault.kind === 'ranges') {
-    for (const range of prefault.ranges) issuePrefault(vm, scenario.prefaultPolicy, vcpu0, 0, 0, range.gpa, range.sizeBytes, cell.prefaultCalls);
+    for (const range of prefault.ranges) issuePrefault(vm, cell.prefault, vcpu0, 0, 0, range.gpa, range.sizeBytes, cell.prefaultCalls);
   }
   return cell;
 }

@@ -10,6 +10,7 @@ import { parseAddress } from '../trace/fieldParsers.js';
 import { ARCHES, scenarioName, type MemslotSpec, type OnOffAuto, type PrefaultSpec, type Scenario } from './scenario.js';
 import { archProfile } from '../mmu/arch/archProfile.js';
 import { PREFAULT_POLICIES, type PrefaultPolicy } from '../mmu/preFault.js';
+import { parsePrefaultFlags, type PrefaultFlags } from '../mmu/preFaultFlags.js';
 import { GUEST_LEVELS } from './guestWalk.js';
 import { DIRTY_LOG_OFF_POLICIES, PRIVATE_HUGE_KINDS, SLOT_ZAP_KINDS, type DirtyLogOffPolicy } from '../mmu/vmOptions.js';
 import { parseStolenBits } from '../mmu/stolenBits.js';
@@ -40,6 +41,7 @@ export interface RawMatrixOptions {
   slotZap?: string;
   privateHuge?: string;
   dic?: string;
+  prefaultFlags?: string;
   memslot?: string[];
 }
 
@@ -125,7 +127,8 @@ export function crossProduct<T extends Record<string, readonly unknown[]>>(dims:
 /**
  * The cross product of the matrix flags, in a fixed order. Dimensions that do
  * not apply to an arch (NX huge pages and stolen bits off x86, FWB off arm64,
- * eager split on pKVM, which cannot split, the slot-zap quirk off x86-tdp) collapse to their neutral value,
+ * eager split on pKVM, which cannot split, the slot-zap quirk off x86-tdp,
+ * pre-fault flags off x86) collapse to their neutral value,
  * and the duplicates this makes are dropped.
  */
 export function parseMatrix(raw: RawMatrixOptions): Scenario[] {
@@ -170,6 +173,11 @@ function parseDimensions(raw: RawMatrixOptions) {
   const slotZaps = parseChoices('--slot-zap', raw.slotZap ?? DEFAULTS.slotZap, SLOT_ZAP_KINDS);
   const dics = parseChoices('--dic', raw.dic ?? DEFAULTS.dic, ['on', 'off'] as const);
   const privateHuges = parseChoices('--private-huge', raw.privateHuge ?? DEFAULTS.privateHuge, PRIVATE_HUGE_KINDS);
+  const prefaultFlags = list('--prefault-flags', raw.prefaultFlags ?? DEFAULTS.prefaultFlags).map((item): PrefaultFlags => {
+    const flags = parsePrefaultFlags(item);
+    if (typeof flags === 'object') throw new InputError(`--prefault-flags: ${flags.error}`);
+    return flags;
+  });
   for (const tlbEntries of entries) {
     for (const tlbWays of ways) {
       if (tlbWays > tlbEntries || tlbEntries % tlbWays !== 0) {
@@ -200,6 +208,7 @@ function parseDimensions(raw: RawMatrixOptions) {
     slotZap: slotZaps,
     privateHuge: privateHuges,
     dic: dics,
+    prefaultFlags,
   };
 }
 
@@ -236,5 +245,7 @@ function collapseForArch(combo: Combination): Omit<Scenario, 'name'> {
     // Private memory exists on x86 only, and TDX's S-EPT maps it 4K anyway.
     privateHuge: x86 && profile.maxPrivateLevel > Level.L4K ? combo.privateHuge : 'off',
     dic: x86 ? true : combo.dic === 'on',
+    // KVM_MAP_MEMORY's flags are the x86 RFC's (kvm_arch_vcpu_map_memory in x86.c).
+    prefaultFlags: x86 ? combo.prefaultFlags : 'auto',
   };
 }

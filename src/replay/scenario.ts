@@ -4,7 +4,8 @@
  */
 import { type Level, levelName } from '../mmu/level.js';
 import type { Arch } from '../mmu/arch/archProfile.js';
-import type { PrefaultPolicy } from '../mmu/preFault.js';
+import type { PrefaultMode, PrefaultPolicy } from '../mmu/preFault.js';
+import { prefaultFlagsText, type PrefaultFlags } from '../mmu/preFaultFlags.js';
 import type { DirtyLogOffPolicy, PrivateHugeKind, SlotZapKind } from '../mmu/vmOptions.js';
 import type { PfnmapKind } from '../mmu/memslots.js';
 import type { TlbPresetName } from '../tlb/tlbPresets.js';
@@ -62,6 +63,8 @@ export interface Scenario {
   privateHuge: PrivateHugeKind;
   /** arm64 CTR_EL0.DIC (true, not applicable, on x86). */
   dic: boolean;
+  /** Pre-fault access flags: `auto` (merged KVM: none) or the KVM_MAP_MEMORY RFC's (seed 002); `auto` off x86. */
+  prefaultFlags: PrefaultFlags;
 }
 
 /** A memslot of the layout (`--memslot GPA:SIZE` or `--vm FILE`). */
@@ -117,6 +120,7 @@ export function scenarioName(s: Omit<Scenario, 'name'>): string {
   if (s.slotZap !== 'all') name += ` slot-zap=${s.slotZap}`;
   if (s.privateHuge !== 'off') name += ` private-huge=${s.privateHuge}`;
   if (!s.dic) name += ' dic=off';
+  if (s.prefaultFlags !== 'auto') name += ` prefault-flags=${prefaultFlagsText(s.prefaultFlags)}`;
   return name;
 }
 
@@ -147,6 +151,7 @@ export const SCENARIO_COLUMNS = [
   'slot_zap',
   'private_huge',
   'dic',
+  'prefault_flags',
 ] as const;
 
 /** Values of `SCENARIO_COLUMNS` for `s`. */
@@ -174,5 +179,11 @@ export function scenarioColumnValues(s: Scenario): (string | number)[] {
     s.slotZap,
     s.privateHuge,
     onOff(s.dic),
+    prefaultFlagsText(s.prefaultFlags),
   ];
+}
+
+/** The cell's pre-fault policy and flags, as the model takes them. */
+export function prefaultModeOf(s: Scenario): PrefaultMode {
+  return { policy: s.prefaultPolicy, flags: s.prefaultFlags };
 }

@@ -69,12 +69,15 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
  * becomes PREFAULT events on vCPU 0 (trace line 0) before the trace's own,
  * as `replayCell` issues them. The guest's page size is the scenario's
  * `--max-level`: under shadow paging the guest's page size caps the mapping
- * level as `--max-level` caps the model's. Throws `InputError` for a row the
+ * level as `--max-level` caps the model's. `--slot-zap` says whether the
+ * runner keeps KVM_X86_QUIRK_SLOT_ZAP_ALL. Throws `InputError` for a row the
  * runner cannot make happen.
  */
 export function buildRunnerJob(trace: Trace, scenario: Scenario, layout: Layout, backing: HostBacking): string {
   const slots = initialSlots(trace, layout);
   const out: string[] = ['mmubench-kvm-job 1', `backing ${backing}`, `guest-page ${levelName(scenario.maxLevel)}`, `vcpus ${Math.max(1, trace.vcpuCount)}`];
+  // `--slot-zap all` keeps KVM_X86_QUIRK_SLOT_ZAP_ALL (upstream's default), `slot` asks the runner to disable it.
+  out.push(`slot-zap-quirk ${scenario.slotZap === 'all' ? 'keep' : 'disable'}`);
   for (const s of slots) out.push(`slot ${s.id} ${hex(s.gpa)} ${hex(s.sizeBytes)}`);
   // 1. The scenario's pre-fault, on vCPU 0, before the guest runs.
   const prefault = scenario.prefault;

@@ -40,6 +40,8 @@ export interface RunnerOutput {
   hostHugeBytes: number;
   capPreFaultMemory: boolean;
   slotZapAllQuirkDisabled: boolean;
+  /** Times the runner mapped its own memslot again, off the books, after a zap-all deletion (0 from a runner without them). */
+  sysRewarms: number;
   manualDirtyProtect: boolean;
   prefault: KernelPrefaultCall[];
   dirtyLog: KernelDirtyLog[];
@@ -71,6 +73,7 @@ export function parseRunnerOutput(text: string): RunnerOutput {
     hostHugeBytes: need(o.hostHugeBytes, 'hostHugeBytes', isNumber),
     capPreFaultMemory: need(o.capPreFaultMemory, 'capPreFaultMemory', isBool),
     slotZapAllQuirkDisabled: need(o.slotZapAllQuirkDisabled, 'slotZapAllQuirkDisabled', isBool),
+    sysRewarms: o.sysRewarms === undefined ? 0 : need(o.sysRewarms, 'sysRewarms', isNumber),
     manualDirtyProtect: need(o.manualDirtyProtect, 'manualDirtyProtect', isBool),
     prefault: need(o.prefault, 'prefault', Array.isArray),
     dirtyLog: need(o.dirtyLog, 'dirtyLog', Array.isArray),

@@ -91,6 +91,25 @@ function hasOp(trace: Trace, op: Op): boolean {
   return false;
 }
 
+/**
+ * The scenario's `--slot-zap` as the real guest ran it. The runner keeps
+ * KVM_X86_QUIRK_SLOT_ZAP_ALL for `all` and disables it for `slot`; a kernel
+ * without the quirk (before Linux 6.12) always zaps every mapping
+ * (`kvm_mmu_zap_all_fast`): the model then does too. Notes say so, and
+ * when the runner had to map its own memslot again after a zap-all.
+ */
+function slotZapAsRun(scenario: Scenario, trace: Trace, out: RunnerOutput, notes: string[]): Scenario {
+  if (out.sysRewarms > 0)
+    notes.push(
+      `a memslot deletion zapped every mapping (kvm_mmu_zap_all_fast), the runner's own memslot's too: the runner mapped it again ${out.sysRewarms} time(s) off the books, so the counters are the trace's memslots only`,
+    );
+  const deletes = hasOp(trace, Op.SLOT_DEL) || hasOp(trace, Op.SLOT_MOVE);
+  if (out.slotZapAllQuirkDisabled || scenario.slotZap !== 'slot' || !deletes) return scenario;
+  notes.push('this KVM cannot disable KVM_X86_QUIRK_SLOT_ZAP_ALL: memslot deletion is modelled with --slot-zap all (every mapping is zapped)');
+  const next = { ...scenario, slotZap: 'all' as const };
+  return { ...next, name: scenarioName(next) };
+}
+
 /** Run the validation. Throws `InputError` (from the model or the job) for bad input. */
 export function validateTrace(input: ValidateInput): ValidateOutcome {
   const { trace, layout, facts } = input;
@@ -113,12 +132,7 @@ export function validateTrace(input: ValidateInput): ValidateOutcome {
   if (outcome.kind === 'failed') return { kind: 'failed', message: outcome.message, badInput: outcome.badJob };
   const out: RunnerOutput = outcome.output;
   // 4. The model, and the host-equivalent replay when the host cannot pre-fault.
-  // The runner disables KVM_X86_QUIRK_SLOT_ZAP_ALL where it can: the model then zaps only the slot too.
-  if (out.slotZapAllQuirkDisabled && scenario.slotZap === 'all' && (hasOp(trace, Op.SLOT_DEL) || hasOp(trace, Op.SLOT_MOVE))) {
-    scenario = { ...scenario, slotZap: 'slot' };
-    scenario = { ...scenario, name: scenarioName(scenario) };
-    notes.push('the runner disabled KVM_X86_QUIRK_SLOT_ZAP_ALL: memslot deletion is modelled with --slot-zap slot (only the slot is zapped)');
-  }
+  scenario = slotZapAsRun(scenario, trace, out, notes);
   const asGivenReplay = replayWithDirtyPages(trace, scenario, layout);
   const asGiven = asGivenReplay.result;
   let compared: CellResult = asGiven;

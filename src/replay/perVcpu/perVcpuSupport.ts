@@ -13,13 +13,15 @@
  * attributes), pKVM (every change is a hypercall to EL2 and the host's tree
  * of mappings), trace rows that change memslots, dirty logging or attributes
  * (each worker holds its own copy of the memslots); PREFAULT rows with
- * `--prefault-policy exact` (a step may break a huge leaf, which arm64 does
- * as an exclusive zap).
+ * `--prefault-policy exact` or `--prefault-flags` other than `auto` (a step
+ * may break a huge leaf, which arm64 does as an exclusive zap, or split an
+ * NX huge page for an exec).
  */
 import { InputError, located } from '../../errors.js';
 import { Op, OP_NAMES } from '../../trace/ops.js';
 import type { Trace } from '../../trace/traceEvents.js';
 import type { Scenario } from '../scenario.js';
+import { prefaultFlagsText } from '../../mmu/preFaultFlags.js';
 
 /** Arches the per-vCPU mode replays. */
 export const PER_VCPU_ARCHES = ['x86-tdp', 'arm64'] as const;
@@ -59,6 +61,17 @@ export function checkPerVcpuSupport(scenarios: readonly Scenario[], traces: read
             ev.line[i],
             'op',
             `PREFAULT with --prefault-policy ${exact.prefaultPolicy} is not supported by ${PREFIX} (it may split a huge leaf)`,
+          ),
+        );
+      }
+      const flagged = scenarios.find((s) => s.prefaultFlags !== 'auto');
+      if (op === Op.PREFAULT && flagged) {
+        throw new InputError(
+          located(
+            trace.path,
+            ev.line[i],
+            'op',
+            `PREFAULT with --prefault-flags ${prefaultFlagsText(flagged.prefaultFlags)} is not supported by ${PREFIX} (it may split a huge leaf)`,
           ),
         );
       }

@@ -16,6 +16,7 @@ import { VcpuAccessPath } from '../vcpuAccessPath.js';
 import { hostEvent, type HostEventContext } from '../hostEvent.js';
 import { accessPathOptionsFor, flushPolicyFor, vmOptionsFor } from '../vmOptions.js';
 import { CURVE_POINTS, type PrefaultCallRecord } from '../results.js';
+import { prefaultModeOf } from '../scenario.js';
 import { SharedEntryStore } from './sharedEntryStore.js';
 import { FlushRequests } from './flushRequests.js';
 import { FlushMailbox } from './flushMailbox.js';
@@ -82,7 +83,7 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
     atPaths[task.vcpu] = path; // AT rows run this vCPU's emulation over the shared stage-2
     const host: HostEventContext = {
       vm: state.vm,
-      prefaultPolicy: task.cell.scenario.prefaultPolicy,
+      prefault: prefaultModeOf(task.cell.scenario),
       vcpuStats,
       slotAt: () => {
         throw new MemslotError('memslot changes are not replayable with --threads per-vcpu');
