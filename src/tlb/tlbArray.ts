@@ -63,6 +63,12 @@ export class TlbArray {
   private readonly sigCounts: Int32Array;
   /** Per valid entry: its bucket index in `sigCounts`. */
   private readonly sigIndex: Int32Array;
+  /**
+   * Per bucket: the slot its last fill wrote (0 before any). A probe checks
+   * that slot's tag first and scans the ways only when it is not the entry:
+   * tags are unique in an array, so the slot found is the same either way.
+   */
+  private readonly sigSlot: Int32Array;
   /** Permission bits of the entry found by the last successful `lookup`. */
   hitPerms = 0;
   /** Slot of the entry the last successful `lookup` found or the last `fill` wrote. */
@@ -80,6 +86,7 @@ export class TlbArray {
     this.setShift = this.setMask >= 0 ? Math.log2(this.sets) : -1;
     this.sigCounts = new Int32Array(this.sets * SIG_BUCKETS);
     this.sigIndex = new Int32Array(entries);
+    this.sigSlot = new Int32Array(this.sets * SIG_BUCKETS);
     this.levelMask = levels.reduce((mask, level) => mask | (1 << level), 0);
     this.tags = new Float64Array(entries).fill(EMPTY);
     this.perms = new Uint8Array(entries);
@@ -125,8 +132,11 @@ export class TlbArray {
       if (valid[level] === 0) continue;
       const page = small ? gfn >>> SHIFT_AT[level] : pageNumber(gfn, level);
       const set = this.setOf(page);
-      if (this.sigCounts[this.sigOf(page, set, level)] === 0) continue; // no entry of this page in its set
+      const sig = this.sigOf(page, set, level);
+      if (this.sigCounts[sig] === 0) continue; // no entry of this page in its set
       const tag = page * PAGES_AT[level] * 4 + level;
+      const hint = this.sigSlot[sig];
+      if (tags[hint] === tag) return hint; // mostly: the bucket's last fill is the entry
       const base = set * ways;
       const end = base + ways;
       for (let i = base; i < end; i++) if (tags[i] === tag) return i;
@@ -178,6 +188,7 @@ export class TlbArray {
     }
     sigCounts[sig]++;
     this.sigIndex[victim] = sig;
+    this.sigSlot[sig] = victim;
     tags[victim] = tag;
     this.levels[victim] = level;
     this.perms[victim] = perms;
