@@ -15,11 +15,14 @@ export class StolenBits {
   readonly gfnMask: number;
   /** Lowest stolen GPA bit, or Infinity when none: GFNs used by memory must stay below `2^(lowest - 12)`. */
   readonly lowestGpaBit: number;
+  /** `2^(lowestGpaBit - 12)`: GFNs below it have no stolen bit set (Infinity when none). */
+  readonly lowestGfnWeight: number;
 
   constructor(gpaBits: readonly number[]) {
     this.gpaBits = [...gpaBits].sort((a, b) => a - b);
     this.gfnMask = this.gpaBits.reduce((sum, bit) => sum + 2 ** (bit - PAGE_SHIFT), 0);
     this.lowestGpaBit = this.gpaBits.length > 0 ? this.gpaBits[0] : Infinity;
+    this.lowestGfnWeight = 2 ** (this.lowestGpaBit - PAGE_SHIFT);
   }
 
   /** True when the VM has any stolen bit. */
@@ -29,6 +32,7 @@ export class StolenBits {
 
   /** `rawGfn` with every stolen bit cleared. */
   strip(rawGfn: number): number {
+    if (rawGfn < this.lowestGfnWeight) return rawGfn; // below every stolen bit: nothing to clear (the common case)
     let gfn = rawGfn;
     for (const bit of this.gpaBits) {
       const weight = 2 ** (bit - PAGE_SHIFT);

@@ -125,8 +125,14 @@ export function addressEnd(trace: Trace, layout: Layout): number {
   return end;
 }
 
-/** End of the touched range with stolen bits cleared (the default slot must not reach them). */
+/**
+ * End of the touched range with stolen bits cleared (the default slot must
+ * not reach them). When the trace touches nothing at or above the lowest
+ * stolen bit, clearing changes nothing: the trace's own touched end, as for
+ * a VM without stolen bits, and no pass over the trace.
+ */
 function touchedEndWithout(trace: Trace, stolen: StolenBits): number {
+  if (trace.touchedEndGpa <= 2 ** stolen.lowestGpaBit) return trace.touchedEndGpa;
   let end = 0;
   forEachEventChunk(trace, (ev) => {
     for (let i = 0; i < ev.count; i++) {
