@@ -37,7 +37,7 @@ const LOWER_IS_BETTER = new Set(['MB', 's', 'x C time']);
 /** '', 'yes' or 'NO': whether a row meets its target. */
 export function targetMet(row: BenchRow): string {
   if (row.target === 0) return '';
-  return (LOWER_IS_BETTER.has(row.unit) ? row.value <= row.target : row.value >= row.target) ? 'yes' : 'NO';
+  return (LOWER_IS_BETTER.has(row.unit) ? row.value < row.target : row.value >= row.target) ? 'yes' : 'NO';
 }
 
 const COLUMNS: (keyof BenchRow)[] = ['suite', 'name', 'arch', 'value', 'unit', 'meanMs', 'samples', 'clock', 'target', 'spread'];

@@ -22,6 +22,9 @@
  *   against the C process (spawn to exit, parse included), REPEATS runs
  *   each, interleaved, mean and standard deviation; the in-run durationMs
  *   figure comes from the `--threads 0` runs (no worker start-up in it).
+ *
+ * A trace that misses a target also gets a whole-process CPU profile of
+ * `run FILE.mtr`, top 10 functions by self time, on stderr (cpuProfile.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +34,8 @@ import { openBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
 import { replayCell } from '../src/replay/replayCell.js';
 import { parseMatrix } from '../src/replay/parseMatrix.js';
 import { writeBenchTrace } from './benchTraces.js';
-import { cpuNowMs, taskTiming, type BenchRow } from './benchResults.js';
+import { cpuNowMs, targetMet, taskTiming, type BenchRow } from './benchResults.js';
+import { profileRun } from './cpuProfile.js';
 import { CLI, buildCref, meanSpread, runChild, runCref, type ChildRun, type CrefRun } from './childRun.js';
 
 /** The scenario of every figure here, as `run` flags and as parseMatrix options. */
@@ -167,7 +171,11 @@ export async function vsCSuite(dir: string): Promise<BenchRow[]> {
   const traces = [await cycleTrace(dir), sortTrace(dir)];
   for (const t of traces) {
     if (t === undefined) continue;
-    rows.push(...(await compareTrace(cref, t, dir)));
+    const traceRows = await compareTrace(cref, t, dir);
+    rows.push(...traceRows);
+    // A missed target gets where the time goes, for the note (issue 14): a whole-process profile, top 10 by self time.
+    if (traceRows.some((r) => targetMet(r) === 'NO'))
+      process.stderr.write(`bench: vs-c: ${t.label} misses a target; profile:\n${profileRun(t.mtr, VS_C_FLAGS)}\n`);
     rmSync(t.mtr, { force: true });
     rmSync(t.csv, { force: true });
   }
