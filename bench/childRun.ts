@@ -60,7 +60,9 @@ export interface CrefRun {
   lookups: number;
   misses: number;
   faults: number;
+  /** The replay loop's wall time, and its process CPU time (the clock replayCell's figure uses). */
   loopSeconds: number;
+  loopCpuSeconds: number;
   totalSeconds: number;
   wallSeconds: number;
 }
@@ -84,7 +86,7 @@ export function runCref(cref: string, csv: string): CrefRun {
   return parseCrefLine(result.stdout, wallSeconds);
 }
 
-/** `accesses=N lookups=N misses=N faults=N loop_s=S total_s=S` as numbers. */
+/** `accesses=N lookups=N misses=N faults=N loop_s=S loop_cpu_s=S total_s=S` as numbers. */
 export function parseCrefLine(line: string, wallSeconds: number): CrefRun {
   const field = (key: string): number => {
     const match = new RegExp(`\\b${key}=([0-9.]+)`).exec(line);
@@ -97,6 +99,7 @@ export function parseCrefLine(line: string, wallSeconds: number): CrefRun {
     misses: field('misses'),
     faults: field('faults'),
     loopSeconds: field('loop_s'),
+    loopCpuSeconds: field('loop_cpu_s'),
     totalSeconds: field('total_s'),
     wallSeconds,
   };
