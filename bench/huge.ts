@@ -5,7 +5,7 @@
  * cycling over 256 pages; only the gpa column is stored raw, 8 bytes per
  * record, so 1e9 accesses are about 8 GB) into the bench's temp folder, runs
  * `node dist/src/cli/main.js run FILE.mtr --out DIR` (vs-c's scenario) as a
- * child, and reports its wall time (spawn to exit) and peak RSS
+ * child, and reports its wall time (spawn to exit), CPU time and peak RSS
  * (childRun.ts). The file is deleted afterwards. When the free space of the
  * temp folder cannot hold it (with 2 GB to spare), the largest multiple of
  * 1e8 accesses that fits is used, and the time is also given scaled to 1e9.

@@ -23,6 +23,8 @@
  *   against the C process (spawn to exit, parse included), REPEATS runs
  *   each, interleaved, mean and standard deviation; the in-run durationMs
  *   figure comes from the `--threads 0` runs (no worker start-up in it).
+ *   Also each process's CPU time (user + system, every thread), which a
+ *   shared machine does not stretch as it stretches wall time.
  *
  * A trace that misses a target also gets a whole-process CPU profile of
  * `run FILE.mtr`, top 10 functions by self time, on stderr (cpuProfile.ts).
@@ -140,11 +142,15 @@ async function compareTrace(cref: string, t: VsCTrace, dir: string): Promise<Ben
   const cWall = meanSpread(cRuns.map((r) => r.wallSeconds));
   const n = { samples: REPEATS };
   const l = t.label;
+  const cCpu = meanSpread(cRuns.map((r) => r.totalCpuSeconds));
   const wholeProcess = (what: string, childRuns: readonly ChildRun[]): BenchRow[] => {
     const wall = meanSpread(childRuns.map((r) => r.seconds));
+    const cpu = meanSpread(childRuns.map((r) => r.cpuSeconds));
     return [
       row(`${l}: ours whole process, ${what}`, wall.mean, 's', { ...n, meanMs: wall.mean * 1000, spread: wall.stddev }),
       row(`${l}: whole process, ours (${what}) / C`, wall.mean / cWall.mean, 'x C time', { target: TARGET.wholeProcessTimesC }),
+      row(`${l}: ours whole process CPU, ${what}`, cpu.mean, 's', { ...n, clock: 'cpu', meanMs: cpu.mean * 1000, spread: cpu.stddev }),
+      row(`${l}: whole process CPU, ours (${what}) / C`, cpu.mean / cCpu.mean, 'x C time', { clock: 'cpu', target: TARGET.wholeProcessTimesC }),
     ];
   };
   return [
@@ -159,6 +165,7 @@ async function compareTrace(cref: string, t: VsCTrace, dir: string): Promise<Ben
     row(`${l}: in-run replayCell / C loop (CPU clocks)`, ours.accessesPerS / cLoopCpu.mean, 'x', { clock: 'cpu', target: TARGET.shareOfCLoop }),
     row(`${l}: in-run durationMs / C loop (wall clocks)`, durationRate.mean / cLoop.mean, 'x', { target: TARGET.shareOfCLoop }),
     row(`${l}: C whole process (reads the CSV)`, cWall.mean, 's', { ...n, meanMs: cWall.mean * 1000, spread: cWall.stddev }),
+    row(`${l}: C whole process CPU`, cCpu.mean, 's', { ...n, clock: 'cpu', meanMs: cCpu.mean * 1000, spread: cCpu.stddev }),
     ...wholeProcess('run FILE.mtr', runs),
     ...wholeProcess('run FILE.mtr --threads 0', mainThreadRuns),
     row(`${l}: peak RSS, run FILE.mtr`, Math.max(...runs.map((r) => r.peakRssMb)), 'MB', { clock: '' }),
