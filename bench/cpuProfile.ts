@@ -2,7 +2,8 @@
  * Whole-process CPU profile of `run FILE.mtr`, for the note on a missed
  * target (issue 14): `node --cpu-prof` on the command (one .cpuprofile per
  * thread, the replay worker's included), then a top-N self-time summary over
- * all of them. vs-c calls it for a trace that misses a target; by hand:
+ * all of them. V8 samples on a wall-clock interval, so on a loaded machine
+ * the times include time off the CPU; the shares stay meaningful. vs-c calls it for a trace that misses a target; by hand:
  *
  *     node dist/bench/cpuProfile.js TRACE.mtr [run flags...]   # profile, then summarise
  *     node dist/bench/cpuProfile.js --summary DIR              # summarise the .cpuprofile files in DIR
@@ -58,7 +59,7 @@ export function selfTimes(dir: string): { totalMs: number; threads: number; func
 /** The top `count` functions by self time, as text lines. */
 export function summarise(dir: string, count = 10): string {
   const { totalMs, threads, functions } = selfTimes(dir);
-  const lines = [`CPU ${totalMs.toFixed(0)} ms over ${threads} thread(s), idle left out; top ${count} by self time:`];
+  const lines = [`${totalMs.toFixed(0)} ms sampled over ${threads} thread(s) (idle left out); top ${count} by self time:`];
   for (const f of functions.slice(0, count)) {
     lines.push(`  ${f.selfMs.toFixed(0).padStart(6)} ms ${((100 * f.selfMs) / totalMs).toFixed(1).padStart(5)}%  ${f.name}  ${f.where}`);
   }
