@@ -36,22 +36,20 @@ static int hit(uint64_t gfn) { /* 1 on a hit; a miss fills the first empty way (
   walk(gfn); tag[victim] = gfn; age[victim] = ++clk;
   return 0;
 }
-static uint64_t number(const char *p, char **end) { /* hex with 0x, else decimal; empty -> 1 */
+static signed char hexDigit[256]; /* value of a hex digit byte, else -1 (filled in main) */
+static uint64_t number(char *p, char **end) { /* hex with 0x, else decimal; empty -> 1 */
   while (*p == ' ') p++;
   uint64_t value = 0;
+  char *first = p;
   if (p[0] == '0' && (p[1] | 32) == 'x')
-    for (p += 2; ; p++) {
-      unsigned digit = (unsigned)(*p - '0') < 10 ? (unsigned)(*p - '0') : (unsigned)((*p | 32) - 'a') < 6 ? (unsigned)((*p | 32) - 'a' + 10) : 16;
-      if (digit == 16) break;
-      value = value * 16 + digit;
-    }
-  else if ((unsigned)(*p - '0') < 10) for (; (unsigned)(*p - '0') < 10; p++) value = value * 10 + (unsigned)(*p - '0');
-  else value = 1;
-  *end = (char *)p;
-  return value;
+    for (first = p += 2; hexDigit[(unsigned char)*p] >= 0; p++) value = value << 4 | (uint64_t)hexDigit[(unsigned char)*p];
+  else for (; (unsigned)(*p - '0') < 10; p++) value = value * 10 + (uint64_t)(*p - '0');
+  *end = p;
+  return p == first ? 1 : value;
 }
 int main(int argc, char **argv) {
   double started = now();
+  for (int c = 0; c < 256; c++) hexDigit[c] = c >= '0' && c <= '9' ? c - '0' : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10 : -1;
   FILE *f = argc == 2 ? fopen(argv[1], "rb") : NULL;
   if (f == NULL) { fprintf(stderr, "usage: cref-replay TRACE.csv (a readable file)\n"); return 2; }
   fseek(f, 0, SEEK_END); long bytes = ftell(f); rewind(f);
@@ -69,13 +67,12 @@ int main(int argc, char **argv) {
     int isAccess = 0; gpa[rows] = 0; size[rows] = 1;
     for (int col = 0;; col++) { /* one cell per turn */
       while (*p == ' ') p++;
-      size_t len = 0;
-      while (p[len] != ',' && p[len] != ' ' && p[len] != '\r' && p[len] != '\n' && p[len] != 0) len++;
       if (header) {
+        size_t len = strcspn(p, " ,\r\n");
         if (len == 2 && strncasecmp(p, "op", 2) == 0) opCol = col;
         if (len == 3 && strncasecmp(p, "gpa", 3) == 0) gpaCol = col;
         if (len == 4 && strncasecmp(p, "size", 4) == 0) sizeCol = col;
-      } else if (col == opCol) isAccess = len == 1 && (*p == 'R' || *p == 'W' || *p == 'X');
+      } else if (col == opCol) isAccess = (*p == 'R' || *p == 'W' || *p == 'X') && strchr(" ,\r\n", p[1]) != NULL;
       else if (col == gpaCol) gpa[rows] = number(p, &p);
       else if (col == sizeCol) size[rows] = (uint32_t)number(p, &p);
       while (*p != ',' && *p != '\n' && *p != 0) p++;
