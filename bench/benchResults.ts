@@ -25,11 +25,22 @@ export interface BenchRow {
   samples: number;
   /** `cpu`: process CPU time (robust on a shared machine); `wall`: elapsed time. */
   clock: 'cpu' | 'wall' | '';
-  /** Target from issue 5, in `unit` (0: none). */
+  /** Target from issue 5 or 14, in `unit` (0: none); met when `value` reaches it, or stays under it for `LOWER_IS_BETTER` units. */
   target: number;
+  /** Sample standard deviation of `value` over repeated runs, in `unit` (vs-c: whole-process runs); absent when not measured. */
+  spread?: number;
 }
 
-const COLUMNS: (keyof BenchRow)[] = ['suite', 'name', 'arch', 'value', 'unit', 'meanMs', 'samples', 'clock', 'target'];
+/** Units whose targets are ceilings (memory, time, a multiple of the C reference's time). */
+const LOWER_IS_BETTER = new Set(['MB', 's', 'x C time']);
+
+/** '', 'yes' or 'NO': whether a row meets its target. */
+export function targetMet(row: BenchRow): string {
+  if (row.target === 0) return '';
+  return (LOWER_IS_BETTER.has(row.unit) ? row.value < row.target : row.value >= row.target) ? 'yes' : 'NO';
+}
+
+const COLUMNS: (keyof BenchRow)[] = ['suite', 'name', 'arch', 'value', 'unit', 'meanMs', 'samples', 'clock', 'target', 'spread'];
 
 /** CPU time of this process (user + system), ms: the clock of single-thread suites. */
 export function cpuNowMs(): number {
@@ -45,6 +56,10 @@ export function taskTiming(bench: Bench, name: string): { meanMs: number; sample
   return { meanMs: result.latency.mean, samples: result.latency.samplesCount };
 }
 
+function formatNumber(value: number): string {
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(value < 1 ? 3 : 2);
+}
+
 /** Rows as a console table, numbers rounded for reading. */
 export function printRows(rows: readonly BenchRow[]): void {
   console.table(
@@ -52,13 +67,14 @@ export function printRows(rows: readonly BenchRow[]): void {
       suite: r.suite,
       name: r.name,
       arch: r.arch,
-      value: r.value >= 100 ? Math.round(r.value).toLocaleString('en-US') : r.value.toFixed(2),
+      value: formatNumber(r.value),
+      '±': r.spread === undefined ? '' : formatNumber(r.spread),
       unit: r.unit,
       'mean ms': r.meanMs.toFixed(1),
       n: r.samples,
       clock: r.clock,
-      target: r.target === 0 ? '' : r.target.toLocaleString('en-US'),
-      met: r.target === 0 ? '' : r.unit === 'MB' ? (r.value < r.target ? 'yes' : 'NO') : r.value >= r.target ? 'yes' : 'NO',
+      target: r.target === 0 ? '' : formatNumber(r.target),
+      met: targetMet(r),
     })),
   );
 }

@@ -9,6 +9,8 @@ import { allocateTraceEvents } from '../src/trace/traceEvents.js';
 
 /** What a benchmark trace stresses. */
 export type BenchTraceKind = 'hit' | 'stream' | 'fault' | 'flush';
+/** Every trace writeBenchTrace writes: the replay suite's kinds and vs-c's and huge's `cycle`. */
+export type AnyBenchTraceKind = BenchTraceKind | 'cycle';
 
 /** Events generated per batch. */
 const BATCH = 1 << 16;
@@ -19,6 +21,8 @@ const HOT_BYTES = 4 << 20;
 /** Flush-heavy: accesses over this many 4 KiB pages, one page unmapped every `FLUSH_EVERY` events. */
 const FLUSH_PAGES = 1024;
 const FLUSH_EVERY = 64;
+/** Cycle: 8-byte reads of the first byte of each of this many 4 KiB pages in turn (issue 14's "20 M hits cycling over 256 pages"). */
+export const CYCLE_PAGES = 256;
 
 /** xorshift32: the bench's own tiny PRNG (one state word, no allocation). */
 function nextRandom(state: Uint32Array): number {
@@ -35,10 +39,11 @@ function nextRandom(state: Uint32Array): number {
  * - hit: uniform 8-byte accesses in the hot set;
  * - stream: the hot set read and written in order, 64 bytes apart (a loop over an array: mostly the last translation);
  * - fault: a boot, one write per 4 KiB page in order (every access faults with 4K backing);
- * - flush: accesses to random pages of a 4 MiB range, and every 64th event an UNMAP of one page.
+ * - flush: accesses to random pages of a 4 MiB range, and every 64th event an UNMAP of one page;
+ * - cycle: reads of pages 0, 1, ..., 255, 0, 1, ... (all TLB hits after the first 256 with a 1536-entry TLB).
  * Returns the number of guest accesses written.
  */
-export async function writeBenchTrace(path: string, kind: BenchTraceKind, events: number, seed = 1): Promise<number> {
+export async function writeBenchTrace(path: string, kind: AnyBenchTraceKind, events: number, seed = 1): Promise<number> {
   const writer = await BinaryTraceWriter.create(path, { source: `mmubench bench: ${kind}, ${events} events, seed ${seed}` });
   const batch = allocateTraceEvents(BATCH);
   const state = Uint32Array.of(seed || 1);
@@ -54,7 +59,10 @@ export async function writeBenchTrace(path: string, kind: BenchTraceKind, events
       let size = 8;
       if (kind === 'hit') gpa = ((r >>> 4) % (HOT_BYTES / 8)) * 8;
       else if (kind === 'stream') gpa = (i * 64) % HOT_BYTES;
-      else if (kind === 'fault') {
+      else if (kind === 'cycle') {
+        op = Op.R;
+        gpa = (i % CYCLE_PAGES) * PAGE;
+      } else if (kind === 'fault') {
         op = Op.W;
         gpa = i * PAGE;
       } else {

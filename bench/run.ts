@@ -7,13 +7,17 @@
  * decode records/s, replay accesses/s per arch (hit-, fault-, flush-heavy),
  * Piscina pool 1 vs 2 workers, per-vCPU threads vs deterministic replay
  * (bench/perVcpu.ts), the TLB reach curve's lookups/s (bench/reachCurve.ts),
- * peak RSS of a 100 M-access streamed replay, and the
+ * peak RSS of a 100 M-access streamed replay, the
  * soak: 50 nightlies in a row, identical results.csv, flat peak RSS
- * (bench/soak.ts).
+ * (bench/soak.ts), and our replay beside the C reference (`vs-c`,
+ * bench/vsC.ts, bench/cref/replay.c). Run only when named: `huge`, a
+ * 1e9-access streamed cell (bench/huge.ts).
  * `node dist/bench/run.js SUITE...` runs only the named suites (e.g. `soak`);
  * MMUBENCH_BENCH_RSS_EVENTS changes the RSS trace length (default 100 M),
  * MMUBENCH_SOAK_RUNS and MMUBENCH_SOAK_BENCH_TIME the soak's runs (50) and
- * quick-benchmark ms per task (1000).
+ * quick-benchmark ms per task (1000), MMUBENCH_VS_C_REPEATS the vs-c
+ * whole-process repetitions (5), MMUBENCH_HUGE_ACCESSES the huge cell's
+ * length (1e9).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -23,6 +27,8 @@ import { peakRssSuite } from './peakRss.js';
 import { perVcpuSuite } from './perVcpu.js';
 import { soakSuite } from './soak.js';
 import { reachSuite } from './reachCurve.js';
+import { vsCSuite } from './vsC.js';
+import { hugeSuite } from './huge.js';
 import { printRows, writeRows, type BenchRow } from './benchResults.js';
 
 const RSS_EVENTS = Number(process.env.MMUBENCH_BENCH_RSS_EVENTS ?? 100_000_000);
@@ -35,7 +41,11 @@ const SUITES: Record<string, (dir: string) => Promise<BenchRow[]> | BenchRow[]> 
   reach: () => reachSuite(),
   memory: (dir) => peakRssSuite(dir, RSS_EVENTS),
   soak: (dir) => soakSuite(dir, Number(process.env.MMUBENCH_SOAK_RUNS ?? 50), process.env.MMUBENCH_SOAK_BENCH_TIME ?? '1000'),
+  'vs-c': (dir) => vsCSuite(dir),
+  huge: (dir) => hugeSuite(dir),
 };
+/** Suites run only when named (`huge`: an 8 GB temp file and a few minutes). */
+const OPT_IN = new Set(['huge']);
 
 const wanted = process.argv.slice(2);
 for (const name of wanted) {
@@ -49,7 +59,7 @@ const rows: BenchRow[] = [];
 const started = Date.now();
 try {
   for (const [name, suite] of Object.entries(SUITES)) {
-    if (wanted.length > 0 && !wanted.includes(name)) continue;
+    if (wanted.length > 0 ? !wanted.includes(name) : OPT_IN.has(name)) continue;
     const suiteStarted = Date.now();
     process.stderr.write(`bench: ${name}...\n`);
     rows.push(...(await suite(dir)));

@@ -4,12 +4,13 @@
 //   cc -O2 -Wall -Wextra -o native/build/kvm-runner native/kvm-runner/*.c          (mmubench validate)
 //   cc -O2 -Wall -Wextra -shared -fPIC -fvisibility=hidden -pthread
 //      -o native/build/libmmutrace.so native/qemu-plugin/*.c                        (mmubench record)
+//   cc -O2 -Wall -Wextra -o native/build/cref-replay bench/cref/*.c                 (npm run bench: vs-c)
 // Node builtins only (it runs from scripts/setup.mjs, before dependencies).
-// Exit 0 when both are up to date; 1, with the reason on stderr, when no C
+// Exit 0 when all are up to date; 1, with the reason on stderr, when no C
 // compiler is found or a build fails. `mmubench validate` runs it too.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,6 +22,7 @@ const TARGETS = [
     flags: ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-fvisibility=hidden', '-pthread'],
     use: 'mmubench record',
   },
+  { name: 'cref-replay', dir: '../bench/cref', flags: ['-O2', '-Wall', '-Wextra'], use: 'the vs-c bench suite' },
 ];
 
 function say(message) {
@@ -54,7 +56,7 @@ for (const target of TARGETS) {
   // 3. Compile to a temporary name, then rename: a failed build never leaves a stale binary behind.
   mkdirSync(join(here, 'build'), { recursive: true });
   const temp = `${output}.tmp-${process.pid}`;
-  say(`${compiler} ${target.flags.join(' ')} -o native/build/${target.name} native/${target.dir}/*.c`);
+  say(`${compiler} ${target.flags.join(' ')} -o native/build/${target.name} ${relative(join(here, '..'), sourceDir)}/*.c`);
   const result = spawnSync(compiler, [...target.flags, '-o', temp, ...sources], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0) {
     rmSync(temp, { force: true });

@@ -3,7 +3,8 @@
 //   1. Debian packages that node-canvas (behind chartjs-node-canvas) builds against, via apt-get
 //      when running as root; otherwise it prints the command to run by hand and exits 1.
 //   2. The npm dependencies (`npm ci`) when node_modules is absent or older than package-lock.json.
-//   3. The native KVM runner for `mmubench validate` (native/build.mjs) with the system C compiler;
+//   3. The native KVM runner for `mmubench validate`, the QEMU plugin and the bench's C reference
+//      (bench/cref/, the `vs-c` suite) with the system C compiler (native/build.mjs);
 //      when it cannot be built, it says so and goes on.
 //   4. Debian's chromium for the browser test of the HTML report, when running tests as root; optional.
 //   5. With --record (`npm run setup -- --record`; `mmubench record` runs it on first use): QEMU,
@@ -44,7 +45,7 @@ function buildKvmRunner() {
   const build = spawnSync(process.execPath, [join(root, 'native', 'build.mjs')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (build.status !== 0) {
     say(
-      'a native helper (native/kvm-runner/, native/qemu-plugin/) was not built: `mmubench validate` and `record` need them (install a C compiler, then run `node native/build.mjs`); continuing',
+      'a native helper (native/kvm-runner/, native/qemu-plugin/, bench/cref/) was not built: `mmubench validate`, `record` and the `vs-c` bench suite need them (install a C compiler, then run `node native/build.mjs`); continuing',
     );
   }
 }
