@@ -75,6 +75,7 @@ export class Vm {
   private readonly sharedNeedsSharedAlias: boolean;
   private readonly readFaultWritableWhileLogging: boolean;
   private readonly execOnlyOnExecFault: boolean;
+  private readonly execAbortsOutsideRam: boolean;
   private readonly nxHugePages: boolean;
   private readonly splitPreservesMappings: boolean;
   private readonly maxLevel: Level;
@@ -94,6 +95,7 @@ export class Vm {
     this.sharedNeedsSharedAlias = profile.sharedNeedsSharedAlias;
     this.readFaultWritableWhileLogging = profile.readFaultWritableWhileLogging;
     this.execOnlyOnExecFault = profile.execOnlyOnExecFault;
+    this.execAbortsOutsideRam = profile.execAbortsOutsideRam;
     this.nxHugePages = options.nxHugePages;
     this.splitPreservesMappings = profile.splitPreservesMappings;
     this.maxLevel = options.maxLevel;
@@ -151,7 +153,8 @@ export class Vm {
    * 1. Present with the permission: no fault (the TLB had missed).
    * 2. Not visible: no memslot, a write to a read-only slot, a private GFN
    *    through the shared alias (`KVM_PFN_NOSLOT`), a shared GFN through TDX's
-   *    private alias (KVM_EXIT_MEMORY_FAULT), exec of device memory: exit.
+   *    private alias (KVM_EXIT_MEMORY_FAULT), exec of device memory: exit
+   *    (arm64: an exec there or outside any memslot injects an abort, `faults_abort`).
    * 3. Under the mmu_lock for read: present without the permission is a
    *    permission fault (`fixPermission`, `faults_permission`); missing is
    *    mapped at the level the fault path chooses (`pf_fixed`, `faults_missing`).
@@ -169,6 +172,13 @@ export class Vm {
     }
     const slot = this.memslots.find(gfn);
     const isPrivate = slot !== undefined && this.isPrivate(slot, gfn);
+    // arm64: an instruction fetch outside any memslot (kvm_handle_guest_abort: is_iabt) or from
+    // Device memory (user_mem_abort: exec_fault && s2_force_noncacheable) is -ENOEXEC, an abort
+    // injected into the guest (kvm_inject_sea_iabt), not an exit to userspace.
+    if (kind === AccessKind.Exec && this.execAbortsOutsideRam && (slot === undefined || slot.pfnmap === 'device')) {
+      vcpu.faults_abort++;
+      return 0;
+    }
     if (
       slot === undefined ||
       (kind === AccessKind.Write && slot.readOnly) ||
@@ -362,7 +372,7 @@ export class Vm {
 
   /** KVM_SET_USER_MEMORY_REGION creating a slot; the arch refuses what its KVM refuses. */
   addSlot(slot: Memslot): void {
-    this.options.profile.checkSlot(slot, this.options.fwb && this.options.dic);
+    this.options.profile.checkSlot(slot, this.options.fwb && this.options.dic, this.options.refuseCowPfnmap);
     const noLogging = slot.dirtyLogging ? dirtyLogRefusal(slot) : undefined;
     if (noLogging !== undefined) throw new MemslotError(`memslot ${slot.id}: ${noLogging}`);
     const lastGfn = slot.baseGfn + slot.npages - 1;

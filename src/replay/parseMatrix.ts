@@ -11,7 +11,7 @@ import { ARCHES, scenarioName, type MemslotSpec, type OnOffAuto, type PrefaultSp
 import { archProfile } from '../mmu/arch/archProfile.js';
 import { PREFAULT_POLICIES, type PrefaultPolicy } from '../mmu/preFault.js';
 import { GUEST_LEVELS } from './guestWalk.js';
-import { DIRTY_LOG_OFF_POLICIES, PRIVATE_HUGE_KINDS, SLOT_ZAP_KINDS, type DirtyLogOffPolicy } from '../mmu/vmOptions.js';
+import { COW_PFNMAP_KINDS, DIRTY_LOG_OFF_POLICIES, PRIVATE_HUGE_KINDS, SLOT_ZAP_KINDS, type DirtyLogOffPolicy } from '../mmu/vmOptions.js';
 import { parseStolenBits } from '../mmu/stolenBits.js';
 import { TLB_PRESET_NAMES } from '../tlb/tlbPresets.js';
 import { ALIAS_FLUSH_KINDS, FLUSH_MODES, RANGE_FLUSH_KINDS } from '../tlb/flushPolicy.js';
@@ -40,6 +40,7 @@ export interface RawMatrixOptions {
   slotZap?: string;
   privateHuge?: string;
   dic?: string;
+  cowPfnmap?: string;
   memslot?: string[];
 }
 
@@ -169,6 +170,7 @@ function parseDimensions(raw: RawMatrixOptions) {
   const guestLevels = parseChoices('--guest-levels', raw.guestLevels ?? DEFAULTS.guestLevels, GUEST_LEVELS.map(String)).map(Number);
   const slotZaps = parseChoices('--slot-zap', raw.slotZap ?? DEFAULTS.slotZap, SLOT_ZAP_KINDS);
   const dics = parseChoices('--dic', raw.dic ?? DEFAULTS.dic, ['on', 'off'] as const);
+  const cowPfnmaps = parseChoices('--cow-pfnmap', raw.cowPfnmap ?? DEFAULTS.cowPfnmap, COW_PFNMAP_KINDS);
   const privateHuges = parseChoices('--private-huge', raw.privateHuge ?? DEFAULTS.privateHuge, PRIVATE_HUGE_KINDS);
   for (const tlbEntries of entries) {
     for (const tlbWays of ways) {
@@ -200,6 +202,7 @@ function parseDimensions(raw: RawMatrixOptions) {
     slotZap: slotZaps,
     privateHuge: privateHuges,
     dic: dics,
+    cowPfnmap: cowPfnmaps,
   };
 }
 
@@ -236,5 +239,7 @@ function collapseForArch(combo: Combination): Omit<Scenario, 'name'> {
     // Private memory exists on x86 only, and TDX's S-EPT maps it 4K anyway.
     privateHuge: x86 && profile.maxPrivateLevel > Level.L4K ? combo.privateHuge : 'off',
     dic: x86 ? true : combo.dic === 'on',
+    // PFNMAP kinds are an arm64 model: x86 refuses them all anyway.
+    cowPfnmap: x86 ? 'allow' : combo.cowPfnmap,
   };
 }

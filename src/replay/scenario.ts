@@ -5,7 +5,7 @@
 import { type Level, levelName } from '../mmu/level.js';
 import type { Arch } from '../mmu/arch/archProfile.js';
 import type { PrefaultPolicy } from '../mmu/preFault.js';
-import type { DirtyLogOffPolicy, PrivateHugeKind, SlotZapKind } from '../mmu/vmOptions.js';
+import type { CowPfnmapKind, DirtyLogOffPolicy, PrivateHugeKind, SlotZapKind } from '../mmu/vmOptions.js';
 import type { PfnmapKind } from '../mmu/memslots.js';
 import type { TlbPresetName } from '../tlb/tlbPresets.js';
 import type { AliasFlushKind, FlushMode, RangeFlushKind } from '../tlb/flushPolicy.js';
@@ -62,6 +62,8 @@ export interface Scenario {
   privateHuge: PrivateHugeKind;
   /** arm64 CTR_EL0.DIC (true, not applicable, on x86). */
   dic: boolean;
+  /** arm64 copy-on-write VM_PFNMAP memslots: `allow` (upstream) or `refuse` (seed 004 v3); `allow` on x86. */
+  cowPfnmap: CowPfnmapKind;
 }
 
 /** A memslot of the layout (`--memslot GPA:SIZE` or `--vm FILE`). */
@@ -117,6 +119,7 @@ export function scenarioName(s: Omit<Scenario, 'name'>): string {
   if (s.slotZap !== 'all') name += ` slot-zap=${s.slotZap}`;
   if (s.privateHuge !== 'off') name += ` private-huge=${s.privateHuge}`;
   if (!s.dic) name += ' dic=off';
+  if (s.cowPfnmap !== 'allow') name += ` cow-pfnmap=${s.cowPfnmap}`;
   return name;
 }
 
@@ -147,6 +150,7 @@ export const SCENARIO_COLUMNS = [
   'slot_zap',
   'private_huge',
   'dic',
+  'cow_pfnmap',
 ] as const;
 
 /** Values of `SCENARIO_COLUMNS` for `s`. */
@@ -174,5 +178,6 @@ export function scenarioColumnValues(s: Scenario): (string | number)[] {
     s.slotZap,
     s.privateHuge,
     onOff(s.dic),
+    s.cowPfnmap,
   ];
 }

@@ -60,6 +60,14 @@ export interface ArchProfile {
   /** arm64 maps a page executable only on an exec fault (`user_mem_abort`, `KVM_PGTABLE_PROT_X`); x86 maps RWX. */
   readonly execOnlyOnExecFault: boolean;
   /**
+   * An instruction fetch KVM cannot map is -ENOEXEC, an abort injected into
+   * the guest (`kvm_inject_sea_iabt`, counted in `faults_abort`), not an exit
+   * to userspace: arm64 outside any memslot (`kvm_handle_guest_abort`,
+   * `is_iabt`) and from Device memory (`user_mem_abort`: `exec_fault &&
+   * s2_force_noncacheable`). x86: false (an exit, `faults_mmio`).
+   */
+  readonly execAbortsOutsideRam: boolean;
+  /**
    * A map over a leaf that differs only in permissions is -EAGAIN, not an
    * update (arm64 `stage2_pte_needs_update`); x86 replaces any SPTE that
    * differs (`tdp_mmu_map_handle_target_level`).
@@ -118,9 +126,10 @@ export interface ArchProfile {
   /**
    * Refuse a memslot that this arch's KVM refuses (at registration, as the
    * review in seed 004 asks). `cacheablePfnmap`: arm64
-   * `kvm_supports_cacheable_pfnmap()`, stage-2 FWB and CACHE DIC both present.
+   * `kvm_supports_cacheable_pfnmap()`, stage-2 FWB and CACHE DIC both present;
+   * `refuseCow`: `--cow-pfnmap refuse` (seed 004 v3).
    */
-  checkSlot(slot: Memslot, cacheablePfnmap: boolean): void;
+  checkSlot(slot: Memslot, cacheablePfnmap: boolean, refuseCow: boolean): void;
 }
 
 const x86Base = {
@@ -137,6 +146,7 @@ const x86Base = {
   dirtyLogOffDefault: 'recover' as const,
   readFaultWritableWhileLogging: true,
   execOnlyOnExecFault: false,
+  execAbortsOutsideRam: false,
   permOnlyChangeIsSpurious: false,
   slotZapAllWithQuirk: true,
   rangeFlushDropsStage1: false,
@@ -149,10 +159,17 @@ const x86Base = {
   },
 };
 
-/** arm64 `user_mem_abort` refusals, checked when the slot is declared. */
-function checkArm64Slot(slot: Memslot, cacheablePfnmap: boolean): void {
-  if (slot.pfnmap === 'cow') {
-    throw new MemslotError(`memslot ${slot.id}: a copy-on-write VM_PFNMAP mapping cannot back a memslot (user_mem_abort refuses COW PFNMAP with -EINVAL)`);
+/**
+ * arm64 memslot refusals, checked when the slot is declared. Merged upstream
+ * has no copy-on-write check (neither `kvm_arch_prepare_memory_region` nor
+ * `user_mem_abort` calls `is_cow_mapping`); seed 004 v3's `user_mem_abort`
+ * returned -EINVAL for a COW VM_PFNMAP VMA (`--cow-pfnmap refuse`).
+ */
+function checkArm64Slot(slot: Memslot, cacheablePfnmap: boolean, refuseCow: boolean): void {
+  if (slot.pfnmap === 'cow' && refuseCow) {
+    throw new MemslotError(
+      `memslot ${slot.id}: a copy-on-write VM_PFNMAP mapping cannot back a memslot with --cow-pfnmap refuse (seed 004 v3: user_mem_abort refuses COW PFNMAP with -EINVAL)`,
+    );
   }
   // kvm_arch_prepare_memory_region: a cacheable VM_PFNMAP VMA without kvm_supports_cacheable_pfnmap() is -EINVAL
   // (CMOs work on kernel VAs, which PFNMAP memory may lack: FWB and DIC make them unnecessary).
@@ -179,6 +196,7 @@ const arm64Base = {
   dirtyLogOffDefault: 'keep' as const,
   readFaultWritableWhileLogging: false,
   execOnlyOnExecFault: true,
+  execAbortsOutsideRam: true,
   permOnlyChangeIsSpurious: true,
   slotZapAllWithQuirk: false,
   rangeFlushDropsStage1: true,

@@ -8,7 +8,7 @@
 import { Piscina } from 'piscina';
 import { InputError } from '../../errors.js';
 import { Level } from '../../mmu/level.js';
-import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES } from '../../mmu/stats.js';
+import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES, faultsOf } from '../../mmu/stats.js';
 import type { CellFailureKind, CellOutcome, CellResult, VcpuCounters, VmCounters } from '../results.js';
 import type { CellTask } from '../cellTask.js';
 import type { MatrixProgress, RunMatrixOptions } from '../runMatrix.js';
@@ -136,7 +136,7 @@ export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounter
     const out = { ...row };
     const mine = counters.find((c) => c.vcpu === v);
     if (mine) for (const name of VCPU_COUNTER_NAMES) out[name] += mine.vcpuCounters[name];
-    out.faults = out.faults_missing + out.faults_permission + out.faults_spurious + out.faults_mmio;
+    out.faults = faultsOf(out);
     return out;
   });
   const total = { faults: 0 } as VcpuCounters;
