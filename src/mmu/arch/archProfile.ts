@@ -35,8 +35,18 @@ export interface ArchProfile {
    * maps only the faulting page (break-before-make in `stage2_map_walker`).
    */
   readonly splitPreservesMappings: boolean;
-  /** True for pKVM: mappings go through hypercalls and a host-side tree. */
+  /**
+   * True for pKVM: mappings go through hypercalls and a host-side tree, and
+   * a fault holds the mmu_lock for write (`kvm_fault_lock`).
+   */
   readonly hypercallMirror: boolean;
+  /**
+   * pKVM, seed 000: `pkvm_pgtable_stage2_map` calls `__pkvm_host_share_guest`
+   * before knowing the GFN is mapped, so a vCPU that lost the race pays a
+   * refused hypercall (-EPERM -> -EAGAIN). Upstream (`pkvm-pmd`) finds the
+   * mapping in its tree first (`pkvm_mapping_iter_first`): -EAGAIN, no hypercall.
+   */
+  readonly pkvmShareBeforeTreeCheck: boolean;
   /** x86 NX huge pages exists (`nx_huge_pages`); `--nx-huge-pages` collapses to off elsewhere. */
   readonly hasNxHugePages: boolean;
   /** A memslot that does not say whether it is private is guest_memfd (TD memory on x86-tdx). */
@@ -49,6 +59,12 @@ export interface ArchProfile {
    * mismatch); elsewhere a shared GFN is mapped through the plain table.
    */
   readonly sharedNeedsSharedAlias: boolean;
+  /**
+   * Aging (`kvm_mmu_notifier_clear_flush_young`) flushes the TLBs when a leaf
+   * was young: `flush_on_ret` unless `CONFIG_KVM_ELIDE_TLB_FLUSH_IF_YOUNG`,
+   * which x86 selects (false) and arm64 does not (true). src/mmu/aging.ts.
+   */
+  readonly agingFlushesIfYoung: boolean;
   /** Default of `--dirty-log-off auto`. */
   readonly dirtyLogOffDefault: 'recover' | 'keep';
   /**
@@ -141,6 +157,8 @@ const x86Base = {
   canSplit: true,
   splitPreservesMappings: true,
   hypercallMirror: false,
+  pkvmShareBeforeTreeCheck: false,
+  agingFlushesIfYoung: false,
   hasNxHugePages: true,
   // x86 recovers huge pages in place when logging stops (kvm_tdp_mmu_recover_huge_pages, Linux 6.13+).
   dirtyLogOffDefault: 'recover' as const,
@@ -197,6 +215,7 @@ const arm64Base = {
   readFaultWritableWhileLogging: false,
   execOnlyOnExecFault: true,
   execAbortsOutsideRam: true,
+  agingFlushesIfYoung: true,
   permOnlyChangeIsSpurious: true,
   slotZapAllWithQuirk: false,
   rangeFlushDropsStage1: true,
@@ -227,7 +246,7 @@ export function archProfile(arch: Arch): ArchProfile {
         mirroredPrivateRoot: true,
       };
     case 'arm64':
-      return { ...arm64Base, name: arch, preFaultResult: 0, canSplit: true, hypercallMirror: false, unmapFlush: 'stage2Walk' };
+      return { ...arm64Base, name: arch, preFaultResult: 0, canSplit: true, hypercallMirror: false, pkvmShareBeforeTreeCheck: false, unmapFlush: 'stage2Walk' };
     case 'pkvm':
       // Protected VM (seed 000): PAGE_SIZE only, no pre-fault, no split.
       return {
@@ -238,6 +257,7 @@ export function archProfile(arch: Arch): ArchProfile {
         preFaultResult: -EOPNOTSUPP,
         canSplit: false,
         hypercallMirror: true,
+        pkvmShareBeforeTreeCheck: true,
         unmapFlush: 'perMapping',
       };
     case 'pkvm-pmd':
@@ -250,6 +270,7 @@ export function archProfile(arch: Arch): ArchProfile {
         preFaultResult: 0,
         canSplit: false,
         hypercallMirror: true,
+        pkvmShareBeforeTreeCheck: false,
         unmapFlush: 'perMapping',
       };
   }
