@@ -32,7 +32,11 @@ import { setupPerVcpuCell } from '../src/replay/perVcpu/setupPerVcpuCell.js';
 import { replayVcpu } from '../src/replay/perVcpu/replayVcpu.js';
 import { mergeCell } from '../src/replay/perVcpu/runPerVcpu.js';
 import { replayCell } from '../src/replay/replayCell.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { traceFromText } from './helpers/traceFromText.js';
+import { tempDir } from './helpers/runCli.js';
+import { run, totals } from './helpers/perVcpuRun.js';
 
 const NO_FLUSH: FlushSink = { requestFlush(): void {} };
 
@@ -117,5 +121,24 @@ describe('pKVM -EAGAIN: the mapping another vCPU installed first', () => {
       expect(merged.hypercallsByKind?.host_unshare_guest).toBe(2);
       expect(merged.vm.pkvm_memcache_pages).toBe(6);
     }
+  });
+});
+
+describe('pKVM under --threads per-vcpu (the built CLI, real worker threads)', () => {
+  it('two vCPUs on the same 256 pages: one share per page upstream, one more per race in seed 000', () => {
+    // Both vCPUs read pages 0..255 in the same order: whichever comes second either finds the page
+    // mapped (no fault) or races (faults_spurious, -EAGAIN). Timing decides which, not the totals below.
+    const rows = ['vcpu,op,gpa,size'];
+    for (let page = 0; page < 256; page++) for (const vcpu of [0, 1]) rows.push(`${vcpu},R,0x${(page * 4096).toString(16)},8`);
+    const trace = join(tempDir(), 'same-pages.csv');
+    writeFileSync(trace, `${rows.join('\n')}\n`);
+    const [upstream, seed] = totals(run(trace, 'per-vcpu', ['--arch', 'pkvm-pmd,pkvm', '--backing', '4k', '--prefault', 'none', '--memslot', '0x0:0x200000']).rows);
+    for (const row of [upstream, seed]) {
+      expect([row.faults_missing, row.pages_4k]).toEqual(['256', '256']);
+    }
+    // pkvm-pmd: 256 shares + 256 teardown unshares, races cost nothing.
+    expect(upstream.hypercalls).toBe('512');
+    // pkvm (seed): each race (faults_spurious) is one refused share more.
+    expect(Number(seed.hypercalls)).toBe(512 + Number(seed.faults_spurious));
   });
 });
