@@ -132,7 +132,9 @@ describe('pKVM under --threads per-vcpu (the built CLI, real worker threads)', (
     for (let page = 0; page < 256; page++) for (const vcpu of [0, 1]) rows.push(`${vcpu},R,0x${(page * 4096).toString(16)},8`);
     const trace = join(tempDir(), 'same-pages.csv');
     writeFileSync(trace, `${rows.join('\n')}\n`);
-    const [upstream, seed] = totals(run(trace, 'per-vcpu', ['--arch', 'pkvm-pmd,pkvm', '--backing', '4k', '--prefault', 'none', '--memslot', '0x0:0x200000']).rows);
+    const [upstream, seed] = totals(
+      run(trace, 'per-vcpu', ['--arch', 'pkvm-pmd,pkvm', '--backing', '4k', '--prefault', 'none', '--memslot', '0x0:0x200000']).rows,
+    );
     for (const row of [upstream, seed]) {
       expect([row.faults_missing, row.pages_4k]).toEqual(['256', '256']);
     }
