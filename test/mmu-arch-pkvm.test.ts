@@ -18,6 +18,7 @@ describe('pKVM: hypercalls and the host-side tree', () => {
       tlb_flush_vmid: 0,
       // No AGE row.
       host_test_clear_young_guest: 0,
+      host_mkyoung_guest: 0,
     });
     expect(r.vm.hypercalls).toBe(6);
   });
@@ -33,6 +34,7 @@ describe('pKVM: hypercalls and the host-side tree', () => {
       // WRPROTECT's kvm_arch_flush_remote_tlbs_range is __pkvm_tlb_flush_vmid; the UNMAP's TLBIs run at EL2 inside the unshares.
       tlb_flush_vmid: 1,
       host_test_clear_young_guest: 0,
+      host_mkyoung_guest: 0,
     });
   });
 

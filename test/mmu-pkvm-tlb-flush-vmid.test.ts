@@ -28,6 +28,7 @@ describe('pKVM: kvm_arch_flush_remote_tlbs[_range] is __pkvm_tlb_flush_vmid', ()
         host_relax_perms_guest: 0,
         tlb_flush_vmid: 1,
         host_test_clear_young_guest: 0,
+        host_mkyoung_guest: 0,
       });
       expect(r.vm.hypercalls).toBe(8);
       // WRPROTECT: full (flushes_full), whatever the range; UNMAP: EL2's own deferred range TLBI over the leaf.

@@ -17,11 +17,15 @@
  * makes one `__pkvm_host_test_clear_young_guest` hypercall per mapping of the
  * range (kind `host_test_clear_young_guest`).
  *
- * Without hardware AF an access to an old leaf takes an access-flag fault
- * (`handle_access_fault` -> `kvm_pgtable_stage2_mkyoung`; pKVM
- * `__pkvm_host_mkyoung_guest`): not modelled, the model's CPUs have FEAT_HAFDBS.
+ * Without hardware AF (`--hw-af off`: a CPU without FEAT_HAFDBS, or the
+ * AmpereOne AC03_CPU_38 erratum that keeps VTCR_EL2.HA clear) an access whose
+ * walk finds an old leaf takes an access-flag fault: `kvm_handle_guest_abort`
+ * -> `handle_access_fault` -> `kvm_pgtable_stage2_mkyoung` under the mmu_lock
+ * for read (pKVM: the `__pkvm_host_mkyoung_guest` hypercall), counted in
+ * `faults_access`; the guest retries and the walk goes on.
  */
 import { alignGfnDown, type Level } from './level.js';
+import type { VcpuStats } from './stats.js';
 import type { Vm } from './vm.js';
 import { AttrFilter, reaches } from './hostEvents.js';
 import { FlushOrigin } from './vmOptions.js';
@@ -46,10 +50,30 @@ export class AccessedFlags {
     return true;
   }
 
-  /** The hardware set the flag of the leaf holding `gfn` at `level` (a walk), or the leaf changed. */
-  markYoung(alias: number, gfn: number, level: Level): void {
-    this.old.delete(alias * ALIAS_STRIDE + alignGfnDown(gfn, level));
+  /** The flag of the leaf holding `gfn` at `level` is set again (a walk, mkyoung, or the leaf changed); true when it was old. */
+  markYoung(alias: number, gfn: number, level: Level): boolean {
+    return this.old.delete(alias * ALIAS_STRIDE + alignGfnDown(gfn, level));
   }
+}
+
+/**
+ * A walk reached the present leaf holding `gfn` (`Vm.translate`, with some
+ * leaf old): hardware AF sets its flag; without it an old leaf is an
+ * access-flag fault, `handle_access_fault` (read lock, mkyoung).
+ */
+export function walkReachesLeaf(vm: Vm, alias: number, gfn: number, level: Level, vcpu: VcpuStats): void {
+  if (vm.options.hwAf) {
+    vm.accessed.markYoung(alias, gfn, level);
+    return;
+  }
+  vm.lock.readLock();
+  try {
+    if (!vm.accessed.markYoung(alias, gfn, level)) return;
+    vm.mirror?.mkyoung();
+  } finally {
+    vm.lock.readUnlock();
+  }
+  vcpu.faults_access++;
 }
 
 /**

@@ -14,7 +14,7 @@ export const AT_COUNTER_NAMES = ['at_ops', 'at_fast', 'at_slow', 'at_pan_checks'
  * Per-vCPU counters added after the AT counters: they go at the end of results.csv
  * (src/report/resultsCsv.ts), after the AT counters and the late VM counters.
  */
-export const LATE_VCPU_COUNTER_NAMES = ['faults_abort'] as const;
+export const LATE_VCPU_COUNTER_NAMES = ['faults_abort', 'faults_access'] as const;
 /** VM counters added after the AT counters (results.csv: at the very end, after `LATE_VCPU_COUNTER_NAMES`). */
 export const LATE_VM_COUNTER_NAMES = ['pkvm_memcache_pages'] as const;
 
@@ -66,8 +66,10 @@ export const VM_COUNTER_NAMES = [
 export type VmCounter = (typeof VM_COUNTER_NAMES)[number];
 
 /** Guest faults of every kind (the derived `faults` column), from a vCPU's counters. */
-export function faultsOf(c: Readonly<Record<'faults_missing' | 'faults_permission' | 'faults_spurious' | 'faults_mmio' | 'faults_abort', number>>): number {
-  return c.faults_missing + c.faults_permission + c.faults_spurious + c.faults_mmio + c.faults_abort;
+export function faultsOf(
+  c: Readonly<Record<'faults_missing' | 'faults_permission' | 'faults_spurious' | 'faults_mmio' | 'faults_abort' | 'faults_access', number>>,
+): number {
+  return c.faults_missing + c.faults_permission + c.faults_spurious + c.faults_mmio + c.faults_abort + c.faults_access;
 }
 
 /** One vCPU's counters. */
@@ -123,6 +125,12 @@ export class VcpuStats {
    * `kvm_inject_sea_iabt`). Not in `faults_mmio`.
    */
   faults_abort = 0;
+  /**
+   * arm64 access-flag faults (`--hw-af off`): an access to a leaf AGE made
+   * old, fixed by `handle_access_fault` -> `kvm_pgtable_stage2_mkyoung`
+   * (pKVM: `__pkvm_host_mkyoung_guest`). Part of `faults`.
+   */
+  faults_access = 0;
 
   /** Guest faults of every kind. */
   get faults(): number {

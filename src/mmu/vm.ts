@@ -22,7 +22,7 @@ import { VmStats, type VcpuStats } from './stats.js';
 import { MemoryAttributes } from './memoryAttributes.js';
 import { HypercallMirror, PkvmFlushSink } from './pkvm/hypercallMirror.js';
 import { zapLeaves } from './hostEvents.js';
-import { AccessedFlags } from './aging.js';
+import { AccessedFlags, walkReachesLeaf } from './aging.js';
 import { DirtyLog } from './dirtyLog.js';
 import { dirtyLogRefusal } from './dirtyLogging.js';
 import { AccessKind, FlushOrigin, type FlushSink, type Stage2Backing, type VmOptions } from './vmOptions.js';
@@ -156,8 +156,8 @@ export class Vm {
     const alias = gfn === rawGfn ? ALIAS_PLAIN : ALIAS_STOLEN;
     const table = this.tables[alias];
     const word = table.lookup(gfn);
-    // The walk sets the leaf's accessed flag (hardware AF/EPT A bit; aging.ts).
-    if (word !== 0 && this.accessed.anyOld) this.accessed.markYoung(alias, gfn, table.lookupLevel);
+    // The walk sets the leaf's accessed flag (hardware AF/EPT A bit), or takes an access-flag fault (aging.ts).
+    if (word !== 0 && this.accessed.anyOld) walkReachesLeaf(this, alias, gfn, table.lookupLevel, vcpu);
     if (word !== 0 && (word & PERMS_FOR[kind]) !== 0) {
       this.translatedLevel = table.lookupLevel;
       return word;

@@ -104,6 +104,12 @@ export interface VmOptions {
   dic: boolean;
   /** arm64: refuse a copy-on-write VM_PFNMAP memslot (`--cow-pfnmap refuse`, seed 004 v3); upstream allows it. */
   refuseCowPfnmap: boolean;
+  /**
+   * arm64 hardware Access Flag updates (VTCR_EL2.HA, `--hw-af on`): a walk sets
+   * an aged leaf's AF. Off: the access takes an access-flag fault
+   * (`handle_access_fault` -> `kvm_pgtable_stage2_mkyoung`; src/mmu/aging.ts).
+   */
+  hwAf: boolean;
   /** arm64 FEAT_TLBIRANGE (`--tlbi-range`): with FWB, a stage-2 unmap defers its TLBIs to one range flush. */
   tlbiRange: boolean;
   /** Levels of the stage-2 table: 4 covers 48-bit GPAs, 5 covers 52-bit (x86 5-level EPT, arm64 LPA). */

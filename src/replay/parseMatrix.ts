@@ -41,6 +41,7 @@ export interface RawMatrixOptions {
   privateHuge?: string;
   dic?: string;
   cowPfnmap?: string;
+  hwAf?: string;
   memslot?: string[];
 }
 
@@ -171,6 +172,7 @@ function parseDimensions(raw: RawMatrixOptions) {
   const slotZaps = parseChoices('--slot-zap', raw.slotZap ?? DEFAULTS.slotZap, SLOT_ZAP_KINDS);
   const dics = parseChoices('--dic', raw.dic ?? DEFAULTS.dic, ['on', 'off'] as const);
   const cowPfnmaps = parseChoices('--cow-pfnmap', raw.cowPfnmap ?? DEFAULTS.cowPfnmap, COW_PFNMAP_KINDS);
+  const hwAfs = parseChoices('--hw-af', raw.hwAf ?? DEFAULTS.hwAf, ['on', 'off'] as const);
   const privateHuges = parseChoices('--private-huge', raw.privateHuge ?? DEFAULTS.privateHuge, PRIVATE_HUGE_KINDS);
   for (const tlbEntries of entries) {
     for (const tlbWays of ways) {
@@ -203,6 +205,7 @@ function parseDimensions(raw: RawMatrixOptions) {
     privateHuge: privateHuges,
     dic: dics,
     cowPfnmap: cowPfnmaps,
+    hwAf: hwAfs,
   };
 }
 
@@ -241,5 +244,7 @@ function collapseForArch(combo: Combination): Omit<Scenario, 'name'> {
     dic: x86 ? true : combo.dic === 'on',
     // PFNMAP kinds are an arm64 model: x86 refuses them all anyway.
     cowPfnmap: x86 ? 'allow' : combo.cowPfnmap,
+    // x86 is modelled with EPT A/D bits (the walk sets Accessed): always on.
+    hwAf: x86 ? true : combo.hwAf === 'on',
   };
 }

@@ -64,6 +64,8 @@ export interface Scenario {
   dic: boolean;
   /** arm64 copy-on-write VM_PFNMAP memslots: `allow` (upstream) or `refuse` (seed 004 v3); `allow` on x86. */
   cowPfnmap: CowPfnmapKind;
+  /** arm64 hardware Access Flag updates (`--hw-af`); true on x86 (EPT A/D bits). */
+  hwAf: boolean;
 }
 
 /** A memslot of the layout (`--memslot GPA:SIZE` or `--vm FILE`). */
@@ -120,6 +122,7 @@ export function scenarioName(s: Omit<Scenario, 'name'>): string {
   if (s.privateHuge !== 'off') name += ` private-huge=${s.privateHuge}`;
   if (!s.dic) name += ' dic=off';
   if (s.cowPfnmap !== 'allow') name += ` cow-pfnmap=${s.cowPfnmap}`;
+  if (!s.hwAf) name += ' hw-af=off';
   return name;
 }
 
@@ -151,6 +154,7 @@ export const SCENARIO_COLUMNS = [
   'private_huge',
   'dic',
   'cow_pfnmap',
+  'hw_af',
 ] as const;
 
 /** Values of `SCENARIO_COLUMNS` for `s`. */
@@ -179,5 +183,6 @@ export function scenarioColumnValues(s: Scenario): (string | number)[] {
     s.privateHuge,
     onOff(s.dic),
     s.cowPfnmap,
+    onOff(s.hwAf),
   ];
 }

@@ -12,7 +12,8 @@
  * - a permission added: `__pkvm_host_relax_perms_guest`;
  * - a remote TLB flush (`kvm_arch_flush_remote_tlbs[_range]`): `__pkvm_tlb_flush_vmid`
  *   (`PkvmFlushSink`);
- * - aging (AGE): `__pkvm_host_test_clear_young_guest` per mapping (src/mmu/aging.ts).
+ * - aging (AGE): `__pkvm_host_test_clear_young_guest` per mapping; an access-flag
+ *   fault (`--hw-af off`): `__pkvm_host_mkyoung_guest` (src/mmu/aging.ts).
  * A map of a GFN another vCPU mapped first (per-vCPU mode: the fault found no
  * leaf, then, under the mmu_lock, the table held one) is -EAGAIN, a spurious
  * fault (`faults_spurious`), counted here in `eagain`. Upstream
@@ -66,6 +67,7 @@ export const HYPERCALL_KINDS = [
   'host_relax_perms_guest',
   'tlb_flush_vmid',
   'host_test_clear_young_guest',
+  'host_mkyoung_guest',
 ] as const;
 export type HypercallKind = (typeof HYPERCALL_KINDS)[number];
 
@@ -79,6 +81,7 @@ export class HypercallMirror {
     host_relax_perms_guest: 0,
     tlb_flush_vmid: 0,
     host_test_clear_young_guest: 0,
+    host_mkyoung_guest: 0,
   };
   /** Maps refused because the GFN was already mapped (-EAGAIN). */
   eagain = 0;
@@ -166,6 +169,11 @@ export class HypercallMirror {
   /** `__pkvm_host_test_clear_young_guest` of one mapping (`pkvm_pgtable_stage2_test_clear_young`, aging.ts). */
   testClearYoung(): void {
     this.call('host_test_clear_young_guest');
+  }
+
+  /** `__pkvm_host_mkyoung_guest` (`pkvm_pgtable_stage2_mkyoung`, an access-flag fault; aging.ts). */
+  mkyoung(): void {
+    this.call('host_mkyoung_guest');
   }
 
   /** `__pkvm_tlb_flush_vmid`: `kvm_arch_flush_remote_tlbs[_range]` on a pKVM host. */
