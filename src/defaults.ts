@@ -28,6 +28,10 @@ export const DEFAULTS = {
   dic: 'on',
   /** Upstream guest_memfd has no huge pages: private memory maps 4K. */
   privateHuge: 'off',
+  /** Merged upstream (v6.17 `user_mem_abort`) has no copy-on-write check: a COW VM_PFNMAP slot is allowed (seed 004 v3 refused it). */
+  cowPfnmap: 'allow',
+  /** arm64 hardware Access Flag updates (FEAT_HAFDBS; `kvm_get_vtcr` sets VTCR_EL2.HA): every current server and phone core has it. */
+  hwAf: 'on',
   /** KVM_X86_QUIRK_SLOT_ZAP_ALL is on unless userspace disables it: a memslot delete/move zaps every mapping. */
   slotZap: 'all',
   /** arm64 stage-2 forced write-back (ARMv8.4 FEAT_S2FWB), present on current cores. */

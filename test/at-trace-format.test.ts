@@ -49,8 +49,8 @@ describe('AT rows in traces', () => {
       column: 'slot',
       problem: '8 is not an AT variant (0 to 7: S1E1R, S1E1W, S1E1RP, S1E1WP, S1E0R, S1E0W, S1E2R, S1E2W)',
     });
-    events.op[0] = 17; // a reserved code
-    expect(findEventProblem(events, 0, 1, 1)?.problem).toBe('17 is not an op code (1 to 16, 20)');
+    events.op[0] = 18; // a reserved code
+    expect(findEventProblem(events, 0, 1, 1)?.problem).toBe('18 is not an op code (1 to 17, 20)');
   });
 
   it('an unknown variant: exit 2, one line at the row and column', () => {

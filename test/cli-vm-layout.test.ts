@@ -33,8 +33,8 @@ describe('--vm layouts KVM refuses', () => {
     expectBadInput(result, out, `${vm}: memslots[1]: overlaps memslots[0]`);
   });
 
-  it('a copy-on-write PFNMAP memslot on arm64', () => {
-    const { vm, out, result } = runWithLayout({ memslots: [slot({ pfnmap: 'cow' })] }, ['--arch', 'arm64']);
+  it('a copy-on-write PFNMAP memslot on arm64 with --cow-pfnmap refuse', () => {
+    const { vm, out, result } = runWithLayout({ memslots: [slot({ pfnmap: 'cow' })] }, ['--arch', 'arm64', '--cow-pfnmap', 'refuse']);
     expectBadInput(result, out, `${vm}: memslots[0]: memslot 0: a copy-on-write VM_PFNMAP mapping cannot back a memslot`, 'prefix');
   });
 

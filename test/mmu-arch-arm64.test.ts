@@ -9,11 +9,12 @@ const slot = (over: Partial<MemslotSpec>): MemslotSpec => ({ gpa: 0, sizeBytes: 
 const layout = (over: Partial<MemslotSpec>) => ({ memslots: [slot(over)], defaultSlotAlignBytes: 1 << 30 });
 
 describe('arm64 stage-2 and PFNMAP memory (seed 004)', () => {
-  it('device PFNMAP memory maps with the Device type; an exec there exits', async () => {
+  it('device PFNMAP memory maps with the Device type; an exec there injects an abort (mmu-arm64-exec-abort)', async () => {
     const r = await replayText(HEADER + '0,R,0x0,8\n0,X,0x1000,4\n', { arch: 'arm64', backing: '4k' }, [{ gpa: 0, sizeBytes: 4 << 20, pfnmap: 'device' }]);
     expect(r.vm.pages_device).toBe(1);
     expect(r.vm.pages_normal).toBe(0);
-    expect(r.total.faults_mmio).toBe(1);
+    expect(r.total.faults_mmio).toBe(0);
+    expect(r.total.faults_abort).toBe(1);
   });
 
   it('cacheable device memory with FWB maps Normal', async () => {
@@ -21,9 +22,9 @@ describe('arm64 stage-2 and PFNMAP memory (seed 004)', () => {
     expect(r.vm.pages_normal).toBe(1);
   });
 
-  it('a COW PFNMAP memslot is refused when declared', () => {
-    expect(() => validateLayout(parseMatrix({ arch: 'arm64' }), layout({ pfnmap: 'cow' }))).toThrow(
-      'vm.json: memslots[0]: memslot 0: a copy-on-write VM_PFNMAP mapping cannot back a memslot (user_mem_abort refuses COW PFNMAP with -EINVAL) (arch arm64)',
+  it('a COW PFNMAP memslot is refused when declared with --cow-pfnmap refuse (mmu-cow-pfnmap)', () => {
+    expect(() => validateLayout(parseMatrix({ arch: 'arm64', cowPfnmap: 'refuse' }), layout({ pfnmap: 'cow' }))).toThrow(
+      'vm.json: memslots[0]: memslot 0: a copy-on-write VM_PFNMAP mapping cannot back a memslot with --cow-pfnmap refuse (seed 004 v3: user_mem_abort refuses COW PFNMAP with -EINVAL) (arch arm64)',
     );
   });
 

@@ -16,6 +16,9 @@ describe('pKVM: hypercalls and the host-side tree', () => {
       host_relax_perms_guest: 0,
       // No remote flush was asked for.
       tlb_flush_vmid: 0,
+      // No AGE row.
+      host_test_clear_young_guest: 0,
+      host_mkyoung_guest: 0,
     });
     expect(r.vm.hypercalls).toBe(6);
   });
@@ -30,6 +33,8 @@ describe('pKVM: hypercalls and the host-side tree', () => {
       host_relax_perms_guest: 1,
       // WRPROTECT's kvm_arch_flush_remote_tlbs_range is __pkvm_tlb_flush_vmid; the UNMAP's TLBIs run at EL2 inside the unshares.
       tlb_flush_vmid: 1,
+      host_test_clear_young_guest: 0,
+      host_mkyoung_guest: 0,
     });
   });
 

@@ -21,7 +21,15 @@ describe('pKVM: kvm_arch_flush_remote_tlbs[_range] is __pkvm_tlb_flush_vmid', ()
       // backing 4k: both profiles map 4K leaves here.
       const r = await replayText(CSV, { arch, backing: '4k' }, SLOT);
       // 3 shares, 1 wrprotect, 1 tlb_flush_vmid, 1 unshare (UNMAP), 2 unshares at teardown.
-      expect(r.hypercallsByKind).toEqual({ host_share_guest: 3, host_unshare_guest: 3, host_wrprotect_guest: 1, host_relax_perms_guest: 0, tlb_flush_vmid: 1 });
+      expect(r.hypercallsByKind).toEqual({
+        host_share_guest: 3,
+        host_unshare_guest: 3,
+        host_wrprotect_guest: 1,
+        host_relax_perms_guest: 0,
+        tlb_flush_vmid: 1,
+        host_test_clear_young_guest: 0,
+        host_mkyoung_guest: 0,
+      });
       expect(r.vm.hypercalls).toBe(8);
       // WRPROTECT: full (flushes_full), whatever the range; UNMAP: EL2's own deferred range TLBI over the leaf.
       expect([r.vm.flush_requests, r.vm.flushes_full, r.vm.flushes_range, r.vm.flush_ipis]).toEqual([2, 1, 1, 0]);

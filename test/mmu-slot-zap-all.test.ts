@@ -89,11 +89,11 @@ describe('memslot delete and move zap every mapping on x86 (KVM_X86_QUIRK_SLOT_Z
     expect(() => parseMatrix({ slotZap: 'some' })).toThrow(new InputError('--slot-zap: "some" is not one of all, slot'));
   });
 
-  it('op code 15 is SLOT_MOVE; 17 and 21 are not ops', () => {
+  it('op code 15 is SLOT_MOVE; 18 and 21 are not ops', () => {
     expect(parseOp('SLOT_MOVE')).toBe(Op.SLOT_MOVE);
     expect(Op.SLOT_MOVE as number).toBe(15);
     expect(valueProblem('op', 15, 1)).toBeUndefined();
-    expect(valueProblem('op', 21, 1)).toBe('21 is not an op code (1 to 16, 20)');
-    expect(valueProblem('op', 17, 1)).toBe('17 is not an op code (1 to 16, 20)');
+    expect(valueProblem('op', 21, 1)).toBe('21 is not an op code (1 to 17, 20)');
+    expect(valueProblem('op', 18, 1)).toBe('18 is not an op code (1 to 17, 20)');
   });
 });

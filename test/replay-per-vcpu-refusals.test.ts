@@ -10,8 +10,8 @@ import { expectBadInput, runCli, tempDir } from './helpers/runCli.js';
 describe('mmubench run --threads per-vcpu: refusals', () => {
   it('refuses an arch that needs the whole VM serialised, with one line and exit 2', () => {
     const out = join(tempDir(), 'report');
-    const result = runCli(['run', 'traces/interleaved-2vcpu.csv', '--out', out, '--threads', 'per-vcpu', '--arch', 'pkvm']);
-    expectBadInput(result, out, '--threads per-vcpu: --arch pkvm is not supported (x86-tdp and arm64 only; see docs/per-vcpu-threads.md)');
+    const result = runCli(['run', 'traces/interleaved-2vcpu.csv', '--out', out, '--threads', 'per-vcpu', '--arch', 'x86-tdx']);
+    expectBadInput(result, out, '--threads per-vcpu: --arch x86-tdx is not supported (x86-tdp, arm64, pkvm, pkvm-pmd only; see docs/per-vcpu-threads.md)');
   });
 
   it('refuses a memslot row with its file and line', () => {

@@ -107,7 +107,7 @@ describe('binary traces: located errors', () => {
   it('locates a bad op code to its chunk and event', () => {
     // Chunk 0's op column starts after gpa (32 bytes) and vcpu (8 bytes); event 2 gets op 99.
     expect(errorOf(patched(CHUNK0 + CHUNK_HEADER_BYTES + 40 + 2, [99]))).toBe(
-      `FILE: chunk 0: event 2: column op: 99 is not an op code (1 to 16, 20) (byte ${CHUNK0})`,
+      `FILE: chunk 0: event 2: column op: 99 is not an op code (1 to 17, 20) (byte ${CHUNK0})`,
     );
   });
 

@@ -67,6 +67,14 @@ function registerRunCommand(program: Command, setExit: (code: number) => void, s
     .option('--guest-levels <list>', `0 | 4: guest stage-1 levels walked on each TLB miss (2D walks) and by AT rows [default: ${DEFAULTS.guestLevels}]`)
     .option('--alias-flush <list>', `range (seed 001: range + alias) | full (upstream TDX) [default: ${DEFAULTS.aliasFlush}]`)
     .option('--dic <list>', `on | off: arm64 CTR_EL0.DIC (with FWB, needed for cacheable PFNMAP memory) [default: ${DEFAULTS.dic}]`)
+    .option(
+      '--cow-pfnmap <list>',
+      `allow | refuse: arm64 copy-on-write VM_PFNMAP memslots, allowed as upstream or refused (seed 004 v3) [default: ${DEFAULTS.cowPfnmap}]`,
+    )
+    .option(
+      '--hw-af <list>',
+      `on | off: arm64 hardware Access Flag (VTCR_EL2.HA); off: an access to an aged page takes an access-flag fault [default: ${DEFAULTS.hwAf}]`,
+    )
     .option('--private-huge <list>', `off | on: guest_memfd (private) memory maps 4K as upstream, or at the slot's level [default: ${DEFAULTS.privateHuge}]`)
     .option(
       '--slot-zap <list>',

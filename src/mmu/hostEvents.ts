@@ -97,7 +97,7 @@ const FILTER_SHARED = AttrFilter.Shared;
  * stolen bits, shared = the one with them); with one direct root every alias
  * is reached, whatever the filter.
  */
-function reaches(vm: Vm, alias: number, filter: AttrFilter): boolean {
+export function reaches(vm: Vm, alias: number, filter: AttrFilter): boolean {
   if (!vm.options.profile.mirroredPrivateRoot || vm.tables.length === 1) return true;
   return (filter & (alias === ALIAS_PLAIN ? AttrFilter.Private : AttrFilter.Shared)) !== 0;
 }

@@ -10,6 +10,14 @@ import { Level } from './level.js';
 /** The AT emulation's counters of one vCPU (src/replay/atEmulation.ts), named after KVM's paths. */
 export const AT_COUNTER_NAMES = ['at_ops', 'at_fast', 'at_slow', 'at_pan_checks', 'at_walk_reads', 'at_faults'] as const;
 
+/**
+ * Per-vCPU counters added after the AT counters: they go at the end of results.csv
+ * (src/report/resultsCsv.ts), after the AT counters and the late VM counters.
+ */
+export const LATE_VCPU_COUNTER_NAMES = ['faults_abort', 'faults_access'] as const;
+/** VM counters added after the AT counters (results.csv: at the very end, after `LATE_VCPU_COUNTER_NAMES`). */
+export const LATE_VM_COUNTER_NAMES = ['pkvm_memcache_pages'] as const;
+
 /** Counters of one vCPU, in report column order. */
 export const VCPU_COUNTER_NAMES = [
   'accesses',
@@ -29,6 +37,7 @@ export const VCPU_COUNTER_NAMES = [
   'refill_misses',
   'faults_pt',
   ...AT_COUNTER_NAMES,
+  ...LATE_VCPU_COUNTER_NAMES,
 ] as const;
 export type VcpuCounter = (typeof VCPU_COUNTER_NAMES)[number];
 
@@ -52,8 +61,16 @@ export const VM_COUNTER_NAMES = [
   'flush_ipis',
   'tlb_entries_flushed_collateral',
   'ioctl_errors',
+  ...LATE_VM_COUNTER_NAMES,
 ] as const;
 export type VmCounter = (typeof VM_COUNTER_NAMES)[number];
+
+/** Guest faults of every kind (the derived `faults` column), from a vCPU's counters. */
+export function faultsOf(
+  c: Readonly<Record<'faults_missing' | 'faults_permission' | 'faults_spurious' | 'faults_mmio' | 'faults_abort' | 'faults_access', number>>,
+): number {
+  return c.faults_missing + c.faults_permission + c.faults_spurious + c.faults_mmio + c.faults_abort + c.faults_access;
+}
 
 /** One vCPU's counters. */
 export class VcpuStats {
@@ -101,10 +118,23 @@ export class VcpuStats {
   at_walk_reads = 0;
   /** Stage-2 faults taken by those reads (not in `faults`). */
   at_faults = 0;
+  /**
+   * Stage-2 faults KVM answers by injecting an abort into the guest, with no
+   * exit to userspace: arm64 exec of Device memory or outside any memslot
+   * (`user_mem_abort` / `kvm_handle_guest_abort` return -ENOEXEC ->
+   * `kvm_inject_sea_iabt`). Not in `faults_mmio`.
+   */
+  faults_abort = 0;
+  /**
+   * arm64 access-flag faults (`--hw-af off`): an access to a leaf AGE made
+   * old, fixed by `handle_access_fault` -> `kvm_pgtable_stage2_mkyoung`
+   * (pKVM: `__pkvm_host_mkyoung_guest`). Part of `faults`.
+   */
+  faults_access = 0;
 
   /** Guest faults of every kind. */
   get faults(): number {
-    return this.faults_missing + this.faults_permission + this.faults_spurious + this.faults_mmio;
+    return faultsOf(this);
   }
 
   add(other: VcpuStats): void {
@@ -152,6 +182,12 @@ export class VmStats {
   tlb_entries_flushed_collateral = 0;
   /** Host ioctls of the trace that KVM refuses and the run goes on without (dirty logging on a guest_memfd or arm64 VM_PFNMAP slot: -EINVAL). */
   ioctl_errors = 0;
+  /**
+   * pKVM: pages the host donated to EL2's per-vCPU memcache before a share
+   * hypercall (`pkvm_refill_memcache` -> `refill_memcache`, topped up by
+   * `topup_hyp_memcache` in `user_mem_abort`; src/mmu/pkvm/hypMemcache.ts).
+   */
+  pkvm_memcache_pages = 0;
 
   /**
    * Count one leaf appearing (`sign` 1) or disappearing (-1): `pages_*` by

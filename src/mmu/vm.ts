@@ -11,7 +11,8 @@
  * fault and a re-execution, as in KVM; on a local store it never happens.
  */
 import { Level, alignGfnDown, pagesPerLevel } from './level.js';
-import { MAP_FIXED, MAP_RETRY, MAP_SPURIOUS, PageTable, type LeafChangeListener } from './pageTable.js';
+import { MAP_FIXED, MAP_RETRY, MAP_SPURIOUS, PageTable } from './pageTable.js';
+import { AliasLeafListener } from './aliasLeafListener.js';
 import { LocalEntryStore, type EntryStore } from './entryStore.js';
 import { NO_MMU_LOCK, type MmuLock } from './mmuLock.js';
 import { MemslotSet, MemslotError, type Memslot } from './memslots.js';
@@ -21,6 +22,7 @@ import { VmStats, type VcpuStats } from './stats.js';
 import { MemoryAttributes } from './memoryAttributes.js';
 import { HypercallMirror, PkvmFlushSink } from './pkvm/hypercallMirror.js';
 import { zapLeaves } from './hostEvents.js';
+import { AccessedFlags, walkReachesLeaf } from './aging.js';
 import { DirtyLog } from './dirtyLog.js';
 import { dirtyLogRefusal } from './dirtyLogging.js';
 import { AccessKind, FlushOrigin, type FlushSink, type Stage2Backing, type VmOptions } from './vmOptions.js';
@@ -33,18 +35,6 @@ export const ALIAS_STOLEN = 1;
 export const MAX_FAULTS_PER_ACCESS = 10_000;
 /** `zapLeaves` predicate that zaps every leaf visited (one function, not a closure per call). */
 export const ZAP_ALL = (): boolean => true;
-
-/** The listener of one alias's table: `Vm.onLeafChange` with the alias (one object per table, no closure). */
-class AliasLeafListener implements LeafChangeListener {
-  constructor(
-    private readonly vm: Vm,
-    private readonly alias: number,
-  ) {}
-
-  onLeafChange(gfn: number, level: Level, oldWord: number, newWord: number): void {
-    this.vm.onLeafChange(gfn, level, oldWord, newWord, this.alias);
-  }
-}
 
 export class Vm {
   readonly memslots = new MemslotSet();
@@ -63,18 +53,18 @@ export class Vm {
   mappingLevel: Level = Level.L4K;
   /** Dirty bitmaps of the slots under dirty logging (dirtyLog.ts). */
   readonly dirtyLog = new DirtyLog();
-  /**
-   * A guest_memfd slot was ever added: the VM cannot be KVM_X86_DEFAULT_VM
-   * (private memory needs KVM_X86_SW_PROTECTED_VM or a confidential type), so
-   * `kvm_memslot_flush_zap_all()` is false.
-   */
+  /** A guest_memfd slot was ever added: not KVM_X86_DEFAULT_VM, so `kvm_memslot_flush_zap_all()` is false. */
   hasPrivateSlot = false;
+  /** Leaves aged and not accessed since (AGE, src/mmu/aging.ts). */
+  readonly accessed = new AccessedFlags();
 
   /** Arch-profile and option decisions of the fault path, fixed per scenario (no string compare per fault). */
   private readonly stolenAny: boolean;
   private readonly sharedNeedsSharedAlias: boolean;
   private readonly readFaultWritableWhileLogging: boolean;
   private readonly execOnlyOnExecFault: boolean;
+  private readonly execAbortsOutsideRam: boolean;
+  private readonly faultTakesWriteLock: boolean;
   private readonly nxHugePages: boolean;
   private readonly splitPreservesMappings: boolean;
   private readonly maxLevel: Level;
@@ -94,13 +84,16 @@ export class Vm {
     this.sharedNeedsSharedAlias = profile.sharedNeedsSharedAlias;
     this.readFaultWritableWhileLogging = profile.readFaultWritableWhileLogging;
     this.execOnlyOnExecFault = profile.execOnlyOnExecFault;
+    this.execAbortsOutsideRam = profile.execAbortsOutsideRam;
+    this.faultTakesWriteLock = profile.hypercallMirror;
     this.nxHugePages = options.nxHugePages;
     this.splitPreservesMappings = profile.splitPreservesMappings;
     this.maxLevel = options.maxLevel;
     this.maxSharedLevel = profile.maxSharedLevel;
     // Upstream guest_memfd has no huge pages (__kvm_gmem_get_pfn: max_order 0): private memory maps 4K.
     this.maxPrivateLevel = options.privateHuge ? profile.maxPrivateLevel : Level.L4K;
-    this.mirror = profile.hypercallMirror ? new HypercallMirror(this.stats) : undefined;
+    // kvm_mmu_cache_min_pages = kvm_stage2_levels - 1 (stage2_pgtable.h): the tables below the root.
+    this.mirror = profile.hypercallMirror ? new HypercallMirror(this.stats, profile.pkvmShareBeforeTreeCheck, options.rootLevel - 1) : undefined;
     this.flushSink = this.mirror !== undefined ? new PkvmFlushSink(flushSink, this.mirror) : flushSink;
     this.lock = backing?.lock ?? NO_MMU_LOCK;
     const table = (store: EntryStore): PageTable => new PageTable(store, options.rootLevel, profile.permOnlyChangeIsSpurious);
@@ -109,15 +102,14 @@ export class Vm {
       if (backing !== undefined) throw new Error('a shared stage-2 backs one GPA alias only');
       this.tables.push(table(new LocalEntryStore()));
     }
-    this.tables.forEach((t, alias) => {
-      t.listener = new AliasLeafListener(this, alias);
-    });
+    for (const [alias, t] of this.tables.entries()) t.listener = new AliasLeafListener(this, alias);
   }
 
   /** Keeps `pages_*` equal to the leaves present, and the pKVM mirror in step. */
   onLeafChange(gfn: number, level: Level, oldWord: number, newWord: number, alias = ALIAS_PLAIN): void {
     if (oldWord !== 0) this.stats.countLeaf(level, oldWord, -1);
     if (newWord !== 0) this.stats.countLeaf(level, newWord, 1);
+    if (this.accessed.anyOld && (oldWord === 0 || newWord === 0)) this.accessed.markYoung(alias, gfn, level);
     if (this.mirror !== undefined) this.mirror.onLeafChange(gfn, level, oldWord, newWord, alias);
   }
 
@@ -151,8 +143,9 @@ export class Vm {
    * 1. Present with the permission: no fault (the TLB had missed).
    * 2. Not visible: no memslot, a write to a read-only slot, a private GFN
    *    through the shared alias (`KVM_PFN_NOSLOT`), a shared GFN through TDX's
-   *    private alias (KVM_EXIT_MEMORY_FAULT), exec of device memory: exit.
-   * 3. Under the mmu_lock for read: present without the permission is a
+   *    private alias (KVM_EXIT_MEMORY_FAULT): exit. arm64 exec of Device memory
+   *    or outside any memslot: an abort injected (`faults_abort`).
+   * 3. Under the mmu_lock (`kvm_fault_lock`): present without the permission is a
    *    permission fault (`fixPermission`, `faults_permission`); missing is
    *    mapped at the level the fault path chooses (`pf_fixed`, `faults_missing`).
    * 4. A fault that found the work done by another vCPU, or lost a cmpxchg,
@@ -163,16 +156,23 @@ export class Vm {
     const alias = gfn === rawGfn ? ALIAS_PLAIN : ALIAS_STOLEN;
     const table = this.tables[alias];
     const word = table.lookup(gfn);
+    // The walk sets the leaf's accessed flag (hardware AF/EPT A bit), or takes an access-flag fault (aging.ts).
+    if (word !== 0 && this.accessed.anyOld) walkReachesLeaf(this, alias, gfn, table.lookupLevel, vcpu);
     if (word !== 0 && (word & PERMS_FOR[kind]) !== 0) {
       this.translatedLevel = table.lookupLevel;
       return word;
     }
     const slot = this.memslots.find(gfn);
     const isPrivate = slot !== undefined && this.isPrivate(slot, gfn);
+    // arm64 exec outside any memslot (kvm_handle_guest_abort: is_iabt) or of Device memory (user_mem_abort:
+    // exec_fault && s2_force_noncacheable): -ENOEXEC, an abort injected (kvm_inject_sea_iabt), no exit.
+    if (kind === AccessKind.Exec && this.execAbortsOutsideRam && (slot === undefined || slot.pfnmap === 'device')) {
+      vcpu.faults_abort++;
+      return 0;
+    }
     if (
       slot === undefined ||
       (kind === AccessKind.Write && slot.readOnly) ||
-      (kind === AccessKind.Exec && slot.pfnmap === 'device') ||
       (alias === ALIAS_STOLEN && isPrivate) ||
       (alias === ALIAS_PLAIN && !isPrivate && this.sharedNeedsSharedAlias)
     ) {
@@ -192,14 +192,7 @@ export class Vm {
     const need = PERMS_FOR[kind];
     for (let attempt = 1; ; attempt++) {
       const permission = word !== 0;
-      this.lock.readLock();
-      let fixed: number;
-      try {
-        // A missing leaf: the walk found none, the table is as `mapAt` would find it.
-        fixed = permission ? this.fixPermission(gfn, alias, slot, kind, isPrivate) : this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
-      } finally {
-        this.lock.readUnlock();
-      }
+      const fixed = this.faultOnce(gfn, alias, slot, kind, isPrivate, permission, vcpu);
       if (fixed > 0) {
         if (permission) vcpu.faults_permission++;
         else vcpu.faults_missing++;
@@ -213,6 +206,28 @@ export class Vm {
       }
       if (attempt >= MAX_FAULTS_PER_ACCESS) throw new Error(`gfn 0x${gfn.toString(16)} still not mapped after ${attempt} faults`);
     }
+  }
+
+  /**
+   * One attempt under the mmu_lock as `kvm_fault_lock` takes it (write on a pKVM host, read elsewhere); pKVM
+   * tops up the hyp memcache before, counts -EAGAIN and the refill after (`HypercallMirror.before/afterFault`).
+   */
+  private faultOnce(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, permission: boolean, vcpu: VcpuStats): number {
+    const mirror = this.mirror;
+    mirror?.beforeFault(vcpu, !permission || (slot.dirtyLogging && kind === AccessKind.Write));
+    const write = this.faultTakesWriteLock;
+    if (write) this.lock.writeLock();
+    else this.lock.readLock();
+    let fixed: number;
+    try {
+      // A missing leaf: the walk found none, the table is as `mapAt` would find it.
+      fixed = permission ? this.fixPermission(gfn, alias, slot, kind, isPrivate) : this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
+    } finally {
+      if (write) this.lock.writeUnlock();
+      else this.lock.readUnlock();
+    }
+    mirror?.afterFault(vcpu, !permission && fixed === MAP_SPURIOUS, this.tables[alias].tablesLinked);
+    return fixed;
   }
 
   /**
@@ -362,7 +377,7 @@ export class Vm {
 
   /** KVM_SET_USER_MEMORY_REGION creating a slot; the arch refuses what its KVM refuses. */
   addSlot(slot: Memslot): void {
-    this.options.profile.checkSlot(slot, this.options.fwb && this.options.dic);
+    this.options.profile.checkSlot(slot, this.options.fwb && this.options.dic, this.options.refuseCowPfnmap);
     const noLogging = slot.dirtyLogging ? dirtyLogRefusal(slot) : undefined;
     if (noLogging !== undefined) throw new MemslotError(`memslot ${slot.id}: ${noLogging}`);
     const lastGfn = slot.baseGfn + slot.npages - 1;

@@ -56,6 +56,14 @@ export const enum AccessKind {
 export const PRIVATE_HUGE_KINDS = ['off', 'on'] as const;
 export type PrivateHugeKind = (typeof PRIVATE_HUGE_KINDS)[number];
 
+/**
+ * `--cow-pfnmap`: a copy-on-write VM_PFNMAP memslot is allowed (`allow`,
+ * merged upstream: no `is_cow_mapping` check) or refused (`refuse`, seed 004
+ * v3's `user_mem_abort` -EINVAL, checked at registration as its review asked).
+ */
+export const COW_PFNMAP_KINDS = ['allow', 'refuse'] as const;
+export type CowPfnmapKind = (typeof COW_PFNMAP_KINDS)[number];
+
 /** `--slot-zap`: KVM_X86_QUIRK_SLOT_ZAP_ALL on (`all`, upstream's default) or off (`slot`). */
 export const SLOT_ZAP_KINDS = ['all', 'slot'] as const;
 export type SlotZapKind = (typeof SLOT_ZAP_KINDS)[number];
@@ -94,6 +102,14 @@ export interface VmOptions {
   fwb: boolean;
   /** arm64 CTR_EL0.DIC (`--dic`): no I-cache invalidation needed for coherence; with FWB, cacheable PFNMAP memory may be mapped. */
   dic: boolean;
+  /** arm64: refuse a copy-on-write VM_PFNMAP memslot (`--cow-pfnmap refuse`, seed 004 v3); upstream allows it. */
+  refuseCowPfnmap: boolean;
+  /**
+   * arm64 hardware Access Flag updates (VTCR_EL2.HA, `--hw-af on`): a walk sets
+   * an aged leaf's AF. Off: the access takes an access-flag fault
+   * (`handle_access_fault` -> `kvm_pgtable_stage2_mkyoung`; src/mmu/aging.ts).
+   */
+  hwAf: boolean;
   /** arm64 FEAT_TLBIRANGE (`--tlbi-range`): with FWB, a stage-2 unmap defers its TLBIs to one range flush. */
   tlbiRange: boolean;
   /** Levels of the stage-2 table: 4 covers 48-bit GPAs, 5 covers 52-bit (x86 5-level EPT, arm64 LPA). */

@@ -15,6 +15,7 @@ import type { Vm } from '../mmu/vm.js';
 import { deleteMemslot, gmemPunchHole, moveMemslot, notifierUnmap, setMemoryPrivate, toggleDirtyLogging, writeProtectGfnRange } from '../mmu/hostEvents.js';
 import type { PrefaultMode } from '../mmu/preFault.js';
 import { clearDirtyLog, getDirtyLog } from '../mmu/dirtyLog.js';
+import { ageGfnRange } from '../mmu/aging.js';
 import { issuePrefault } from './issuePrefault.js';
 import type { IoctlErrorRecord, PrefaultCallRecord } from './results.js';
 import type { AtVariant } from '../trace/atVariant.js';
@@ -54,6 +55,9 @@ export function hostEvent(context: HostEventContext, ev: TraceEvents, i: number)
       break;
     case Op.GMEM_PUNCH_HOLE:
       gmemPunchHole(vm, startGfn, endGfn);
+      break;
+    case Op.AGE:
+      ageGfnRange(vm, startGfn, endGfn);
       break;
     case Op.WRPROTECT:
       writeProtectGfnRange(vm, startGfn, endGfn);

@@ -12,7 +12,7 @@ import { archProfile } from '../mmu/arch/archProfile.js';
 import { PREFAULT_POLICIES, type PrefaultPolicy } from '../mmu/preFault.js';
 import { parsePrefaultFlags, type PrefaultFlags } from '../mmu/preFaultFlags.js';
 import { GUEST_LEVELS } from './guestWalk.js';
-import { DIRTY_LOG_OFF_POLICIES, PRIVATE_HUGE_KINDS, SLOT_ZAP_KINDS, type DirtyLogOffPolicy } from '../mmu/vmOptions.js';
+import { COW_PFNMAP_KINDS, DIRTY_LOG_OFF_POLICIES, PRIVATE_HUGE_KINDS, SLOT_ZAP_KINDS, type DirtyLogOffPolicy } from '../mmu/vmOptions.js';
 import { parseStolenBits } from '../mmu/stolenBits.js';
 import { TLB_PRESET_NAMES } from '../tlb/tlbPresets.js';
 import { ALIAS_FLUSH_KINDS, FLUSH_MODES, RANGE_FLUSH_KINDS } from '../tlb/flushPolicy.js';
@@ -42,6 +42,8 @@ export interface RawMatrixOptions {
   privateHuge?: string;
   dic?: string;
   prefaultFlags?: string;
+  cowPfnmap?: string;
+  hwAf?: string;
   memslot?: string[];
 }
 
@@ -172,6 +174,8 @@ function parseDimensions(raw: RawMatrixOptions) {
   const guestLevels = parseChoices('--guest-levels', raw.guestLevels ?? DEFAULTS.guestLevels, GUEST_LEVELS.map(String)).map(Number);
   const slotZaps = parseChoices('--slot-zap', raw.slotZap ?? DEFAULTS.slotZap, SLOT_ZAP_KINDS);
   const dics = parseChoices('--dic', raw.dic ?? DEFAULTS.dic, ['on', 'off'] as const);
+  const cowPfnmaps = parseChoices('--cow-pfnmap', raw.cowPfnmap ?? DEFAULTS.cowPfnmap, COW_PFNMAP_KINDS);
+  const hwAfs = parseChoices('--hw-af', raw.hwAf ?? DEFAULTS.hwAf, ['on', 'off'] as const);
   const privateHuges = parseChoices('--private-huge', raw.privateHuge ?? DEFAULTS.privateHuge, PRIVATE_HUGE_KINDS);
   const prefaultFlags = list('--prefault-flags', raw.prefaultFlags ?? DEFAULTS.prefaultFlags).map((item): PrefaultFlags => {
     const flags = parsePrefaultFlags(item);
@@ -209,6 +213,8 @@ function parseDimensions(raw: RawMatrixOptions) {
     privateHuge: privateHuges,
     dic: dics,
     prefaultFlags,
+    cowPfnmap: cowPfnmaps,
+    hwAf: hwAfs,
   };
 }
 
@@ -247,5 +253,9 @@ function collapseForArch(combo: Combination): Omit<Scenario, 'name'> {
     dic: x86 ? true : combo.dic === 'on',
     // KVM_MAP_MEMORY's flags are the x86 RFC's (kvm_arch_vcpu_map_memory in x86.c).
     prefaultFlags: x86 ? combo.prefaultFlags : 'auto',
+    // PFNMAP kinds are an arm64 model: x86 refuses them all anyway.
+    cowPfnmap: x86 ? 'allow' : combo.cowPfnmap,
+    // x86 is modelled with EPT A/D bits (the walk sets Accessed): always on.
+    hwAf: x86 ? true : combo.hwAf === 'on',
   };
 }

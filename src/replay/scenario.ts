@@ -6,7 +6,7 @@ import { type Level, levelName } from '../mmu/level.js';
 import type { Arch } from '../mmu/arch/archProfile.js';
 import type { PrefaultMode, PrefaultPolicy } from '../mmu/preFault.js';
 import { prefaultFlagsText, type PrefaultFlags } from '../mmu/preFaultFlags.js';
-import type { DirtyLogOffPolicy, PrivateHugeKind, SlotZapKind } from '../mmu/vmOptions.js';
+import type { CowPfnmapKind, DirtyLogOffPolicy, PrivateHugeKind, SlotZapKind } from '../mmu/vmOptions.js';
 import type { PfnmapKind } from '../mmu/memslots.js';
 import type { TlbPresetName } from '../tlb/tlbPresets.js';
 import type { AliasFlushKind, FlushMode, RangeFlushKind } from '../tlb/flushPolicy.js';
@@ -65,6 +65,10 @@ export interface Scenario {
   dic: boolean;
   /** Pre-fault access flags: `auto` (merged KVM: none) or the KVM_MAP_MEMORY RFC's (seed 002); `auto` off x86. */
   prefaultFlags: PrefaultFlags;
+  /** arm64 copy-on-write VM_PFNMAP memslots: `allow` (upstream) or `refuse` (seed 004 v3); `allow` on x86. */
+  cowPfnmap: CowPfnmapKind;
+  /** arm64 hardware Access Flag updates (`--hw-af`); true on x86 (EPT A/D bits). */
+  hwAf: boolean;
 }
 
 /** A memslot of the layout (`--memslot GPA:SIZE` or `--vm FILE`). */
@@ -121,6 +125,8 @@ export function scenarioName(s: Omit<Scenario, 'name'>): string {
   if (s.privateHuge !== 'off') name += ` private-huge=${s.privateHuge}`;
   if (!s.dic) name += ' dic=off';
   if (s.prefaultFlags !== 'auto') name += ` prefault-flags=${prefaultFlagsText(s.prefaultFlags)}`;
+  if (s.cowPfnmap !== 'allow') name += ` cow-pfnmap=${s.cowPfnmap}`;
+  if (!s.hwAf) name += ' hw-af=off';
   return name;
 }
 
@@ -152,6 +158,8 @@ export const SCENARIO_COLUMNS = [
   'private_huge',
   'dic',
   'prefault_flags',
+  'cow_pfnmap',
+  'hw_af',
 ] as const;
 
 /** Values of `SCENARIO_COLUMNS` for `s`. */
@@ -180,6 +188,8 @@ export function scenarioColumnValues(s: Scenario): (string | number)[] {
     s.privateHuge,
     onOff(s.dic),
     prefaultFlagsText(s.prefaultFlags),
+    s.cowPfnmap,
+    onOff(s.hwAf),
   ];
 }
 

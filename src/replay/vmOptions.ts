@@ -28,6 +28,8 @@ export function vmOptionsFor(scenario: Scenario, addressEndGpa = 0): VmOptions {
     fwb: scenario.fwb,
     tlbiRange: scenario.tlbiRange,
     dic: scenario.dic,
+    refuseCowPfnmap: scenario.cowPfnmap === 'refuse',
+    hwAf: scenario.hwAf,
     slotZapAll: scenario.slotZap === 'all' && profile.slotZapAllWithQuirk,
     privateHuge: scenario.privateHuge === 'on',
     rootLevel: addressEndGpa > FOUR_LEVEL_LIMIT_GPA ? Level.L256T : Level.L512G,

@@ -219,7 +219,8 @@ class RowValidator {
       op === Op.SET_PRIVATE ||
       op === Op.SET_SHARED ||
       op === Op.DIRTY_LOG_CLEAR ||
-      op === Op.GMEM_PUNCH_HOLE
+      op === Op.GMEM_PUNCH_HOLE ||
+      op === Op.AGE
     ) {
       if (size === 0) this.fail(line, 'size', `${OP_NAMES[op]} needs a size of at least 1 byte`);
       if (gpa + size > GPA_LIMIT) this.fail(line, 'size', `gpa + size is beyond the 52-bit address limit`);

@@ -44,10 +44,17 @@ export enum Op {
    */
   GMEM_PUNCH_HOLE = 16,
   /**
+   * Page aging of [gpa, gpa + size): the MMU notifier's `clear_flush_young`
+   * (`kvm_age_gfn`): test and clear the accessed flag of the range's leaves;
+   * arm64 flushes if one was young; pKVM makes one
+   * `__pkvm_host_test_clear_young_guest` hypercall per mapping (src/mmu/aging.ts).
+   */
+  AGE = 17,
+  /**
    * Guest hypervisor's address translation instruction (arm64 nested
    * virtualization, seed 003): the variant `x_at` (`AtVariant`) of guest
    * virtual address `gpa`, emulated by KVM (src/replay/atEmulation.ts).
-   * 17-19 are not ops.
+   * 18 and 19 are not ops.
    */
   AT = 20,
 }
@@ -71,7 +78,7 @@ export const OP_NAMES: readonly string[] = [
   'DIRTY_LOG_CLEAR',
   'SLOT_MOVE',
   'GMEM_PUNCH_HOLE',
-  '',
+  'AGE',
   '',
   '',
   'AT',

@@ -35,8 +35,18 @@ export interface ArchProfile {
    * maps only the faulting page (break-before-make in `stage2_map_walker`).
    */
   readonly splitPreservesMappings: boolean;
-  /** True for pKVM: mappings go through hypercalls and a host-side tree. */
+  /**
+   * True for pKVM: mappings go through hypercalls and a host-side tree, and
+   * a fault holds the mmu_lock for write (`kvm_fault_lock`).
+   */
   readonly hypercallMirror: boolean;
+  /**
+   * pKVM, seed 000: `pkvm_pgtable_stage2_map` calls `__pkvm_host_share_guest`
+   * before knowing the GFN is mapped, so a vCPU that lost the race pays a
+   * refused hypercall (-EPERM -> -EAGAIN). Upstream (`pkvm-pmd`) finds the
+   * mapping in its tree first (`pkvm_mapping_iter_first`): -EAGAIN, no hypercall.
+   */
+  readonly pkvmShareBeforeTreeCheck: boolean;
   /** x86 NX huge pages exists (`nx_huge_pages`); `--nx-huge-pages` collapses to off elsewhere. */
   readonly hasNxHugePages: boolean;
   /** A memslot that does not say whether it is private is guest_memfd (TD memory on x86-tdx). */
@@ -49,6 +59,12 @@ export interface ArchProfile {
    * mismatch); elsewhere a shared GFN is mapped through the plain table.
    */
   readonly sharedNeedsSharedAlias: boolean;
+  /**
+   * Aging (`kvm_mmu_notifier_clear_flush_young`) flushes the TLBs when a leaf
+   * was young: `flush_on_ret` unless `CONFIG_KVM_ELIDE_TLB_FLUSH_IF_YOUNG`,
+   * which x86 selects (false) and arm64 does not (true). src/mmu/aging.ts.
+   */
+  readonly agingFlushesIfYoung: boolean;
   /** Default of `--dirty-log-off auto`. */
   readonly dirtyLogOffDefault: 'recover' | 'keep';
   /**
@@ -59,6 +75,14 @@ export interface ArchProfile {
   readonly readFaultWritableWhileLogging: boolean;
   /** arm64 maps a page executable only on an exec fault (`user_mem_abort`, `KVM_PGTABLE_PROT_X`); x86 maps RWX. */
   readonly execOnlyOnExecFault: boolean;
+  /**
+   * An instruction fetch KVM cannot map is -ENOEXEC, an abort injected into
+   * the guest (`kvm_inject_sea_iabt`, counted in `faults_abort`), not an exit
+   * to userspace: arm64 outside any memslot (`kvm_handle_guest_abort`,
+   * `is_iabt`) and from Device memory (`user_mem_abort`: `exec_fault &&
+   * s2_force_noncacheable`). x86: false (an exit, `faults_mmio`).
+   */
+  readonly execAbortsOutsideRam: boolean;
   /**
    * A map over a leaf that differs only in permissions is -EAGAIN, not an
    * update (arm64 `stage2_pte_needs_update`); x86 replaces any SPTE that
@@ -118,9 +142,10 @@ export interface ArchProfile {
   /**
    * Refuse a memslot that this arch's KVM refuses (at registration, as the
    * review in seed 004 asks). `cacheablePfnmap`: arm64
-   * `kvm_supports_cacheable_pfnmap()`, stage-2 FWB and CACHE DIC both present.
+   * `kvm_supports_cacheable_pfnmap()`, stage-2 FWB and CACHE DIC both present;
+   * `refuseCow`: `--cow-pfnmap refuse` (seed 004 v3).
    */
-  checkSlot(slot: Memslot, cacheablePfnmap: boolean): void;
+  checkSlot(slot: Memslot, cacheablePfnmap: boolean, refuseCow: boolean): void;
 }
 
 const x86Base = {
@@ -132,11 +157,14 @@ const x86Base = {
   canSplit: true,
   splitPreservesMappings: true,
   hypercallMirror: false,
+  pkvmShareBeforeTreeCheck: false,
+  agingFlushesIfYoung: false,
   hasNxHugePages: true,
   // x86 recovers huge pages in place when logging stops (kvm_tdp_mmu_recover_huge_pages, Linux 6.13+).
   dirtyLogOffDefault: 'recover' as const,
   readFaultWritableWhileLogging: true,
   execOnlyOnExecFault: false,
+  execAbortsOutsideRam: false,
   permOnlyChangeIsSpurious: false,
   slotZapAllWithQuirk: true,
   rangeFlushDropsStage1: false,
@@ -149,10 +177,17 @@ const x86Base = {
   },
 };
 
-/** arm64 `user_mem_abort` refusals, checked when the slot is declared. */
-function checkArm64Slot(slot: Memslot, cacheablePfnmap: boolean): void {
-  if (slot.pfnmap === 'cow') {
-    throw new MemslotError(`memslot ${slot.id}: a copy-on-write VM_PFNMAP mapping cannot back a memslot (user_mem_abort refuses COW PFNMAP with -EINVAL)`);
+/**
+ * arm64 memslot refusals, checked when the slot is declared. Merged upstream
+ * has no copy-on-write check (neither `kvm_arch_prepare_memory_region` nor
+ * `user_mem_abort` calls `is_cow_mapping`); seed 004 v3's `user_mem_abort`
+ * returned -EINVAL for a COW VM_PFNMAP VMA (`--cow-pfnmap refuse`).
+ */
+function checkArm64Slot(slot: Memslot, cacheablePfnmap: boolean, refuseCow: boolean): void {
+  if (slot.pfnmap === 'cow' && refuseCow) {
+    throw new MemslotError(
+      `memslot ${slot.id}: a copy-on-write VM_PFNMAP mapping cannot back a memslot with --cow-pfnmap refuse (seed 004 v3: user_mem_abort refuses COW PFNMAP with -EINVAL)`,
+    );
   }
   // kvm_arch_prepare_memory_region: a cacheable VM_PFNMAP VMA without kvm_supports_cacheable_pfnmap() is -EINVAL
   // (CMOs work on kernel VAs, which PFNMAP memory may lack: FWB and DIC make them unnecessary).
@@ -179,6 +214,8 @@ const arm64Base = {
   dirtyLogOffDefault: 'keep' as const,
   readFaultWritableWhileLogging: false,
   execOnlyOnExecFault: true,
+  execAbortsOutsideRam: true,
+  agingFlushesIfYoung: true,
   permOnlyChangeIsSpurious: true,
   slotZapAllWithQuirk: false,
   rangeFlushDropsStage1: true,
@@ -209,7 +246,7 @@ export function archProfile(arch: Arch): ArchProfile {
         mirroredPrivateRoot: true,
       };
     case 'arm64':
-      return { ...arm64Base, name: arch, preFaultResult: 0, canSplit: true, hypercallMirror: false, unmapFlush: 'stage2Walk' };
+      return { ...arm64Base, name: arch, preFaultResult: 0, canSplit: true, hypercallMirror: false, pkvmShareBeforeTreeCheck: false, unmapFlush: 'stage2Walk' };
     case 'pkvm':
       // Protected VM (seed 000): PAGE_SIZE only, no pre-fault, no split.
       return {
@@ -220,6 +257,7 @@ export function archProfile(arch: Arch): ArchProfile {
         preFaultResult: -EOPNOTSUPP,
         canSplit: false,
         hypercallMirror: true,
+        pkvmShareBeforeTreeCheck: true,
         unmapFlush: 'perMapping',
       };
     case 'pkvm-pmd':
@@ -232,6 +270,7 @@ export function archProfile(arch: Arch): ArchProfile {
         preFaultResult: 0,
         canSplit: false,
         hypercallMirror: true,
+        pkvmShareBeforeTreeCheck: false,
         unmapFlush: 'perMapping',
       };
   }

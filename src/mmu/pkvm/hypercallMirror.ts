@@ -11,11 +11,20 @@
  * - write permission removed: `__pkvm_host_wrprotect_guest`;
  * - a permission added: `__pkvm_host_relax_perms_guest`;
  * - a remote TLB flush (`kvm_arch_flush_remote_tlbs[_range]`): `__pkvm_tlb_flush_vmid`
- *   (`PkvmFlushSink`).
- * A map of a GFN the tree already holds is what a racing vCPU sees: the
- * hypercall fails (-EPERM) and the map returns -EAGAIN (`pkvm_pgtable_stage2_map`),
- * counted in `eagain`. The sequential replay never asks for it: the stage-2
- * table maps a GFN once.
+ *   (`PkvmFlushSink`);
+ * - aging (AGE): `__pkvm_host_test_clear_young_guest` per mapping; an access-flag
+ *   fault (`--hw-af off`): `__pkvm_host_mkyoung_guest` (src/mmu/aging.ts).
+ * A map of a GFN another vCPU mapped first (per-vCPU mode: the fault found no
+ * leaf, then, under the mmu_lock, the table held one) is -EAGAIN, a spurious
+ * fault (`faults_spurious`), counted here in `eagain`. Upstream
+ * (`pkvm_pgtable_stage2_map` since PMD support, `pkvm-pmd`) finds the mapping
+ * in the host tree first and makes no hypercall; seed 000 (`pkvm`) made the
+ * `__pkvm_host_share_guest` hypercall, which EL2 refused (-EPERM -> -EAGAIN):
+ * one share hypercall more (`shareBeforeTreeCheck`). The sequential replay
+ * never asks for it: the stage-2 table maps a GFN once.
+ *
+ * Each vCPU's hyp memcache (`HypMemcache`) is topped up before a fault and
+ * refilled before each share hypercall (`beforeFault`, `afterFault`).
  *
  * The tree is `GfnTree` (AVL over typed arrays): O(log n) insert, remove and
  * lookup, in-order range walks.
@@ -23,7 +32,8 @@
 import { type Level, pagesPerLevel } from '../level.js';
 import { PERM_RWX, PERM_WRITE } from '../entry.js';
 import { GfnTree } from './gfnTree.js';
-import type { VmStats } from '../stats.js';
+import type { VcpuStats, VmStats } from '../stats.js';
+import { HypMemcache } from './hypMemcache.js';
 import { FlushOrigin, type FlushSink } from '../vmOptions.js';
 
 /**
@@ -50,7 +60,15 @@ export class PkvmFlushSink implements FlushSink {
 }
 
 /** Hypercall names, as in arch/arm64/kvm/hyp/nvhe/hyp-main.c. */
-export const HYPERCALL_KINDS = ['host_share_guest', 'host_unshare_guest', 'host_wrprotect_guest', 'host_relax_perms_guest', 'tlb_flush_vmid'] as const;
+export const HYPERCALL_KINDS = [
+  'host_share_guest',
+  'host_unshare_guest',
+  'host_wrprotect_guest',
+  'host_relax_perms_guest',
+  'tlb_flush_vmid',
+  'host_test_clear_young_guest',
+  'host_mkyoung_guest',
+] as const;
 export type HypercallKind = (typeof HYPERCALL_KINDS)[number];
 
 export class HypercallMirror {
@@ -62,11 +80,63 @@ export class HypercallMirror {
     host_wrprotect_guest: 0,
     host_relax_perms_guest: 0,
     tlb_flush_vmid: 0,
+    host_test_clear_young_guest: 0,
+    host_mkyoung_guest: 0,
   };
   /** Maps refused because the GFN was already mapped (-EAGAIN). */
   eagain = 0;
+  /** Per vCPU (its counters object), its hyp memcache. */
+  private readonly memcaches = new Map<VcpuStats, HypMemcache>();
+  /** `host_share_guest` calls when the current fault began (`beforeFault`). */
+  private sharesAtFault = 0;
 
-  constructor(private readonly stats: VmStats) {}
+  /**
+   * `shareBeforeTreeCheck`: seed 000's `pkvm_pgtable_stage2_map` makes the
+   * share hypercall before knowing the GFN is mapped (a race costs one failed
+   * hypercall); upstream checks its tree first. `memcacheMinPages`:
+   * `kvm_mmu_cache_min_pages` (stage-2 levels - 1).
+   */
+  constructor(
+    private readonly stats: VmStats,
+    private readonly shareBeforeTreeCheck = false,
+    private readonly memcacheMinPages = 3,
+  ) {}
+
+  /** The hyp memcache of the vCPU counting in `vcpu`. */
+  memcacheOf(vcpu: VcpuStats): HypMemcache {
+    let cache = this.memcaches.get(vcpu);
+    if (cache === undefined) {
+      cache = new HypMemcache();
+      this.memcaches.set(vcpu, cache);
+    }
+    return cache;
+  }
+
+  /**
+   * `user_mem_abort` before the mmu_lock: `topup_hyp_memcache` unless this is
+   * a permission fault outside dirty logging's write faults (`topUp` false).
+   */
+  beforeFault(vcpu: VcpuStats, topUp: boolean): void {
+    if (topUp) this.memcacheOf(vcpu).topUp(this.memcacheMinPages);
+    this.sharesAtFault = this.byKind.host_share_guest;
+  }
+
+  /**
+   * After the fault's map: `spurious` when it found the GFN mapped by another
+   * vCPU (-EAGAIN; seed 000 pays a refused share hypercall for it). Each share
+   * hypercall refilled the hyp memcache first (`pkvm_refill_memcache`); EL2's
+   * map took `tablesLinked` table pages from it.
+   */
+  afterFault(vcpu: VcpuStats, spurious: boolean, tablesLinked: number): void {
+    if (spurious) {
+      this.eagain++;
+      if (this.shareBeforeTreeCheck) this.call('host_share_guest');
+    }
+    if (this.byKind.host_share_guest === this.sharesAtFault) return;
+    const cache = this.memcacheOf(vcpu);
+    cache.refill(this.stats);
+    cache.consume(tablesLinked);
+  }
 
   /** Mirror one stage-2 leaf change (see file comment). */
   onLeafChange(gfn: number, level: Level, oldWord: number, newWord: number, _alias: number): void {
@@ -94,6 +164,16 @@ export class HypercallMirror {
       this.call('host_unshare_guest');
       this.tree.remove(gfn);
     });
+  }
+
+  /** `__pkvm_host_test_clear_young_guest` of one mapping (`pkvm_pgtable_stage2_test_clear_young`, aging.ts). */
+  testClearYoung(): void {
+    this.call('host_test_clear_young_guest');
+  }
+
+  /** `__pkvm_host_mkyoung_guest` (`pkvm_pgtable_stage2_mkyoung`, an access-flag fault; aging.ts). */
+  mkyoung(): void {
+    this.call('host_mkyoung_guest');
   }
 
   /** `__pkvm_tlb_flush_vmid`: `kvm_arch_flush_remote_tlbs[_range]` on a pKVM host. */

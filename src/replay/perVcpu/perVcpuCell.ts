@@ -48,6 +48,8 @@ export interface VcpuRunCounters {
   /** Cumulative faults of this vCPU after each hundredth of its own events (101 points). */
   faultCurve: number[];
   elapsedMs: number;
+  /** pKVM: the hypercalls of this worker's leaf changes, by kind (no teardown). */
+  hypercallsByKind?: Record<string, number>;
 }
 
 /** A vCPU worker's answer: counters, or the error as data (never thrown across threads). */

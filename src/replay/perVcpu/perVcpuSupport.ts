@@ -7,11 +7,12 @@
  * whatever those do under the mmu_lock works here: guest accesses (R, W, X),
  * UNMAP and WRPROTECT, PREFAULT rows, the scenario's `--prefault`, read-only,
  * dirty-logging and PFNMAP memslots, NX huge pages, guest stage-1 walks, AT
- * rows (the vCPU's own emulation, atEmulation.ts, over the shared stage-2).
+ * rows (the vCPU's own emulation, atEmulation.ts, over the shared stage-2),
+ * pKVM (each worker counts the hypercalls of the leaf changes it makes; the
+ * teardown's unshares are counted once, at the merge: runPerVcpu.ts).
  * Refused, because they need state the shared stage-2 does not share between
  * workers: x86-tdx and stolen bits (a second alias table and the memory
- * attributes), pKVM (every change is a hypercall to EL2 and the host's tree
- * of mappings), trace rows that change memslots, dirty logging or attributes
+ * attributes), trace rows that change memslots, dirty logging or attributes
  * (each worker holds its own copy of the memslots); PREFAULT rows with
  * `--prefault-policy exact` or `--prefault-flags` other than `auto` (a step
  * may break a huge leaf, which arm64 does as an exclusive zap, or split an
@@ -24,7 +25,7 @@ import type { Scenario } from '../scenario.js';
 import { prefaultFlagsText } from '../../mmu/preFaultFlags.js';
 
 /** Arches the per-vCPU mode replays. */
-export const PER_VCPU_ARCHES = ['x86-tdp', 'arm64'] as const;
+export const PER_VCPU_ARCHES = ['x86-tdp', 'arm64', 'pkvm', 'pkvm-pmd'] as const;
 
 /** Ops a vCPU worker replays; every other op is refused. */
 const PER_VCPU_OPS: ReadonlySet<number> = new Set([Op.R, Op.W, Op.X, Op.PREFAULT, Op.UNMAP, Op.WRPROTECT, Op.AT]);
@@ -35,7 +36,7 @@ const PREFIX = '--threads per-vcpu';
 export function checkPerVcpuSupport(scenarios: readonly Scenario[], traces: readonly Trace[]): void {
   for (const s of scenarios) {
     if (!(PER_VCPU_ARCHES as readonly string[]).includes(s.arch)) {
-      throw new InputError(`${PREFIX}: --arch ${s.arch} is not supported (${PER_VCPU_ARCHES.join(' and ')} only; see docs/per-vcpu-threads.md)`);
+      throw new InputError(`${PREFIX}: --arch ${s.arch} is not supported (${PER_VCPU_ARCHES.join(', ')} only; see docs/per-vcpu-threads.md)`);
     }
     if (s.stolenBits !== 'auto' && s.stolenBits.length > 0) throw new InputError(`${PREFIX}: --stolen-bits is not supported (one GPA alias only)`);
   }

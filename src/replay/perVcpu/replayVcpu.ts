@@ -151,5 +151,6 @@ function counters(
     prefaultEventIndices,
     faultCurve,
     elapsedMs,
+    ...(state.vm.mirror ? { hypercallsByKind: { ...state.vm.mirror.byKind } } : {}),
   };
 }

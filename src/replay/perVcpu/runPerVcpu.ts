@@ -8,7 +8,7 @@
 import { Piscina } from 'piscina';
 import { InputError } from '../../errors.js';
 import { Level } from '../../mmu/level.js';
-import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES } from '../../mmu/stats.js';
+import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES, faultsOf } from '../../mmu/stats.js';
 import type { CellFailureKind, CellOutcome, CellResult, VcpuCounters, VmCounters } from '../results.js';
 import type { CellTask } from '../cellTask.js';
 import type { MatrixProgress, RunMatrixOptions } from '../runMatrix.js';
@@ -136,7 +136,7 @@ export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounter
     const out = { ...row };
     const mine = counters.find((c) => c.vcpu === v);
     if (mine) for (const name of VCPU_COUNTER_NAMES) out[name] += mine.vcpuCounters[name];
-    out.faults = out.faults_missing + out.faults_permission + out.faults_spurious + out.faults_mmio;
+    out.faults = faultsOf(out);
     return out;
   });
   const total = { faults: 0 } as VcpuCounters;
@@ -144,6 +144,7 @@ export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounter
   total.faults = vcpus.reduce((sum, row) => sum + row.faults, 0);
   const vm = { ...base.vm } as VmCounters;
   for (const c of counters) for (const name of VM_COUNTER_NAMES) vm[name] += c.vmDeltas[name];
+  const hypercallsByKind = mergeHypercalls(base, vm, counters);
   // Pre-fault calls: the setup's first, then the PREFAULT rows' in event order (stable within a row).
   const rowCalls = counters.flatMap((c) => c.prefaultCalls.map((call, k) => ({ call, index: c.prefaultEventIndices[k] })));
   rowCalls.sort((a, b) => a.index - b.index);
@@ -156,6 +157,7 @@ export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounter
     vm,
     prefaultCalls,
     faultCurve,
+    ...(hypercallsByKind ? { hypercallsByKind } : {}),
     elapsedMs: base.elapsedMs + elapsedMs,
     perVcpu: {
       deterministic: counters.length <= 1,
@@ -166,6 +168,24 @@ export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounter
       vcpuElapsedMs: counters.map((c) => c.elapsedMs),
     },
   };
+}
+
+/**
+ * pKVM: the hypercalls by kind, the setup's plus each worker's, and `vm.hypercalls`
+ * made to match. The setup's result already counts the teardown
+ * (`pkvm_pgtable_stage2_destroy`: one `__pkvm_host_unshare_guest` per mapping)
+ * of the leaves present after setup; the teardown unshares every leaf present
+ * at the end, so the difference is added (the workers' VMs are never destroyed).
+ */
+function mergeHypercalls(base: CellResult, vm: VmCounters, counters: readonly VcpuRunCounters[]): Record<string, number> | undefined {
+  if (base.hypercallsByKind === undefined) return undefined;
+  const byKind = { ...base.hypercallsByKind };
+  for (const c of counters) for (const [kind, n] of Object.entries(c.hypercallsByKind ?? {})) byKind[kind] = (byKind[kind] ?? 0) + n;
+  const leaves = (v: VmCounters): number => v.pages_4k + v.pages_2m + v.pages_1g;
+  const teardownDelta = leaves(vm) - leaves(base.vm);
+  byKind.host_unshare_guest += teardownDelta;
+  vm.hypercalls += teardownDelta;
+  return byKind;
 }
 
 /** The leaves in the final shared table must be what the counters say; a difference is a model bug. */

@@ -28,7 +28,7 @@ export const DIRECTION_RULES: readonly DirectionRule[] = [
   { pattern: /^(tlb_misses|l1_misses|l2_misses|refill_misses)$/, direction: 'lower', why: 'each miss costs a walk or a refill' },
   { pattern: /^walk_refs$/, direction: 'lower', why: 'memory references of page walks' },
   { pattern: /^(flush|tlb_flushes|tlb_entries_flushed)/, direction: 'lower', why: 'flushes and the entries they drop cost refills' },
-  { pattern: /^mmu_pages$/, direction: 'lower', why: 'page-table memory' },
+  { pattern: /^(mmu_pages|pkvm_memcache_pages)$/, direction: 'lower', why: 'page-table memory (pKVM: pages donated to EL2 for it)' },
   { pattern: /^(prefault_errors|ioctl_errors|hypercalls|nx_lpage_splits)$/, direction: 'lower', why: 'failed ioctls, EL2 round trips, forced splits' },
   {
     pattern: /^at_(slow|pan_checks|walk_reads|faults)$/,
