@@ -24,6 +24,13 @@ export interface LoadTraceOptions {
    * flat. Default false: the events are loaded into `Trace.events`.
    */
   stream?: boolean;
+  /**
+   * With `stream`: check every chunk now (default true), so bad input fails
+   * before anything else runs. False leaves the checks to the reads at
+   * replay time, which make them all the same (`MtrChunkReader`), so the
+   * file is read once, not twice; only its header is checked now.
+   */
+  checkNow?: boolean;
 }
 
 /** Load and validate the trace named by `spec`. Throws `InputError` on bad input. */
@@ -31,7 +38,7 @@ export async function loadTrace(spec: string, options: LoadTraceOptions = {}): P
   const imported = parseImportSpec(spec);
   if (imported === undefined) {
     if (!isBinaryTracePath(spec)) return readCsvTrace(spec);
-    return options.stream === true ? openBinaryTrace(spec) : readBinaryTrace(spec);
+    return options.stream === true ? openBinaryTrace(spec, { validate: options.checkNow ?? true }) : readBinaryTrace(spec);
   }
   const trace = await importToTrace(imported.format, { name: imported.path, path: imported.path }, imported.options);
   const { rows, lines, skipped } = trace.summary;
