@@ -9,7 +9,7 @@
  * The deterministic engine holds one per vCPU and calls `flush` on each when
  * the VM requests a flush; a per-vCPU worker holds one and calls `flush` with
  * what its flush mailbox delivered. As drcachesim keeps the fast path inside
- * the device, the fast path lives here (`fastHit`); statistics stay in
+ * the device, the fast path lives here (`access`, `probeL1`); statistics stay in
  * `VcpuStats`.
  */
 import { Level, PAGE_SIZE_BYTES, alignGfnDown, pagesPerLevel } from '../mmu/level.js';
@@ -172,22 +172,6 @@ export class VcpuAccessPath {
   }
 
   /**
-   * Fast path of a single-frame access (not counted: the caller adds
-   * `accesses` and `tlb_hits`): true when `gfn` is in the last translation
-   * with the permission `need`, or in the previous one, still in its L1 slot
-   * with the permission (then made the most recent, as the lookup would, and
-   * the last). False changes nothing.
-   */
-  fastHit(gfn: number, exec: number, need: number): boolean {
-    const tr = this.tr;
-    return (
-      hitsLast(tr.last, tr.exec, tr.first, tr.end, tr.perms, this.slotIndex, gfn, exec, need) ||
-      hitsPrevious(tr, this.slotIndex, gfn, exec, need) ||
-      this.probeL1(gfn, exec, need) === L1_HIT
-    );
-  }
-
-  /**
    * The third part of the fast path: does single frame `gfn` hit a
    * first-level array with the permission `need`, exactly as the lookup would
    * find it (arrays in lookup order)? `L1_HIT`: yes, the entry is now the most
@@ -221,11 +205,25 @@ export class VcpuAccessPath {
     stats.accesses++;
     const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
     const lastGfn = sizeBytes === 1 ? gfn : Math.floor((gpa + sizeBytes - 1) * FRAMES_PER_BYTE);
-    if (gfn === lastGfn && this.fastHit(gfn, kind === AccessKind.Exec ? 1 : 0, NEED_BY_KIND[kind])) {
-      stats.tlb_hits++;
-      return;
+    let pastL1 = false;
+    if (gfn === lastGfn) {
+      // The fast path, as the engine's batch loop runs it: the last or previous translation, then L1.
+      const exec = kind === AccessKind.Exec ? 1 : 0;
+      const need = NEED_BY_KIND[kind];
+      const tr = this.tr;
+      const s = this.slotIndex;
+      if (hitsLast(tr.last, tr.exec, tr.first, tr.end, tr.perms, s, gfn, exec, need) || hitsPrevious(tr, s, gfn, exec, need)) {
+        stats.tlb_hits++;
+        return;
+      }
+      const probe = this.probeL1(gfn, exec, need);
+      if (probe === L1_HIT) {
+        stats.tlb_hits++;
+        return;
+      }
+      pastL1 = probe === L1_ABSENT;
     }
-    this.lookupAll(kind, gfn, lastGfn, false);
+    this.lookupAll(kind, gfn, lastGfn, pastL1);
   }
 
   /**
