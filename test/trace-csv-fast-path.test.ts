@@ -1,8 +1,8 @@
 /**
- * The CSV reader's fast path for plain files (plainCsv.ts) gives exactly what
- * csv-parse gives: the same events, lines and trace fields, or the same
- * error message — over mutations of plain traces that stay plain, and ones
- * that do not (which must fall back).
+ * The CSV reader's byte parser for plain files (csvPlainRows.ts) gives
+ * exactly what csv-parse gives: the same events, lines and trace fields, or
+ * the same error message — over mutations of plain traces (`\n` and `\r\n`
+ * line ends) that stay plain, and ones that do not (which must fall back).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { readCsvTrace, readWithCsvParse } from '../src/trace/csvTraceReader.js';
-import { readPlainCsv } from '../src/trace/plainCsv.js';
+import { openCsvTrace, readCsvTrace, readWithCsvParse } from '../src/trace/csvTraceReader.js';
 import type { Trace } from '../src/trace/traceEvents.js';
 import { propertyParams } from './helpers/propertyConfig.js';
 
@@ -51,15 +50,24 @@ const PLAIN = [
 ].join('\n');
 
 describe('CSV reader fast path', () => {
-  it('takes plain files, comments with spaces and quotes included', async () => {
-    let records = 0;
-    expect(await readPlainCsv(file(PLAIN), () => records++)).toBe(true);
-    expect(records).toBe(7); // header + 6 rows
+  it('takes plain files, comments with spaces and quotes included, with \\n or \\r\\n line ends', async () => {
+    for (const text of [PLAIN, PLAIN.replaceAll('\n', '\r\n')]) {
+      const trace = await openCsvTrace(file(text));
+      expect(trace.stream?.csvParser, JSON.stringify(text.slice(0, 120))).toBe('bytes');
+      expect(trace.events.count).toBe(6); // 6 rows after the header
+    }
   });
 
-  it('leaves to csv-parse a file with a quote, a CR, a space or a # inside a line', async () => {
-    for (const text of ['vcpu,op,gpa\n0,"R",0x1000\n', 'vcpu,op,gpa\r\n0,R,0x1000\r\n', 'vcpu,op,gpa\n0, R,0x1000\n', 'vcpu,op,gpa\n0,R#,0x1000\n']) {
-      expect(await readPlainCsv(file(text), () => undefined), JSON.stringify(text)).toBe(false);
+  it('leaves to csv-parse a file with a quote, a lone CR, a mixed line end, a space or a # inside a line', async () => {
+    for (const text of [
+      'vcpu,op,gpa\n0,"R",0x1000\n',
+      'vcpu,op,gpa\n0,R,0x1000\r\n',
+      'vcpu,op,gpa\r\n0,R,0x1000\n',
+      'vcpu,op,gpa\r0,R,0x1000\r',
+      'vcpu,op,gpa\n0, R,0x1000\n',
+      'vcpu,op,gpa,x_note\n0,R,0x1000,a#b\n',
+    ]) {
+      expect((await openCsvTrace(file(text))).stream?.csvParser, JSON.stringify(text)).toBe('csv-parse');
     }
   });
 
@@ -70,6 +78,21 @@ describe('CSV reader fast path', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(mutation, { maxLength: 4 }), async (mutations) => {
         let text = PLAIN;
+        for (const [at, remove, insert] of mutations) text = text.slice(0, at) + insert + text.slice(at + remove);
+        const path = file(text);
+        expect(await outcome(readCsvTrace, path)).toEqual(await outcome(readWithCsvParse, path));
+      }),
+      propertyParams(250),
+    );
+  }, 60_000);
+
+  it('gives what csv-parse gives on mutated \\r\\n traces (property)', async () => {
+    const crlf = PLAIN.replaceAll('\n', '\r\n');
+    const piece = fc.constantFrom(',', '\r\n', '\n', '\r', '#', ' ', 'x', '0', 'R', '0x', '');
+    const mutation = fc.tuple(fc.integer({ min: 0, max: crlf.length }), fc.integer({ min: 0, max: 4 }), piece);
+    await fc.assert(
+      fc.asyncProperty(fc.array(mutation, { maxLength: 4 }), async (mutations) => {
+        let text = crlf;
         for (const [at, remove, insert] of mutations) text = text.slice(0, at) + insert + text.slice(at + remove);
         const path = file(text);
         expect(await outcome(readCsvTrace, path)).toEqual(await outcome(readWithCsvParse, path));

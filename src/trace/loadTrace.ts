@@ -3,11 +3,12 @@
  * argument to a reader: `FORMAT:path` (and `FORMAT,OPTION=VALUE,...:path`)
  * imports a foreign format in memory (src/trace/importers/, docs/importing.md);
  * a path ending in `.mtr` or starting with its magic bytes is a binary trace
- * (src/trace/binary/), loaded whole or, with `stream`, read chunk by chunk at
- * replay time; every other argument is a CSV trace, format v1.
+ * (src/trace/binary/); every other argument is a CSV trace, format v1
+ * (csvTraceReader.ts). Both are loaded whole or, with `stream`, checked now
+ * and read chunk by chunk at replay time.
  */
 import { InputError } from '../errors.js';
-import { readCsvTrace } from './csvTraceReader.js';
+import { openCsvTrace, readCsvTrace } from './csvTraceReader.js';
 import { isBinaryTracePath, openBinaryTrace, readBinaryTrace } from './binary/binaryTraceReader.js';
 import type { Trace } from './traceEvents.js';
 import { parseImportSpec } from './importers/importSpec.js';
@@ -19,9 +20,10 @@ export interface LoadTraceOptions {
   /** Receives one line per imported trace saying what it skipped (nothing is printed without it). */
   onNote?: (message: string) => void;
   /**
-   * Binary traces only: check the file now but leave its events on disk
+   * Binary and CSV traces: check the file now but leave its events on disk
    * (`Trace.stream`), read chunk by chunk by `openEventChunks`; memory stays
-   * flat. Default false: the events are loaded into `Trace.events`.
+   * flat (a CSV whose times go down in file order is still loaded whole: it
+   * must be sorted). Default false: the events are loaded into `Trace.events`.
    */
   stream?: boolean;
 }
@@ -30,7 +32,7 @@ export interface LoadTraceOptions {
 export async function loadTrace(spec: string, options: LoadTraceOptions = {}): Promise<Trace> {
   const imported = parseImportSpec(spec);
   if (imported === undefined) {
-    if (!isBinaryTracePath(spec)) return readCsvTrace(spec);
+    if (!isBinaryTracePath(spec)) return options.stream === true ? openCsvTrace(spec) : readCsvTrace(spec);
     return options.stream === true ? openBinaryTrace(spec) : readBinaryTrace(spec);
   }
   const trace = await importToTrace(imported.format, { name: imported.path, path: imported.path }, imported.options);
