@@ -74,6 +74,7 @@ export class CsvChunkReader {
   private constructor(
     readonly path: string,
     readonly parser: CsvParser,
+    blockBytes: number,
   ) {
     this.checker = new CsvRowChecker(path);
     this.rows = new PlainRows(this.checker);
@@ -82,13 +83,17 @@ export class CsvChunkReader {
     } catch (error) {
       throw fileError(path, error);
     }
-    if (parser === 'bytes') this.buffer = Buffer.allocUnsafe(BLOCK_BYTES + 2);
+    if (parser === 'bytes') this.buffer = Buffer.allocUnsafe(blockBytes + 2);
     else this.api = (new Parser(CSV_OPTIONS) as unknown as { api: CsvParseApi }).api;
   }
 
-  /** Open `path` for `parser`. Throws `InputError` when it cannot be opened. */
-  static openFile(path: string, parser: CsvParser): CsvChunkReader {
-    return new CsvChunkReader(path, parser);
+  /**
+   * Open `path` for `parser`, reading `blockBytes` at a time (the byte
+   * parser; a line longer than that grows the buffer). Throws `InputError`
+   * when it cannot be opened.
+   */
+  static openFile(path: string, parser: CsvParser, blockBytes = BLOCK_BYTES): CsvChunkReader {
+    return new CsvChunkReader(path, parser, Math.max(1, blockBytes));
   }
 
   /**
@@ -103,6 +108,12 @@ export class CsvChunkReader {
     if (builder.count === 0) return undefined;
     const { count, op, vcpu, gpa, sizeBytes, slot, line, time } = builder;
     return { count, op, vcpu, gpa, sizeBytes, slot, line, time };
+  }
+
+  /** Check every remaining row, keeping none (a checking pass: `checker.summary()` after). */
+  checkAll(): void {
+    this.checker.keep = false;
+    this.readUntil(Number.POSITIVE_INFINITY);
   }
 
   /** Every remaining row into `checker.events`, which keeps them all (a whole read). */

@@ -9,7 +9,7 @@
  *
  * Access rows (op R, W or X, numbers in the forms the field parsers accept
  * on their fast path) are parsed here, cell by cell, and handed to
- * `CsvRowChecker.acceptEvent`; every other row of a plain file (the header,
+ * `CsvRowChecker.acceptAccess`; every other row of a plain file (the header,
  * host events, any cell this does not parse) is split into strings and goes
  * to `CsvRowChecker.accept`, so each rule and message lives once
  * (csvRows.ts). A byte that is not plain makes `parseLines` return
@@ -17,7 +17,7 @@
  * csv-parse from its start.
  */
 import { Op } from './ops.js';
-import type { CsvRowChecker } from './csvRows.js';
+import type { Columns, CsvRowChecker } from './csvRows.js';
 
 /** `parseLines` result: the row at `PlainRows.position` is not plain. */
 export const NOT_PLAIN = -1;
@@ -64,6 +64,10 @@ export class PlainRows {
   line = 0;
   crlf = false;
   private kinds: Uint8Array | undefined;
+  /** The header is `vcpu,op,gpa[,size][,time]`. */
+  private canonical = false;
+  private hasSize = false;
+  private hasTime = false;
   private readonly record: string[] = [];
 
   constructor(private readonly checker: CsvRowChecker) {}
@@ -110,6 +114,46 @@ export class PlainRows {
    * not in the fast forms: the row then goes through `stringRow`.
    */
   private accessRow(bytes: Uint8Array, p: number): number {
+    return this.canonical ? this.canonicalRow(bytes, p) : this.anyOrderRow(bytes, p);
+  }
+
+  /** `vcpu,op,gpa[,size][,time]`, the order `gen` and `convert` write: straight-line. */
+  private canonicalRow(bytes: Uint8Array, p: number): number {
+    const vcpu = decimal(bytes, p, MAX_VCPU_DIGITS);
+    if (vcpu < 0 || vcpu > MAX_VCPU_ID || bytes[scanEnd] !== COMMA) return -1;
+    p = scanEnd + 1;
+    const c = bytes[p];
+    const op = c === 0x52 ? Op.R : c === 0x57 ? Op.W : c === 0x58 ? Op.X : 0;
+    if (op === 0 || bytes[p + 1] !== COMMA) return -1;
+    const gpa = address(bytes, p + 2);
+    if (gpa < 0) return -1;
+    p = scanEnd;
+    let size = 1;
+    if (this.hasSize) {
+      if (bytes[p] !== COMMA) return -1;
+      p++;
+      const b = bytes[p];
+      if (b !== COMMA && b !== LF && b !== CR) {
+        size = address(bytes, p); // an empty size is 1 byte for an access
+        if (size < 0) return -1;
+        p = scanEnd;
+      }
+    }
+    let time = 0;
+    if (this.hasTime) {
+      if (bytes[p] !== COMMA) return -1;
+      time = decimal(bytes, p + 1, MAX_DEC_DIGITS);
+      if (time < 0) return -1;
+      p = scanEnd;
+    }
+    p = this.lineEnd(bytes, p);
+    if (p < 0) return -1;
+    this.checker.acceptAccess(this.line, op, vcpu, gpa, size, time);
+    return p;
+  }
+
+  /** Columns in any order, extras included: cell by cell by the header's kinds. */
+  private anyOrderRow(bytes: Uint8Array, p: number): number {
     const kinds = this.kinds!;
     const last = kinds.length - 1;
     let vcpu = 0;
@@ -119,54 +163,51 @@ export class PlainRows {
     let time = 0;
     for (let field = 0; ; field++) {
       const kind = kinds[field];
-      let c = bytes[p];
+      const c = bytes[p];
       if (kind === K_OP) {
         op = c === 0x52 ? Op.R : c === 0x57 ? Op.W : c === 0x58 ? Op.X : 0;
         if (op === 0) return -1;
-        c = bytes[++p];
+        p++;
       } else if (kind === K_OTHER) {
-        while (CLASS[c] === ORDINARY) c = bytes[++p];
+        while (CLASS[bytes[p]] === ORDINARY) p++;
       } else if (kind === K_SIZE && (c === COMMA || c === LF || c === CR)) {
         size = 1; // empty: an access without a size is 1 byte
       } else {
-        let value = 0;
-        let digits = 0;
-        if (c === 0x30 && (bytes[p + 1] | 0x20) === 0x78 && (kind === K_GPA || kind === K_SIZE)) {
-          // 0x hex: leading zeros do not count towards the 13 digits.
-          p += 2;
-          let any = false;
-          for (let d = HEX[(c = bytes[p])]; d >= 0; d = HEX[(c = bytes[++p])]) {
-            any = true;
-            if (digits > 0 || d !== 0) {
-              digits++;
-              value = value * 16 + d;
-            }
-          }
-          if (!any || digits > MAX_HEX_DIGITS) return -1;
-        } else {
-          for (; c >= 0x30 && c <= 0x39; c = bytes[++p]) {
-            value = value * 10 + (c - 0x30);
-            digits++;
-          }
-          if (digits === 0 || digits > MAX_DEC_DIGITS) return -1;
-        }
+        const value = kind === K_GPA || kind === K_SIZE ? address(bytes, p) : decimal(bytes, p, kind === K_VCPU ? MAX_VCPU_DIGITS : MAX_DEC_DIGITS);
+        if (value < 0) return -1;
+        p = scanEnd;
         if (kind === K_GPA) gpa = value;
         else if (kind === K_SIZE) size = value;
         else if (kind === K_TIME) time = value;
-        else if (digits > MAX_VCPU_DIGITS || value > MAX_VCPU_ID) return -1;
+        else if (value > MAX_VCPU_ID) return -1;
         else vcpu = value;
       }
-      if (field === last) {
-        if (c === LF && !this.crlf) p++;
-        else if (c === CR && this.crlf && bytes[p + 1] === LF) p += 2;
-        else return -1;
-        break;
-      }
-      if (c !== COMMA) return -1;
+      if (field === last) break;
+      if (bytes[p] !== COMMA) return -1;
       p++;
     }
-    this.checker.acceptEvent(this.line, op, vcpu, gpa, size, time);
+    p = this.lineEnd(bytes, p);
+    if (p < 0) return -1;
+    this.checker.acceptAccess(this.line, op, vcpu, gpa, size, time);
     return p;
+  }
+
+  /** The position after the line end at `p`, or -1 when `p` holds no line end of this file. */
+  private lineEnd(bytes: Uint8Array, p: number): number {
+    const c = bytes[p];
+    if (c === LF) return this.crlf ? -1 : p + 1;
+    if (c === CR && this.crlf && bytes[p + 1] === LF) return p + 2;
+    return -1;
+  }
+
+  /** The parse plan of the header just accepted. */
+  private readHeader(): void {
+    const columns = this.checker.columns!;
+    this.kinds = columnKinds(columns);
+    this.hasSize = columns.size >= 0;
+    this.hasTime = columns.time >= 0;
+    const expected = [K_VCPU, K_OP, K_GPA, ...(this.hasSize ? [K_SIZE] : []), ...(this.hasTime ? [K_TIME] : [])];
+    this.canonical = expected.length === this.kinds.length && expected.every((kind, i) => this.kinds![i] === kind);
   }
 
   /** Any row of a plain line, split into strings for the checker; `NOT_PLAIN` for a byte csv-parse would treat otherwise. */
@@ -189,9 +230,35 @@ export class PlainRows {
     if (record.length !== fields) record.length = fields;
     const hadHeader = this.checker.columns !== undefined;
     this.checker.accept(record, this.line);
-    if (!hadHeader) this.kinds = columnKinds(this.checker);
+    if (!hadHeader) this.readHeader();
     return end + 1;
   }
+}
+
+/** End of the last number `decimal` or `address` read (one parser runs at a time per thread). */
+let scanEnd = 0;
+
+/** Decimal digits at `p` (1 to `maxDigits`), or -1; `scanEnd` is the first byte after them. */
+function decimal(bytes: Uint8Array, p: number, maxDigits: number): number {
+  let value = 0;
+  const start = p;
+  for (let c = bytes[p]; c >= 0x30 && c <= 0x39; c = bytes[++p]) value = value * 10 + (c - 0x30);
+  scanEnd = p;
+  const digits = p - start;
+  return digits === 0 || digits > maxDigits ? -1 : value;
+}
+
+/** A gpa or size at `p`: `0x` hex (up to 13 digits after leading zeros) or decimal (up to 15), or -1. */
+function address(bytes: Uint8Array, p: number): number {
+  if (bytes[p] !== 0x30 || (bytes[p + 1] | 0x20) !== 0x78) return decimal(bytes, p, MAX_DEC_DIGITS);
+  p += 2;
+  const start = p;
+  while (bytes[p] === 0x30) p++;
+  const significant = p;
+  let value = 0;
+  for (let d = HEX[bytes[p]]; d >= 0; d = HEX[bytes[++p]]) value = value * 16 + d;
+  scanEnd = p;
+  return p === start || p - significant > MAX_HEX_DIGITS ? -1 : value;
 }
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {
@@ -199,8 +266,7 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
 }
 
 /** What the byte parser reads in each header column. */
-function columnKinds(checker: CsvRowChecker): Uint8Array {
-  const columns = checker.columns!;
+function columnKinds(columns: Columns): Uint8Array {
   const kinds = new Uint8Array(columns.count);
   kinds[columns.vcpu] = K_VCPU;
   kinds[columns.op] = K_OP;

@@ -2,9 +2,8 @@
  * The rules of a CSV trace's rows (trace format v1, docs/trace-format.md),
  * once for every parser: the header (`readHeader`), the cells of a row given
  * as strings (`CsvRowChecker.accept`, csv-parse records and the byte
- * parser's rare rows) and the checks on a parsed row
- * (`CsvRowChecker.acceptEvent`, which the byte parser calls directly for
- * plain access rows). The first bad cell throws `InputError`
+ * parser's rare rows) and the same checks on an access row the byte parser
+ * parsed itself (`CsvRowChecker.acceptAccess`). The first bad cell throws `InputError`
  * `file:line: column name: what was expected`.
  *
  * Accepted rows go to `events` (a `TraceEventsBuilder` the caller may clear
@@ -61,6 +60,8 @@ export class CsvRowChecker {
   total = 0;
   /** True once the header has a `time` column. */
   timed = false;
+  /** False for a checking pass: rows are checked and counted, not kept in `events`. */
+  keep = true;
   /** Last time seen per vCPU id, -1 before the first (times are ≥ 0). */
   private readonly lastTime = new Float64Array(MAX_VCPU_ID + 1).fill(-1);
   private lastAnyTime = 0;
@@ -120,13 +121,18 @@ export class CsvRowChecker {
   }
 
   /**
-   * A row whose cells parsed (the byte parser's access rows, no x_slot or
-   * x_at): the same range and time checks as `accept`, then the row is taken.
+   * An access row (R, W or X) whose cells parsed (the byte parser's fast
+   * rows, no x_slot or x_at): `accept`'s checks for such a row, then the row
+   * is taken, inline (this runs once per row of multi-million-row traces).
    */
-  acceptEvent(line: number, op: Op, vcpu: number, gpa: number, size: number, time: number): void {
-    this.checkRange(line, op, gpa, size);
+  acceptAccess(line: number, op: Op, vcpu: number, gpa: number, size: number, time: number): void {
+    const end = gpa + size;
+    if (size === 0 || end > GPA_LIMIT) this.checkRange(line, op, gpa, size); // throws the message
     if (this.timed) this.checkTime(line, vcpu, time);
-    this.take(line, op, vcpu, gpa, size, -1, time);
+    if (end > this.touchedEndGpa) this.touchedEndGpa = end; // size ≥ 1 and end ≤ GPA_LIMIT: take()'s end
+    if (vcpu > this.maxVcpu) this.maxVcpu = vcpu;
+    this.total++;
+    if (this.keep) this.events.push(op, vcpu, gpa, size, -1, line, time);
   }
 
   /** A checked row: the trace's facts, then the event. */
@@ -139,7 +145,7 @@ export class CsvRowChecker {
     }
     if (vcpu > this.maxVcpu) this.maxVcpu = vcpu;
     this.total++;
-    this.events.push(op, vcpu, gpa, size, slot, line, time);
+    if (this.keep) this.events.push(op, vcpu, gpa, size, slot, line, time);
   }
 
   /** Times never go down per vCPU; notes whether they ever go down in file order. */

@@ -48,9 +48,7 @@ export async function readWithCsvParse(path: string): Promise<Trace> {
  */
 export async function openCsvTrace(path: string): Promise<Trace> {
   const stat = fileStat(path);
-  const { summary, parser } = withParser(path, ['bytes', 'csv-parse'], (reader) => {
-    while (reader.next() !== undefined);
-  });
+  const { summary, parser } = withParser(path, ['bytes', 'csv-parse'], (reader) => reader.checkAll());
   if (summary.timed && !summary.timesAscending) return readWhole(path, [parser]);
   const events = allocateTraceEvents(0);
   events.count = summary.count;
