@@ -87,7 +87,10 @@ export class PlainRows {
       if (c === LF) next = this.crlf ? NOT_PLAIN : p + 1;
       else if (c === CR && this.crlf && bytes[p + 1] === LF) next = p + 2;
       else if (c === HASH) next = this.comment(bytes, p);
-      else if (this.kinds === undefined || (next = this.accessRow(bytes, p)) < 0) next = this.stringRow(bytes, p);
+      else {
+        next = this.kinds === undefined ? -1 : this.accessRow(bytes, p);
+        if (next < 0) next = this.stringRow(bytes, p);
+      }
       if (next === NOT_PLAIN) {
         this.line--;
         this.position = p;
