@@ -128,7 +128,8 @@ export class CsvChunkReader {
     this.fd = undefined;
   }
 
-  private readUntil(events: number): void {
+  /** Rows into `checker.events` until it holds `events` or the file ends. */
+  readUntil(events: number): void {
     const builder = this.checker.events;
     if (this.parser === 'csv-parse') {
       while (builder.count < events && !this.ended) this.feedCsvParse();

@@ -23,7 +23,7 @@ import { InputError } from '../errors.js';
 import { fileError } from './fileError.js';
 import { CsvChunkReader, NotPlainCsv, type CsvParser } from './csvChunkReader.js';
 import type { CsvSummary } from './csvRows.js';
-import { allocateTraceEvents, type Trace, type TraceStream } from './traceEvents.js';
+import { allocateTraceEvents, TRACE_EVENT_BYTES, type Trace, type TraceStream } from './traceEvents.js';
 import type { EventChunkSource } from './eventChunks.js';
 
 /** Short report name of a trace path: its file name without `.csv`. */
@@ -43,12 +43,28 @@ export async function readWithCsvParse(path: string): Promise<Trace> {
 
 /**
  * Check a CSV trace whole and return it streamed (`Trace.stream`): its
- * events are read again, chunk by chunk, at replay time. A trace whose rows
- * must be sorted by time is returned in memory instead. Throws `InputError`.
+ * events are read again, chunk by chunk, at replay time. Returned in memory
+ * instead (from the same pass): a trace whose events fit in
+ * `inMemoryBytes` (`TRACE_EVENT_BYTES` each), and one whose rows must be
+ * sorted by time. Throws `InputError`.
  */
-export async function openCsvTrace(path: string): Promise<Trace> {
+export async function openCsvTrace(path: string, inMemoryBytes = 0): Promise<Trace> {
   const stat = fileStat(path);
-  const { summary, parser } = withParser(path, ['bytes', 'csv-parse'], (reader) => reader.checkAll());
+  const keepEvents = Math.floor(inMemoryBytes / TRACE_EVENT_BYTES);
+  let kept: CsvChunkReader | undefined;
+  const { summary, parser } = withParser(path, ['bytes', 'csv-parse'], (reader) => {
+    kept = undefined;
+    if (keepEvents > 0) {
+      reader.readUntil(keepEvents + 1);
+      if (reader.checker.events.count <= keepEvents) {
+        kept = reader; // the whole file fits
+        return;
+      }
+      reader.checker.events.release();
+    }
+    reader.checkAll();
+  });
+  if (kept !== undefined) return { ...traceFields(path, summary), events: kept.checker.events.finish(summary.timed) };
   if (summary.timed && !summary.timesAscending) return readWhole(path, [parser]);
   const events = allocateTraceEvents(0);
   events.count = summary.count;

@@ -9,8 +9,8 @@
  */
 import { InputError } from '../errors.js';
 import { openCsvTrace, readCsvTrace } from './csvTraceReader.js';
-import { isBinaryTracePath, openBinaryTrace, readBinaryTrace } from './binary/binaryTraceReader.js';
-import type { Trace } from './traceEvents.js';
+import { isBinaryTracePath, openBinaryTrace, readBinaryTrace, readBinaryTraceHeader } from './binary/binaryTraceReader.js';
+import { TRACE_EVENT_BYTES, type Trace } from './traceEvents.js';
 import { parseImportSpec } from './importers/importSpec.js';
 import { importToTrace } from './importers/importTrace.js';
 import { describeSkips } from './importers/skipCounter.js';
@@ -26,14 +26,30 @@ export interface LoadTraceOptions {
    * must be sorted). Default false: the events are loaded into `Trace.events`.
    */
   stream?: boolean;
+  /**
+   * With `stream`: a trace whose events take at most this many bytes
+   * (`TRACE_EVENT_BYTES` each) is loaded into memory instead, from the same
+   * checking pass: decoded once, its shared arrays read by every replay
+   * worker without a copy. Default 0: every trace streams.
+   */
+  inMemoryBytes?: number;
+}
+
+/** True when the `.mtr` header announces an event count that fits in `inMemoryBytes`. */
+function fitsInMemory(path: string, inMemoryBytes: number): boolean {
+  if (inMemoryBytes <= 0) return false;
+  const { eventCount } = readBinaryTraceHeader(path);
+  return eventCount >= 0 && eventCount * TRACE_EVENT_BYTES <= inMemoryBytes;
 }
 
 /** Load and validate the trace named by `spec`. Throws `InputError` on bad input. */
 export async function loadTrace(spec: string, options: LoadTraceOptions = {}): Promise<Trace> {
   const imported = parseImportSpec(spec);
   if (imported === undefined) {
-    if (!isBinaryTracePath(spec)) return options.stream === true ? openCsvTrace(spec) : readCsvTrace(spec);
-    return options.stream === true ? openBinaryTrace(spec) : readBinaryTrace(spec);
+    const inMemoryBytes = options.inMemoryBytes ?? 0;
+    if (!isBinaryTracePath(spec)) return options.stream === true ? openCsvTrace(spec, inMemoryBytes) : readCsvTrace(spec);
+    if (options.stream !== true || fitsInMemory(spec, inMemoryBytes)) return readBinaryTrace(spec);
+    return openBinaryTrace(spec);
   }
   const trace = await importToTrace(imported.format, { name: imported.path, path: imported.path }, imported.options);
   const { rows, lines, skipped } = trace.summary;
