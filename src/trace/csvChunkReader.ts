@@ -68,6 +68,7 @@ export class CsvChunkReader {
   private first = true;
   private lineEndKnown = false;
   private eof = false;
+  private fileBytesRead = 0;
   // csv-parse state.
   private api: CsvParseApi | undefined;
 
@@ -205,9 +206,16 @@ export class CsvChunkReader {
     }
   }
 
+  /** Bytes of the file whose rows have been handed to the checker (about: csv-parse holds a part line). */
+  get bytesParsed(): number {
+    return this.parser === 'bytes' ? this.fileBytesRead - (this.end - this.rows.position) : this.fileBytesRead;
+  }
+
   private read(into: Buffer, offset: number, length: number): number {
     try {
-      return readSync(this.fd!, into, offset, length, null);
+      const bytesRead = readSync(this.fd!, into, offset, length, null);
+      this.fileBytesRead += bytesRead;
+      return bytesRead;
     } catch (error) {
       throw fileError(this.path, error);
     }

@@ -26,6 +26,9 @@ import type { CsvSummary } from './csvRows.js';
 import { allocateTraceEvents, TRACE_EVENT_BYTES, type Trace, type TraceStream } from './traceEvents.js';
 import type { EventChunkSource } from './eventChunks.js';
 
+/** Rows read before the file's size says whether it may fit in memory. */
+const SAMPLE_EVENTS = 65536;
+
 /** Short report name of a trace path: its file name without `.csv`. */
 export function traceName(path: string): string {
   return basename(path).replace(/\.csv$/i, '');
@@ -55,12 +58,21 @@ export async function openCsvTrace(path: string, inMemoryBytes = 0): Promise<Tra
   const { summary, parser } = withParser(path, ['bytes', 'csv-parse'], (reader) => {
     kept = undefined;
     if (keepEvents > 0) {
-      reader.readUntil(keepEvents + 1);
-      if (reader.checker.events.count <= keepEvents) {
-        kept = reader; // the whole file fits
+      // Rows are kept while the file may fit: not when its first rows say it holds twice as many.
+      // Fewer events than asked for means the file ended.
+      const sample = Math.min(keepEvents + 1, SAMPLE_EVENTS);
+      const events = reader.checker.events;
+      reader.readUntil(sample);
+      let fits = events.count < sample;
+      if (!fits && (stat.size * events.count) / Math.max(1, reader.bytesParsed) <= 2 * keepEvents) {
+        reader.readUntil(keepEvents + 1);
+        fits = events.count <= keepEvents;
+      }
+      if (fits) {
+        kept = reader;
         return;
       }
-      reader.checker.events.release();
+      events.release();
     }
     reader.checkAll();
   });
