@@ -86,6 +86,61 @@ describe('CSV reader fast path', () => {
     );
   }, 60_000);
 
+  it('gives what csv-parse gives for each cell at and beyond its limits, in either column order', async () => {
+    const cells: Record<string, string[]> = {
+      vcpu: ['4095', '4096', '04095', '00000', '', '1x', '0x1'],
+      gpa: [
+        '0xfffffffffffff',
+        '0x10000000000000',
+        '0x0000000000000000fff',
+        '4503599627370495',
+        '4503599627370496',
+        '999999999999999',
+        '9999999999999999',
+        '0x',
+        '0X1F',
+        '0xg',
+        '',
+      ],
+      size: ['', '0', '1', '08', '0x0', '0x10', '4503599627370496', '999999999999999', '1x'],
+      time: ['', '0', '01', '999999999999999', '9007199254740991', '9007199254740992', '0x1'],
+    };
+    const base: Record<string, string> = { vcpu: '1', gpa: '0x1000', size: '8', time: '5' };
+    for (const [column, values] of Object.entries(cells)) {
+      for (const value of values) {
+        const row = { ...base, [column]: value };
+        // The canonical order (straight-line rows) and another (rows parsed by the header's kinds).
+        for (const text of [
+          `vcpu,op,gpa,size,time\n0,R,0x0,8,0\n${row.vcpu},W,${row.gpa},${row.size},${row.time}\n`,
+          `time,x_n,size,gpa,op,vcpu\n0,,8,0x0,R,0\n${row.time},a,${row.size},${row.gpa},W,${row.vcpu}\n`,
+        ]) {
+          const path = file(text);
+          expect(await outcome(readCsvTrace, path), `${column} ${value}`).toEqual(await outcome(readWithCsvParse, path));
+        }
+      }
+    }
+  });
+
+  it('gives what csv-parse gives on mutated traces in the canonical column order (property)', async () => {
+    // vcpu,op,gpa[,size][,time]: the byte parser's straight-line rows, with numbers at their limits.
+    const bases = [
+      'vcpu,op,gpa,size\n0,R,0x1000,8\n4095,W,0X000fffffffffffff,1\n12,X,999999999999999,4096\n0,R,0x10,\n',
+      'vcpu,op,gpa,size,time\n0,R,0x1000,08,1\n1,W,4096,0x10,999999999999999\n0,X,0x0,1,2\n',
+      'vcpu,op,gpa\n0,R,0x1000\n3,W,0\n',
+    ];
+    const piece = fc.constantFrom(',', '\n', '0', '9', 'f', 'x', 'X', '0x', 'R', 'W', 'P', '', '00000000000000', '4096', '\r\n');
+    const mutation = fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 3 }), piece);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...bases), fc.array(mutation, { maxLength: 3 }), async (base, mutations) => {
+        let text = base;
+        for (const [at, remove, insert] of mutations) text = text.slice(0, at % (text.length + 1)) + insert + text.slice((at % (text.length + 1)) + remove);
+        const path = file(text);
+        expect(await outcome(readCsvTrace, path)).toEqual(await outcome(readWithCsvParse, path));
+      }),
+      propertyParams(400),
+    );
+  }, 60_000);
+
   it('gives what csv-parse gives on mutated \\r\\n traces (property)', async () => {
     const crlf = PLAIN.replaceAll('\n', '\r\n');
     const piece = fc.constantFrom(',', '\r\n', '\n', '\r', '#', ' ', 'x', '0', 'R', '0x', '');

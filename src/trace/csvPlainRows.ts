@@ -120,23 +120,43 @@ export class PlainRows {
     return this.canonical ? this.canonicalRow(bytes, p) : this.anyOrderRow(bytes, p);
   }
 
-  /** `vcpu,op,gpa[,size][,time]`, the order `gen` and `convert` write: straight-line. */
+  /** `vcpu,op,gpa[,size][,time]`, the order `gen` and `convert` write: straight-line, numbers scanned inline. */
   private canonicalRow(bytes: Uint8Array, p: number): number {
-    const vcpu = decimal(bytes, p, MAX_VCPU_DIGITS);
-    if (vcpu < 0 || vcpu > MAX_VCPU_ID || bytes[scanEnd] !== COMMA) return -1;
-    p = scanEnd + 1;
-    const c = bytes[p];
+    // vcpu: 1 to 4 decimal digits.
+    let c = bytes[p];
+    let vcpu = 0;
+    const vcpuStart = p;
+    for (; c >= 0x30 && c <= 0x39; c = bytes[++p]) vcpu = vcpu * 10 + (c - 0x30);
+    if (p === vcpuStart || p - vcpuStart > MAX_VCPU_DIGITS || vcpu > MAX_VCPU_ID || c !== COMMA) return -1;
+    c = bytes[++p];
     const op = c === 0x52 ? Op.R : c === 0x57 ? Op.W : c === 0x58 ? Op.X : 0;
     if (op === 0 || bytes[p + 1] !== COMMA) return -1;
-    const gpa = address(bytes, p + 2);
-    if (gpa < 0) return -1;
-    p = scanEnd;
+    p += 2;
+    // gpa: 0x hex inline (the usual form), else `address`.
+    let gpa = 0;
+    if (bytes[p] === 0x30 && (bytes[p + 1] | 0x20) === 0x78) {
+      p += 2;
+      const start = p;
+      while (bytes[p] === 0x30) p++;
+      const significant = p;
+      for (let d = HEX[bytes[p]]; d >= 0; d = HEX[bytes[++p]]) gpa = gpa * 16 + d;
+      if (p === start || p - significant > MAX_HEX_DIGITS) return -1;
+    } else {
+      gpa = address(bytes, p);
+      if (gpa < 0) return -1;
+      p = scanEnd;
+    }
     let size = 1;
     if (this.hasSize) {
       if (bytes[p] !== COMMA) return -1;
-      p++;
-      const b = bytes[p];
-      if (b !== COMMA && b !== LF && b !== CR) {
+      c = bytes[++p];
+      if (c >= 0x31 && c <= 0x39) {
+        // A decimal size without leading zero (the usual form), inline.
+        const start = p;
+        size = 0;
+        for (; c >= 0x30 && c <= 0x39; c = bytes[++p]) size = size * 10 + (c - 0x30);
+        if (p - start > MAX_DEC_DIGITS) return -1;
+      } else if (c !== COMMA && c !== LF && c !== CR) {
         size = address(bytes, p); // an empty size is 1 byte for an access
         if (size < 0) return -1;
         p = scanEnd;
@@ -149,8 +169,10 @@ export class PlainRows {
       if (time < 0) return -1;
       p = scanEnd;
     }
-    p = this.lineEnd(bytes, p);
-    if (p < 0) return -1;
+    c = bytes[p];
+    if (c === LF && !this.crlf) p++;
+    else if (c === CR && this.crlf && bytes[p + 1] === LF) p += 2;
+    else return -1;
     this.checker.acceptAccess(this.line, op, vcpu, gpa, size, time);
     return p;
   }
