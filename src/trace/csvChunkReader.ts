@@ -163,7 +163,7 @@ export class CsvChunkReader {
       // 2. The BOM, once the file's first bytes are in.
       if (this.first && (end >= BOM.length || bytesRead === 0)) {
         this.first = false;
-        if (BOM.every((byte, i) => buffer[i] === byte)) rows.position = BOM.length;
+        if (end >= BOM.length && BOM.every((byte, i) => buffer[i] === byte)) rows.position = BOM.length;
       }
       const lastLf = end > 0 ? buffer.lastIndexOf(LF, end - 1) : -1;
       if (bytesRead === 0) {

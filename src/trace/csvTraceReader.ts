@@ -64,7 +64,9 @@ export async function openCsvTrace(path: string, inMemoryBytes = 0): Promise<Tra
       const events = reader.checker.events;
       reader.readUntil(sample);
       let fits = events.count < sample;
-      if (!fits && (stat.size * events.count) / Math.max(1, reader.bytesParsed) <= 2 * keepEvents) {
+      const estimate = (stat.size * events.count) / Math.max(1, reader.bytesParsed);
+      if (!fits && estimate <= 2 * keepEvents) {
+        events.reserve(Math.min(keepEvents + 1, Math.ceil(estimate * 1.25))); // no doubling copies on the way
         reader.readUntil(keepEvents + 1);
         fits = events.count <= keepEvents;
       }

@@ -97,6 +97,11 @@ export class TraceEventsBuilder {
     this.count = 0;
   }
 
+  /** Room for `capacity` events at once (no doubling copies on the way there). */
+  reserve(capacity: number): void {
+    while (this.capacity < capacity) this.grow(capacity);
+  }
+
   /** Forget the events pushed so far and give their memory back. */
   release(): void {
     this.count = 0;
@@ -155,8 +160,8 @@ export class TraceEventsBuilder {
     return true;
   }
 
-  private grow(): void {
-    this.capacity *= 2;
+  private grow(atLeast = 0): void {
+    this.capacity = Math.max(this.capacity * 2, atLeast);
     const grow = <T extends Column>(old: T, next: T): T => {
       next.set(old);
       return next;
