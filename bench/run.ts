@@ -7,7 +7,9 @@
  * decode records/s, replay accesses/s per arch (hit-, fault-, flush-heavy),
  * Piscina pool 1 vs 2 workers, per-vCPU threads vs deterministic replay
  * (bench/perVcpu.ts), the TLB reach curve's lookups/s (bench/reachCurve.ts),
- * peak RSS of a 100 M-access streamed replay, the
+ * peak RSS of a 100 M-access streamed replay, a 20 M-row CSV replayed by
+ * `mmubench run` (rows/s and peak RSS of the whole process,
+ * bench/csvStream.ts; MMUBENCH_BENCH_CSV_ROWS changes the rows), and the
  * soak: 50 nightlies in a row, identical results.csv, flat peak RSS
  * (bench/soak.ts), and our replay beside the C reference (`vs-c`,
  * bench/vsC.ts, bench/cref/replay.c). Run only when named: `huge`, a
@@ -24,6 +26,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SIZES, decodeSuite, ingestSuite, poolSuite, replaySuite } from './suites.js';
 import { peakRssSuite } from './peakRss.js';
+import { csvStreamSuite } from './csvStream.js';
 import { perVcpuSuite } from './perVcpu.js';
 import { soakSuite } from './soak.js';
 import { reachSuite } from './reachCurve.js';
@@ -40,6 +43,7 @@ const SUITES: Record<string, (dir: string) => Promise<BenchRow[]> | BenchRow[]> 
   'per-vcpu': (dir) => perVcpuSuite(dir),
   reach: () => reachSuite(),
   memory: (dir) => peakRssSuite(dir, RSS_EVENTS),
+  'csv-stream': (dir) => csvStreamSuite(dir, Number(process.env.MMUBENCH_BENCH_CSV_ROWS ?? 20_000_000)),
   soak: (dir) => soakSuite(dir, Number(process.env.MMUBENCH_SOAK_RUNS ?? 50), process.env.MMUBENCH_SOAK_BENCH_TIME ?? '1000'),
   'vs-c': (dir) => vsCSuite(dir),
   huge: (dir) => hugeSuite(dir),

@@ -49,6 +49,12 @@ export const DEFAULTS = {
   aliasFlush: 'full',
   /** No guest stage-1: stage-2 walks only. */
   guestLevels: '0',
+  /**
+   * run: MiB of trace events (27 bytes each) held in memory in all, decoded
+   * once and shared by every worker; a trace beyond what is left streams
+   * from its file, decoded by each cell (docs/trace-format.md, "Streaming").
+   */
+  traceMemoryMb: '64',
   /** The default memslot is the touched range rounded up to this. */
   defaultSlotAlignBytes: 1 << 30,
   nightlyConfig: 'bench/nightly.json',

@@ -88,6 +88,10 @@ function registerRunCommand(program: Command, setExit: (code: number) => void, s
     )
     .option('--timeout <seconds>', 'time limit per cell; a cell over it fails, the others go on (needs worker threads)')
     .option('--worker-memory <MiB>', 'heap limit of each worker thread; a cell over it fails, the others go on')
+    .option(
+      '--trace-memory <MiB>',
+      `trace events held in memory in all (decoded once, shared by the workers); larger traces stream from their file, 0: all stream [default: ${DEFAULTS.traceMemoryMb}]`,
+    )
     .option('--keep-partial', 'on Ctrl-C, write the cells finished so far as a report marked partial')
     .option(
       '--shard <i/n>',

@@ -9,7 +9,7 @@
  *    line and the exit code.
  */
 import { loadTrace } from '../trace/loadTrace.js';
-import type { Trace } from '../trace/traceEvents.js';
+import { TRACE_EVENT_BYTES, type Trace } from '../trace/traceEvents.js';
 import { runMatrix, defaultThreads, type MatrixProgress } from '../replay/runMatrix.js';
 import type { CellOutcome } from '../replay/results.js';
 import type { Scenario } from '../replay/scenario.js';
@@ -52,6 +52,8 @@ export interface RunCommandOptions extends RawMatrixOptions {
   timeout?: string;
   /** Heap limit of each worker, MiB. */
   workerMemory?: string;
+  /** MiB of trace events held in memory (decoded once, shared by the workers); larger traces stream. */
+  traceMemory?: string;
   /** On Ctrl-C, write the cells finished so far as a report marked partial. */
   keepPartial?: boolean;
   /**
@@ -79,6 +81,15 @@ export interface RunCommandOptions extends RawMatrixOptions {
 
 /** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
 export const EXIT_INTERRUPTED = 130;
+
+/** `--trace-memory MIB` (0: every trace streams), in bytes. */
+function traceMemoryBytes(value: string): number {
+  const mib = Number(value);
+  if (value.trim() === '' || !Number.isFinite(mib) || mib < 0 || mib > 1 << 20) {
+    throw new InputError(`--trace-memory: "${value}" is not a number of MiB from 0 to ${1 << 20}`);
+  }
+  return Math.floor(mib * 2 ** 20);
+}
 
 function positiveNumber(flag: string, value: string | undefined, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -144,12 +155,13 @@ async function planRun(tracePaths: string[], options: RunCommandOptions): Promis
   const shard = resolveShard(options);
   const timeoutSeconds = positiveNumber('--timeout', options.timeout, 7 * 24 * 3600);
   const workerMemoryMb = positiveNumber('--worker-memory', options.workerMemory, 1 << 20);
+  const inMemoryBytes = traceMemoryBytes(options.traceMemory ?? DEFAULTS.traceMemoryMb);
   if (tracePaths.length === 0) throw new InputError('run: give at least one trace file');
   // 1b. The output, before reading a possibly long trace.
   if (options.reportName === 'next-free') await checkOutputPath('--out', dirname(options.out), { kind: 'folder' });
   else await checkOutputPath('--out', options.out, { kind: 'folder-new', force: options.force === true });
   // 1c. Every trace, validated.
-  const traces = await loadTraces(tracePaths, options);
+  const traces = await loadTraces(tracePaths, options, inMemoryBytes);
   // 1d. The cells, in (trace, scenario) order.
   const layout = { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };
   validateLayout(scenarios, layout);
@@ -197,16 +209,25 @@ async function traceOwnLayouts(
   return own;
 }
 
-/** Load and validate every trace; two traces may not share a name (the report keys cells by it). */
-async function loadTraces(tracePaths: string[], options: RunCommandOptions): Promise<Trace[]> {
+/**
+ * Load and validate every trace; two traces may not share a name (the report
+ * keys cells by it). Traces that fit in what is left of `inMemoryBytes` are
+ * held in memory (decoded once, shared by the workers); the others stream.
+ */
+async function loadTraces(tracePaths: string[], options: RunCommandOptions, inMemoryBytes: number): Promise<Trace[]> {
   const traces: Trace[] = [];
-  // Binary traces stream at replay (flat memory), except for per-vCPU threads, which index the events.
+  // Traces stream at replay (flat memory), except for per-vCPU threads, which index the events.
   const stream = !isPerVcpuThreads(options.threads);
   // Imported traces (FORMAT:path) say what they skipped, as `mmubench import` does.
   const onNote = options.quiet === true ? undefined : (message: string) => process.stderr.write(`${message}\n`);
-  // A streamed trace is checked as the replay reads it (one pass over the file, issue 14): a bad
-  // chunk fails its cells with kind `input`, and `reportRun` then exits 2 without a report.
-  for (const path of tracePaths) traces.push(await loadTrace(path, { stream, checkNow: false, onNote }));
+  // A streamed binary trace is checked as the replay reads it (one pass over the file, issue 14): a
+  // bad chunk fails its cells with kind `input`, and `reportRun` then exits 2 without a report.
+  let left = inMemoryBytes;
+  for (const path of tracePaths) {
+    const trace = await loadTrace(path, { stream, checkNow: false, onNote, inMemoryBytes: left });
+    if (trace.stream === undefined) left = Math.max(0, left - trace.events.count * TRACE_EVENT_BYTES);
+    traces.push(trace);
+  }
   const names = new Set<string>();
   for (const trace of traces) {
     if (names.has(trace.name)) throw new InputError(`${trace.path}: another trace is also named "${trace.name}"; rename one`);

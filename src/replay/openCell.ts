@@ -116,8 +116,8 @@ export function openCell(trace: Trace, scenario: Scenario, layout: Layout, backi
 export function addressEnd(trace: Trace, layout: Layout): number {
   let end = trace.touchedEndGpa;
   for (const spec of layout.memslots) end = Math.max(end, spec.gpa + spec.sizeBytes);
-  // A streamed trace is read for this only when it has SLOT_ADD rows.
-  if (trace.stream === undefined || trace.declaresSlots) {
+  // Only a trace with SLOT_ADD rows (`declaresSlots`, set by every reader) is read for this, streamed or not.
+  if (trace.declaresSlots) {
     forEachEventChunk(trace, (ev) => {
       for (let i = 0; i < ev.count; i++) if (ev.op[i] === Op.SLOT_ADD) end = Math.max(end, ev.gpa[i] + ev.sizeBytes[i]);
     });

@@ -1,12 +1,13 @@
 /**
  * The events of a trace as a sequence of chunks (parallel typed arrays, see
  * `TraceEvents`), whether the trace is held in memory or streamed from its
- * binary file. Replay consumes traces only through this, chunk by chunk, so
+ * file (`.mtr` or CSV). Replay consumes traces only through this, chunk by chunk, so
  * its memory stays flat however long a streamed trace is. Chunks arrive in
  * replay order (for CSV traces with a `time` column, the (time, file order)
  * sort done by the reader; binary traces store events already in that order).
  */
 import { MtrChunkReader } from './binary/mtrChunkReader.js';
+import { openCsvChunks } from './csvTraceReader.js';
 import { InputError } from '../errors.js';
 import { allocateTraceEvents, type Trace, type TraceEvents } from './traceEvents.js';
 
@@ -20,7 +21,8 @@ export interface EventChunkSource {
 
 /** Chunks of `trace`'s events from the first: its arrays in one chunk, or its file chunk by chunk. */
 export function openEventChunks(trace: Trace): EventChunkSource {
-  if (trace.stream !== undefined) return MtrChunkReader.openFile(trace.stream.path);
+  const stream = trace.stream;
+  if (stream !== undefined) return stream.format === 'csv' ? openCsvChunks(stream) : MtrChunkReader.openFile(stream.path);
   let given = false;
   return {
     next: () => {

@@ -35,7 +35,8 @@ export interface Trace {
   /** True when the trace creates its own memslots (SLOT_ADD rows). */
   declaresSlots: boolean;
   /**
-   * Set for a trace streamed from its file at replay time (binary traces):
+   * Set for a trace streamed from its file at replay time (binary traces,
+   * CSV traces whose rows need no sort by time):
    * `events` then holds no event (`events.count` is the trace's event count,
    * its arrays are empty). Read the events of any trace, streamed or not,
    * with `openEventChunks` (src/trace/eventChunks.ts).
@@ -45,10 +46,18 @@ export interface Trace {
 
 /** Where a streamed trace's events are read from (plain data: it crosses to workers). */
 export interface TraceStream {
-  format: 'mtr';
+  format: 'mtr' | 'csv';
   /** File to read, as given on the command line. */
   path: string;
+  /** CSV: the parser the checking pass found the file needs (`bytes` for plain files, else `csv-parse`). */
+  csvParser?: 'bytes' | 'csv-parse';
+  /** The file's size and modification time when it was checked: a CSV changed since is refused; keys the decoded-chunk cache. */
+  sizeBytes?: number;
+  mtimeMs?: number;
 }
+
+/** Bytes of one event held in memory (`TraceEvents`' columns: 1 + 2 + 8 + 8 + 4 + 4). */
+export const TRACE_EVENT_BYTES = 27;
 
 type Column = Uint8Array | Uint16Array | Float64Array | Int32Array | Uint32Array;
 
@@ -82,6 +91,29 @@ export class TraceEventsBuilder {
   slot: Int32Array = new Int32Array(this.capacity);
   line: Uint32Array = new Uint32Array(this.capacity);
   time: Float64Array = new Float64Array(this.capacity);
+
+  /** Forget the events pushed so far (the arrays are kept for the next ones). */
+  clear(): void {
+    this.count = 0;
+  }
+
+  /** Room for `capacity` events at once (no doubling copies on the way there). */
+  reserve(capacity: number): void {
+    while (this.capacity < capacity) this.grow(capacity);
+  }
+
+  /** Forget the events pushed so far and give their memory back. */
+  release(): void {
+    this.count = 0;
+    this.capacity = 1024;
+    this.op = new Uint8Array(this.capacity);
+    this.vcpu = new Uint16Array(this.capacity);
+    this.gpa = new Float64Array(this.capacity);
+    this.sizeBytes = new Float64Array(this.capacity);
+    this.slot = new Int32Array(this.capacity);
+    this.line = new Uint32Array(this.capacity);
+    this.time = new Float64Array(this.capacity);
+  }
 
   push(op: Op, vcpu: number, gpa: number, sizeBytes: number, slot: number, line: number, time: number): void {
     if (this.count === this.capacity) this.grow();
@@ -128,8 +160,8 @@ export class TraceEventsBuilder {
     return true;
   }
 
-  private grow(): void {
-    this.capacity *= 2;
+  private grow(atLeast = 0): void {
+    this.capacity = Math.max(this.capacity * 2, atLeast);
     const grow = <T extends Column>(old: T, next: T): T => {
       next.set(old);
       return next;
