@@ -122,6 +122,8 @@ export async function replaySuite(dir: string, sizes: SuiteSizes): Promise<Bench
       return { name: `replay ${what}`, kind, arch, scenario, trace, accesses, faults: 0 };
     }),
   );
+  // replayCell without ReplayOptions feeds no TLB reach curve (the run's default is on, --no-tlb-reach):
+  // the suite times the replay itself, as before the curve existed.
   for (const c of cases) {
     c.faults = replayCell(c.trace, c.scenario, LAYOUT).total.faults; // the same every iteration: deterministic
     bench.add(`${c.name} [${c.arch}]`, () => void replayCell(c.trace, c.scenario, LAYOUT));

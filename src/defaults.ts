@@ -55,6 +55,8 @@ export const DEFAULTS = {
    * from its file, decoded by each cell (docs/trace-format.md, "Streaming").
    */
   traceMemoryMb: '64',
+  /** run, nightly: TLB reach curves (tlb-reach.csv) unless --no-tlb-reach; a run option, not a scenario dimension. */
+  tlbReach: true,
   /** The default memslot is the touched range rounded up to this. */
   defaultSlotAlignBytes: 1 << 30,
   nightlyConfig: 'bench/nightly.json',

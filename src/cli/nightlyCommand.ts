@@ -51,6 +51,8 @@ export interface NightlyCommandOptions extends RawCompareOptions {
   seams?: Seams;
   /** `--costs FILE`, as for run. */
   costs?: string;
+  /** false: `--no-tlb-reach`, as for run. */
+  tlbReach?: boolean;
 }
 
 const MATRIX_KEYS = ['arch', 'maxLevel', 'backing', 'prefault', 'tlbEntries', 'tlbWays', 'guestLevels', 'memslot'];
@@ -232,6 +234,7 @@ export async function nightlyCommand(options: NightlyCommandOptions): Promise<nu
     quiet: options.quiet,
     seams: options.seams,
     costs: options.costs,
+    tlbReach: options.tlbReach,
     traceLayouts,
     beforeWrite: async (run) => {
       if (benchTimeMs > 0) run.benchmarks = await quickBench({ timeMs: benchTimeMs, replay: options.seams?.benchReplay });

@@ -102,6 +102,7 @@ function registerRunCommand(program: Command, setExit: (code: number) => void, s
       '--costs <file>',
       'cost profile (JSON, ns per event; mmubench calibrate writes one) for the est_*_ns estimates [default: built-in, measured on the project host]',
     )
+    .option('--no-tlb-reach', 'skip the exact TLB reach curves (tlb-reach.csv and its charts), which cost replay time on miss-heavy traces')
     .option('--force', 'replace --out if it exists')
     .option('-q, --quiet', 'no progress bar or summary line')
     .action(async (traces: string[], options) => setExit(await runCommand(traces, { ...options, seams })));
@@ -161,7 +162,8 @@ function buildProgram(setExit: (code: number) => void, seams: Seams): Command {
       .option('--threads <n>', 'worker threads: auto, or 0 for the main thread', 'auto')
       .option('--baseline <dir>', 'report folder to compare with (default: the previous report in --reports)')
       .option('--bench-time <ms>', 'quick-benchmark CPU time per task, ms; 0 skips the benchmark', DEFAULTS.benchTimeMs)
-      .option('--costs <file>', 'cost profile for the est_*_ns estimates, as for run [default: built-in]'),
+      .option('--costs <file>', 'cost profile for the est_*_ns estimates, as for run [default: built-in]')
+      .option('--no-tlb-reach', 'skip the TLB reach curves, as for run'),
   )
     .option('-q, --quiet', 'no progress bar or summary line')
     .action(async (options) => setExit(await nightlyCommand({ ...options, seams })));

@@ -72,6 +72,8 @@ export interface RunCommandOptions extends RawMatrixOptions {
   seams?: Pick<Seams, 'cellWorkerUrl' | 'vcpuWorkerUrl'>;
   /** `--costs FILE`: the cost profile for the estimates (default: the built-in one). */
   costs?: string;
+  /** false: `--no-tlb-reach` (no reach curves, no tlb-reach.csv); default `DEFAULTS.tlbReach`. */
+  tlbReach?: boolean;
   /**
    * nightly: a `--vm` layout file per trace path, used for that trace's cells
    * instead of the run's memslots (memslots only: no stolenBits or fwb).
@@ -166,8 +168,9 @@ async function planRun(tracePaths: string[], options: RunCommandOptions): Promis
   const layout = { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };
   validateLayout(scenarios, layout);
   const ownLayouts = await traceOwnLayouts(traces, scenarios, options.traceLayouts);
+  const tlbReach = options.tlbReach ?? DEFAULTS.tlbReach;
   const tasks: CellTask[] = traces
-    .flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout: ownLayouts.get(trace) ?? layout })))
+    .flatMap((trace) => scenarios.map((scenario) => ({ trace, scenario, layout: ownLayouts.get(trace) ?? layout, tlbReach })))
     .filter((_, position) => inShard(position, shard));
   // --threads per-vcpu: one worker per vCPU, refused up front where unsupported (docs/per-vcpu-threads.md).
   const perVcpu = isPerVcpuThreads(options.threads);

@@ -14,12 +14,14 @@ export interface CellTask {
   trace: Trace;
   scenario: Scenario;
   layout: Layout;
+  /** Run option `--no-tlb-reach` off: feed each vCPU's reach curve (`CellResult.tlbReach`). Default off here; the CLI's default is on. */
+  tlbReach?: boolean;
 }
 
 /** Replay a cell; any failure becomes `{ ok: false }` with its kind and message. */
 export function runCellTask(task: CellTask): CellOutcome {
   try {
-    return { ok: true, result: replayCell(task.trace, task.scenario, task.layout) };
+    return { ok: true, result: replayCell(task.trace, task.scenario, task.layout, {}, { tlbReach: task.tlbReach === true }) };
   } catch (error) {
     const kind = error instanceof InputError ? 'input' : 'crash';
     const message = error instanceof Error ? (kind === 'crash' ? (error.stack ?? error.message) : error.message) : String(error);

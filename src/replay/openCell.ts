@@ -71,14 +71,14 @@ export function cellMemslots(trace: Trace, scenario: Scenario, layout: Layout, v
 
 /**
  * Steps 1 and 2 of a cell, on a fresh engine (a shared stage-2 when
- * `backing` is given): memslots (`InputError` naming the slot's source for
+ * `backing` is given; reach curves per vCPU when `tlbReach`): memslots (`InputError` naming the slot's source for
  * one the arch refuses), then the scenario's pre-fault on vCPU 0, before the
  * guest runs.
  */
-export function openCell(trace: Trace, scenario: Scenario, layout: Layout, backing?: Stage2Backing): OpenedCell {
+export function openCell(trace: Trace, scenario: Scenario, layout: Layout, backing?: Stage2Backing, tlbReach = false): OpenedCell {
   const vcpuCount = Math.max(1, trace.vcpuCount);
   const vmOptions = vmOptionsFor(scenario, addressEnd(trace, layout));
-  const engine = new Engine({ vm: vmOptions, vcpuCount, flush: flushOptionsFor(scenario), backing, ...accessPathOptionsFor(scenario) });
+  const engine = new Engine({ vm: vmOptions, vcpuCount, flush: flushOptionsFor(scenario), backing, ...accessPathOptionsFor(scenario), reach: tlbReach });
   const vm = engine.vm;
   const privateByDefault = vmOptions.profile.privateByDefault;
   const cell: OpenedCell = {

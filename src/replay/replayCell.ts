@@ -12,6 +12,7 @@ import { openEventChunks } from '../trace/eventChunks.js';
 import { InputError, located } from '../errors.js';
 import { MemslotError } from '../mmu/memslots.js';
 import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES, VcpuStats } from '../mmu/stats.js';
+import { sumReachCurves } from '../tlb/reachCurve.js';
 import type { Engine } from './engine.js';
 import { hostEvent } from './hostEvent.js';
 import { openCell, type Layout, type OpenedCell } from './openCell.js';
@@ -28,10 +29,16 @@ export interface ReplayDebug {
   afterEvent?: (engine: Engine, index: number) => void;
 }
 
+/** Run options of a replay (not scenario dimensions: they change no counter). */
+export interface ReplayOptions {
+  /** Feed a reach curve per vCPU and report their sum (`tlbReach`); off unless asked (the CLI asks by default). */
+  tlbReach?: boolean;
+}
+
 /** Replay `trace` under `scenario`. Throws `InputError` (located) for impossible rows. */
-export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, debug: ReplayDebug = {}): CellResult {
+export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, debug: ReplayDebug = {}, options: ReplayOptions = {}): CellResult {
   const started = performance.now();
-  const cell = openCell(trace, scenario, layout);
+  const cell = openCell(trace, scenario, layout, undefined, options.tlbReach === true);
   const faultCurve = replayEvents(cell, trace, debug);
   debug.inspect?.(cell.engine);
   return cellResult(cell, trace, scenario, faultCurve, performance.now() - started);
@@ -103,6 +110,8 @@ export function cellResult(cell: OpenedCell, trace: Trace, scenario: Scenario, f
   vmCounters.hypercalls = vm.stats.hypercalls;
   const total = new VcpuStats();
   for (const s of engine.vcpuStats) total.add(s);
+  const curves = engine.paths.flatMap((path) => (path.reach === undefined ? [] : [path.reach.result()]));
+  const tlbReach = sumReachCurves(curves);
   return {
     trace: trace.name,
     scenario,
@@ -113,6 +122,7 @@ export function cellResult(cell: OpenedCell, trace: Trace, scenario: Scenario, f
     ...(cell.ioctlErrors.length > 0 ? { ioctlErrors: cell.ioctlErrors } : {}),
     faultCurve,
     ...(vm.mirror ? { hypercallsByKind: { ...vm.mirror.byKind } } : {}),
+    ...(tlbReach !== undefined ? { tlbReach } : {}),
     elapsedMs,
   };
 }

@@ -23,6 +23,7 @@ import type { TlbGeometry } from '../tlb/tlbPresets.js';
 import { PageWalkCache } from '../tlb/pageWalkCache.js';
 import { GuestWalker } from './guestWalk.js';
 import { AtEmulator } from './atEmulation.js';
+import { ReachFeed } from './reachFeed.js';
 import type { AtVariant } from '../trace/atVariant.js';
 
 /** Permission each access kind needs (AccessKind.Read/Write/Exec). */
@@ -129,6 +130,8 @@ export interface AccessPathOptions {
   pwc: boolean;
   /** Guest stage-1 levels walked over stage-2 on each miss (0: none; see guestWalk.ts). */
   guestLevels: number;
+  /** Feed a TLB reach curve (src/tlb/reachCurve.ts) with this path's lookups and flushes; off by default. */
+  reach?: boolean;
 }
 
 export class VcpuAccessPath {
@@ -145,6 +148,8 @@ export class VcpuAccessPath {
   private readonly slotIndex: number;
   /** The L1 arrays probed by a data access ([0]) and a fetch ([1]). */
   private readonly l1Arrays: readonly (readonly TlbArray[])[];
+  /** The TLB reach curve, fed what this TLB sees (reachFeed.ts), or undefined (`--no-tlb-reach`). */
+  readonly reach: ReachFeed | undefined;
 
   /**
    * vCPU `vcpu` of `vm`. `remembered`: the group's remembered translations and
@@ -164,6 +169,7 @@ export class VcpuAccessPath {
     this.pwc = options.pwc ? new PageWalkCache(this.rootLevel) : undefined;
     this.guest = options.guestLevels > 0 ? new GuestWalker(vm, options.guestLevels, (gfn, level) => this.stage2Refs(gfn, level)) : undefined;
     this.atEmulator = new AtEmulator(vm, this.guest);
+    this.reach = options.reach === true ? new ReachFeed() : undefined;
   }
 
   /** An `AT <variant>` of guest virtual address `gva` trapped from this vCPU (atEmulation.ts); no TLB lookup or fill. */
@@ -191,6 +197,7 @@ export class VcpuAccessPath {
       const level = array.levelAt(slot);
       const first = alignGfnDown(gfn, level);
       this.rememberSlot(first, first + pagesPerLevel(level), perms, exec, array, slot);
+      if (this.reach !== undefined) this.reach.lookup(first * 4 + level, true, this.tr, this.slotIndex); // any L1 entry: any distance
       return L1_HIT;
     }
     return L1_ABSENT;
@@ -245,6 +252,7 @@ export class VcpuAccessPath {
       let level: Level = skipL1 ? tlb.lookupPastL1(gfn, exec === 1) : tlb.lookup(gfn, exec === 1);
       skipL1 = false;
       let perms = tlb.hitPerms;
+      let faultsBefore = -1; // reach curve: -1 for a hit, -2 a hit without the permission, else the faults before translating
       if (level !== (0 as Level) && (perms & need) !== 0) {
         stats.tlb_hits++;
         if (tlb.hit === TlbHit.L2) stats.l1_misses++;
@@ -253,9 +261,11 @@ export class VcpuAccessPath {
         stats.l1_misses++;
         if (tlb.hasL2) stats.l2_misses++;
         if (this.refill.size > 0) this.countRefill(gfn);
+        if (this.reach !== undefined) faultsBefore = level !== (0 as Level) ? -2 : stats.faults_missing + stats.faults_permission;
         const word = this.vm.translate(gfn, kind, stats);
         if (word === 0) {
           this.tr.exec[this.tr.last[this.slotIndex]] = -1;
+          if (this.reach !== undefined) this.reach.missWithoutFill(); // MMIO: a miss at every size, nothing filled
           gfn++;
           continue;
         }
@@ -272,6 +282,9 @@ export class VcpuAccessPath {
       const first = alignGfnDown(gfn, level);
       gfn = first + pagesPerLevel(level);
       this.remember(first, gfn, perms, exec);
+      // A fault changed the mapping: every copy a TLB of any size holds predates it, a miss at every size.
+      if (this.reach !== undefined)
+        this.reach.lookup(first * 4 + level, faultsBefore === -1 || faultsBefore === stats.faults_missing + stats.faults_permission, this.tr, this.slotIndex);
     }
   }
 
@@ -299,6 +312,7 @@ export class VcpuAccessPath {
       for (let r = 0; r < dropCount; r++) dropped += tlb.flushRange(drop[r * 2], drop[r * 2 + 1]);
     }
     vmStats.tlb_entries_flushed += dropped;
+    if (this.reach !== undefined) this.reach.flush(full, drop, dropCount);
     this.tr.exec[2 * this.slotIndex] = -1;
     this.tr.exec[2 * this.slotIndex + 1] = -1;
     this.pwc?.clear();

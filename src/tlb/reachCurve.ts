@@ -12,6 +12,7 @@
  *   level`, level 1 = 4K, 2 = 2M, 3 = 1G, `firstGfn` aligned to the
  *   translation's `512^(level-1)` frames). `permOk = false`: the entry, if
  *   present, lacks the permission: a miss at every size, then it is refilled.
+ * - `missWithoutFill()`: a miss that fills nothing (MMIO).
  * - `invalidate(tag)`, `invalidateRange(startGfn, endGfn)`,
  *   `invalidateAll()`: a flush dropped it, every translation overlapping
  *   `[startGfn, endGfn)`, or all of them.
@@ -133,6 +134,12 @@ export class ReachCurve {
     // 4.
     this.addMarker(now, tag);
     this.live.set(tag, now);
+  }
+
+  /** A lookup that misses at every size and fills nothing (an access that exits to userspace, MMIO): the stack is unchanged. */
+  missWithoutFill(): void {
+    this.lookupCount++;
+    this.hist[this.sizes.length]++;
   }
 
   /** A flush dropped translation `tag` (nothing when it is not held). */

@@ -7,6 +7,7 @@ import type { Memslot } from '../../mmu/memslots.js';
 import type { TraceEvents } from '../../trace/traceEvents.js';
 import type { Scenario } from '../scenario.js';
 import type { PrefaultCallRecord } from '../results.js';
+import type { ReachCurveData } from '../../tlb/reachCurve.js';
 
 export interface PerVcpuCell {
   scenario: Scenario;
@@ -19,6 +20,8 @@ export interface PerVcpuCell {
   requests: SharedArrayBuffer;
   /** Start gate: one Int32 counting the workers that have arrived. */
   gate: SharedArrayBuffer;
+  /** Each vCPU feeds a reach curve (`CellTask.tlbReach`). */
+  tlbReach: boolean;
 }
 
 /** One vCPU's task: its cell, the trace (shared columns) and the indices of its events, in file order. */
@@ -47,6 +50,8 @@ export interface VcpuRunCounters {
   prefaultEventIndices: number[];
   /** Cumulative faults of this vCPU after each hundredth of its own events (101 points). */
   faultCurve: number[];
+  /** This vCPU's reach curve (when the cell feeds one). */
+  tlbReach?: ReachCurveData;
   elapsedMs: number;
   /** pKVM: the hypercalls of this worker's leaf changes, by kind (no teardown). */
   hypercallsByKind?: Record<string, number>;

@@ -40,7 +40,7 @@ export function vcpuWorkerState(cell: PerVcpuCell, vcpu: number): VcpuWorkerStat
   const mailbox = new FlushMailbox(new FlushRequests(cell.requests, cell.vcpuCount), vcpu, flushPolicyFor(cell.scenario, vmOptions));
   const vm = new Vm(vmOptions, mailbox, { store, lock: store.lock });
   for (const slot of cell.memslots) vm.addSlot({ ...slot });
-  const path = new VcpuAccessPath(vcpu, vm, accessPathOptionsFor(cell.scenario));
+  const path = new VcpuAccessPath(vcpu, vm, { ...accessPathOptionsFor(cell.scenario), reach: cell.tlbReach });
   mailbox.attach(vm, path);
   return { vm, path, mailbox, store };
 }
@@ -150,6 +150,7 @@ function counters(
     prefaultCalls,
     prefaultEventIndices,
     faultCurve,
+    ...(state.path.reach !== undefined ? { tlbReach: state.path.reach.result() } : {}),
     elapsedMs,
     ...(state.vm.mirror ? { hypercallsByKind: { ...state.vm.mirror.byKind } } : {}),
   };

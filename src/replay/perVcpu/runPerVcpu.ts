@@ -14,6 +14,7 @@ import type { CellTask } from '../cellTask.js';
 import type { MatrixProgress, RunMatrixOptions } from '../runMatrix.js';
 import { SharedEntryStore } from './sharedEntryStore.js';
 import { PageTable } from '../../mmu/pageTable.js';
+import { sumReachCurves } from '../../tlb/reachCurve.js';
 import { setupPerVcpuCell, type PerVcpuSetup } from './setupPerVcpuCell.js';
 import type { VcpuOutcome, VcpuRunCounters, VcpuTask } from './perVcpuCell.js';
 
@@ -92,7 +93,7 @@ async function runCell(pool: Piscina, task: CellTask, options: RunPerVcpuOptions
   if (options.signal?.aborted) return failed('aborted', 'interrupted before it started');
   let setup: PerVcpuSetup;
   try {
-    setup = setupPerVcpuCell(task.trace, task.scenario, task.layout);
+    setup = setupPerVcpuCell(task.trace, task.scenario, task.layout, task.tlbReach === true);
   } catch (error) {
     if (error instanceof InputError) return failed('input', error.message);
     return failed('crash', error instanceof Error ? (error.stack ?? error.message) : String(error));
@@ -150,8 +151,10 @@ export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounter
   rowCalls.sort((a, b) => a.index - b.index);
   const prefaultCalls = [...base.prefaultCalls, ...rowCalls.map((r) => r.call)];
   const faultCurve = base.faultCurve.map((point, i) => point + counters.reduce((sum, c) => sum + c.faultCurve[i], 0));
+  const tlbReach = sumReachCurves(counters.flatMap((c) => (c.tlbReach === undefined ? [] : [c.tlbReach])));
   return {
     ...base,
+    ...(tlbReach !== undefined ? { tlbReach } : {}),
     vcpus,
     total,
     vm,

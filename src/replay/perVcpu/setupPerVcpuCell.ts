@@ -30,7 +30,7 @@ export interface PerVcpuSetup {
 }
 
 /** Set up `trace` x `scenario` for a per-vCPU replay. Throws `InputError` as `replayCell` does for a bad layout. */
-export function setupPerVcpuCell(trace: Trace, scenario: Scenario, layout: Layout): PerVcpuSetup {
+export function setupPerVcpuCell(trace: Trace, scenario: Scenario, layout: Layout, tlbReach = false): PerVcpuSetup {
   const started = performance.now();
   const vcpuCount = Math.max(1, trace.vcpuCount);
   const vmOptions = vmOptionsFor(scenario, addressEnd(trace, layout));
@@ -41,7 +41,15 @@ export function setupPerVcpuCell(trace: Trace, scenario: Scenario, layout: Layou
   const opened = openCell(trace, scenario, layout, { store: new SharedEntryStore(buffer), lock: NO_MMU_LOCK });
   const memslots = opened.vm.memslots.all().map((slot) => ({ ...slot }));
   const base = cellResult(opened, trace, scenario, new Array<number>(CURVE_POINTS + 1).fill(0), performance.now() - started);
-  const cell: PerVcpuCell = { scenario, memslots, vcpuCount, table: buffer, requests: FlushRequests.allocate(vcpuCount), gate: new SharedArrayBuffer(4) };
+  const cell: PerVcpuCell = {
+    scenario,
+    memslots,
+    vcpuCount,
+    table: buffer,
+    requests: FlushRequests.allocate(vcpuCount),
+    gate: new SharedArrayBuffer(4),
+    tlbReach,
+  };
   return { cell, base, indices: splitByVcpu(trace, vcpuCount) };
 }
 
