@@ -27,7 +27,7 @@ const DEFAULT_LAYOUT: Layout = { memslots: [], defaultSlotAlignBytes: GiB };
 /** The per-vCPU replay, each vCPU's worker run inline, one after the other (no timing involved). */
 function perVcpuInline(trace: Trace, matrix: RawMatrixOptions, layout: Layout): CellResult {
   const [scenario] = parseMatrix({ prefault: 'none', ...matrix });
-  const setup = setupPerVcpuCell(trace, scenario, layout);
+  const setup = setupPerVcpuCell(trace, scenario, layout, true);
   const counters = setup.indices.map((indices, vcpu): VcpuRunCounters => {
     const outcome = replayVcpu({ cell: setup.cell, vcpu, traceName: trace.name, tracePath: trace.path, events: trace.events, indices }, { gate: false });
     if (!outcome.ok) throw new Error(outcome.message);
@@ -44,9 +44,11 @@ async function expectEquivalent(csv: string, matrix: RawMatrixOptions, memslots:
   const trace = await traceFromText(csv);
   const layout = { ...DEFAULT_LAYOUT, memslots };
   const [scenario] = parseMatrix({ prefault: 'none', ...matrix });
-  const deterministic = replayCell(trace, scenario, layout);
+  const deterministic = replayCell(trace, scenario, layout, {}, { tlbReach: true });
   const perVcpu = perVcpuInline(trace, matrix, layout);
   expect(perVcpu.vm, 'every VM counter').toEqual(deterministic.vm);
+  expect(perVcpu.vm.prefault_pages_unused, 'prefault_pages_unused (file order)').toBe(deterministic.vm.prefault_pages_unused);
+  expect(perVcpu.tlbReach, 'the reach curve (per-vCPU curves summed)').toEqual(deterministic.tlbReach);
   expect(perVcpu.vcpus, 'every vCPU row').toEqual(deterministic.vcpus);
   expect(perVcpu.prefaultCalls, 'every pre-fault call').toEqual(deterministic.prefaultCalls);
   return deterministic;
@@ -91,6 +93,8 @@ describe('per-vCPU threads equal the deterministic replay', () => {
     expect(r.total.faults_permission).toBe(1);
     // The PREFAULT row maps [4 MiB, 6 MiB) as 512 4K leaves: 512 + frames 1, 2 and 0x201.
     expect([r.total.prefault_pages, r.vm.pages_4k]).toEqual([512, 515]);
+    // Of the 512, the last read touches frame 0x400 only.
+    expect(r.vm.prefault_pages_unused).toBe(511);
     // x86 bare metal: WRPROTECT and UNMAP are full flushes, by IPI (one vCPU each).
     expect([r.vm.flush_requests, r.vm.flushes_full, r.vm.flush_ipis]).toEqual([2, 2, 2]);
   });
@@ -162,6 +166,8 @@ describe('per-vCPU threads equal the deterministic replay', () => {
         const r = await expectEquivalent(rows.join('\n'), { arch, backing, prefault: 'none' });
         // vCPU 1 reads only pre-faulted memory: no fault on vCPU 1.
         expect(r.vcpus[1].faults, `${arch} ${backing}`).toBe(0);
+        // The row maps 8 MiB (2048 frames); the 64 reads touch 64 distinct frames of it.
+        expect(r.vm.prefault_pages_unused, `${arch} ${backing}`).toBe(2048 - 64);
       }
     }
   });

@@ -10,7 +10,7 @@ import { Level, PAGE_SIZE_BYTES, alignGfnDown, pagesPerLevel } from './level.js'
 import { gpaToGfn } from './address.js';
 import { ALIAS_PLAIN, ALIAS_STOLEN, MAX_FAULTS_PER_ACCESS, PERMS_FOR, type Vm } from './vm.js';
 import { AccessKind } from './vmOptions.js';
-import { MAP_SPURIOUS } from './pageTable.js';
+import { MAP_SPURIOUS, type PageTable } from './pageTable.js';
 import { PREFAULT_FLAG_PRIVATE, PREFAULT_FLAG_WRITE, prefaultAccess, type PrefaultFlags } from './preFaultFlags.js';
 import type { Memslot } from './memslots.js';
 import type { VcpuStats } from './stats.js';
@@ -176,11 +176,40 @@ function stepOnce(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: 
     return wanted;
   }
   // Missing, smaller leaves to replace, or a huge leaf above the goal level to split.
+  const mappedBefore = leavesIn(table, gfn, wanted);
   const result = vm.mapFault(gfn, alias, slot, kind, isPrivate, cap);
-  if (result > 0) return vm.translatedLevel;
+  if (result > 0) {
+    markNewlyMapped(vm, gfn, vm.translatedLevel, mappedBefore);
+    return vm.translatedLevel;
+  }
   // Mapped meanwhile by another vCPU; an UNMAP racing in leaves the level unknown: advance 4K.
   if (result === MAP_SPURIOUS) return table.lookup(gfn) !== 0 ? table.lookupLevel : Level.L4K;
   return 0;
+}
+
+/** The leaves in `wanted`'s frame around `gfn` before a step, as flat [first, end) pairs (usually none). */
+function leavesIn(table: PageTable, gfn: number, wanted: Level): number[] {
+  const pairs: number[] = [];
+  const first = alignGfnDown(gfn, wanted);
+  table.walkLeaves(first, first + pagesPerLevel(wanted), (_table, _slot, level, leafGfn) => pairs.push(leafGfn, leafGfn + pagesPerLevel(level)));
+  return pairs;
+}
+
+/**
+ * The frames of the leaf a step mapped at `level` around `gfn` that no leaf
+ * of `before` (ascending pairs) mapped: newly mapped (`prefault_pages`), so
+ * pre-faulted and, until an access touches them, unused (prefaultFrames.ts).
+ */
+function markNewlyMapped(vm: Vm, gfn: number, level: Level, before: readonly number[]): void {
+  const first = alignGfnDown(gfn, level);
+  const end = first + pagesPerLevel(level);
+  let at = first;
+  for (let i = 0; i < before.length && at < end; i += 2) {
+    if (before[i + 1] <= at) continue;
+    if (before[i] > at) vm.prefaulted.mark(at, Math.min(before[i], end) - at);
+    at = Math.max(at, before[i + 1]);
+  }
+  if (at < end) vm.prefaulted.mark(at, end - at);
 }
 
 /** Seed 002's level from the request alone: the largest aligned page that fits in it. */

@@ -16,7 +16,7 @@ export const AT_COUNTER_NAMES = ['at_ops', 'at_fast', 'at_slow', 'at_pan_checks'
  */
 export const LATE_VCPU_COUNTER_NAMES = ['faults_abort', 'faults_access'] as const;
 /** VM counters added after the AT counters (results.csv: at the very end, after `LATE_VCPU_COUNTER_NAMES`). */
-export const LATE_VM_COUNTER_NAMES = ['pkvm_memcache_pages'] as const;
+export const LATE_VM_COUNTER_NAMES = ['pkvm_memcache_pages', 'prefault_pages_unused'] as const;
 
 /** Counters of one vCPU, in report column order. */
 export const VCPU_COUNTER_NAMES = [
@@ -188,6 +188,12 @@ export class VmStats {
    * `topup_hyp_memcache` in `user_mem_abort`; src/mmu/pkvm/hypMemcache.ts).
    */
   pkvm_memcache_pages = 0;
+  /**
+   * 4 KiB frames pre-fault newly mapped that no guest access touched
+   * afterwards, to the end of the trace: set once at the end of a replay from
+   * `Vm.prefaulted` (src/mmu/prefaultFrames.ts), 0 before.
+   */
+  prefault_pages_unused = 0;
 
   /**
    * Count one leaf appearing (`sign` 1) or disappearing (-1): `pages_*` by

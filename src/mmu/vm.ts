@@ -24,6 +24,7 @@ import { HypercallMirror, PkvmFlushSink } from './pkvm/hypercallMirror.js';
 import { zapLeaves } from './hostEvents.js';
 import { AccessedFlags, walkReachesLeaf } from './aging.js';
 import { DirtyLog } from './dirtyLog.js';
+import { PrefaultFrames } from './prefaultFrames.js';
 import { dirtyLogRefusal } from './dirtyLogging.js';
 import { AccessKind, FlushOrigin, type FlushSink, type Stage2Backing, type VmOptions } from './vmOptions.js';
 
@@ -53,6 +54,8 @@ export class Vm {
   mappingLevel: Level = Level.L4K;
   /** Dirty bitmaps of the slots under dirty logging (dirtyLog.ts). */
   readonly dirtyLog = new DirtyLog();
+  /** Frames pre-fault newly mapped that no access has touched since (`prefault_pages_unused`; preFault.ts marks, the replay touches). */
+  readonly prefaulted = new PrefaultFrames();
   /** A guest_memfd slot was ever added: not KVM_X86_DEFAULT_VM, so `kvm_memslot_flush_zap_all()` is false. */
   hasPrivateSlot = false;
   /** Leaves aged and not accessed since (AGE, src/mmu/aging.ts). */

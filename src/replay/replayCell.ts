@@ -15,6 +15,7 @@ import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES, VcpuStats } from '../mmu/stats.js
 import { sumReachCurves } from '../tlb/reachCurve.js';
 import type { Engine } from './engine.js';
 import { hostEvent } from './hostEvent.js';
+import { touchPrefaulted } from './prefaultUse.js';
 import { openCell, type Layout, type OpenedCell } from './openCell.js';
 import type { Scenario } from './scenario.js';
 import { CURVE_POINTS, type CellResult, type VcpuCounters, type VmCounters } from './results.js';
@@ -58,6 +59,8 @@ function replayEvents(cell: OpenedCell, trace: Trace, debug: ReplayDebug): numbe
   const afterEvent = debug.afterEvent;
   /** Debug checks after every event: replay one event per step. */
   const perEvent = checkCoherence || afterEvent !== undefined;
+  const prefaulted = engine.vm.prefaulted;
+  const stolen = cell.vmOptions.stolen;
   const source = openEventChunks(trace);
   /** Events of the chunks before `ev`. */
   let before = 0;
@@ -69,6 +72,7 @@ function replayEvents(cell: OpenedCell, trace: Trace, debug: ReplayDebug): numbe
       for (let i = 0; i < count; ) {
         const stop = perEvent ? i + 1 : Math.min(count, Math.max(i + 1, Math.ceil(nextSample) - before));
         while (i < stop) {
+          if (!prefaulted.empty) touchPrefaulted(prefaulted, stolen, ev, i, stop); // only while a pre-faulted frame is untouched
           i = engine.replayAccesses(ev, i, stop); // guest accesses, up to the next host event
           if (i < stop) {
             hostEvent(cell, ev, i);
@@ -106,6 +110,7 @@ export function cellResult(cell: OpenedCell, trace: Trace, scenario: Scenario, f
   const { engine, vm } = cell;
   const vmCounters = {} as VmCounters;
   for (const name of VM_COUNTER_NAMES) vmCounters[name] = vm.stats[name];
+  vmCounters.prefault_pages_unused = vm.prefaulted.unused;
   vm.destroy();
   vmCounters.hypercalls = vm.stats.hypercalls;
   const total = new VcpuStats();

@@ -118,7 +118,7 @@ function costLine(pairs: readonly PrefaultPair[], name: (c: CellResult) => strin
   const question = 'Pre-fault up-front cost';
   if (pairs.length === 0) return { question, parts: [t('no pre-populated cell')] };
   const unused = (p: PrefaultPair): string => {
-    // `prefault_pages_unused` (4 KiB frames pre-faulted and never touched), once the model counts it.
+    // `prefault_pages_unused`: 4 KiB frames pre-faulted and never touched afterwards (256 to the MiB); absent in older run.json files.
     const frames = cellMetric(p.with, 'prefault_pages_unused');
     return frames === undefined ? '' : `, ${(frames / 256).toFixed(1)} MiB never touched`;
   };

@@ -50,6 +50,8 @@ export interface VcpuRunCounters {
   prefaultEventIndices: number[];
   /** Cumulative faults of this vCPU after each hundredth of its own events (101 points). */
   faultCurve: number[];
+  /** Frames this vCPU's PREFAULT rows newly mapped: per row, its event index and flat `firstGfn, frames` pairs (`PrefaultFrames.log`). */
+  prefaultMarks: { index: number; runs: number[] }[];
   /** This vCPU's reach curve (when the cell feeds one). */
   tlbReach?: ReachCurveData;
   elapsedMs: number;

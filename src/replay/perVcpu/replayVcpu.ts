@@ -93,6 +93,10 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
       ioctlErrors: [],
     };
     const prefaultEventIndices: number[] = [];
+    // Pre-fault's newly mapped frames go back to the main thread, which touches them in file order (mergeCell).
+    const prefaultLog: number[] = [];
+    state.vm.prefaulted.log = prefaultLog;
+    const prefaultMarks: { index: number; runs: number[] }[] = [];
     const faultCurve = [0];
     const step = n / CURVE_POINTS;
     let nextSample = step;
@@ -108,6 +112,7 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
         const calls = host.prefaultCalls.length;
         hostEvent(host, ev, i);
         for (let c = calls; c < host.prefaultCalls.length; c++) prefaultEventIndices.push(i);
+        if (prefaultLog.length > 0) prefaultMarks.push({ index: i, runs: prefaultLog.splice(0) });
       }
       while (k + 1 >= nextSample && faultCurve.length <= CURVE_POINTS) {
         faultCurve.push(stats.faults);
@@ -117,7 +122,10 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
     while (faultCurve.length <= CURVE_POINTS) faultCurve.push(stats.faults);
     // Flushes posted after this vCPU's last access still reach its TLB.
     mailbox.service();
-    return { ok: true, counters: counters(task, state, host.prefaultCalls, prefaultEventIndices, faultCurve, performance.now() - started) };
+    return {
+      ok: true,
+      counters: { ...counters(task, state, host.prefaultCalls, prefaultEventIndices, faultCurve, performance.now() - started), prefaultMarks },
+    };
   } catch (error) {
     if (error instanceof MemslotError) {
       const i = indices[k];
@@ -136,7 +144,7 @@ function counters(
   prefaultEventIndices: number[],
   faultCurve: number[],
   elapsedMs: number,
-): VcpuRunCounters {
+): Omit<VcpuRunCounters, 'prefaultMarks'> {
   const vcpuCounters: Record<string, number> = {};
   for (const name of VCPU_COUNTER_NAMES) vcpuCounters[name] = state.path.stats[name];
   const vmDeltas: Record<string, number> = {};

@@ -15,6 +15,7 @@ import type { MatrixProgress, RunMatrixOptions } from '../runMatrix.js';
 import { SharedEntryStore } from './sharedEntryStore.js';
 import { PageTable } from '../../mmu/pageTable.js';
 import { sumReachCurves } from '../../tlb/reachCurve.js';
+import { touchPrefaulted } from '../prefaultUse.js';
 import { setupPerVcpuCell, type PerVcpuSetup } from './setupPerVcpuCell.js';
 import type { VcpuOutcome, VcpuRunCounters, VcpuTask } from './perVcpuCell.js';
 
@@ -152,6 +153,7 @@ export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounter
   const prefaultCalls = [...base.prefaultCalls, ...rowCalls.map((r) => r.call)];
   const faultCurve = base.faultCurve.map((point, i) => point + counters.reduce((sum, c) => sum + c.faultCurve[i], 0));
   const tlbReach = sumReachCurves(counters.flatMap((c) => (c.tlbReach === undefined ? [] : [c.tlbReach])));
+  vm.prefault_pages_unused = prefaultUnusedInFileOrder(setup, counters);
   return {
     ...base,
     ...(tlbReach !== undefined ? { tlbReach } : {}),
@@ -189,6 +191,26 @@ function mergeHypercalls(base: CellResult, vm: VmCounters, counters: readonly Vc
   byKind.host_unshare_guest += teardownDelta;
   vm.hypercalls += teardownDelta;
   return byKind;
+}
+
+/**
+ * `prefault_pages_unused` of a per-vCPU cell, as the deterministic replay
+ * counts it: from the setup's pre-faulted frames, the events in file order,
+ * each PREFAULT row marking the frames its worker newly mapped, each access
+ * touching its frames (the pass runs while a frame is untouched).
+ */
+function prefaultUnusedInFileOrder(setup: PerVcpuSetup, counters: readonly VcpuRunCounters[]): number {
+  const frames = setup.prefaulted;
+  const marks = counters.flatMap((c) => c.prefaultMarks).sort((a, b) => a.index - b.index);
+  const ev = setup.events;
+  let at = 0;
+  for (const mark of marks) {
+    if (!frames.empty) touchPrefaulted(frames, setup.stolen, ev, at, mark.index, true);
+    for (let r = 0; r < mark.runs.length; r += 2) frames.mark(mark.runs[r], mark.runs[r + 1]);
+    at = mark.index + 1;
+  }
+  if (!frames.empty) touchPrefaulted(frames, setup.stolen, ev, at, ev.count, true);
+  return frames.unused;
 }
 
 /** The leaves in the final shared table must be what the counters say; a difference is a model bug. */

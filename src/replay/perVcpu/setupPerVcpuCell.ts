@@ -8,7 +8,9 @@ import { Level, pagesPerLevel } from '../../mmu/level.js';
 import type { Memslot } from '../../mmu/memslots.js';
 import { RESERVED_TABLES } from '../../mmu/entryStore.js';
 import { NO_MMU_LOCK } from '../../mmu/mmuLock.js';
-import type { Trace } from '../../trace/traceEvents.js';
+import type { Trace, TraceEvents } from '../../trace/traceEvents.js';
+import type { PrefaultFrames } from '../../mmu/prefaultFrames.js';
+import type { StolenBits } from '../../mmu/stolenBits.js';
 import { addressEnd, cellMemslots, openCell, type Layout } from '../openCell.js';
 import { cellResult } from '../replayCell.js';
 import { CURVE_POINTS, type CellResult } from '../results.js';
@@ -27,6 +29,11 @@ export interface PerVcpuSetup {
   base: CellResult;
   /** Per vCPU, the indices of its events in file order (views of one shared buffer). */
   indices: Uint32Array[];
+  /** The setup's pre-faulted frames (the scenario's `--prefault`), for `prefault_pages_unused` (main thread only). */
+  prefaulted: PrefaultFrames;
+  /** The trace's events and stolen bits, for that count's file-order pass. */
+  events: TraceEvents;
+  stolen: StolenBits;
 }
 
 /** Set up `trace` x `scenario` for a per-vCPU replay. Throws `InputError` as `replayCell` does for a bad layout. */
@@ -50,7 +57,7 @@ export function setupPerVcpuCell(trace: Trace, scenario: Scenario, layout: Layou
     gate: new SharedArrayBuffer(4),
     tlbReach,
   };
-  return { cell, base, indices: splitByVcpu(trace, vcpuCount) };
+  return { cell, base, indices: splitByVcpu(trace, vcpuCount), prefaulted: opened.vm.prefaulted, events: trace.events, stolen: vmOptions.stolen };
 }
 
 /**

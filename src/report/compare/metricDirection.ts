@@ -29,6 +29,7 @@ export const DIRECTION_RULES: readonly DirectionRule[] = [
   { pattern: /^walk_refs$/, direction: 'lower', why: 'memory references of page walks' },
   { pattern: /^(flush|tlb_flushes|tlb_entries_flushed)/, direction: 'lower', why: 'flushes and the entries they drop cost refills' },
   { pattern: /^(mmu_pages|pkvm_memcache_pages)$/, direction: 'lower', why: 'page-table memory (pKVM: pages donated to EL2 for it)' },
+  { pattern: /^prefault_pages_unused$/, direction: 'lower', why: 'memory pre-fault mapped that the guest never touched' },
   { pattern: /^(prefault_errors|ioctl_errors|hypercalls|nx_lpage_splits)$/, direction: 'lower', why: 'failed ioctls, EL2 round trips, forced splits' },
   {
     pattern: /^at_(slow|pan_checks|walk_reads|faults)$/,

@@ -1,0 +1,109 @@
+/**
+ * The pre-faulted 4 KiB frames no guest access has touched since
+ * (`prefault_pages_unused`): a paged bitmap over GFNs (stolen bits cleared),
+ * a bit set for each frame a pre-fault step newly mapped, cleared when an
+ * access touches the frame. The replay clears bits with a pass over each
+ * batch's accesses only while a bit is set (src/replay/prefaultUse.ts), so a
+ * run that pre-faults nothing pays nothing per access.
+ *
+ * Rules (docs/model.md, "Unused pre-fault"):
+ * - a frame a pre-fault maps again while its bit is still set (it was
+ *   unmapped untouched, then pre-faulted anew) counts once more: each
+ *   mapping for nothing is memory mapped for nothing (`retired`);
+ * - an UNMAP, a memslot delete or any zap clears nothing: a frame unmapped
+ *   before any access touched it was still mapped for nothing; a touch after
+ *   that (through a new fault) clears it, as any touch does.
+ */
+
+/** Frames per bitmap page (4 KiB of bits: 128 MiB of guest memory). */
+const PAGE_FRAMES = 1 << 15;
+const WORDS = PAGE_FRAMES / 32;
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** Mask of bits [from, to) of a 32-bit word (0 <= from < to <= 32). */
+function bitsMask(from: number, to: number): number {
+  const high = to === 32 ? 0xffffffff : (1 << to) - 1;
+  return (high & ~((1 << from) - 1)) >>> 0;
+}
+
+export class PrefaultFrames {
+  private readonly pages = new Map<number, Uint32Array>();
+  /** Bits set now. */
+  private set = 0;
+  /** Frames pre-faulted again while still untouched (each earlier mapping stays unused). */
+  private retired = 0;
+  /**
+   * When an array: every `mark` also appends its `firstGfn, frames` pair (a
+   * per-vCPU worker returns them, so that the main thread can replay them in
+   * file order).
+   */
+  log: number[] | undefined = undefined;
+
+  /** True when no bit is set: accesses need no pass. */
+  get empty(): boolean {
+    return this.set === 0;
+  }
+
+  /** `prefault_pages_unused`: frames set now, plus the ones pre-faulted again while untouched. */
+  get unused(): number {
+    return this.set + this.retired;
+  }
+
+  /** Frames [firstGfn, firstGfn + frames) were newly mapped by a pre-fault step. */
+  mark(firstGfn: number, frames: number): void {
+    if (frames <= 0) return;
+    this.log?.push(firstGfn, frames);
+    this.forWords(firstGfn, firstGfn + frames, (words, w, mask) => {
+      const before = words[w];
+      const already = popcount(before & mask);
+      this.retired += already;
+      this.set += popcount(mask) - already;
+      words[w] = (before | mask) >>> 0;
+    });
+  }
+
+  /** An access touched frames [firstGfn, lastGfn] (no allocation: the replay calls it per access while bits are set). */
+  touch(firstGfn: number, lastGfn: number): void {
+    for (let gfn = firstGfn; gfn <= lastGfn; gfn++) {
+      const words = this.pages.get(Math.floor(gfn / PAGE_FRAMES));
+      if (words === undefined) {
+        gfn = (Math.floor(gfn / PAGE_FRAMES) + 1) * PAGE_FRAMES - 1;
+        continue;
+      }
+      const offset = gfn % PAGE_FRAMES;
+      const bit = 1 << (offset & 31);
+      const w = offset >>> 5;
+      if ((words[w] & bit) !== 0) {
+        words[w] &= ~bit;
+        this.set--;
+      }
+    }
+  }
+
+  /** Visit the words of [start, end) with the mask of the range's bits in each, allocating missing pages. */
+  private forWords(start: number, end: number, visit: (words: Uint32Array, w: number, mask: number) => void): void {
+    for (let gfn = start; gfn < end; ) {
+      const pageIndex = Math.floor(gfn / PAGE_FRAMES);
+      const pageEnd = (pageIndex + 1) * PAGE_FRAMES;
+      let words = this.pages.get(pageIndex);
+      if (words === undefined) {
+        words = new Uint32Array(WORDS);
+        this.pages.set(pageIndex, words);
+      }
+      const stop = Math.min(end, pageEnd);
+      for (let offset = gfn - pageIndex * PAGE_FRAMES; gfn < stop; ) {
+        const w = offset >>> 5;
+        const from = offset & 31;
+        const to = Math.min(32, from + (stop - gfn));
+        visit(words, w, bitsMask(from, to));
+        gfn += to - from;
+        offset += to - from;
+      }
+    }
+  }
+}
