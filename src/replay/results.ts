@@ -58,7 +58,7 @@ export interface CellResult {
   elapsedMs: number;
   /**
    * Exact misses of fully associative LRU TLBs of `entries` sizes (src/tlb/reachCurve.ts),
-   * summed over vCPUs; absent until the replay feeds the curve. Written to tlb-reach.csv.
+   * summed over vCPUs; absent when the run skips it (`--no-tlb-reach`, `ReplayOptions.tlbReach`). Written to tlb-reach.csv.
    */
   tlbReach?: { entries: number[]; misses: number[] };
   /** Estimated stage-2 time in ns by part (src/replay/estimateCosts.ts), from the counters and the cost profile. */

@@ -1,0 +1,40 @@
+/**
+ * `PrefaultFrames`, the paged bitmap behind `prefault_pages_unused`: marks
+ * and touches across 32-bit words and 32768-frame pages, a frame marked
+ * again while still set counting once more (retired), touches of frames
+ * never marked or on pages never allocated changing nothing.
+ */
+import { describe, expect, it } from 'vitest';
+import { PrefaultFrames } from '../src/mmu/prefaultFrames.js';
+
+describe('PrefaultFrames', () => {
+  it('marks and touches across words and pages, counting re-marks once more', () => {
+    const frames = new PrefaultFrames();
+    expect(frames.empty).toBe(true);
+    frames.mark(30, 40); // frames 30..69: across words 0, 1 and 2
+    expect(frames.unused).toBe(40);
+    frames.touch(31, 32); // two frames
+    frames.touch(31, 31); // already touched: nothing
+    expect(frames.unused).toBe(38);
+    frames.mark(60, 5); // 60..64 still set: each mapped for nothing once more (5 retired), still 38 set
+    expect(frames.unused).toBe(43);
+    frames.mark(31, 1); // touched before: set again, not retired
+    expect(frames.unused).toBe(44);
+    frames.mark(32767, 2); // last frame of page 0 and first of page 1
+    expect(frames.unused).toBe(46);
+    frames.touch(32767, 32768);
+    frames.touch(5 << 20, (5 << 20) + 3); // a page never allocated
+    frames.touch(0, 29); // frames never marked
+    expect(frames.unused).toBe(44);
+    frames.touch(0, 100); // everything still set: 39 frames; the 5 retired stay
+    expect([frames.empty, frames.unused]).toEqual([true, 5]);
+  });
+
+  it('logs each mark when asked (per-vCPU workers)', () => {
+    const frames = new PrefaultFrames();
+    frames.log = [];
+    frames.mark(512, 512);
+    frames.mark(7, 0); // nothing
+    expect(frames.log).toEqual([512, 512]);
+  });
+});
