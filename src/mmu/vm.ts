@@ -54,8 +54,7 @@ export class Vm {
   mappingLevel: Level = Level.L4K;
   /** Dirty bitmaps of the slots under dirty logging (dirtyLog.ts). */
   readonly dirtyLog = new DirtyLog();
-  /** Frames pre-fault newly mapped that no access has touched since (`prefault_pages_unused`; preFault.ts marks, the replay touches). */
-  readonly prefaulted = new PrefaultFrames();
+  readonly prefaulted = new PrefaultFrames(); // pre-faulted frames no access touched yet (`prefault_pages_unused`)
   /** A guest_memfd slot was ever added: not KVM_X86_DEFAULT_VM, so `kvm_memslot_flush_zap_all()` is false. */
   hasPrivateSlot = false;
   /** Leaves aged and not accessed since (AGE, src/mmu/aging.ts). */
@@ -265,10 +264,7 @@ export class Vm {
     return table.relaxedWord;
   }
 
-  /**
-   * Split the leaf holding `gfn` from `fromLevel` down to `toLevel`, keeping
-   * every page mapped; false when a split lost a race (shared store).
-   */
+  /** Split the leaf holding `gfn` from `fromLevel` down to `toLevel`, keeping every page mapped; false when a split lost a race (shared store). */
   splitTo(gfn: number, alias: number, fromLevel: Level, toLevel: Level): boolean {
     for (let level = fromLevel; level > toLevel; level--) {
       if (this.tables[alias].split(gfn, level) !== MAP_FIXED) return false;
