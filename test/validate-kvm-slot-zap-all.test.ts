@@ -7,28 +7,14 @@
  * data slots' counters compare exactly. Skips, saying why, without /dev/kvm.
  */
 import { describe, expect, it } from 'vitest';
-import { row, validateRows, values } from './helpers/validateRows.js';
+import { TWO_SLOT_DELETE_ROWS, validateRows, values } from './helpers/validateRows.js';
 import { KVM, announceKvmSkip } from './helpers/kvmAvailability.js';
 
 announceKvmSkip('validate-kvm-slot-zap-all');
 
-const PAGE = 4096;
-const M4 = 0x400000;
-
 describe.skipIf(!KVM.ok)('validate on /dev/kvm: memslot deletion with KVM_X86_QUIRK_SLOT_ZAP_ALL kept', () => {
   it('deleting one of two slots zaps the other slot too: its pages fault again, as --slot-zap all models', async () => {
-    const rows = [
-      row(0, 'SLOT_ADD', 0, M4, 0),
-      row(0, 'SLOT_ADD', M4, M4, 1),
-      row(0, 'W', 1 * PAGE),
-      row(0, 'W', M4 + PAGE),
-      row(0, 'R', M4 + 2 * PAGE),
-      row(0, 'SLOT_DEL', M4, '', 1),
-      row(0, 'R', 1 * PAGE),
-      row(0, 'R', 2 * PAGE),
-      row(0, 'SLOT_ADD', M4, M4, 1),
-      row(0, 'R', M4 + PAGE),
-    ];
+    const rows = TWO_SLOT_DELETE_ROWS;
     const r = await validateRows(rows, { backing: '4k', maxLevel: '4k', slotZap: 'all' });
     // Faults: 1, M4+1, M4+2 (3); the delete zaps everything, so 1 faults again and 2 is new (2);
     // M4+1 after the slot is back (1): 6, one more than with --slot-zap slot (1 stays mapped there).

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readHostFacts, hostMode } from '../src/validate/hostFacts.js';
-import { row, validateRows, values } from './helpers/validateRows.js';
+import { TWO_SLOT_DELETE_ROWS, row, validateRows, values } from './helpers/validateRows.js';
 import { KVM, announceKvmSkip } from './helpers/kvmAvailability.js';
 
 announceKvmSkip('validate-kvm-slots');
@@ -44,19 +44,7 @@ describe.skipIf(!KVM.ok)('validate on /dev/kvm: dirty logging and memslot deleti
   });
 
   it('memslot deletion with the quirk disabled (--slot-zap slot) zaps only that slot: its pages fault again after it is added back, the other slot keeps its mappings', async () => {
-    const M4 = 0x400000;
-    const rows = [
-      row(0, 'SLOT_ADD', 0, M4, 0),
-      row(0, 'SLOT_ADD', M4, M4, 1),
-      row(0, 'W', 1 * PAGE),
-      row(0, 'W', M4 + PAGE),
-      row(0, 'R', M4 + 2 * PAGE),
-      row(0, 'SLOT_DEL', M4, '', 1),
-      row(0, 'R', 1 * PAGE),
-      row(0, 'R', 2 * PAGE),
-      row(0, 'SLOT_ADD', M4, M4, 1),
-      row(0, 'R', M4 + PAGE),
-    ];
+    const rows = TWO_SLOT_DELETE_ROWS;
     const r = await validateRows(rows, { ...K4, slotZap: 'slot' });
     // Faults: 1, M4+1, M4+2, then 2 (1 is still mapped), then M4+1 again.
     expect(values(r, 'pf_fixed')).toEqual([5, 5]);

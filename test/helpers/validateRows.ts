@@ -9,6 +9,28 @@ const HEADER = 'vcpu,op,gpa,size,x_slot\n';
 export const row = (vcpu: number, op: string, gpa: number, size: number | '' = 8, slot: number | '' = ''): string =>
   `${vcpu},${op},0x${gpa.toString(16)},${size},${slot}`;
 
+/**
+ * Two 4 MiB data slots; pages of both touched; slot 1 deleted; slot 0's page
+ * re-read plus a new one; slot 1 added back and re-read: the memslot-deletion
+ * trace the validate tests compare with and without the slot zap-all quirk.
+ */
+export const TWO_SLOT_DELETE_ROWS: string[] = (() => {
+  const PAGE = 4096;
+  const M4 = 0x400000;
+  return [
+    row(0, 'SLOT_ADD', 0, M4, 0),
+    row(0, 'SLOT_ADD', M4, M4, 1),
+    row(0, 'W', 1 * PAGE),
+    row(0, 'W', M4 + PAGE),
+    row(0, 'R', M4 + 2 * PAGE),
+    row(0, 'SLOT_DEL', M4, '', 1),
+    row(0, 'R', 1 * PAGE),
+    row(0, 'R', 2 * PAGE),
+    row(0, 'SLOT_ADD', M4, M4, 1),
+    row(0, 'R', M4 + PAGE),
+  ];
+})();
+
 /** Validate `rows` under single-valued flags; the report (a skip or failure throws). */
 export async function validateRows(
   rows: string[],
