@@ -13,17 +13,7 @@ import { Vm } from '../mmu/vm.js';
 import type { AccessKind, FlushOrigin, FlushSink, Stage2Backing, VmOptions } from '../mmu/vmOptions.js';
 import type { TlbHierarchy } from '../tlb/tlbHierarchy.js';
 import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
-import {
-  FRAMES_PER_BYTE,
-  L1_ABSENT,
-  L1_HIT,
-  NEED_BY_KIND,
-  RememberedTranslations,
-  VcpuAccessPath,
-  hitsLast,
-  hitsPrevious,
-  type AccessPathOptions,
-} from './vcpuAccessPath.js';
+import { FRAMES_PER_BYTE, NEED_BY_KIND, RememberedTranslations, VcpuAccessPath, hitsLast, type AccessPathOptions } from './vcpuAccessPath.js';
 
 /** Permission each access op needs, indexed by op (Op.R/W/X are AccessKind.Read/Write/Exec). */
 const NEED_BY_OP = Uint8Array.from(NEED_BY_KIND);
@@ -109,25 +99,15 @@ export class Engine implements FlushSink {
       const size = sizes[i];
       const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
       const lastGfn = size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE);
-      let pastL1 = false;
-      if (lastGfn === gfn) {
-        const exec = op === EXEC_OP ? 1 : 0;
-        const need = NEED_BY_OP[op];
-        if (hitsLast(trLast, trExec, trFirst, trEnd, trPerms, vcpu, gfn, exec, need) || hitsPrevious(tr, vcpu, gfn, exec, need)) {
-          fastHits[vcpu]++;
-          continue;
-        }
-        const probe = paths[vcpu].probeL1(gfn, exec, need);
-        if (probe === L1_HIT) {
-          fastHits[vcpu]++;
-          continue;
-        }
-        pastL1 = probe === L1_ABSENT;
+      if (lastGfn === gfn && hitsLast(trLast, trExec, trFirst, trEnd, trPerms, vcpu, gfn, op === EXEC_OP ? 1 : 0, NEED_BY_OP[op])) {
+        fastHits[vcpu]++;
+        continue;
       }
+      // The rest of the fast path and the lookups live in the access path (one call: the loop stays small).
       const path = paths[vcpu];
       this.batchIndex = i; // where a throw from the slow path happened
-      path.stats.accesses++;
-      path.lookupAll(op as number as AccessKind, gfn, lastGfn, pastL1);
+      if (path.pastLast(op as number as AccessKind, gfn, lastGfn)) fastHits[vcpu]++;
+      else path.stats.accesses++;
     }
     return stop;
   }

@@ -212,25 +212,35 @@ export class VcpuAccessPath {
     stats.accesses++;
     const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
     const lastGfn = sizeBytes === 1 ? gfn : Math.floor((gpa + sizeBytes - 1) * FRAMES_PER_BYTE);
+    const exec = kind === AccessKind.Exec ? 1 : 0;
+    const need = NEED_BY_KIND[kind];
+    const tr = this.tr;
+    if ((gfn === lastGfn && hitsLast(tr.last, tr.exec, tr.first, tr.end, tr.perms, this.slotIndex, gfn, exec, need)) || this.pastLast(kind, gfn, lastGfn)) {
+      stats.tlb_hits++;
+    }
+  }
+
+  /**
+   * An access of `kind` to frames [gfn, lastGfn] whose last translation did
+   * not serve it (the engine's batch loop checks that one inline): the rest
+   * of the fast path for a single frame (the previous translation, then L1),
+   * else every lookup (`lookupAll`, starting past L1 when the probe found no
+   * entry). True when the fast path served it: nothing counted, the caller
+   * counts the hit; false when `lookupAll` ran and counted its lookups (the
+   * caller counts `accesses` either way).
+   */
+  pastLast(kind: AccessKind, gfn: number, lastGfn: number): boolean {
     let pastL1 = false;
     if (gfn === lastGfn) {
-      // The fast path, as the engine's batch loop runs it: the last or previous translation, then L1.
       const exec = kind === AccessKind.Exec ? 1 : 0;
       const need = NEED_BY_KIND[kind];
-      const tr = this.tr;
-      const s = this.slotIndex;
-      if (hitsLast(tr.last, tr.exec, tr.first, tr.end, tr.perms, s, gfn, exec, need) || hitsPrevious(tr, s, gfn, exec, need)) {
-        stats.tlb_hits++;
-        return;
-      }
+      if (hitsPrevious(this.tr, this.slotIndex, gfn, exec, need)) return true;
       const probe = this.probeL1(gfn, exec, need);
-      if (probe === L1_HIT) {
-        stats.tlb_hits++;
-        return;
-      }
+      if (probe === L1_HIT) return true;
       pastL1 = probe === L1_ABSENT;
     }
     this.lookupAll(kind, gfn, lastGfn, pastL1);
+    return false;
   }
 
   /**
