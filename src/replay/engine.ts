@@ -13,7 +13,8 @@ import { Vm } from '../mmu/vm.js';
 import type { AccessKind, FlushOrigin, FlushSink, Stage2Backing, VmOptions } from '../mmu/vmOptions.js';
 import type { TlbHierarchy } from '../tlb/tlbHierarchy.js';
 import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
-import { FRAMES_PER_BYTE, NEED_BY_KIND, RememberedTranslations, VcpuAccessPath, hitsLast, type AccessPathOptions } from './vcpuAccessPath.js';
+import { FRAMES_PER_BYTE, NEED_BY_KIND, VcpuAccessPath, type AccessPathOptions } from './vcpuAccessPath.js';
+import { RememberedTranslations, hitsLast } from './rememberedTranslations.js';
 
 /** Permission each access op needs, indexed by op (Op.R/W/X are AccessKind.Read/Write/Exec). */
 const NEED_BY_OP = Uint8Array.from(NEED_BY_KIND);

@@ -25,7 +25,7 @@
  */
 import { Level, pagesPerLevel } from '../mmu/level.js';
 import { ReachCurve, type ReachCurveData } from '../tlb/reachCurve.js';
-import type { RememberedTranslations } from './vcpuAccessPath.js';
+import type { RememberedTranslations } from './rememberedTranslations.js';
 
 export class ReachFeed {
   private readonly curve = new ReachCurve();
