@@ -14,7 +14,7 @@ import type { AccessKind, FlushOrigin, FlushSink, Stage2Backing, VmOptions } fro
 import type { TlbHierarchy } from '../tlb/tlbHierarchy.js';
 import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
 import { FRAMES_PER_BYTE, NEED_BY_KIND, VcpuAccessPath, type AccessPathOptions } from './vcpuAccessPath.js';
-import { RememberedTranslations, hitsLast } from './rememberedTranslations.js';
+import { RememberedTranslations, hitsLast, hitsPrevious } from './rememberedTranslations.js';
 
 /** Permission each access op needs, indexed by op (Op.R/W/X are AccessKind.Read/Write/Exec). */
 const NEED_BY_OP = Uint8Array.from(NEED_BY_KIND);
@@ -100,14 +100,18 @@ export class Engine implements FlushSink {
       const size = sizes[i];
       const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
       const lastGfn = size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE);
-      if (lastGfn === gfn && hitsLast(trLast, trExec, trFirst, trEnd, trPerms, vcpu, gfn, op === EXEC_OP ? 1 : 0, NEED_BY_OP[op])) {
-        fastHits[vcpu]++;
-        continue;
+      if (lastGfn === gfn) {
+        const exec = op === EXEC_OP ? 1 : 0;
+        const need = NEED_BY_OP[op];
+        if (hitsLast(trLast, trExec, trFirst, trEnd, trPerms, vcpu, gfn, exec, need) || hitsPrevious(tr, vcpu, gfn, exec, need)) {
+          fastHits[vcpu]++;
+          continue;
+        }
       }
-      // The rest of the fast path and the lookups live in the access path (one call: the loop stays small).
+      // The L1 probe and the lookups live in the access path (one call: the loop stays small).
       const path = paths[vcpu];
       this.batchIndex = i; // where a throw from the slow path happened
-      if (path.pastLast(op as number as AccessKind, gfn, lastGfn)) fastHits[vcpu]++;
+      if (path.pastRemembered(op as number as AccessKind, gfn, lastGfn)) fastHits[vcpu]++;
       else path.stats.accesses++;
     }
     return stop;

@@ -130,27 +130,29 @@ export class VcpuAccessPath {
     const exec = kind === AccessKind.Exec ? 1 : 0;
     const need = NEED_BY_KIND[kind];
     const tr = this.tr;
-    if ((gfn === lastGfn && hitsLast(tr.last, tr.exec, tr.first, tr.end, tr.perms, this.slotIndex, gfn, exec, need)) || this.pastLast(kind, gfn, lastGfn)) {
+    const s = this.slotIndex;
+    const single = gfn === lastGfn;
+    if (
+      (single && (hitsLast(tr.last, tr.exec, tr.first, tr.end, tr.perms, s, gfn, exec, need) || hitsPrevious(tr, s, gfn, exec, need))) ||
+      this.pastRemembered(kind, gfn, lastGfn)
+    ) {
       stats.tlb_hits++;
     }
   }
 
   /**
-   * An access of `kind` to frames [gfn, lastGfn] whose last translation did
-   * not serve it (the engine's batch loop checks that one inline): the rest
-   * of the fast path for a single frame (the previous translation, then L1),
-   * else every lookup (`lookupAll`, starting past L1 when the probe found no
-   * entry). True when the fast path served it: nothing counted, the caller
-   * counts the hit; false when `lookupAll` ran and counted its lookups (the
-   * caller counts `accesses` either way).
+   * An access of `kind` to frames [gfn, lastGfn] that neither remembered
+   * translation served (the engine's batch loop checks those two inline):
+   * for a single frame the L1 probe, else (or when it misses) every lookup
+   * (`lookupAll`, starting past L1 when the probe found no entry). True when
+   * the probe served it: nothing counted, the caller counts the hit; false
+   * when `lookupAll` ran and counted its lookups (the caller counts
+   * `accesses` either way).
    */
-  pastLast(kind: AccessKind, gfn: number, lastGfn: number): boolean {
+  pastRemembered(kind: AccessKind, gfn: number, lastGfn: number): boolean {
     let pastL1 = false;
     if (gfn === lastGfn) {
-      const exec = kind === AccessKind.Exec ? 1 : 0;
-      const need = NEED_BY_KIND[kind];
-      if (hitsPrevious(this.tr, this.slotIndex, gfn, exec, need)) return true;
-      const probe = this.probeL1(gfn, exec, need);
+      const probe = this.probeL1(gfn, kind === AccessKind.Exec ? 1 : 0, NEED_BY_KIND[kind]);
       if (probe === L1_HIT) return true;
       pastL1 = probe === L1_ABSENT;
     }
@@ -176,6 +178,7 @@ export class VcpuAccessPath {
     while (gfn <= lastGfn) {
       let level: Level = skipL1 ? tlb.lookupPastL1(gfn, exec === 1) : tlb.lookup(gfn, exec === 1);
       skipL1 = false;
+      const absent = level === (0 as Level);
       let perms = tlb.hitPerms;
       let faultsBefore = -1; // reach curve: -1 for a hit, -2 a hit without the permission, else the faults before translating
       if (level !== (0 as Level) && (perms & need) !== 0) {
@@ -202,7 +205,8 @@ export class VcpuAccessPath {
           level = Level.L4K;
         }
         perms = word & PERM_RWX;
-        tlb.fill(gfn, level, perms, exec === 1);
+        // The lookup found no entry at any level (`absent`: nothing fills a TLB in between), so the fill need not look for one.
+        tlb.fill(gfn, level, perms, exec === 1, absent);
       }
       const first = alignGfnDown(gfn, level);
       gfn = first + pagesPerLevel(level);

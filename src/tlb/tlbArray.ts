@@ -149,8 +149,12 @@ export class TlbArray {
     return this.levels[slot] as Level;
   }
 
-  /** Insert the translation of `gfn` at `level`, evicting the set's LRU entry. */
-  fill(gfn: number, level: Level, perms: number): void {
+  /**
+   * Insert the translation of `gfn` at `level`, evicting the set's LRU entry.
+   * `absent`: the caller knows no entry has this tag (its lookup just found
+   * none), so the ways are not searched for one; the victim is the same.
+   */
+  fill(gfn: number, level: Level, perms: number, absent = false): void {
     const page = gfn < SMALL_GFN_LIMIT ? gfn >>> SHIFT_AT[level] : pageNumber(gfn, level);
     const tag = page * PAGES_AT[level] * 4 + level;
     const set = this.setOf(page);
@@ -162,13 +166,9 @@ export class TlbArray {
     // Victim: the entry already holding this tag, else the first empty way,
     // else the least recently used (the tail of the set's LRU list).
     let victim = -1;
-    if (sigCounts[sig] !== 0) {
-      for (let i = base; i < end; i++) {
-        if (tags[i] === tag) {
-          victim = i;
-          break;
-        }
-      }
+    if (!absent && sigCounts[sig] !== 0) {
+      victim = tags[this.sigSlot[sig]] === tag ? this.sigSlot[sig] : -1;
+      for (let i = base; victim < 0 && i < end; i++) if (tags[i] === tag) victim = i;
     }
     if (victim < 0) {
       if (this.setValid[set] === this.ways) victim = this.tail[set];

@@ -96,7 +96,7 @@ export class TlbHierarchy {
       if (level !== 0) {
         this.hit = TlbHit.L2;
         this.hitPerms = this.l2[i].hitPerms;
-        this.l1Array = fillInto(exec ? this.l1i : this.l1d, gfn, level, this.hitPerms);
+        this.l1Array = fillInto(exec ? this.l1i : this.l1d, gfn, level, this.hitPerms, true); // L1 was probed first: absent there
         this.inL1 = this.l1Array !== undefined;
         return level;
       }
@@ -108,16 +108,16 @@ export class TlbHierarchy {
   }
 
   /** Fill the translation a walk found into L2 and L1. */
-  fill(gfn: number, level: Level, perms: number, exec: boolean): void {
+  fill(gfn: number, level: Level, perms: number, exec: boolean, absent = false): void {
     const single = this.single;
     if (single !== undefined) {
-      single.fill(gfn, level, perms);
+      single.fill(gfn, level, perms, absent);
       this.l1Array = single;
       this.inL1 = true;
       return;
     }
-    fillInto(this.l2, gfn, level, perms);
-    this.l1Array = fillInto(exec ? this.l1i : this.l1d, gfn, level, perms);
+    fillInto(this.l2, gfn, level, perms, absent);
+    this.l1Array = fillInto(exec ? this.l1i : this.l1d, gfn, level, perms, absent);
     this.inL1 = this.l1Array !== undefined;
   }
 
@@ -139,10 +139,10 @@ export class TlbHierarchy {
 }
 
 /** Fill into the first array of `arrays` that holds `level` and return it; undefined when none does (the size is not cached there). */
-function fillInto(arrays: readonly TlbArray[], gfn: number, level: Level, perms: number): TlbArray | undefined {
+function fillInto(arrays: readonly TlbArray[], gfn: number, level: Level, perms: number, absent: boolean): TlbArray | undefined {
   for (let i = 0; i < arrays.length; i++) {
     if (arrays[i].holds(level)) {
-      arrays[i].fill(gfn, level, perms);
+      arrays[i].fill(gfn, level, perms, absent);
       return arrays[i];
     }
   }
