@@ -54,6 +54,8 @@ export interface ReachCurveData {
   misses: number[];
 }
 
+import { TagTimes } from './tagTimes.js';
+
 /** `tagAt` value of a time with no marker. */
 const NONE = -2;
 /** `tagAt` value of a hole. */
@@ -77,7 +79,7 @@ export class ReachCurve {
   /** Markers before this time are dead (an `invalidateAll`); they never count for a live entry. */
   private floor = 1;
   /** Live tag -> time of its marker. */
-  private readonly live = new Map<number, number>();
+  private readonly live = new TagTimes();
   /** Max-heap of hole times. */
   private holes: number[] = [];
   private lookupCount = 0;
@@ -113,14 +115,14 @@ export class ReachCurve {
     const now = this.tick();
     const old = this.live.get(tag);
     // 1-2.
-    const distance = old === undefined || !permOk ? Infinity : this.markers - this.prefix(old - 1);
+    const distance = old < 0 || !permOk ? Infinity : this.markers - this.prefix(old - 1);
     let j = 0;
     const sizes = this.sizes;
     while (j < sizes.length && sizes[j] < distance) j++;
     this.hist[j]++;
     // 3.
     const newestHole = this.holes.length > 0 ? this.holes[0] : -1;
-    if (old !== undefined) {
+    if (old >= 0) {
       if (newestHole > old) {
         this.removeMarker(this.popHole());
         this.tagAt[old] = HOLE;
@@ -144,9 +146,8 @@ export class ReachCurve {
 
   /** A flush dropped translation `tag` (nothing when it is not held). */
   invalidate(tag: number): void {
-    const time = this.live.get(tag);
-    if (time === undefined) return;
-    this.live.delete(tag);
+    const time = this.live.delete(tag);
+    if (time < 0) return;
     this.tagAt[time] = HOLE;
     this.pushHole(time);
   }
@@ -170,11 +171,11 @@ export class ReachCurve {
       return;
     }
     const dropped: number[] = [];
-    for (const tag of this.live.keys()) {
+    this.live.forEach((tag) => {
       const level = tag % 4;
       const first = (tag - level) / 4;
       if (first < endGfn && first + 512 ** (level - 1) > startGfn) dropped.push(tag);
-    }
+    });
     for (const tag of dropped) this.invalidate(tag);
   }
 
@@ -274,7 +275,9 @@ export class ReachCurve {
    */
   private compact(): void {
     let oldestLive = Infinity;
-    for (const t of this.live.values()) if (t < oldestLive) oldestLive = t;
+    this.live.forEach((_, t) => {
+      if (t < oldestLive) oldestLive = t;
+    });
     const kept: number[] = [];
     for (let t = this.floor; t <= this.clock; t++) {
       const tag = this.tagAt[t];
