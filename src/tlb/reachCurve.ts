@@ -44,6 +44,7 @@
  * Fenwick update; times are compacted (renumbered in order) when the tree is
  * full, so memory follows the live markers, not the trace's length.
  */
+import { TagTimes } from './tagTimes.js';
 
 /** The TLB sizes of the curve: 16, 32, ... 65536 entries. */
 export const REACH_SIZES: readonly number[] = Array.from({ length: 13 }, (_, i) => 16 << i);
@@ -53,8 +54,6 @@ export interface ReachCurveData {
   entries: number[];
   misses: number[];
 }
-
-import { TagTimes } from './tagTimes.js';
 
 /** `tagAt` value of a time with no marker. */
 const NONE = -2;

@@ -124,7 +124,6 @@ export class TlbArray {
    * proves the page absent.
    */
   probe(gfn: number): number {
-    const tags = this.tags;
     const ways = this.ways;
     const valid = this.validPerLevel;
     const small = gfn < SMALL_GFN_LIMIT;
@@ -134,13 +133,23 @@ export class TlbArray {
       const set = this.setOf(page);
       const sig = this.sigOf(page, set, level);
       if (this.sigCounts[sig] === 0) continue; // no entry of this page in its set
-      const tag = page * PAGES_AT[level] * 4 + level;
-      const hint = this.sigSlot[sig];
-      if (tags[hint] === tag) return hint; // mostly: the bucket's last fill is the entry
-      const base = set * ways;
-      const end = base + ways;
-      for (let i = base; i < end; i++) if (tags[i] === tag) return i;
+      const slot = this.slotOfTag(page * PAGES_AT[level] * 4 + level, sig, set * ways);
+      if (slot >= 0) return slot;
     }
+    return -1;
+  }
+
+  /**
+   * Slot of `set`'s entry tagged `tag` (ways from `base`), or -1. The bucket
+   * `sig`'s last fill is checked first, mostly the entry; else the ways are
+   * scanned (tags are unique in an array, so either finds the same slot).
+   */
+  private slotOfTag(tag: number, sig: number, base: number): number {
+    const tags = this.tags;
+    const hint = this.sigSlot[sig];
+    if (tags[hint] === tag) return hint;
+    const end = base + this.ways;
+    for (let i = base; i < end; i++) if (tags[i] === tag) return i;
     return -1;
   }
 
@@ -160,16 +169,11 @@ export class TlbArray {
     const set = this.setOf(page);
     const sig = this.sigOf(page, set, level);
     const base = set * this.ways;
-    const end = base + this.ways;
     const tags = this.tags;
     const sigCounts = this.sigCounts;
     // Victim: the entry already holding this tag, else the first empty way,
     // else the least recently used (the tail of the set's LRU list).
-    let victim = -1;
-    if (!absent && sigCounts[sig] !== 0) {
-      victim = tags[this.sigSlot[sig]] === tag ? this.sigSlot[sig] : -1;
-      for (let i = base; victim < 0 && i < end; i++) if (tags[i] === tag) victim = i;
-    }
+    let victim = !absent && sigCounts[sig] !== 0 ? this.slotOfTag(tag, sig, base) : -1;
     if (victim < 0) {
       if (this.setValid[set] === this.ways) victim = this.tail[set];
       else {
