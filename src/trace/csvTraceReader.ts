@@ -23,7 +23,7 @@ import { InputError } from '../errors.js';
 import { fileError } from './fileError.js';
 import { CsvChunkReader, NotPlainCsv, type CsvParser } from './csvChunkReader.js';
 import type { CsvSummary } from './csvRows.js';
-import { allocateTraceEvents, TRACE_EVENT_BYTES, type Trace, type TraceStream } from './traceEvents.js';
+import { allocateTraceEvents, TRACE_EVENT_BYTES, traceFields, type Trace, type TraceStream } from './traceEvents.js';
 import type { EventChunkSource } from './eventChunks.js';
 
 /** Rows read before the file's size says whether it may fit in memory. */
@@ -78,12 +78,12 @@ export async function openCsvTrace(path: string, inMemoryBytes = 0): Promise<Tra
     }
     reader.checkAll();
   });
-  if (kept !== undefined) return { ...traceFields(path, summary), events: kept.checker.events.finish(summary.timed) };
+  if (kept !== undefined) return { ...traceFields(path, traceName(path), summary), events: kept.checker.events.finish(summary.timed) };
   if (summary.timed && !summary.timesAscending) return readWhole(path, [parser]);
   const events = allocateTraceEvents(0);
   events.count = summary.count;
   const stream: TraceStream = { format: 'csv', path, csvParser: parser, sizeBytes: stat.size, mtimeMs: stat.mtimeMs };
-  return { ...traceFields(path, summary), events, stream };
+  return { ...traceFields(path, traceName(path), summary), events, stream };
 }
 
 /**
@@ -129,7 +129,7 @@ function readWhole(path: string, parsers: readonly CsvParser[]): Trace {
     r.readAll();
     reader = r;
   });
-  return { ...traceFields(path, summary), events: reader!.checker.events.finish(summary.timed) };
+  return { ...traceFields(path, traceName(path), summary), events: reader!.checker.events.finish(summary.timed) };
 }
 
 /**
@@ -150,14 +150,4 @@ function withParser(path: string, parsers: readonly CsvParser[], read: (reader: 
     }
   }
   throw new Error('unreachable: the last parser takes every file');
-}
-
-function traceFields(path: string, summary: CsvSummary): Omit<Trace, 'events'> {
-  return {
-    path,
-    name: traceName(path),
-    vcpuCount: summary.vcpuCount,
-    touchedEndGpa: summary.touchedEndGpa,
-    declaresSlots: summary.declaresSlots,
-  };
 }

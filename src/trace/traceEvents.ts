@@ -21,6 +21,14 @@ export interface TraceEvents {
   line: Uint32Array;
 }
 
+/** What a reader knows of a trace before its events (a CSV checking pass, an `.mtr` header). */
+export type TraceFacts = Pick<Trace, 'vcpuCount' | 'touchedEndGpa' | 'declaresSlots'>;
+
+/** A trace's fields other than its events, from its path, report name and facts (every reader builds its traces so). */
+export function traceFields(path: string, name: string, facts: TraceFacts): Omit<Trace, 'events'> {
+  return { path, name, vcpuCount: facts.vcpuCount, touchedEndGpa: facts.touchedEndGpa, declaresSlots: facts.declaresSlots };
+}
+
 /** A loaded trace and what the run needs to know about it up front. */
 export interface Trace {
   /** Path as given on the command line. */

@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../../errors.js';
-import { allocateTraceEvents, type Trace, type TraceEvents } from '../traceEvents.js';
+import { allocateTraceEvents, traceFields, type Trace, type TraceEvents } from '../traceEvents.js';
 import { MtrChunkReader } from './mtrChunkReader.js';
 import { MTR_EXTENSION, MTR_MAGIC, type MtrHeader } from './mtrFormat.js';
 
@@ -67,7 +67,7 @@ export function openBinaryTrace(path: string, options: OpenBinaryTraceOptions = 
   }
   const events = allocateTraceEvents(0);
   events.count = count;
-  return { ...traceFields(path, reader.header), events, stream: { format: 'mtr', path } };
+  return { ...traceFields(path, binaryTraceName(path), reader.header), events, stream: { format: 'mtr', path } };
 }
 
 /** Read and check a whole binary trace into memory. Throws `InputError` on bad input. */
@@ -85,16 +85,6 @@ export function readBinaryTraceHeader(path: string): MtrHeader {
 /** Decode an `.mtr` image held in memory; `path` names it in errors and in the trace. */
 export function decodeBinaryTrace(image: Uint8Array, path: string): Trace {
   return readAll(MtrChunkReader.fromImage(image, path));
-}
-
-function traceFields(path: string, header: MtrHeader): Omit<Trace, 'events'> {
-  return {
-    path,
-    name: binaryTraceName(path),
-    vcpuCount: header.vcpuCount,
-    touchedEndGpa: header.touchedEndGpa,
-    declaresSlots: header.declaresSlots,
-  };
 }
 
 /**
@@ -117,7 +107,7 @@ function readAll(reader: MtrChunkReader): Trace {
     }
     if (capacity !== total) events = grow(path, events, total, total);
     events.count = total;
-    return { ...traceFields(path, header), events };
+    return { ...traceFields(path, binaryTraceName(path), header), events };
   } finally {
     reader.close();
   }
