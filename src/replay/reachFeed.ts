@@ -6,7 +6,7 @@
  * test per call site, so `--no-tlb-reach` costs nothing more.
  *
  * Why the first two parts of the fast path (`hitsLast`, `hitsPrevious`, in
- * `fastHit` and in the engine's inline loop) need not feed it: they hit the
+ * `VcpuAccessPath.access` and the engine's inline loop) need not feed it: they hit the
  * last or the previous remembered translation, and `lookup` keeps both among
  * the curve's two most recent tags (the last is the tag just fed; a previous
  * one that is not, after a translation outside L1 or one that took the last
