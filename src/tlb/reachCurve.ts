@@ -37,14 +37,21 @@
  * With no hole above p, it is the plain stack update. `test/tlb-reach-
  * curve.test.ts` checks the whole against direct LRU simulations.
  *
- * Timestamps. Every position (entry or hole) is a marker at the time of its
- * last use; stack position of a marker = the markers at or after its time.
- * The first hole above p is the newest hole, kept in a max-heap of hole
- * times. A lookup (steps in `lookup`) removes and adds O(1) markers, each a
- * Fenwick update; times are compacted (renumbered in order) when the tree is
- * full, so memory follows the live markers, not the trace's length.
+ * The stack. Positions (entries and holes) are nodes of a doubly linked
+ * list, most recent first, in typed arrays. Each node knows its *group*:
+ * the number of sizes below its position (0: within the smallest size;
+ * `sizes.length`: beyond the largest), so a lookup's distance class is one
+ * load. `boundary[k]` is the node at position `sizes[k]` (-1 while the stack
+ * is shorter). Moving a node X to the top shifts only the positions above
+ * X's, so only the boundaries above it move, each one node up the list, its
+ * old node going one group down: O(number of sizes) per lookup, and O(1)
+ * more for a hit near the top, the common case (cost falls with the
+ * distance, where a Fenwick tree over times costs O(log n) every time).
+ * Nodes carry the time of their last use, which orders holes and entries
+ * (the newest hole is the first hole from the top: a max-heap of hole
+ * times). Memory follows the stack's positions; a full flush empties it.
  */
-import { TagTimes } from './tagTimes.js';
+import { TagTable } from './tagTable.js';
 
 /** The TLB sizes of the curve: 16, 32, ... 65536 entries. */
 export const REACH_SIZES: readonly number[] = Array.from({ length: 13 }, (_, i) => 16 << i);
@@ -55,43 +62,50 @@ export interface ReachCurveData {
   misses: number[];
 }
 
-/** `tagAt` value of a time with no marker. */
-const NONE = -2;
-/** `tagAt` value of a hole. */
+/** `tagOf` value of a hole. */
 const HOLE = -1;
-const INITIAL_CAPACITY = 1024;
+const INITIAL_NODES = 1024;
 
 export class ReachCurve {
   /** TLB sizes, ascending. */
   readonly sizes: readonly number[];
   /** `hist[j]`: lookups that miss at exactly the `j` smallest sizes (j = sizes.length: every size). */
   private readonly hist: Float64Array;
-  /** Fenwick tree over times 1..capacity: 1 where a marker (entry or hole) sits. */
-  private tree: Int32Array;
-  /** Per time: the tag of the entry marked there, HOLE, or NONE. */
-  private tagAt: Float64Array;
-  private capacity: number;
+  /** Per node: the previous (more recent) and next node of the stack, -1 at its ends. */
+  private prev: Int32Array;
+  private next: Int32Array;
+  /** Per node: its translation's tag, or HOLE. */
+  private tagOf: Float64Array;
+  /** Per node: the time of its last use (a hole keeps its entry's). */
+  private timeOf: Float64Array;
+  /** Per node: the number of sizes below its position. */
+  private groupOf: Uint8Array;
+  /** Per size k: the node at position `sizes[k]`, or -1. */
+  private readonly boundary: Int32Array;
+  private head = -1;
+  private tail = -1;
+  /** Positions in the stack (entries and holes): also the nodes in use, 0..length-1. */
+  private length = 0;
   /** Last time used. */
   private clock = 0;
-  /** Markers at times >= `floor` (the ones before `floor` were flushed by `invalidateAll`). */
-  private markers = 0;
-  /** Markers before this time are dead (an `invalidateAll`); they never count for a live entry. */
-  private floor = 1;
-  /** Live tag -> time of its marker. */
-  private readonly live = new TagTimes();
-  /** Max-heap of hole times. */
+  /** Live tag -> its node. */
+  private readonly live = new TagTable();
+  /** Max-heap of hole nodes by time. */
   private holes: number[] = [];
   private lookupCount = 0;
 
   constructor(sizes: readonly number[] = REACH_SIZES) {
-    if (sizes.length === 0 || sizes.some((s, i) => !Number.isInteger(s) || s < 1 || (i > 0 && s <= sizes[i - 1]))) {
-      throw new RangeError('reach curve sizes must be ascending positive integers');
+    if (sizes.length === 0 || sizes.length > 254 || sizes.some((s, i) => !Number.isInteger(s) || s < 1 || (i > 0 && s <= sizes[i - 1]))) {
+      throw new RangeError('reach curve sizes must be ascending positive integers (at most 254 of them)');
     }
     this.sizes = [...sizes];
     this.hist = new Float64Array(sizes.length + 1);
-    this.capacity = INITIAL_CAPACITY;
-    this.tree = new Int32Array(this.capacity + 1);
-    this.tagAt = new Float64Array(this.capacity + 1).fill(NONE);
+    this.boundary = new Int32Array(sizes.length).fill(-1);
+    this.prev = new Int32Array(INITIAL_NODES);
+    this.next = new Int32Array(INITIAL_NODES);
+    this.tagOf = new Float64Array(INITIAL_NODES);
+    this.timeOf = new Float64Array(INITIAL_NODES);
+    this.groupOf = new Uint8Array(INITIAL_NODES);
   }
 
   /** Lookups seen. */
@@ -101,40 +115,45 @@ export class ReachCurve {
 
   /**
    * An access to translation `tag`.
-   * 1. Its stack distance d: the markers at or after its time (infinity when
-   *    it is not in the stack, or `permOk` is false for the counting).
-   * 2. Count a miss at every size below d.
+   * 1. Its distance class: its node's group (every size misses when it is
+   *    not in the stack, or `permOk` is false for the counting).
+   * 2. Count a miss at every size below its distance.
    * 3. Move it to the top: if the newest hole is above its old position,
-   *    consume that hole and turn the old position into a hole; else drop
-   *    its old marker. A tag not in the stack consumes the newest hole, if any.
-   * 4. Mark it at the new time.
+   *    consume that hole (its node moves to the top for `tag`) and turn the
+   *    old position into a hole; else move its own node. A tag not in the
+   *    stack consumes the newest hole, if any, else takes a new node.
    */
   lookup(tag: number, permOk: boolean): void {
     this.lookupCount++;
-    const now = this.tick();
-    const old = this.live.get(tag);
+    const node = this.live.get(tag);
     // 1-2.
-    const distance = old < 0 || !permOk ? Infinity : this.markers - this.prefix(old - 1);
-    let j = 0;
-    const sizes = this.sizes;
-    while (j < sizes.length && sizes[j] < distance) j++;
-    this.hist[j]++;
+    this.hist[node < 0 || !permOk ? this.sizes.length : this.groupOf[node]]++;
     // 3.
-    const newestHole = this.holes.length > 0 ? this.holes[0] : -1;
-    if (old >= 0) {
-      if (newestHole > old) {
-        this.removeMarker(this.popHole());
-        this.tagAt[old] = HOLE;
-        this.pushHole(old);
+    const holes = this.holes;
+    const newestHole = holes.length > 0 ? holes[0] : -1;
+    if (node >= 0) {
+      if (newestHole >= 0 && this.timeOf[newestHole] > this.timeOf[node]) {
+        this.popHole();
+        this.tagOf[node] = HOLE;
+        this.pushHole(node);
+        this.live.set(tag, this.moveToTop(newestHole, tag));
       } else {
-        this.removeMarker(old);
+        this.moveToTop(node, tag);
       }
-    } else if (newestHole > 0) {
-      this.removeMarker(this.popHole());
+    } else {
+      if (newestHole >= 0) this.popHole();
+      this.live.set(tag, this.moveToTop(newestHole, tag));
     }
-    // 4.
-    this.addMarker(now, tag);
-    this.live.set(tag, now);
+  }
+
+  /**
+   * A lookup of the translation at the top of the stack (the caller knows it
+   * is: the last one looked up, nothing invalidated since): a hit at every
+   * size, the stack unchanged (its top is already the newest position).
+   */
+  hitAtTop(): void {
+    this.lookupCount++;
+    this.hist[0]++;
   }
 
   /** A lookup that misses at every size and fills nothing (an access that exits to userspace, MMIO): the stack is unchanged. */
@@ -145,10 +164,10 @@ export class ReachCurve {
 
   /** A flush dropped translation `tag` (nothing when it is not held). */
   invalidate(tag: number): void {
-    const time = this.live.delete(tag);
-    if (time < 0) return;
-    this.tagAt[time] = HOLE;
-    this.pushHole(time);
+    const node = this.live.delete(tag);
+    if (node < 0) return;
+    this.tagOf[node] = HOLE;
+    this.pushHole(node);
   }
 
   /**
@@ -182,8 +201,10 @@ export class ReachCurve {
   invalidateAll(): void {
     this.live.clear();
     this.holes = [];
-    this.floor = this.clock + 1;
-    this.markers = 0;
+    this.boundary.fill(-1);
+    this.head = -1;
+    this.tail = -1;
+    this.length = 0;
   }
 
   /** Misses of a fully associative LRU TLB of `size` entries (one of `sizes`). */
@@ -200,63 +221,110 @@ export class ReachCurve {
     return { entries: [...this.sizes], misses: this.sizes.map((size) => this.misses(size)) };
   }
 
-  /** The next time, compacting the times first when the tree is full. */
-  private tick(): number {
-    if (this.clock + 1 > this.capacity) this.compact();
-    return ++this.clock;
+  /**
+   * Put `tag` at the top of the stack in node `moved` (a node of the stack,
+   * which leaves its position), or in a new node when `moved` is -1 (the
+   * stack grows by one). Positions above `moved`'s shift down by one, so
+   * each boundary above it moves to the node before it (its old node one
+   * group down); the boundary at `moved` itself moves to the node before
+   * it. Boundaries are found in the list as it was, then the list changes.
+   * Returns the node now holding `tag` (the caller keeps `live`).
+   */
+  private moveToTop(moved: number, tag: number): number {
+    const node = moved >= 0 ? moved : this.newNode();
+    const boundary = this.boundary;
+    const prev = this.prev;
+    const groupOf = this.groupOf;
+    const groups = boundary.length;
+    const movedGroup = moved >= 0 ? groupOf[moved] : groups;
+    let k = 0;
+    for (; k < movedGroup; k++) {
+      const old = boundary[k];
+      if (old < 0) break;
+      groupOf[old] = k + 1;
+      const before = prev[old];
+      boundary[k] = before >= 0 ? before : node;
+    }
+    if (moved < 0) {
+      // The stack grows to length + 1: the first size it reaches gets its boundary, the old tail.
+      if (k < groups && this.sizes[k] === this.length + 1) {
+        boundary[k] = this.tail >= 0 ? this.tail : node;
+        groupOf[boundary[k]] = k;
+      }
+      this.length++;
+    } else if (movedGroup < groups && boundary[movedGroup] === moved) {
+      const before = prev[moved];
+      boundary[movedGroup] = before >= 0 ? before : node;
+      groupOf[boundary[movedGroup]] = movedGroup;
+    }
+    if (moved >= 0) this.unlink(moved);
+    this.tagOf[node] = tag;
+    this.timeOf[node] = ++this.clock;
+    groupOf[node] = 0;
+    this.linkFirst(node);
+    return node;
   }
 
-  /** Markers at times 1..t that are at or after `floor` (dead markers before `floor` are excluded). */
-  private prefix(t: number): number {
-    return this.rawPrefix(t) - this.rawPrefix(Math.min(t, this.floor - 1));
+  /** A node for a position the stack grows by (nodes 0..length-1 are in use), the arrays grown first when full. */
+  private newNode(): number {
+    const node = this.length;
+    if (node === this.prev.length) {
+      const size = node * 2;
+      this.prev = grown(this.prev, new Int32Array(size));
+      this.next = grown(this.next, new Int32Array(size));
+      this.tagOf = grown(this.tagOf, new Float64Array(size));
+      this.timeOf = grown(this.timeOf, new Float64Array(size));
+      this.groupOf = grown(this.groupOf, new Uint8Array(size));
+    }
+    return node;
   }
 
-  private rawPrefix(t: number): number {
-    let sum = 0;
-    for (let i = t; i > 0; i -= i & -i) sum += this.tree[i];
-    return sum;
+  private unlink(node: number): void {
+    const before = this.prev[node];
+    const after = this.next[node];
+    if (before >= 0) this.next[before] = after;
+    else this.head = after;
+    if (after >= 0) this.prev[after] = before;
+    else this.tail = before;
   }
 
-  private update(t: number, delta: number): void {
-    for (let i = t; i <= this.capacity; i += i & -i) this.tree[i] += delta;
+  private linkFirst(node: number): void {
+    const old = this.head;
+    this.prev[node] = -1;
+    this.next[node] = old;
+    if (old >= 0) this.prev[old] = node;
+    else this.tail = node;
+    this.head = node;
   }
 
-  private addMarker(t: number, tag: number): void {
-    this.tagAt[t] = tag;
-    this.update(t, 1);
-    this.markers++;
-  }
-
-  private removeMarker(t: number): void {
-    this.tagAt[t] = NONE;
-    this.update(t, -1);
-    this.markers--;
-  }
-
-  private pushHole(t: number): void {
+  private pushHole(node: number): void {
     const heap = this.holes;
+    const times = this.timeOf;
+    const t = times[node];
     let i = heap.length;
-    heap.push(t);
+    heap.push(node);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent] >= t) break;
+      if (times[heap[parent]] >= t) break;
       heap[i] = heap[parent];
       i = parent;
     }
-    heap[i] = t;
+    heap[i] = node;
   }
 
   private popHole(): number {
     const heap = this.holes;
+    const times = this.timeOf;
     const top = heap[0];
     const last = heap.pop()!;
     if (heap.length > 0) {
+      const t = times[last];
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= heap.length) break;
-        const c = l + 1 < heap.length && heap[l + 1] > heap[l] ? l + 1 : l;
-        if (heap[c] <= last) break;
+        const c = l + 1 < heap.length && times[heap[l + 1]] > times[heap[l]] ? l + 1 : l;
+        if (times[heap[c]] <= t) break;
         heap[i] = heap[c];
         i = c;
       }
@@ -264,46 +332,12 @@ export class ReachCurve {
     }
     return top;
   }
+}
 
-  /**
-   * Renumber the live markers 1..m in time order (their order is all the
-   * distances depend on), dropping dead markers (before `floor`) and holes
-   * older than every live entry (a hole with no entry below it is the
-   * stack's free end), then rebuild the tree, at least four times the
-   * markers in size: O(capacity), at most once per capacity/2 lookups.
-   */
-  private compact(): void {
-    let oldestLive = Infinity;
-    this.live.forEach((_, t) => {
-      if (t < oldestLive) oldestLive = t;
-    });
-    const kept: number[] = [];
-    for (let t = this.floor; t <= this.clock; t++) {
-      const tag = this.tagAt[t];
-      if (tag === NONE || (tag === HOLE && t < oldestLive)) continue;
-      kept.push(tag);
-    }
-    this.capacity = Math.max(this.capacity, 4 * kept.length);
-    this.tree = new Int32Array(this.capacity + 1);
-    this.tagAt = new Float64Array(this.capacity + 1).fill(NONE);
-    const holes: number[] = [];
-    kept.forEach((tag, i) => {
-      const t = i + 1;
-      this.tagAt[t] = tag;
-      this.tree[t] = 1;
-      if (tag === HOLE) holes.push(t);
-      else this.live.set(tag, t);
-    });
-    // Linear Fenwick build: each node adds itself to its parent.
-    for (let i = 1; i <= this.capacity; i++) {
-      const parent = i + (i & -i);
-      if (parent <= this.capacity) this.tree[parent] += this.tree[i];
-    }
-    this.holes = holes.reverse(); // descending: a valid max-heap
-    this.clock = kept.length;
-    this.markers = kept.length;
-    this.floor = 1;
-  }
+/** `larger` holding `old`'s elements first. */
+function grown<T extends Int32Array | Float64Array | Uint8Array>(old: T, larger: T): T {
+  larger.set(old);
+  return larger;
 }
 
 /** The sum of per-vCPU curves over the same sizes (a cell's curve). */

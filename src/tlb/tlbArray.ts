@@ -35,15 +35,13 @@ export class TlbArray {
    */
   private readonly levels: Uint8Array;
   /**
-   * LRU order of each set's valid entries, as a doubly linked list of slots
-   * (most recent at `head[set]`, least recent at `tail[set]`, -1 ends): a
-   * full set's victim is its tail without scanning the ways, and using an
-   * entry moves it to the head. The same order last-use stamps would give.
+   * LRU order: per slot, the time of its last fill or use (`clock` counts
+   * them). Using an entry is one store; a full set's victim is its valid
+   * entry with the oldest stamp, found by scanning the ways on a fill (a
+   * miss). Stamps are unique, so this is exactly the LRU order.
    */
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
-  private readonly head: Int32Array;
-  private readonly tail: Int32Array;
+  private readonly stamps: Float64Array;
+  private clock = 0;
   /** Set of each slot (`slot / ways`, without a division on the hot path). */
   private readonly setOfSlot: Int32Array;
   /** Valid entries per set. */
@@ -91,10 +89,7 @@ export class TlbArray {
     this.tags = new Float64Array(entries).fill(EMPTY);
     this.perms = new Uint8Array(entries);
     this.levels = new Uint8Array(entries);
-    this.prev = new Int32Array(entries).fill(-1);
-    this.next = new Int32Array(entries).fill(-1);
-    this.head = new Int32Array(this.sets).fill(-1);
-    this.tail = new Int32Array(this.sets).fill(-1);
+    this.stamps = new Float64Array(entries);
     this.setValid = new Int32Array(this.sets);
     this.setOfSlot = Int32Array.from({ length: entries }, (_, slot) => Math.floor(slot / ways));
   }
@@ -172,10 +167,10 @@ export class TlbArray {
     const tags = this.tags;
     const sigCounts = this.sigCounts;
     // Victim: the entry already holding this tag, else the first empty way,
-    // else the least recently used (the tail of the set's LRU list).
+    // else the least recently used (the oldest stamp).
     let victim = !absent && sigCounts[sig] !== 0 ? this.slotOfTag(tag, sig, base) : -1;
     if (victim < 0) {
-      if (this.setValid[set] === this.ways) victim = this.tail[set];
+      if (this.setValid[set] === this.ways) victim = this.oldestOf(base);
       else {
         victim = base;
         while (tags[victim] !== EMPTY) victim++;
@@ -186,7 +181,6 @@ export class TlbArray {
     if (tags[victim] !== EMPTY) {
       valid[this.levels[victim]]--;
       sigCounts[this.sigIndex[victim]]--;
-      this.unlink(victim, set);
     } else {
       this.setValid[set]++;
     }
@@ -197,7 +191,7 @@ export class TlbArray {
     this.levels[victim] = level;
     this.perms[victim] = perms;
     valid[level]++;
-    this.linkHead(victim, set);
+    this.stamps[victim] = ++this.clock;
     this.lastSlot = victim;
   }
 
@@ -213,10 +207,7 @@ export class TlbArray {
 
   /** Make the entry in `slot` the most recent of its set, exactly as a `lookup` hitting it does. */
   touch(slot: number): void {
-    const set = this.setOfSlot[slot];
-    if (this.head[set] === slot) return;
-    this.unlink(slot, set);
-    this.linkHead(slot, set);
+    this.stamps[slot] = ++this.clock;
   }
 
   /** Drop every entry; returns how many were valid. */
@@ -275,27 +266,14 @@ export class TlbArray {
     this.tags[i] = EMPTY;
     const set = this.setOfSlot[i];
     this.setValid[set]--;
-    this.unlink(i, set);
   }
 
-  /** Make valid entry `slot` of `set` the most recent. */
-  private linkHead(slot: number, set: number): void {
-    const old = this.head[set];
-    this.prev[slot] = -1;
-    this.next[slot] = old;
-    if (old >= 0) this.prev[old] = slot;
-    else this.tail[set] = slot;
-    this.head[set] = slot;
-  }
-
-  /** Take valid entry `slot` out of its set's LRU list. */
-  private unlink(slot: number, set: number): void {
-    const before = this.prev[slot];
-    const after = this.next[slot];
-    if (before >= 0) this.next[before] = after;
-    else this.head[set] = after;
-    if (after >= 0) this.prev[after] = before;
-    else this.tail[set] = before;
+  /** The least recently used slot of the full set whose ways start at `base`. */
+  private oldestOf(base: number): number {
+    const stamps = this.stamps;
+    let oldest = base;
+    for (let i = base + 1; i < base + this.ways; i++) if (stamps[i] < stamps[oldest]) oldest = i;
+    return oldest;
   }
 
   /**

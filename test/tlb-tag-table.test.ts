@@ -1,5 +1,5 @@
 /**
- * TagTimes (the reach curve's tag -> time table) behaves as a Map under any
+ * TagTable (the reach curve's tag -> int32 table) behaves as a Map under any
  * sequence of sets, deletes and clears, with tags as the curve makes them
  * (aligned 4K/2M/1G frames * 4 + level, up to 2^52 frames): checked against
  * a Map by fast-check (fixed seed), through several growths and the
@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TagTimes } from '../src/tlb/tagTimes.js';
+import { TagTable } from '../src/tlb/tagTable.js';
 
 const tagArb = fc.oneof(
   fc.integer({ min: 0, max: 4000 }).map((gfn) => gfn * 4 + 1), // dense 4K: many collisions in a small table
@@ -20,11 +20,11 @@ const opArb = fc.oneof(
   fc.record({ kind: fc.constant('clear' as const) }),
 );
 
-describe('TagTimes', () => {
+describe('TagTable', () => {
   it('agrees with a Map on get, delete, size and the entries', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 3000 }), (ops) => {
-        const table = new TagTimes();
+        const table = new TagTable();
         const map = new Map<number, number>();
         for (const op of ops) {
           if (op.kind === 'set') {
@@ -52,7 +52,7 @@ describe('TagTimes', () => {
   });
 
   it('2000 2M-aligned tags in and half of them out: every lookup exact (growth from 1024 slots)', () => {
-    const table = new TagTimes();
+    const table = new TagTable();
     for (let k = 0; k < 2000; k++) table.set(k * 2048 + 2, k);
     for (let k = 0; k < 2000; k += 2) expect(table.delete(k * 2048 + 2)).toBe(k);
     expect(table.size).toBe(1000);

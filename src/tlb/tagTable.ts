@@ -1,6 +1,7 @@
 /**
  * The reach curve's map from a live translation tag (`firstGfn * 4 + level`,
- * an integer below 2^54) to the time of its marker: an open-addressing hash
+ * an integer below 2^54) to a non-negative int32 (the curve keeps the node
+ * of the tag's stack position there): an open-addressing hash
  * table in typed arrays (linear probing, backward-shift deletion, so no
  * tombstones), kept at most half full. A `Map` keyed by doubles costs a heap
  * number and a hash per call; this costs a multiply and a few loads.
@@ -9,7 +10,7 @@
 const EMPTY = -1;
 const INITIAL_SLOTS = 1024;
 
-export class TagTimes {
+export class TagTable {
   private keys: Float64Array;
   private values: Int32Array;
   private mask: number;
@@ -25,7 +26,7 @@ export class TagTimes {
     this.shift = 32 - Math.log2(INITIAL_SLOTS);
   }
 
-  /** The time of `tag`, or -1 when it is not live. */
+  /** The value of `tag`, or -1 when it is not live. */
   get(tag: number): number {
     const keys = this.keys;
     for (let i = this.slotOf(tag); ; i = (i + 1) & this.mask) {
@@ -35,24 +36,24 @@ export class TagTimes {
     }
   }
 
-  /** Set the time of `tag` (added when not live). */
-  set(tag: number, time: number): void {
+  /** Set the value of `tag` (added when not live). */
+  set(tag: number, value: number): void {
     const keys = this.keys;
     let i = this.slotOf(tag);
     for (; ; i = (i + 1) & this.mask) {
       const key = keys[i];
       if (key === tag) {
-        this.values[i] = time;
+        this.values[i] = value;
         return;
       }
       if (key === EMPTY) break;
     }
     keys[i] = tag;
-    this.values[i] = time;
+    this.values[i] = value;
     if (++this.size * 2 > keys.length) this.grow();
   }
 
-  /** Remove `tag`; returns its time, or -1 when it was not live. */
+  /** Remove `tag`; returns its value, or -1 when it was not live. */
   delete(tag: number): number {
     const keys = this.keys;
     const mask = this.mask;
@@ -62,7 +63,7 @@ export class TagTimes {
       if (key === EMPTY) return -1;
       if (key === tag) break;
     }
-    const time = this.values[i];
+    const value = this.values[i];
     this.size--;
     // Backward shift: move later entries of the probe run into the gap when their home slot allows.
     for (let j = (i + 1) & mask; keys[j] !== EMPTY; j = (j + 1) & mask) {
@@ -75,7 +76,7 @@ export class TagTimes {
       }
     }
     keys[i] = EMPTY;
-    return time;
+    return value;
   }
 
   /** Remove every entry. */
@@ -84,8 +85,8 @@ export class TagTimes {
     this.size = 0;
   }
 
-  /** Call `visit(tag, time)` for every live entry (not a hot path; the table must not change meanwhile). */
-  forEach(visit: (tag: number, time: number) => void): void {
+  /** Call `visit(tag, value)` for every live entry (not a hot path; the table must not change meanwhile). */
+  forEach(visit: (tag: number, value: number) => void): void {
     const keys = this.keys;
     for (let i = 0; i < keys.length; i++) if (keys[i] !== EMPTY) visit(keys[i], this.values[i]);
   }
