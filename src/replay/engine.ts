@@ -14,7 +14,8 @@ import type { AccessKind, FlushOrigin, FlushSink, Stage2Backing, VmOptions } fro
 import type { TlbHierarchy } from '../tlb/tlbHierarchy.js';
 import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
 import { FRAMES_PER_BYTE, NEED_BY_KIND, VcpuAccessPath, type AccessPathOptions } from './vcpuAccessPath.js';
-import { RememberedTranslations, hitsLast, hitsPrevious } from './rememberedTranslations.js';
+import { L1SlotCache, cachedHit } from './l1SlotCache.js';
+import type { ReachFeed } from './reachFeed.js';
 
 /** Permission each access op needs, indexed by op (Op.R/W/X are AccessKind.Read/Write/Exec). */
 const NEED_BY_OP = Uint8Array.from(NEED_BY_KIND);
@@ -37,8 +38,10 @@ export class Engine implements FlushSink {
   readonly vcpuStats: VcpuStats[];
   /** Per vCPU: its TLB hierarchy (`paths[v].tlb`). */
   readonly tlbs: TlbHierarchy[];
-  /** The vCPUs' remembered translations, one struct of arrays (the batch loop reads them directly). */
-  private readonly remembered: RememberedTranslations;
+  /** The vCPUs' L1 slot cache, one struct of arrays (the batch loop reads it directly). */
+  private readonly cache: L1SlotCache;
+  /** Per vCPU: its reach feed (`paths[v].reach`); empty with no reach curve. */
+  private readonly reachFeeds: ReachFeed[];
   private readonly policy: FlushPolicy;
   private readonly plan = newFlushPlan();
   /** Where the last `replayAccesses` stopped: the next event, or the one that threw. */
@@ -50,8 +53,9 @@ export class Engine implements FlushSink {
     this.vm = new Vm(options.vm, this, options.backing);
     const profile = options.vm.profile;
     this.policy = new FlushPolicy({ ...options.flush, family: profile.family, stolen: options.vm.stolen, rangeDropsAll: profile.rangeFlushDropsStage1 });
-    this.remembered = new RememberedTranslations(options.vcpuCount);
-    for (let v = 0; v < options.vcpuCount; v++) this.paths.push(new VcpuAccessPath(v, this.vm, options, { translations: this.remembered, index: v }));
+    this.cache = new L1SlotCache(options.vcpuCount);
+    for (let v = 0; v < options.vcpuCount; v++) this.paths.push(new VcpuAccessPath(v, this.vm, options, { slots: this.cache, index: v }));
+    this.reachFeeds = options.reach === true ? this.paths.map((p) => p.reach!) : [];
     this.vcpuStats = this.paths.map((p) => p.stats);
     this.tlbs = this.paths.map((p) => p.tlb);
     this.fastHits = new Float64Array(options.vcpuCount);
@@ -89,8 +93,9 @@ export class Engine implements FlushSink {
   private runAccesses(ev: TraceEvents, start: number, stop: number): number {
     const { op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
     const paths = this.paths;
-    const tr = this.remembered;
-    const { last: trLast, exec: trExec, first: trFirst, end: trEnd, perms: trPerms } = tr;
+    const cache = this.cache;
+    const reachFeeds = this.reachFeeds;
+    const feedReach = reachFeeds.length > 0;
     const fastHits = this.fastHits;
     for (let i = start; i < stop; i++) {
       const op = ops[i];
@@ -101,17 +106,17 @@ export class Engine implements FlushSink {
       const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
       const lastGfn = size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE);
       if (lastGfn === gfn) {
-        const exec = op === EXEC_OP ? 1 : 0;
-        const need = NEED_BY_OP[op];
-        if (hitsLast(trLast, trExec, trFirst, trEnd, trPerms, vcpu, gfn, exec, need) || hitsPrevious(tr, vcpu, gfn, exec, need)) {
+        const c = cachedHit(cache, vcpu, gfn, op === EXEC_OP ? 1 : 0, NEED_BY_OP[op]);
+        if (c >= 0) {
           fastHits[vcpu]++;
+          if (feedReach) reachFeeds[vcpu].lookup(cache.tag[c], true);
           continue;
         }
       }
       // The L1 probe and the lookups live in the access path (one call: the loop stays small).
       const path = paths[vcpu];
       this.batchIndex = i; // where a throw from the slow path happened
-      if (path.pastRemembered(op as number as AccessKind, gfn, lastGfn)) fastHits[vcpu]++;
+      if (path.pastCache(op as number as AccessKind, gfn, lastGfn)) fastHits[vcpu]++;
       else path.stats.accesses++;
     }
     return stop;

@@ -1,6 +1,6 @@
 /**
  * One vCPU's side of the replay: its TLB hierarchy, optional page-walk
- * cache, the two translations it remembers for the fast path, the
+ * cache, the L1 slots it remembers for the fast path (l1SlotCache.ts), the
  * translations a flush dropped while still valid (for `refill_misses`), and
  * its counters. It turns a guest access into TLB lookups, asks the VM to
  * translate on a last-level miss (which may fault), counts the walk, fills
@@ -9,8 +9,8 @@
  * The deterministic engine holds one per vCPU and calls `flush` on each when
  * the VM requests a flush; a per-vCPU worker holds one and calls `flush` with
  * what its flush mailbox delivered. As drcachesim keeps the fast path inside
- * the device, the fast path lives here (`access`, `probeL1`); statistics stay in
- * `VcpuStats`.
+ * the device, the fast path lives here (`access`, `cachedHit`, `probeL1`);
+ * statistics stay in `VcpuStats`.
  */
 import { Level, PAGE_SIZE_BYTES, alignGfnDown, pagesPerLevel } from '../mmu/level.js';
 import { PERM_EXEC, PERM_READ, PERM_RWX, PERM_WRITE } from '../mmu/entry.js';
@@ -19,7 +19,7 @@ import type { Vm } from '../mmu/vm.js';
 import { AccessKind } from '../mmu/vmOptions.js';
 import { TlbHierarchy, TlbHit } from '../tlb/tlbHierarchy.js';
 import type { TlbArray } from '../tlb/tlbArray.js';
-import { RememberedTranslations, hitsLast, hitsPrevious } from './rememberedTranslations.js';
+import { L1SlotCache, cachedHit } from './l1SlotCache.js';
 import type { TlbGeometry } from '../tlb/tlbPresets.js';
 import { PageWalkCache } from '../tlb/pageWalkCache.js';
 import { GuestWalker } from './guestWalk.js';
@@ -58,8 +58,8 @@ export class VcpuAccessPath {
   private readonly rootLevel: Level;
   /** Tags (`firstRawGfn * 4 + level`) of valid translations a flush dropped. */
   private readonly refill = new Set<number>();
-  /** The remembered translations (this path's are entries `2 * slotIndex` and `2 * slotIndex + 1`). */
-  private readonly tr: RememberedTranslations;
+  /** The L1 slots the fast path remembers (this path's are those of path `slotIndex`). */
+  private readonly cache: L1SlotCache;
   private readonly slotIndex: number;
   /** The L1 arrays probed by a data access ([0]) and a fetch ([1]). */
   private readonly l1Arrays: readonly (readonly TlbArray[])[];
@@ -67,17 +67,17 @@ export class VcpuAccessPath {
   readonly reach: ReachFeed | undefined;
 
   /**
-   * vCPU `vcpu` of `vm`. `remembered`: the group's remembered translations and
-   * this path's index in them; by default a group of its own.
+   * vCPU `vcpu` of `vm`. `cache`: the group's L1 slot cache and this path's
+   * index in it; by default a group of its own.
    */
   constructor(
     readonly vcpu: number,
     private readonly vm: Vm,
     options: AccessPathOptions,
-    remembered: { translations: RememberedTranslations; index: number } = { translations: new RememberedTranslations(1), index: 0 },
+    cache: { slots: L1SlotCache; index: number } = { slots: new L1SlotCache(1), index: 0 },
   ) {
-    this.tr = remembered.translations;
-    this.slotIndex = remembered.index;
+    this.cache = cache.slots;
+    this.slotIndex = cache.index;
     this.tlb = new TlbHierarchy(options.tlb);
     this.l1Arrays = [this.tlb.l1For(false), this.tlb.l1For(true)];
     this.rootLevel = vm.tables[0].rootLevel;
@@ -93,12 +93,12 @@ export class VcpuAccessPath {
   }
 
   /**
-   * The third part of the fast path: does single frame `gfn` hit a
+   * The second part of the fast path: does single frame `gfn` hit a
    * first-level array with the permission `need`, exactly as the lookup would
    * find it (arrays in lookup order)? `L1_HIT`: yes, the entry is now the most
-   * recent and the last translation. `L1_NO_PERMISSION`: found without the
-   * permission, nothing changed. `L1_ABSENT`: in no first-level array,
-   * nothing changed (`lookupAll` may then start past L1).
+   * recent of its set and in the slot cache. `L1_NO_PERMISSION`: found
+   * without the permission, nothing changed. `L1_ABSENT`: in no first-level
+   * array, nothing changed (`lookupAll` may then start past L1).
    */
   probeL1(gfn: number, exec: number, need: number): L1Probe {
     const arrays = this.l1Arrays[exec];
@@ -106,13 +106,11 @@ export class VcpuAccessPath {
       const array = arrays[a];
       const slot = array.probe(gfn);
       if (slot < 0) continue;
-      const perms = array.permsAt(slot);
-      if ((perms & need) === 0) return L1_NO_PERMISSION;
+      if ((array.permsAt(slot) & need) === 0) return L1_NO_PERMISSION;
       array.touch(slot);
       const level = array.levelAt(slot);
-      const first = alignGfnDown(gfn, level);
-      this.rememberSlot(first, first + pagesPerLevel(level), perms, exec, array, slot);
-      if (this.reach !== undefined) this.reach.lookup(first * 4 + level, true, this.tr, this.slotIndex); // any L1 entry: any distance
+      this.cache.remember(this.slotIndex, gfn, exec, array, slot, a === 0 && level === Level.L4K);
+      if (this.reach !== undefined) this.reach.lookup(array.tagAt(slot), true);
       return L1_HIT;
     }
     return L1_ABSENT;
@@ -127,29 +125,27 @@ export class VcpuAccessPath {
     stats.accesses++;
     const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
     const lastGfn = sizeBytes === 1 ? gfn : Math.floor((gpa + sizeBytes - 1) * FRAMES_PER_BYTE);
-    const exec = kind === AccessKind.Exec ? 1 : 0;
-    const need = NEED_BY_KIND[kind];
-    const tr = this.tr;
-    const s = this.slotIndex;
-    const single = gfn === lastGfn;
-    if (
-      (single && (hitsLast(tr.last, tr.exec, tr.first, tr.end, tr.perms, s, gfn, exec, need) || hitsPrevious(tr, s, gfn, exec, need))) ||
-      this.pastRemembered(kind, gfn, lastGfn)
-    ) {
-      stats.tlb_hits++;
+    if (gfn === lastGfn) {
+      const c = cachedHit(this.cache, this.slotIndex, gfn, kind === AccessKind.Exec ? 1 : 0, NEED_BY_KIND[kind]);
+      if (c >= 0) {
+        stats.tlb_hits++;
+        if (this.reach !== undefined) this.reach.lookup(this.cache.tag[c], true);
+        return;
+      }
     }
+    if (this.pastCache(kind, gfn, lastGfn)) stats.tlb_hits++;
   }
 
   /**
-   * An access of `kind` to frames [gfn, lastGfn] that neither remembered
-   * translation served (the engine's batch loop checks those two inline):
-   * for a single frame the L1 probe, else (or when it misses) every lookup
-   * (`lookupAll`, starting past L1 when the probe found no entry). True when
-   * the probe served it: nothing counted, the caller counts the hit; false
-   * when `lookupAll` ran and counted its lookups (the caller counts
-   * `accesses` either way).
+   * An access of `kind` to frames [gfn, lastGfn] that the slot cache did
+   * not serve (the engine's batch loop checks it inline): for a single frame
+   * the L1 probe, else (or when it misses) every lookup (`lookupAll`,
+   * starting past L1 when the probe found no entry). True when the probe
+   * served it: nothing counted, the caller counts the hit; false when
+   * `lookupAll` ran and counted its lookups (the caller counts `accesses`
+   * either way).
    */
-  pastRemembered(kind: AccessKind, gfn: number, lastGfn: number): boolean {
+  pastCache(kind: AccessKind, gfn: number, lastGfn: number): boolean {
     let pastL1 = false;
     if (gfn === lastGfn) {
       const probe = this.probeL1(gfn, kind === AccessKind.Exec ? 1 : 0, NEED_BY_KIND[kind]);
@@ -174,6 +170,7 @@ export class VcpuAccessPath {
     const need = NEED_BY_KIND[kind];
     const exec = kind === AccessKind.Exec ? 1 : 0;
     const tlb = this.tlb;
+    this.cache.epochs[this.slotIndex]++; // this may fill L1: entries cached past its first place are stale
     let skipL1 = pastL1;
     while (gfn <= lastGfn) {
       let level: Level = skipL1 ? tlb.lookupPastL1(gfn, exec === 1) : tlb.lookup(gfn, exec === 1);
@@ -192,7 +189,6 @@ export class VcpuAccessPath {
         if (this.reach !== undefined) faultsBefore = level !== (0 as Level) ? -2 : stats.faults_missing + stats.faults_permission;
         const word = this.vm.translate(gfn, kind, stats);
         if (word === 0) {
-          this.tr.exec[this.tr.last[this.slotIndex]] = -1;
           if (this.reach !== undefined) this.reach.missWithoutFill(); // MMIO: a miss at every size, nothing filled
           gfn++;
           continue;
@@ -210,10 +206,9 @@ export class VcpuAccessPath {
       }
       const first = alignGfnDown(gfn, level);
       gfn = first + pagesPerLevel(level);
-      this.remember(first, gfn, perms, exec);
       // A fault changed the mapping: every copy a TLB of any size holds predates it, a miss at every size.
       if (this.reach !== undefined)
-        this.reach.lookup(first * 4 + level, faultsBefore === -1 || faultsBefore === stats.faults_missing + stats.faults_permission, this.tr, this.slotIndex);
+        this.reach.lookup(first * 4 + level, faultsBefore === -1 || faultsBefore === stats.faults_missing + stats.faults_permission);
     }
   }
 
@@ -242,8 +237,6 @@ export class VcpuAccessPath {
     }
     vmStats.tlb_entries_flushed += dropped;
     if (this.reach !== undefined) this.reach.flush(full, drop, dropCount);
-    this.tr.exec[2 * this.slotIndex] = -1;
-    this.tr.exec[2 * this.slotIndex + 1] = -1;
     this.pwc?.clear();
     this.stats.tlb_flushes++;
   }
@@ -267,34 +260,6 @@ export class VcpuAccessPath {
       }
     });
     return problem;
-  }
-
-  /** Remember the translation [first, end) the last lookup used, when it is in L1 (else forget the last one). */
-  private remember(first: number, end: number, perms: number, exec: number): void {
-    const tlb = this.tlb;
-    if (!tlb.inL1) {
-      this.tr.exec[this.tr.last[this.slotIndex]] = -1;
-      return;
-    }
-    this.rememberSlot(first, end, perms, exec, tlb.l1Array!, tlb.l1Array!.lastSlot);
-  }
-
-  /** Remember the translation [first, end) held in `slot` of L1 array `array` as the last one. */
-  private rememberSlot(first: number, end: number, perms: number, exec: number, array: TlbArray, slot: number): void {
-    const tr = this.tr;
-    let last = tr.last[this.slotIndex];
-    if (tr.exec[last] !== -1 && (tr.array[last] !== array || tr.slot[last] !== slot)) {
-      // The last translation becomes the previous one.
-      last ^= 1;
-      tr.last[this.slotIndex] = last;
-    }
-    tr.first[last] = first;
-    tr.end[last] = end;
-    tr.perms[last] = perms;
-    tr.exec[last] = exec;
-    tr.array[last] = array;
-    tr.slot[last] = slot;
-    tr.tag[last] = array.tagAt(slot);
   }
 
   /** References of a stage-2 walk for `gfn` ending at a leaf of `level`, through this vCPU's PWC. */

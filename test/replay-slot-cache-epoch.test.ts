@@ -1,0 +1,32 @@
+/**
+ * The L1 slot cache (src/replay/l1SlotCache.ts) serves an entry found past
+ * the first place the lookup probes only while its path has filled nothing:
+ * a 4K entry filled later for the same frame (a huge page split without a
+ * flush leaves the old 2M entry in the TLB) is what the lookup finds first.
+ */
+import { describe, expect, it } from 'vitest';
+import { L1SlotCache, cachedHit } from '../src/replay/l1SlotCache.js';
+import { TlbArray } from '../src/tlb/tlbArray.js';
+import { Level } from '../src/mmu/level.js';
+import { PERM_READ } from '../src/mmu/entry.js';
+
+describe('L1 slot cache epochs', () => {
+  it('drops a 2M entry once a slow-path lookup may have filled a 4K one for the frame; keeps a 4K one', () => {
+    const tlb = new TlbArray(8, 2);
+    tlb.fill(512, Level.L2M, PERM_READ); // frames 512..1023
+    const cache = new L1SlotCache(1);
+    const hugeSlot = tlb.probe(600);
+    cache.remember(0, 600, 0, tlb, hugeSlot, false); // 2M: not the first place probed (4K is)
+    expect(cachedHit(cache, 0, 600, 0, PERM_READ)).toBeGreaterThanOrEqual(0);
+
+    tlb.fill(600, Level.L4K, PERM_READ); // what a slow-path lookup of frame 600 does...
+    cache.epochs[0]++; // ...and counts
+    const smallSlot = tlb.probe(600);
+    expect(smallSlot).not.toBe(hugeSlot); // the lookup now finds the 4K entry first
+    expect(cachedHit(cache, 0, 600, 0, PERM_READ)).toBe(-1);
+
+    cache.remember(0, 600, 0, tlb, smallSlot, true); // 4K in the first array: found first whatever else is held
+    cache.epochs[0]++;
+    expect(cachedHit(cache, 0, 600, 0, PERM_READ)).toBeGreaterThanOrEqual(0);
+  });
+});
