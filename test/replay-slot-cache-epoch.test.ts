@@ -5,7 +5,7 @@
  * flush leaves the old 2M entry in the TLB) is what the lookup finds first.
  */
 import { describe, expect, it } from 'vitest';
-import { L1SlotCache, cachedHit } from '../src/replay/l1SlotCache.js';
+import { L1SlotCache, cachedHitOf as cachedHit, nothingProbedBefore } from '../src/replay/l1SlotCache.js';
 import { TlbArray } from '../src/tlb/tlbArray.js';
 import { Level } from '../src/mmu/level.js';
 import { PERM_READ } from '../src/mmu/entry.js';
@@ -28,5 +28,19 @@ describe('L1 slot cache epochs', () => {
     cache.remember(0, 600, 0, tlb, smallSlot, true); // 4K in the first array: found first whatever else is held
     cache.epochs[0]++;
     expect(cachedHit(cache, 0, 600, 0, PERM_READ)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('takes a huge entry as a range entry only when nothing probed before it is held', () => {
+    const small = new TlbArray(8, 2, [Level.L4K]);
+    const huge = new TlbArray(4, 4, [Level.L2M]);
+    huge.fill(512, Level.L2M, PERM_READ);
+    expect(nothingProbedBefore([small, huge], 1, Level.L2M)).toBe(true);
+    small.fill(600, Level.L4K, PERM_READ); // frame 600 would be found in the 4K array first
+    expect(nothingProbedBefore([small, huge], 1, Level.L2M)).toBe(false);
+    const unified = new TlbArray(8, 2);
+    unified.fill(512, Level.L2M, PERM_READ);
+    expect(nothingProbedBefore([unified], 0, Level.L2M)).toBe(true);
+    unified.fill(600, Level.L4K, PERM_READ); // 4K is probed before 2M in one array
+    expect(nothingProbedBefore([unified], 0, Level.L2M)).toBe(false);
   });
 });

@@ -14,7 +14,7 @@ import type { AccessKind, FlushOrigin, FlushSink, Stage2Backing, VmOptions } fro
 import type { TlbHierarchy } from '../tlb/tlbHierarchy.js';
 import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
 import { FRAMES_PER_BYTE, NEED_BY_KIND, VcpuAccessPath, type AccessPathOptions } from './vcpuAccessPath.js';
-import { L1SlotCache, cachedHit } from './l1SlotCache.js';
+import { L1SlotCache, cachedHit, hitsLast } from './l1SlotCache.js';
 import type { ReachFeed } from './reachFeed.js';
 
 /** Permission each access op needs, indexed by op (Op.R/W/X are AccessKind.Read/Write/Exec). */
@@ -93,6 +93,8 @@ export class Engine implements FlushSink {
   private runAccesses(ev: TraceEvents, start: number, stop: number): number {
     const { op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
     const paths = this.paths;
+    const { words, ranges, epochs, arrays } = this.cache;
+    const pathCount = paths.length;
     const cache = this.cache;
     const reachFeeds = this.reachFeeds;
     const feedReach = reachFeeds.length > 0;
@@ -106,10 +108,17 @@ export class Engine implements FlushSink {
       const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
       const lastGfn = size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE);
       if (lastGfn === gfn) {
-        const c = cachedHit(cache, vcpu, gfn, op === EXEC_OP ? 1 : 0, NEED_BY_OP[op]);
+        const exec = op === EXEC_OP ? 1 : 0;
+        const need = NEED_BY_OP[op];
+        if (hitsLast(ranges, vcpu, gfn, exec, need)) {
+          fastHits[vcpu]++;
+          if (feedReach) reachFeeds[vcpu].lookupLast();
+          continue;
+        }
+        const c = cachedHit(words, ranges, epochs, arrays, pathCount, vcpu, gfn, exec, need);
         if (c >= 0) {
           fastHits[vcpu]++;
-          if (feedReach) reachFeeds[vcpu].lookup(cache.tag[c], true);
+          if (feedReach) reachFeeds[vcpu].lookup(cache.tagOf(c), true);
           continue;
         }
       }

@@ -16,7 +16,16 @@
  * without a flush), so it is taken only while the path has filled nothing:
  * `epochs[s]` counts the path's slow-path lookups (the only place a TLB
  * is filled), and such an entry keeps the count it was cached at.
+ *
+ * Huge pages. A 2M or 1G entry translates many frames, but a table keyed by
+ * frame learns them one probe at a time. So each path also keeps one *range*
+ * entry: the huge translation its last probe found, for every frame it
+ * spans, taken only when nothing is held at any place probed before it (no
+ * smaller entry in its array, no entry in an earlier array: no frame of the
+ * range can be found elsewhere first) and, as above, while the path has
+ * filled nothing since.
  */
+import { Level } from '../mmu/level.js';
 import type { TlbArray } from '../tlb/tlbArray.js';
 
 /** Entries per access path (a power of two): above any L1's capacity, so a working set L1 holds fits. */
@@ -24,27 +33,49 @@ export const SLOT_CACHE_ENTRIES = 4096;
 const INDEX_MASK = SLOT_CACHE_ENTRIES - 1;
 /** `epochAt` of an entry found at the first place probed: valid at any epoch. */
 const ANY_EPOCH = -1;
+/**
+ * Every offset of an entry in `words` (an entry is `ENTRY_WORDS` doubles), and
+ * of a path's range in `ranges`: one array each, so a replay loop holds
+ * them in locals (TurboFan does not hoist field loads out of a loop).
+ */
+const KEY = 0; // `gfn * 2 + exec` (exec 1 for a fetch), or -1; unused for a range entry
+const SLOT = 1; // the L1 slot
+const TAG = 2; // the slot's tag when cached
+const EPOCH_AT = 3; // the path's epoch when cached, or ANY_EPOCH
+export const ENTRY_WORDS = 4;
+const RANGE_FIRST = 0; // the range entry's frames [first, end); empty: none
+const RANGE_END = 1;
+const RANGE_EXEC = 2; // its kind (0 data, 1 fetch)
+const LAST_FIRST = 3; // the last translation: frames [first, end) (empty: none), kind and permissions
+const LAST_END = 4;
+const LAST_EXEC = 5;
+const LAST_PERMS = 6;
+const RANGE_WORDS = 8;
 
 export class L1SlotCache {
-  /** Per entry: `gfn * 2 + exec` (exec 1 for a fetch), or -1. */
-  readonly key: Float64Array;
-  /** Per entry: the L1 array and slot, and the slot's tag when cached. */
-  readonly array: (TlbArray | undefined)[];
-  readonly slot: Int32Array;
-  readonly tag: Float64Array;
-  /** Per entry: the path's epoch when cached, or ANY_EPOCH. */
-  readonly epochAt: Float64Array;
+  /** Per entry, `ENTRY_WORDS` doubles: the frame entries of every path, then one range entry per path. */
+  readonly words: Float64Array;
+  /** Per entry: the L1 array holding its slot. */
+  readonly arrays: (TlbArray | undefined)[];
   /** Per path: its slow-path lookups so far. */
   readonly epochs: Float64Array;
+  /** Per path, `RANGE_WORDS` doubles: its range entry's frames and kind, and its last translation (`hitsLast`). */
+  readonly ranges: Float64Array;
+  private readonly paths: number;
 
   constructor(paths: number) {
-    const entries = paths * SLOT_CACHE_ENTRIES;
-    this.key = new Float64Array(entries).fill(-1);
-    this.array = new Array<TlbArray | undefined>(entries).fill(undefined);
-    this.slot = new Int32Array(entries);
-    this.tag = new Float64Array(entries);
-    this.epochAt = new Float64Array(entries);
+    this.paths = paths;
+    const entries = paths * (SLOT_CACHE_ENTRIES + 1);
+    this.words = new Float64Array(entries * ENTRY_WORDS);
+    for (let c = 0; c < entries; c++) this.words[c * ENTRY_WORDS + KEY] = -1;
+    this.arrays = new Array<TlbArray | undefined>(entries).fill(undefined);
     this.epochs = new Float64Array(paths);
+    this.ranges = new Float64Array(paths * RANGE_WORDS);
+  }
+
+  /** The tag of entry `c` (the translation a `cachedHit` returning `c` found). */
+  tagOf(c: number): number {
+    return this.words[c * ENTRY_WORDS + TAG];
   }
 
   /**
@@ -53,35 +84,120 @@ export class L1SlotCache {
    */
   remember(s: number, gfn: number, exec: number, array: TlbArray, slot: number, first: boolean): void {
     const key = gfn * 2 + exec;
-    const c = entryOf(s, key);
-    this.key[c] = key;
-    this.array[c] = array;
-    this.slot[c] = slot;
-    this.tag[c] = array.tagAt(slot);
-    this.epochAt[c] = first ? ANY_EPOCH : this.epochs[s];
+    const c = s * SLOT_CACHE_ENTRIES + (key & INDEX_MASK);
+    this.words[c * ENTRY_WORDS + KEY] = key;
+    this.store(c, array, slot, first ? ANY_EPOCH : this.epochs[s]);
+  }
+
+  /**
+   * Make the huge translation [firstGfn, endGfn) in `slot` of `array`, found
+   * by path `s`'s probe with nothing held at any place probed before it,
+   * the path's range entry.
+   */
+  rememberRange(s: number, firstGfn: number, endGfn: number, exec: number, array: TlbArray, slot: number): void {
+    const r = s * RANGE_WORDS;
+    this.ranges[r + RANGE_FIRST] = firstGfn;
+    this.ranges[r + RANGE_END] = endGfn;
+    this.ranges[r + RANGE_EXEC] = exec;
+    this.store(this.paths * SLOT_CACHE_ENTRIES + s, array, slot, this.epochs[s]);
+  }
+
+  /**
+   * Path `s` just used the TLB entry in `slot` of `array` for frames
+   * [firstGfn, endGfn) (a single frame, or a range entry's frames), making it
+   * the most recent of its set: its last translation.
+   */
+  setLast(s: number, firstGfn: number, endGfn: number, exec: number, perms: number): void {
+    const r = s * RANGE_WORDS;
+    this.ranges[r + LAST_FIRST] = firstGfn;
+    this.ranges[r + LAST_END] = endGfn;
+    this.ranges[r + LAST_EXEC] = exec;
+    this.ranges[r + LAST_PERMS] = perms;
+  }
+
+  /** Path `s`'s TLB changed otherwise (a fill, a flush): it has no last translation. */
+  forgetLast(s: number): void {
+    this.ranges[s * RANGE_WORDS + LAST_END] = 0;
+    this.ranges[s * RANGE_WORDS + LAST_FIRST] = 0;
+  }
+
+  private store(c: number, array: TlbArray, slot: number, epochAt: number): void {
+    const w = c * ENTRY_WORDS;
+    this.arrays[c] = array;
+    this.words[w + SLOT] = slot;
+    this.words[w + TAG] = array.tagAt(slot);
+    this.words[w + EPOCH_AT] = epochAt;
   }
 }
 
-/** Entry of path `s` for `key` (`ToInt32` keeps a large key's low bits: any bits do for a hash). */
-function entryOf(s: number, key: number): number {
-  return s * SLOT_CACHE_ENTRIES + (key & INDEX_MASK);
+/**
+ * The fast path: path `s` (of `paths`) translates single frame `gfn`
+ * (`exec`) with the permission `need`, by its range entry or its entry for
+ * the frame. Then, as the lookup would, the TLB entry becomes the most
+ * recent of its set, and the cache entry's index is returned (`tagOf`); else
+ * -1, nothing changed. Takes the cache's arrays one by one, so a replay loop
+ * passes them from locals.
+ */
+export function cachedHit(
+  words: Float64Array,
+  ranges: Float64Array,
+  epochs: Float64Array,
+  arrays: readonly (TlbArray | undefined)[],
+  paths: number,
+  s: number,
+  gfn: number,
+  exec: number,
+  need: number,
+): number {
+  let c: number;
+  const r = s * RANGE_WORDS;
+  const inRange = gfn < ranges[r + RANGE_END] && gfn >= ranges[r + RANGE_FIRST] && ranges[r + RANGE_EXEC] === exec;
+  if (inRange) {
+    c = paths * SLOT_CACHE_ENTRIES + s;
+  } else {
+    const key = gfn * 2 + exec;
+    c = s * SLOT_CACHE_ENTRIES + (key & INDEX_MASK);
+    if (words[c * ENTRY_WORDS + KEY] !== key) return -1;
+  }
+  const w = c * ENTRY_WORDS;
+  const epoch = words[w + EPOCH_AT];
+  if (epoch !== ANY_EPOCH && epoch !== epochs[s]) return -1;
+  const array = arrays[c]!;
+  const slot = words[w + SLOT];
+  const perms = array.permsAt(slot);
+  if (array.tagAt(slot) !== words[w + TAG] || (perms & need) === 0) return -1;
+  array.touch(slot);
+  ranges[r + LAST_FIRST] = inRange ? ranges[r + RANGE_FIRST] : gfn;
+  ranges[r + LAST_END] = inRange ? ranges[r + RANGE_END] : gfn + 1;
+  ranges[r + LAST_EXEC] = exec;
+  ranges[r + LAST_PERMS] = perms;
+  return c;
 }
 
 /**
- * The fast path: path `s`'s table translates single frame `gfn` (`exec`)
- * with the permission `need`. Then, as the lookup would, the entry becomes
- * the most recent of its set, and the table's entry index is returned (its
- * `tag` is the translation's); else -1, nothing changed.
+ * The first check of the fast path: single frame `gfn` is in path `s`'s
+ * last translation, with the permission `need`. Nothing has touched the
+ * path's TLB since that entry was used (every other use sets or forgets
+ * the last translation), so it is still held and the most recent of its set:
+ * the lookup would find it and change no LRU order. A range entry's frames
+ * count only because nothing probed before it holds an entry (see above).
  */
-export function cachedHit(cache: L1SlotCache, s: number, gfn: number, exec: number, need: number): number {
-  const key = gfn * 2 + exec;
-  const c = entryOf(s, key);
-  if (cache.key[c] !== key) return -1;
-  const epoch = cache.epochAt[c];
-  if (epoch !== ANY_EPOCH && epoch !== cache.epochs[s]) return -1;
-  const array = cache.array[c]!;
-  const slot = cache.slot[c];
-  if (array.tagAt(slot) !== cache.tag[c] || (array.permsAt(slot) & need) === 0) return -1;
-  array.touch(slot);
-  return c;
+export function hitsLast(ranges: Float64Array, s: number, gfn: number, exec: number, need: number): boolean {
+  const r = s * RANGE_WORDS;
+  return gfn < ranges[r + LAST_END] && gfn >= ranges[r + LAST_FIRST] && ranges[r + LAST_EXEC] === exec && (ranges[r + LAST_PERMS] & need) !== 0;
+}
+
+/** `cachedHit` on path `s` of `cache` (for callers outside a hot loop). */
+export function cachedHitOf(cache: L1SlotCache, s: number, gfn: number, exec: number, need: number): number {
+  return cachedHit(cache.words, cache.ranges, cache.epochs, cache.arrays, cache.epochs.length, s, gfn, exec, need);
+}
+
+/**
+ * True when no place the lookup probes before `level` of `arrays[index]`
+ * holds an entry (smaller levels there, every earlier array): the condition
+ * for a range entry (no frame of the huge page can be found elsewhere first).
+ */
+export function nothingProbedBefore(arrays: readonly TlbArray[], index: number, level: Level): boolean {
+  for (let a = 0; a < index; a++) if (arrays[a].validBelow(Level.L1G + 1) !== 0) return false;
+  return arrays[index].validBelow(level) === 0;
 }

@@ -38,6 +38,15 @@ export class ReachFeed {
     this.top = tag;
   }
 
+  /**
+   * A lookup of the path's last translation (`hitsLast`): the translation fed
+   * last (every lookup feeds its translation, and nothing else moves the
+   * stack's top), a hit at every size.
+   */
+  lookupLast(): void {
+    this.curve.hitAtTop();
+  }
+
   /** A lookup that exits to userspace (MMIO): a miss at every size, nothing filled. */
   missWithoutFill(): void {
     this.curve.missWithoutFill();

@@ -19,7 +19,7 @@ import type { Vm } from '../mmu/vm.js';
 import { AccessKind } from '../mmu/vmOptions.js';
 import { TlbHierarchy, TlbHit } from '../tlb/tlbHierarchy.js';
 import type { TlbArray } from '../tlb/tlbArray.js';
-import { L1SlotCache, cachedHit } from './l1SlotCache.js';
+import { L1SlotCache, cachedHitOf, hitsLast, nothingProbedBefore } from './l1SlotCache.js';
 import type { TlbGeometry } from '../tlb/tlbPresets.js';
 import { PageWalkCache } from '../tlb/pageWalkCache.js';
 import { GuestWalker } from './guestWalk.js';
@@ -106,10 +106,19 @@ export class VcpuAccessPath {
       const array = arrays[a];
       const slot = array.probe(gfn);
       if (slot < 0) continue;
-      if ((array.permsAt(slot) & need) === 0) return L1_NO_PERMISSION;
+      const perms = array.permsAt(slot);
+      if ((perms & need) === 0) return L1_NO_PERMISSION;
       array.touch(slot);
       const level = array.levelAt(slot);
-      this.cache.remember(this.slotIndex, gfn, exec, array, slot, a === 0 && level === Level.L4K);
+      const cache = this.cache;
+      cache.remember(this.slotIndex, gfn, exec, array, slot, a === 0 && level === Level.L4K);
+      if (level !== Level.L4K && nothingProbedBefore(arrays, a, level)) {
+        const first = alignGfnDown(gfn, level);
+        cache.rememberRange(this.slotIndex, first, first + pagesPerLevel(level), exec, array, slot);
+        cache.setLast(this.slotIndex, first, first + pagesPerLevel(level), exec, perms);
+      } else {
+        cache.setLast(this.slotIndex, gfn, gfn + 1, exec, perms);
+      }
       if (this.reach !== undefined) this.reach.lookup(array.tagAt(slot), true);
       return L1_HIT;
     }
@@ -126,10 +135,15 @@ export class VcpuAccessPath {
     const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
     const lastGfn = sizeBytes === 1 ? gfn : Math.floor((gpa + sizeBytes - 1) * FRAMES_PER_BYTE);
     if (gfn === lastGfn) {
-      const c = cachedHit(this.cache, this.slotIndex, gfn, kind === AccessKind.Exec ? 1 : 0, NEED_BY_KIND[kind]);
+      if (hitsLast(this.cache.ranges, this.slotIndex, gfn, kind === AccessKind.Exec ? 1 : 0, NEED_BY_KIND[kind])) {
+        stats.tlb_hits++;
+        if (this.reach !== undefined) this.reach.lookupLast();
+        return;
+      }
+      const c = cachedHitOf(this.cache, this.slotIndex, gfn, kind === AccessKind.Exec ? 1 : 0, NEED_BY_KIND[kind]);
       if (c >= 0) {
         stats.tlb_hits++;
-        if (this.reach !== undefined) this.reach.lookup(this.cache.tag[c], true);
+        if (this.reach !== undefined) this.reach.lookup(this.cache.tagOf(c), true);
         return;
       }
     }
@@ -171,6 +185,7 @@ export class VcpuAccessPath {
     const exec = kind === AccessKind.Exec ? 1 : 0;
     const tlb = this.tlb;
     this.cache.epochs[this.slotIndex]++; // this may fill L1: entries cached past its first place are stale
+    this.cache.forgetLast(this.slotIndex);
     let skipL1 = pastL1;
     while (gfn <= lastGfn) {
       let level: Level = skipL1 ? tlb.lookupPastL1(gfn, exec === 1) : tlb.lookup(gfn, exec === 1);
@@ -237,6 +252,7 @@ export class VcpuAccessPath {
     }
     vmStats.tlb_entries_flushed += dropped;
     if (this.reach !== undefined) this.reach.flush(full, drop, dropCount);
+    this.cache.forgetLast(this.slotIndex);
     this.pwc?.clear();
     this.stats.tlb_flushes++;
   }

@@ -251,6 +251,13 @@ export class TlbArray {
     }
   }
 
+  /** Number of valid entries of levels below `level` (all of them for Level.L1G + 1). */
+  validBelow(level: number): number {
+    let count = 0;
+    for (let l = Level.L4K; l < level && l <= Level.L1G; l++) count += this.validPerLevel[l];
+    return count;
+  }
+
   /** Number of valid entries. */
   validEntries(): number {
     let count = 0;
