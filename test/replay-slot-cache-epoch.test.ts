@@ -16,7 +16,7 @@ describe('L1 slot cache epochs', () => {
     tlb.fill(512, Level.L2M, PERM_READ); // frames 512..1023
     const cache = new L1SlotCache(1);
     const hugeSlot = tlb.probe(600);
-    cache.remember(0, 600, 0, tlb, hugeSlot, false); // 2M: not the first place probed (4K is)
+    cache.remember(0, 600, 0, tlb, hugeSlot, false, 600, 601); // 2M: not the first place probed (4K is)
     expect(cachedHit(cache, 0, 600, 0, PERM_READ)).toBeGreaterThanOrEqual(0);
 
     tlb.fill(600, Level.L4K, PERM_READ); // what a slow-path lookup of frame 600 does...
@@ -25,7 +25,7 @@ describe('L1 slot cache epochs', () => {
     expect(smallSlot).not.toBe(hugeSlot); // the lookup now finds the 4K entry first
     expect(cachedHit(cache, 0, 600, 0, PERM_READ)).toBe(-1);
 
-    cache.remember(0, 600, 0, tlb, smallSlot, true); // 4K in the first array: found first whatever else is held
+    cache.remember(0, 600, 0, tlb, smallSlot, true, 600, 601); // 4K in the first array: found first whatever else is held
     cache.epochs[0]++;
     expect(cachedHit(cache, 0, 600, 0, PERM_READ)).toBeGreaterThanOrEqual(0);
   });

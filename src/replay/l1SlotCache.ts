@@ -42,7 +42,9 @@ const KEY = 0; // `gfn * 2 + exec` (exec 1 for a fetch), or -1; unused for a ran
 const SLOT = 1; // the L1 slot
 const TAG = 2; // the slot's tag when cached
 const EPOCH_AT = 3; // the path's epoch when cached, or ANY_EPOCH
-export const ENTRY_WORDS = 4;
+const FIRST = 4; // the frames [first, end) the entry may serve as the last translation: its frame, or its huge page's
+const END = 5;
+export const ENTRY_WORDS = 8;
 const RANGE_FIRST = 0; // the range entry's frames [first, end); empty: none
 const RANGE_END = 1;
 const RANGE_EXEC = 2; // its kind (0 data, 1 fetch)
@@ -80,13 +82,15 @@ export class L1SlotCache {
 
   /**
    * Remember that path `s`'s L1 probe found frame `gfn` (`exec` 0 data, 1
-   * fetch) in `slot` of `array`; `first`: at the first place probed.
+   * fetch) in `slot` of `array`; `first`: at the first place probed;
+   * [firstGfn, endGfn): the frames it may serve as the last translation (the
+   * frame, or a huge page's frames when `nothingProbedBefore` it).
    */
-  remember(s: number, gfn: number, exec: number, array: TlbArray, slot: number, first: boolean): void {
+  remember(s: number, gfn: number, exec: number, array: TlbArray, slot: number, first: boolean, firstGfn: number, endGfn: number): void {
     const key = gfn * 2 + exec;
     const c = s * SLOT_CACHE_ENTRIES + (key & INDEX_MASK);
     this.words[c * ENTRY_WORDS + KEY] = key;
-    this.store(c, array, slot, first ? ANY_EPOCH : this.epochs[s]);
+    this.store(c, array, slot, first ? ANY_EPOCH : this.epochs[s], firstGfn, endGfn);
   }
 
   /**
@@ -99,7 +103,7 @@ export class L1SlotCache {
     this.ranges[r + RANGE_FIRST] = firstGfn;
     this.ranges[r + RANGE_END] = endGfn;
     this.ranges[r + RANGE_EXEC] = exec;
-    this.store(this.paths * SLOT_CACHE_ENTRIES + s, array, slot, this.epochs[s]);
+    this.store(this.paths * SLOT_CACHE_ENTRIES + s, array, slot, this.epochs[s], firstGfn, endGfn);
   }
 
   /**
@@ -121,8 +125,10 @@ export class L1SlotCache {
     this.ranges[s * RANGE_WORDS + LAST_FIRST] = 0;
   }
 
-  private store(c: number, array: TlbArray, slot: number, epochAt: number): void {
+  private store(c: number, array: TlbArray, slot: number, epochAt: number, firstGfn: number, endGfn: number): void {
     const w = c * ENTRY_WORDS;
+    this.words[w + FIRST] = firstGfn;
+    this.words[w + END] = endGfn;
     this.arrays[c] = array;
     this.words[w + SLOT] = slot;
     this.words[w + TAG] = array.tagAt(slot);
@@ -167,8 +173,8 @@ export function cachedHit(
   const perms = array.permsAt(slot);
   if (array.tagAt(slot) !== words[w + TAG] || (perms & need) === 0) return -1;
   array.touch(slot);
-  ranges[r + LAST_FIRST] = inRange ? ranges[r + RANGE_FIRST] : gfn;
-  ranges[r + LAST_END] = inRange ? ranges[r + RANGE_END] : gfn + 1;
+  ranges[r + LAST_FIRST] = words[w + FIRST];
+  ranges[r + LAST_END] = words[w + END];
   ranges[r + LAST_EXEC] = exec;
   ranges[r + LAST_PERMS] = perms;
   return c;

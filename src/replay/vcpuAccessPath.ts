@@ -111,14 +111,14 @@ export class VcpuAccessPath {
       array.touch(slot);
       const level = array.levelAt(slot);
       const cache = this.cache;
-      cache.remember(this.slotIndex, gfn, exec, array, slot, a === 0 && level === Level.L4K);
-      if (level !== Level.L4K && nothingProbedBefore(arrays, a, level)) {
-        const first = alignGfnDown(gfn, level);
-        cache.rememberRange(this.slotIndex, first, first + pagesPerLevel(level), exec, array, slot);
-        cache.setLast(this.slotIndex, first, first + pagesPerLevel(level), exec, perms);
-      } else {
-        cache.setLast(this.slotIndex, gfn, gfn + 1, exec, perms);
-      }
+      const s = this.slotIndex;
+      // The frames it serves as the last translation: its huge page's when nothing probed before it is held.
+      const range = level !== Level.L4K && nothingProbedBefore(arrays, a, level);
+      const first = range ? alignGfnDown(gfn, level) : gfn;
+      const end = range ? first + pagesPerLevel(level) : gfn + 1;
+      cache.remember(s, gfn, exec, array, slot, a === 0 && level === Level.L4K, first, end);
+      if (range) cache.rememberRange(s, first, end, exec, array, slot);
+      cache.setLast(s, first, end, exec, perms);
       if (this.reach !== undefined) this.reach.lookup(array.tagAt(slot), true);
       return L1_HIT;
     }

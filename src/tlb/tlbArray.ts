@@ -279,7 +279,14 @@ export class TlbArray {
   private oldestOf(base: number): number {
     const stamps = this.stamps;
     let oldest = base;
-    for (let i = base + 1; i < base + this.ways; i++) if (stamps[i] < stamps[oldest]) oldest = i;
+    let oldestStamp = stamps[base];
+    for (let i = base + 1, end = base + this.ways; i < end; i++) {
+      const stamp = stamps[i];
+      if (stamp < oldestStamp) {
+        oldest = i;
+        oldestStamp = stamp;
+      }
+    }
     return oldest;
   }
 
