@@ -38,7 +38,7 @@ export class Engine implements FlushSink {
   readonly vcpuStats: VcpuStats[];
   /** Per vCPU: its TLB hierarchy (`paths[v].tlb`). */
   readonly tlbs: TlbHierarchy[];
-  /** The vCPUs' L1 slot cache, one struct of arrays (the batch loop reads it directly). */
+  /** The vCPUs' L1 slot cache (the batch loop holds its arrays in locals). */
   private readonly cache: L1SlotCache;
   /** Per vCPU: its reach feed (`paths[v].reach`); empty with no reach curve. */
   private readonly reachFeeds: ReachFeed[];
