@@ -107,22 +107,17 @@ export class L1SlotCache {
   }
 
   /**
-   * Path `s` just used the TLB entry in `slot` of `array` for frames
-   * [firstGfn, endGfn) (a single frame, or a range entry's frames), making it
+   * Path `s` just used a TLB entry for frames [firstGfn, endGfn) (a single
+   * frame, or a huge page's when nothing probed before it is held), making it
    * the most recent of its set: its last translation.
    */
   setLast(s: number, firstGfn: number, endGfn: number, exec: number, perms: number): void {
-    const r = s * RANGE_WORDS;
-    this.ranges[r + LAST_FIRST] = firstGfn;
-    this.ranges[r + LAST_END] = endGfn;
-    this.ranges[r + LAST_EXEC] = exec;
-    this.ranges[r + LAST_PERMS] = perms;
+    writeLast(this.ranges, s, firstGfn, endGfn, exec, perms);
   }
 
   /** Path `s`'s TLB changed otherwise (a fill, a flush): it has no last translation. */
   forgetLast(s: number): void {
-    this.ranges[s * RANGE_WORDS + LAST_END] = 0;
-    this.ranges[s * RANGE_WORDS + LAST_FIRST] = 0;
+    this.ranges[s * RANGE_WORDS + LAST_END] = 0; // [first, 0): no frame
   }
 
   private store(c: number, array: TlbArray, slot: number, epochAt: number, firstGfn: number, endGfn: number): void {
@@ -157,8 +152,7 @@ export function cachedHit(
 ): number {
   let c: number;
   const r = s * RANGE_WORDS;
-  const inRange = gfn < ranges[r + RANGE_END] && gfn >= ranges[r + RANGE_FIRST] && ranges[r + RANGE_EXEC] === exec;
-  if (inRange) {
+  if (gfn < ranges[r + RANGE_END] && gfn >= ranges[r + RANGE_FIRST] && ranges[r + RANGE_EXEC] === exec) {
     c = paths * SLOT_CACHE_ENTRIES + s;
   } else {
     const key = gfn * 2 + exec;
@@ -173,11 +167,17 @@ export function cachedHit(
   const perms = array.permsAt(slot);
   if (array.tagAt(slot) !== words[w + TAG] || (perms & need) === 0) return -1;
   array.touch(slot);
-  ranges[r + LAST_FIRST] = words[w + FIRST];
-  ranges[r + LAST_END] = words[w + END];
+  writeLast(ranges, s, words[w + FIRST], words[w + END], exec, perms);
+  return c;
+}
+
+/** Make frames [firstGfn, endGfn) (kind `exec`, permissions `perms`) path `s`'s last translation in `ranges`. */
+function writeLast(ranges: Float64Array, s: number, firstGfn: number, endGfn: number, exec: number, perms: number): void {
+  const r = s * RANGE_WORDS;
+  ranges[r + LAST_FIRST] = firstGfn;
+  ranges[r + LAST_END] = endGfn;
   ranges[r + LAST_EXEC] = exec;
   ranges[r + LAST_PERMS] = perms;
-  return c;
 }
 
 /**

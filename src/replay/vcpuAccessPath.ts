@@ -135,12 +135,14 @@ export class VcpuAccessPath {
     const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
     const lastGfn = sizeBytes === 1 ? gfn : Math.floor((gpa + sizeBytes - 1) * FRAMES_PER_BYTE);
     if (gfn === lastGfn) {
-      if (hitsLast(this.cache.ranges, this.slotIndex, gfn, kind === AccessKind.Exec ? 1 : 0, NEED_BY_KIND[kind])) {
+      const exec = kind === AccessKind.Exec ? 1 : 0;
+      const need = NEED_BY_KIND[kind];
+      if (hitsLast(this.cache.ranges, this.slotIndex, gfn, exec, need)) {
         stats.tlb_hits++;
         if (this.reach !== undefined) this.reach.lookupLast();
         return;
       }
-      const c = cachedHitOf(this.cache, this.slotIndex, gfn, kind === AccessKind.Exec ? 1 : 0, NEED_BY_KIND[kind]);
+      const c = cachedHitOf(this.cache, this.slotIndex, gfn, exec, need);
       if (c >= 0) {
         stats.tlb_hits++;
         if (this.reach !== undefined) this.reach.lookup(this.cache.tagOf(c), true);

@@ -69,8 +69,6 @@ export class TlbArray {
   private readonly sigSlot: Int32Array;
   /** Permission bits of the entry found by the last successful `lookup`. */
   hitPerms = 0;
-  /** Slot of the entry the last successful `lookup` found or the last `fill` wrote. */
-  lastSlot = -1;
 
   constructor(entries: number, ways: number, levels: readonly Level[] = LEAF_LEVELS) {
     if (!Number.isInteger(entries) || entries < 1) throw new RangeError('TLB entries must be a positive integer');
@@ -101,14 +99,13 @@ export class TlbArray {
 
   /**
    * Level of the entry translating `gfn`, or 0 on a miss. A hit refreshes the
-   * entry's LRU position (most recent) and sets `hitPerms` and `lastSlot`.
+   * entry's LRU position (most recent) and sets `hitPerms`.
    */
   lookup(gfn: number): number {
     const slot = this.probe(gfn);
     if (slot < 0) return 0;
     this.touch(slot);
     this.hitPerms = this.perms[slot];
-    this.lastSlot = slot;
     return this.levels[slot];
   }
 
@@ -192,7 +189,6 @@ export class TlbArray {
     this.perms[victim] = perms;
     valid[level]++;
     this.stamps[victim] = ++this.clock;
-    this.lastSlot = victim;
   }
 
   /** Tag of `slot` (`firstGfn * 4 + level`, or -1 when empty): lets a caller check a slot it remembered still holds its entry. */

@@ -31,13 +31,9 @@ export class TlbHierarchy {
    * fills then skip the array lists (same result as the general path).
    */
   private readonly single: TlbArray | undefined;
-  /** Where the last lookup hit, its page level and the entry's permissions. */
+  /** Where the last lookup hit, and the entry's permissions. */
   hit: TlbHit = TlbHit.Miss;
   hitPerms = 0;
-  /** True when the translation the last lookup found, or the last fill stored, is in an L1 array now. */
-  inL1 = false;
-  /** When `inL1`: the L1 array holding it (its slot is that array's `lastSlot`). */
-  l1Array: TlbArray | undefined = undefined;
 
   constructor(geometry: TlbGeometry) {
     this.l1d = build(geometry.l1d);
@@ -63,12 +59,8 @@ export class TlbHierarchy {
       if (level !== 0) {
         this.hit = TlbHit.L1;
         this.hitPerms = single.hitPerms;
-        this.inL1 = true;
-        this.l1Array = single;
       } else {
         this.hit = TlbHit.Miss;
-        this.inL1 = false;
-        this.l1Array = undefined;
       }
       return level;
     }
@@ -78,8 +70,6 @@ export class TlbHierarchy {
       if (level !== 0) {
         this.hit = TlbHit.L1;
         this.hitPerms = l1[i].hitPerms;
-        this.inL1 = true;
-        this.l1Array = l1[i];
         return level;
       }
     }
@@ -96,14 +86,11 @@ export class TlbHierarchy {
       if (level !== 0) {
         this.hit = TlbHit.L2;
         this.hitPerms = this.l2[i].hitPerms;
-        this.l1Array = fillInto(exec ? this.l1i : this.l1d, gfn, level, this.hitPerms, true); // L1 was probed first: absent there
-        this.inL1 = this.l1Array !== undefined;
+        fillInto(exec ? this.l1i : this.l1d, gfn, level, this.hitPerms, true); // L1 was probed first: absent there
         return level;
       }
     }
     this.hit = TlbHit.Miss;
-    this.inL1 = false;
-    this.l1Array = undefined;
     return 0;
   }
 
@@ -112,13 +99,10 @@ export class TlbHierarchy {
     const single = this.single;
     if (single !== undefined) {
       single.fill(gfn, level, perms, absent);
-      this.l1Array = single;
-      this.inL1 = true;
       return;
     }
     fillInto(this.l2, gfn, level, perms, absent);
-    this.l1Array = fillInto(exec ? this.l1i : this.l1d, gfn, level, perms, absent);
-    this.inL1 = this.l1Array !== undefined;
+    fillInto(exec ? this.l1i : this.l1d, gfn, level, perms, absent);
   }
 
   flushAll(): number {
@@ -138,13 +122,12 @@ export class TlbHierarchy {
   }
 }
 
-/** Fill into the first array of `arrays` that holds `level` and return it; undefined when none does (the size is not cached there). */
-function fillInto(arrays: readonly TlbArray[], gfn: number, level: Level, perms: number, absent: boolean): TlbArray | undefined {
+/** Fill into the first array of `arrays` that holds `level` (none: the size is not cached there). */
+function fillInto(arrays: readonly TlbArray[], gfn: number, level: Level, perms: number, absent: boolean): void {
   for (let i = 0; i < arrays.length; i++) {
     if (arrays[i].holds(level)) {
       arrays[i].fill(gfn, level, perms, absent);
-      return arrays[i];
+      return;
     }
   }
-  return undefined;
 }
