@@ -17,6 +17,7 @@
  * csv-parse from its start.
  */
 import { Op } from './ops.js';
+import { MAX_VCPU_ID } from './fieldParsers.js';
 import type { Columns, CsvRowChecker } from './csvRows.js';
 
 /** `parseLines` result: the row at `PlainRows.position` is not plain. */
@@ -50,9 +51,8 @@ const K_TIME = 5;
 /** Hex digits (leading zeros aside) and decimal digits below 2^52 the fast path takes; longer cells go to fieldParsers. */
 const MAX_HEX_DIGITS = 13;
 const MAX_DEC_DIGITS = 15;
-/** vCPU ids of up to 4 digits (the limit is 4095). */
-const MAX_VCPU_DIGITS = 4;
-const MAX_VCPU_ID = 4095;
+/** vCPU ids of up to as many digits as the highest one (fieldParsers' MAX_VCPU_ID, the one limit). */
+const MAX_VCPU_DIGITS = String(MAX_VCPU_ID).length;
 
 /**
  * Parse state over one buffer: `position` is the start of the next line,
