@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Piscina } from 'piscina';
+import { createWorkerPool } from '../src/replay/workerPool.js';
 import { Bench } from 'tinybench';
 import { generateTrace, GENERATOR_DEFAULTS } from '../src/trace/generators.js';
 import { readCsvTrace } from '../src/trace/csvTraceReader.js';
@@ -42,7 +42,7 @@ async function load(dir: string, name: string, csv: string): Promise<Trace> {
 
 /** Throughput of both modes on a hit-heavy and a fault-heavy 2-vCPU trace (wall clock: the per-vCPU mode spends its time in workers). */
 export async function perVcpuSuite(dir: string): Promise<BenchRow[]> {
-  const pool = new Piscina({ filename: new URL('../src/replay/perVcpu/perVcpuWorker.js', import.meta.url).href, minThreads: 2, maxThreads: 2 });
+  const pool = createWorkerPool({ workerUrl: new URL('../src/replay/perVcpu/perVcpuWorker.js', import.meta.url), threads: 2 });
   try {
     const workloads: { name: string; trace: Trace; scenario: Scenario }[] = [
       {

@@ -11,6 +11,11 @@
  * 3. The report folder has appeared (renamed: complete); comparison and
  *    history line may or may not have followed.
  *
+ * Point 1 waits for the report's own temporary folder (named after its
+ * timestamp), not for any temporary entry: the run's write probe of the
+ * reports folder (`.mmubench-probe.tmp-<pid>-<owner>`, src/outputPath.ts)
+ * exists for a moment at its start and is gone before the kill lands.
+ *
  * After 1 and 2 the killed run left its temporary folder and nothing else:
  * no report folder, no history line. The clean nightly removes it (saying
  * so on stderr), writes its own complete report and history line, and
@@ -25,10 +30,15 @@ import { startCli, waitFor } from './helpers/startCli.js';
 import { REPORT_FILES, tinyNightlyArgs } from './helpers/nightlyArgs.js';
 
 const args = (reports: string, quiet: boolean): string[] => tinyNightlyArgs(reports, 0, quiet ? ['-q'] : []);
+const STAMP = '\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\dZ(-\\d+)?';
+const REPORT = new RegExp(`^${STAMP}$`);
+/** Any temporary entry (the clean run must leave none). */
 const TEMP = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
-const REPORT = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(-\d+)?$/;
+/** A report's temporary folder: `.<stamp>.tmp-<pid>-<owner>`. */
+const REPORT_TEMP = new RegExp(`^\\.${STAMP}\\.tmp-(\\d+)-[0-9a-f]{8}$`);
 
 const temps = (reports: string): string[] => readdirSync(reports).filter((name) => TEMP.test(name));
+const reportTemps = (reports: string): string[] => readdirSync(reports).filter((name) => REPORT_TEMP.test(name));
 const reportNames = (reports: string): string[] =>
   readdirSync(reports)
     .filter((name) => REPORT.test(name))
@@ -79,8 +89,8 @@ describe('kill -9 of a nightly, then a clean nightly', () => {
     expect(first.status, first.stderr).toBe(0);
 
     // 1. The temporary folder has appeared.
-    const pid1 = await killAt(reports, 'the temporary folder', () => existsSync(reports) && temps(reports).length > 0);
-    const [stale1] = temps(reports);
+    const pid1 = await killAt(reports, "the report's temporary folder", () => existsSync(reports) && reportTemps(reports).length > 0);
+    const [stale1] = reportTemps(reports);
     expect(stale1).toMatch(new RegExp(`\\.tmp-${pid1}-`));
     expect(reportNames(reports)).toHaveLength(1);
     expect(historyReports(reports)).toHaveLength(1);
@@ -88,9 +98,9 @@ describe('kill -9 of a nightly, then a clean nightly', () => {
 
     // 2. The temporary folder holds its first chart.
     const pid2 = await killAt(reports, 'a chart in the temporary folder', () =>
-      temps(reports).some((name) => existsSync(join(reports, name, 'charts')) && readdirSync(join(reports, name, 'charts')).length > 0),
+      reportTemps(reports).some((name) => existsSync(join(reports, name, 'charts')) && readdirSync(join(reports, name, 'charts')).length > 0),
     );
-    const [stale2] = temps(reports);
+    const [stale2] = reportTemps(reports);
     expect(stale2).toMatch(new RegExp(`\\.tmp-${pid2}-`));
     expect(existsSync(join(reports, stale2, 'results.csv'))).toBe(true);
     expect(existsSync(join(reports, stale2, 'index.html'))).toBe(false);

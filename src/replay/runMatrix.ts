@@ -4,9 +4,9 @@
  * whatever the thread count.
  */
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
 import type { CellFailureKind, CellOutcome } from './results.js';
 import { runCellTask, type CellTask } from './cellTask.js';
+import { createWorkerPool } from './workerPool.js';
 
 export interface MatrixProgress {
   done: number;
@@ -56,11 +56,10 @@ export async function runMatrix(tasks: readonly CellTask[], options: RunMatrixOp
     });
     return outcomes;
   }
-  const pool = new Piscina({
-    filename: (options.workerUrl ?? new URL('./worker.js', import.meta.url)).href,
-    minThreads: options.threads,
-    maxThreads: options.threads,
-    ...(options.workerMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } } : {}),
+  const pool = createWorkerPool({
+    workerUrl: options.workerUrl ?? new URL('./worker.js', import.meta.url),
+    threads: options.threads,
+    workerMemoryMb: options.workerMemoryMb,
   });
   const runOnPool = async (task: CellTask, index: number): Promise<void> => {
     const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);

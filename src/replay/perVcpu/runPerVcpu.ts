@@ -5,7 +5,7 @@
  * replay's (`CellResult`, so results.csv keeps its columns), plus a
  * `perVcpu` record of the races seen. See docs/per-vcpu-threads.md.
  */
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { InputError } from '../../errors.js';
 import { Level } from '../../mmu/level.js';
 import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES, faultsOf } from '../../mmu/stats.js';
@@ -13,6 +13,7 @@ import type { CellFailureKind, CellOutcome, CellResult, VcpuCounters, VmCounters
 import type { CellTask } from '../cellTask.js';
 import type { MatrixProgress, RunMatrixOptions } from '../runMatrix.js';
 import { SharedEntryStore } from './sharedEntryStore.js';
+import { createWorkerPool } from '../workerPool.js';
 import { PageTable } from '../../mmu/pageTable.js';
 import { sumReachCurves } from '../../tlb/reachCurve.js';
 import { touchPrefaulted } from '../prefaultUse.js';
@@ -64,11 +65,10 @@ export async function runPerVcpu(tasks: readonly CellTask[], options: RunPerVcpu
   const threads = options.threads ?? perVcpuThreads(tasks.map((t) => t.trace.vcpuCount));
   const pool =
     options.pool ??
-    new Piscina({
-      filename: (options.workerUrl ?? new URL('./perVcpuWorker.js', import.meta.url)).href,
-      minThreads: threads,
-      maxThreads: threads,
-      ...(options.workerMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } } : {}),
+    createWorkerPool({
+      workerUrl: options.workerUrl ?? new URL('./perVcpuWorker.js', import.meta.url),
+      threads,
+      workerMemoryMb: options.workerMemoryMb,
     });
   try {
     for (const task of tasks) {
