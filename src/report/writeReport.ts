@@ -5,7 +5,7 @@
  * (src/atomicFolder.ts: the temporary names, the name claim, the clean-up of
  * what a killed run left).
  */
-import { writeFolderAtomically } from '../atomicFolder.js';
+import { writeFolderAtomically, type FolderWriter } from '../atomicFolder.js';
 import type { ChartConfiguration } from 'chart.js';
 import { resultsToCsv } from './resultsCsv.js';
 import { runToJson, type RunModel } from './runJson.js';
@@ -62,6 +62,13 @@ export function traceChartFiles(kind: string, traces: readonly string[]): Map<st
 export function faultCurveChartFiles(traces: readonly string[]): Map<string, string> {
   return traceChartFiles('fault-curve', traces);
 }
+
+/**
+ * Charts encoding at once while the next is drawn: libuv's default thread
+ * pool (4 threads) runs this many encodes side by side; each pending chart
+ * holds its 1200x600 canvas (2.9 MB).
+ */
+const PNG_ENCODES_IN_FLIGHT = 4;
 
 /** A chart of the report: its file, its title (for index.html), its one-sentence caption, its Chart.js configuration. */
 export interface ReportChart {
@@ -168,15 +175,38 @@ export async function writeReport(outDir: string, run: RunModel, options: WriteR
     await write.file(REPORT_FILES.summary, summaryMarkdown(run));
     // Charts load node-canvas: only here, on the main thread, and only when needed.
     const charts = reportCharts(run, options.history);
-    const rendered: RenderedChart[] = [];
-    if (charts.length > 0) {
-      const { renderChartPng } = await import('./charts/renderChart.js');
-      for (const chart of charts) {
-        const png = await renderChartPng(chart.config);
-        await write.file(chart.file, png);
-        rendered.push({ file: chart.file, title: chart.title, caption: chart.caption, png });
-      }
-    }
+    const rendered = charts.length > 0 ? await writeCharts(write, charts) : [];
     await write.file(REPORT_FILES.index, indexHtml(run, rendered));
   });
+}
+
+/**
+ * Render and write `charts` in order; returns them rendered (for index.html).
+ * Drawing is synchronous and PNG encoding runs on libuv's thread pool, so
+ * the next charts are drawn while up to `PNG_ENCODES_IN_FLIGHT` earlier ones
+ * encode (each holds its canvas until then).
+ */
+async function writeCharts(write: FolderWriter, charts: readonly ReportChart[]): Promise<RenderedChart[]> {
+  const { renderChartPng } = await import('./charts/renderChart.js');
+  const rendered: RenderedChart[] = [];
+  const pending: { chart: ReportChart; png: Promise<Buffer> }[] = [];
+  const writeOldest = async (): Promise<void> => {
+    const { chart, png } = pending.shift()!;
+    const bytes = await png;
+    await write.file(chart.file, bytes);
+    rendered.push({ file: chart.file, title: chart.title, caption: chart.caption, png: bytes });
+  };
+  try {
+    for (const chart of charts) {
+      if (pending.length === PNG_ENCODES_IN_FLIGHT) await writeOldest();
+      const png = renderChartPng(chart.config);
+      png.catch(() => undefined); // a failure is seen when its turn comes, not as an unhandled rejection before
+      pending.push({ chart, png });
+    }
+    while (pending.length > 0) await writeOldest();
+  } finally {
+    // A failed write leaves encodes running: let them settle, unobserved, before the folder is removed.
+    await Promise.allSettled(pending.map((p) => p.png));
+  }
+  return rendered;
 }
