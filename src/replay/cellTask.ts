@@ -16,12 +16,15 @@ export interface CellTask {
   layout: Layout;
   /** Run option `--no-tlb-reach` off: feed each vCPU's reach curve (`CellResult.tlbReach`). Default off here; the CLI's default is on. */
   tlbReach?: boolean;
+  /** With `tlbReach`: the curves on a thread of their own (set by `runMatrix` when a core is free for it). */
+  tlbReachThread?: boolean;
 }
 
 /** Replay a cell; any failure becomes `{ ok: false }` with its kind and message. */
 export function runCellTask(task: CellTask): CellOutcome {
   try {
-    return { ok: true, result: replayCell(task.trace, task.scenario, task.layout, {}, { tlbReach: task.tlbReach === true }) };
+    const options = { tlbReach: task.tlbReach === true, tlbReachThread: task.tlbReachThread === true };
+    return { ok: true, result: replayCell(task.trace, task.scenario, task.layout, {}, options) };
   } catch (error) {
     const kind = error instanceof InputError ? 'input' : 'crash';
     const message = error instanceof Error ? (kind === 'crash' ? (error.stack ?? error.message) : error.message) : String(error);

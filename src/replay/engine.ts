@@ -16,6 +16,8 @@ import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flush
 import { FRAMES_PER_BYTE, NEED_BY_KIND, VcpuAccessPath, type AccessPathOptions } from './vcpuAccessPath.js';
 import { L1SlotCache, cachedHit, hitsLast } from './l1SlotCache.js';
 import type { ReachFeed } from './reachFeed.js';
+import type { ReachRing } from './reachRing.js';
+import type { ReachCurveData } from '../tlb/reachCurve.js';
 
 /** Permission each access op needs, indexed by op (Op.R/W/X are AccessKind.Read/Write/Exec). */
 const NEED_BY_OP = Uint8Array.from(NEED_BY_KIND);
@@ -42,6 +44,8 @@ export class Engine implements FlushSink {
   private readonly cache: L1SlotCache;
   /** Per vCPU: its reach feed (`paths[v].reach`); empty with no reach curve. */
   private readonly reachFeeds: ReachFeed[];
+  /** The thread computing the reach curves, when they are not computed here. */
+  private readonly reachRing: ReachRing | undefined;
   private readonly policy: FlushPolicy;
   private readonly plan = newFlushPlan();
   /** Where the last `replayAccesses` stopped: the next event, or the one that threw. */
@@ -56,6 +60,7 @@ export class Engine implements FlushSink {
     this.cache = new L1SlotCache(options.vcpuCount);
     for (let v = 0; v < options.vcpuCount; v++) this.paths.push(new VcpuAccessPath(v, this.vm, options, { slots: this.cache, index: v }));
     this.reachFeeds = options.reach === true ? this.paths.map((p) => p.reach!) : [];
+    this.reachRing = options.reach === true ? options.reachRing : undefined;
     this.vcpuStats = this.paths.map((p) => p.stats);
     this.tlbs = this.paths.map((p) => p.tlb);
     this.fastHits = new Float64Array(options.vcpuCount);
@@ -129,6 +134,18 @@ export class Engine implements FlushSink {
       else path.stats.accesses++;
     }
     return stop;
+  }
+
+  /** Each vCPU's reach curve, in vCPU order (none without `reach`), once the replay is over. */
+  reachCurves(): ReachCurveData[] {
+    if (this.reachRing === undefined) return this.reachFeeds.map((feed) => feed.result());
+    for (const feed of this.reachFeeds) feed.drain();
+    return this.reachRing.finish();
+  }
+
+  /** Stop the reach thread, if any, after a replay that failed. */
+  closeReach(): void {
+    this.reachRing?.close();
   }
 
   /** Add the fast-path hits counted by `replayAccesses` to the vCPUs' stats. */

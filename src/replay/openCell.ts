@@ -16,6 +16,7 @@ import { MemslotError, plainSlot, type Memslot } from '../mmu/memslots.js';
 import type { StolenBits } from '../mmu/stolenBits.js';
 import type { Stage2Backing, VmOptions } from '../mmu/vmOptions.js';
 import { Engine } from './engine.js';
+import { ReachRing } from './reachRing.js';
 import { accessPathOptionsFor, flushOptionsFor, vmOptionsFor } from './vmOptions.js';
 import { issuePrefault } from './issuePrefault.js';
 import type { HostEventContext } from './hostEvent.js';
@@ -71,14 +72,35 @@ export function cellMemslots(trace: Trace, scenario: Scenario, layout: Layout, v
 
 /**
  * Steps 1 and 2 of a cell, on a fresh engine (a shared stage-2 when
- * `backing` is given; reach curves per vCPU when `tlbReach`): memslots (`InputError` naming the slot's source for
+ * `backing` is given; reach curves per vCPU when `tlbReach`, on a reach
+ * thread when `reachThread`): memslots (`InputError` naming the slot's source for
  * one the arch refuses), then the scenario's pre-fault on vCPU 0, before the
  * guest runs.
  */
-export function openCell(trace: Trace, scenario: Scenario, layout: Layout, backing?: Stage2Backing, tlbReach = false): OpenedCell {
+export function openCell(trace: Trace, scenario: Scenario, layout: Layout, backing?: Stage2Backing, tlbReach = false, reachThread = false): OpenedCell {
   const vcpuCount = Math.max(1, trace.vcpuCount);
   const vmOptions = vmOptionsFor(scenario, addressEnd(trace, layout));
-  const engine = new Engine({ vm: vmOptions, vcpuCount, flush: flushOptionsFor(scenario), backing, ...accessPathOptionsFor(scenario), reach: tlbReach });
+  // The curves on a thread of their own when the caller has a core for it (`reachThreadFits`).
+  const reachRing = tlbReach && reachThread ? ReachRing.start(vcpuCount) : undefined;
+  try {
+    const engine = new Engine({
+      vm: vmOptions,
+      vcpuCount,
+      flush: flushOptionsFor(scenario),
+      backing,
+      ...accessPathOptionsFor(scenario),
+      reach: tlbReach,
+      reachRing,
+    });
+    return setUpCell(engine, trace, scenario, layout, vmOptions);
+  } catch (error) {
+    reachRing?.close();
+    throw error;
+  }
+}
+
+/** `openCell` once the engine exists: memslots, then the pre-fault. */
+function setUpCell(engine: Engine, trace: Trace, scenario: Scenario, layout: Layout, vmOptions: VmOptions): OpenedCell {
   const vm = engine.vm;
   const privateByDefault = vmOptions.profile.privateByDefault;
   const cell: OpenedCell = {

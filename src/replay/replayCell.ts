@@ -34,15 +34,21 @@ export interface ReplayDebug {
 export interface ReplayOptions {
   /** Feed a reach curve per vCPU and report their sum (`tlbReach`); off unless asked (the CLI asks by default). */
   tlbReach?: boolean;
+  /** With `tlbReach`: compute the curves on a thread of their own (src/replay/reachRing.ts); the same curves. */
+  tlbReachThread?: boolean;
 }
 
 /** Replay `trace` under `scenario`. Throws `InputError` (located) for impossible rows. */
 export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, debug: ReplayDebug = {}, options: ReplayOptions = {}): CellResult {
   const started = performance.now();
-  const cell = openCell(trace, scenario, layout, undefined, options.tlbReach === true);
-  const faultCurve = replayEvents(cell, trace, debug);
-  debug.inspect?.(cell.engine);
-  return cellResult(cell, trace, scenario, faultCurve, performance.now() - started);
+  const cell = openCell(trace, scenario, layout, undefined, options.tlbReach === true, options.tlbReachThread === true);
+  try {
+    const faultCurve = replayEvents(cell, trace, debug);
+    debug.inspect?.(cell.engine);
+    return cellResult(cell, trace, scenario, faultCurve, performance.now() - started);
+  } finally {
+    cell.engine.closeReach(); // after a failure; done already after a result
+  }
 }
 
 /**
@@ -115,8 +121,7 @@ export function cellResult(cell: OpenedCell, trace: Trace, scenario: Scenario, f
   vmCounters.hypercalls = vm.stats.hypercalls;
   const total = new VcpuStats();
   for (const s of engine.vcpuStats) total.add(s);
-  const curves = engine.paths.flatMap((path) => (path.reach === undefined ? [] : [path.reach.result()]));
-  const tlbReach = sumReachCurves(curves);
+  const tlbReach = sumReachCurves(engine.reachCurves());
   return {
     trace: trace.name,
     scenario,

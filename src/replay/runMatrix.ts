@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { CellFailureKind, CellOutcome } from './results.js';
 import { runCellTask, type CellTask } from './cellTask.js';
 import { createWorkerPool } from './workerPool.js';
+import { reachThreadFits } from './reachRing.js';
 
 export interface MatrixProgress {
   done: number;
@@ -34,7 +35,12 @@ export function defaultThreads(cellCount: number): number {
   return Math.max(1, Math.min(availableParallelism(), cellCount));
 }
 
-export async function runMatrix(tasks: readonly CellTask[], options: RunMatrixOptions): Promise<CellOutcome[]> {
+export async function runMatrix(cellTasks: readonly CellTask[], options: RunMatrixOptions): Promise<CellOutcome[]> {
+  // A large cell's reach curves go to a thread of their own when the cells replaying at once leave a core for each.
+  const running = options.threads === 0 ? 1 : Math.min(options.threads, cellTasks.length);
+  const tasks = cellTasks.map((task) =>
+    task.tlbReach === true && reachThreadFits(task.trace.events.count, running) ? { ...task, tlbReachThread: true } : task,
+  );
   const outcomes: CellOutcome[] = new Array(tasks.length);
   const progress: MatrixProgress = { done: 0, total: tasks.length, accesses: 0 };
   const record = (index: number, outcome: CellOutcome): void => {

@@ -25,6 +25,7 @@ import { PageWalkCache } from '../tlb/pageWalkCache.js';
 import { GuestWalker } from './guestWalk.js';
 import { AtEmulator } from './atEmulation.js';
 import { ReachFeed } from './reachFeed.js';
+import type { ReachRing } from './reachRing.js';
 import type { AtVariant } from '../trace/atVariant.js';
 
 /** Permission each access kind needs (AccessKind.Read/Write/Exec). */
@@ -47,6 +48,8 @@ export interface AccessPathOptions {
   guestLevels: number;
   /** Feed a TLB reach curve (src/tlb/reachCurve.ts) with this path's lookups and flushes; off by default. */
   reach?: boolean;
+  /** With `reach`: the cell's reach thread, which computes the curve of path `vcpu` as its feed `vcpu` (reachRing.ts); default this thread. */
+  reachRing?: ReachRing;
 }
 
 export class VcpuAccessPath {
@@ -84,7 +87,7 @@ export class VcpuAccessPath {
     this.pwc = options.pwc ? new PageWalkCache(this.rootLevel) : undefined;
     this.guest = options.guestLevels > 0 ? new GuestWalker(vm, options.guestLevels, (gfn, level) => this.stage2Refs(gfn, level)) : undefined;
     this.atEmulator = new AtEmulator(vm, this.guest);
-    this.reach = options.reach === true ? new ReachFeed() : undefined;
+    this.reach = options.reach === true ? new ReachFeed(options.reachRing, vcpu) : undefined;
   }
 
   /** An `AT <variant>` of guest virtual address `gva` trapped from this vCPU (atEmulation.ts); no TLB lookup or fill. */

@@ -156,6 +156,12 @@ export class ReachCurve {
     this.hist[0]++;
   }
 
+  /** `count` lookups of the translation at the top (`hitAtTop` each): they change no position, so they may be added at any time. */
+  hitsAtTop(count: number): void {
+    this.lookupCount += count;
+    this.hist[0] += count;
+  }
+
   /** A lookup that misses at every size and fills nothing (an access that exits to userspace, MMIO): the stack is unchanged. */
   missWithoutFill(): void {
     this.lookupCount++;
