@@ -14,7 +14,9 @@
  * FAILED, which the producer throws; one that dies without a word (its heap
  * exhausted) is noticed as no progress for `STALL_LIMIT_MS`.
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { REACH_SIZES, type ReachCurveData } from '../tlb/reachCurve.js';
 
@@ -112,6 +114,8 @@ export class ReachRing {
 
   /** Start the worker for `feeds` curves; undefined when no thread can be started (the caller computes them itself). */
   static start(feeds: number, workerUrl: URL = new URL('./reachWorker.js', import.meta.url)): ReachRing | undefined {
+    // Only the build has the worker's JavaScript (a test running the TypeScript sources has none): then no thread.
+    if (!existsSync(fileURLToPath(workerUrl))) return undefined;
     const buffer = new SharedArrayBuffer(ringBytes(feeds, REACH_SIZES.length));
     let worker: Worker;
     try {
