@@ -33,8 +33,7 @@ export const READ_SEQ = 1;
 export const STATE = 2;
 export const ERROR_BYTES = 3;
 const CTRL_WORDS = 4;
-export const STATE_RUNNING = 0;
-/** Set by the producer: no chunk follows the ones written. */
+/** States after 0 (running). Set by the producer: no chunk follows the ones written. */
 export const STATE_END = 1;
 /** Set by the worker: the results are written. */
 export const STATE_DONE = 2;
@@ -83,9 +82,9 @@ export const SLOT_TOP_HITS = 2;
 export const SLOT_OPS = SLOT_HEADER;
 
 /**
- * Events below which a cell keeps its curves on its own thread: starting a
- * thread costs tens of milliseconds, about what a million lookups cost the
- * curve.
+ * Events below which a cell keeps its curves on the replay's thread:
+ * starting a thread costs tens of milliseconds, about what a million
+ * lookups cost the curve.
  */
 export const REACH_THREAD_MIN_EVENTS = 1_000_000;
 
