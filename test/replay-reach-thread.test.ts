@@ -65,11 +65,11 @@ describe('reach curves on their own thread', () => {
     expect(thread).toEqual(here);
   });
 
-  it('is used for a cell of 1 M events or more, with a core free for each running cell', () => {
+  it('is used for a cell of 3 M events or more, with a core free for each running cell', () => {
     const cores = availableParallelism();
-    expect(reachThreadFits(999_999, 1)).toBe(false);
-    expect(reachThreadFits(1_000_000, 1)).toBe(cores >= 2);
-    expect(reachThreadFits(1_000_000, cores)).toBe(false); // every core replays a cell
+    expect(reachThreadFits(2_999_999, 1)).toBe(false);
+    expect(reachThreadFits(3_000_000, 1)).toBe(cores >= 2);
+    expect(reachThreadFits(3_000_000, cores)).toBe(false); // every core replays a cell
     expect(reachThreadFits(50_000_000, Math.floor(cores / 2))).toBe(cores >= 2);
   });
 

@@ -82,11 +82,14 @@ export const SLOT_TOP_HITS = 2;
 export const SLOT_OPS = SLOT_HEADER;
 
 /**
- * Events below which a cell keeps its curves on the replay's thread:
- * starting a thread costs tens of milliseconds, about what a million
- * lookups cost the curve.
+ * Events below which a cell keeps its curves on the replay's thread. The
+ * thread's start (creating it, loading its modules) delays the curve by
+ * about 80 ms on the project host: replayCell of the 1.1 M-event boot trace
+ * took 95 ms with the curve here and 174 ms with its thread; a 5 M-access
+ * 256-page cycle 589 against 309 ms, 5 M random hits over a 4 MiB hot set
+ * 461 against 414 ms.
  */
-export const REACH_THREAD_MIN_EVENTS = 1_000_000;
+export const REACH_THREAD_MIN_EVENTS = 3_000_000;
 
 /**
  * True when a cell of `events` trace events, one of `runningCells` cells
