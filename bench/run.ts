@@ -33,9 +33,6 @@ import { reachSuite } from './reachCurve.js';
 import { vsCSuite } from './vsC.js';
 import { hugeSuite } from './huge.js';
 import { printRows, writeRows, type BenchRow } from './benchResults.js';
-import { tuneJit } from '../src/jitFlags.js';
-
-tuneJit(); // the in-process suites compile the replay as the command does (src/jitFlags.ts)
 
 const RSS_EVENTS = Number(process.env.MMUBENCH_BENCH_RSS_EVENTS ?? 100_000_000);
 const SUITES: Record<string, (dir: string) => Promise<BenchRow[]> | BenchRow[]> = {

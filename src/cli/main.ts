@@ -1,9 +1,6 @@
 #!/usr/bin/env node
 /** The `mmubench` command: the command line of program.ts, with the real workers and engine. */
-import { tuneJit } from '../jitFlags.js';
 import { reportError, runProgram } from './program.js';
-
-tuneJit(); // before any replay code is optimized, here and in the workers (src/jitFlags.ts)
 
 // An error outside the command's promise chain (a stream's late 'error' event) ends the same way.
 for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
