@@ -144,8 +144,9 @@ async function compareTrace(cref: string, t: VsCTrace, dir: string): Promise<Ben
   }
   const cLoop = meanSpread(cRuns.map((r) => r.accesses / r.loopSeconds));
   const cLoopCpu = meanSpread(cRuns.map((r) => r.accesses / r.loopCpuSeconds));
-  const durationRate = meanSpread(mainThreadRuns.map((r) => r.accesses / (r.durationMs / 1000)));
-  const noReachRate = meanSpread(noReachRuns.map((r) => r.accesses / (r.durationMs / 1000)));
+  const inRunRate = (childRuns: readonly ChildRun[]) => meanSpread(childRuns.map((r) => r.accesses / (r.durationMs / 1000)));
+  const durationRate = inRunRate(mainThreadRuns);
+  const noReachRate = inRunRate(noReachRuns);
   const cWall = meanSpread(cRuns.map((r) => r.wallSeconds));
   const n = { samples: REPEATS };
   const l = t.label;

@@ -32,12 +32,12 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'all' as const }) },
 );
 
-/** One call per operation; a hit at top only right after a lookup with the permission (as the feed uses it). */
+/** One call per operation, each at its place (a hit at top only right after a lookup with the permission, as the feed uses it). */
 function direct(ops: readonly Operation[]): ReachCurve {
   const curve = new ReachCurve();
   for (const op of ops) {
     if (op.kind === 'lookup') curve.lookup(op.tag, op.permOk);
-    else if (op.kind === 'top') curve.hitAtTop();
+    else if (op.kind === 'top') curve.hitsAtTop(1);
     else if (op.kind === 'mmio') curve.missWithoutFill();
     else if (op.kind === 'range') curve.invalidateRange(op.startGfn, op.endGfn);
     else curve.invalidateAll();

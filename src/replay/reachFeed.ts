@@ -53,7 +53,7 @@ export class ReachFeed {
       this.topHits++;
       return;
     }
-    if (this.words > CHUNK_WORDS - MAX_OP_WORDS) this.drain();
+    this.makeRoom();
     if (permOk) this.ops[this.words++] = tag;
     else {
       this.ops[this.words++] = OP_LOOKUP_NO_PERM;
@@ -73,24 +73,29 @@ export class ReachFeed {
 
   /** A lookup that exits to userspace (MMIO): a miss at every size, nothing filled. */
   missWithoutFill(): void {
-    if (this.words > CHUNK_WORDS - MAX_OP_WORDS) this.drain();
+    this.makeRoom();
     this.ops[this.words++] = OP_MISS_NO_FILL;
   }
 
   /** The flush the TLB carried out: all, or the `dropCount` flat pairs of `drop`. */
   flush(full: boolean, drop: Float64Array, dropCount: number): void {
     if (full) {
-      if (this.words > CHUNK_WORDS - MAX_OP_WORDS) this.drain();
+      this.makeRoom();
       this.ops[this.words++] = OP_INVALIDATE_ALL;
     } else {
       for (let r = 0; r < dropCount; r++) {
-        if (this.words > CHUNK_WORDS - MAX_OP_WORDS) this.drain();
+        this.makeRoom();
         this.ops[this.words++] = OP_INVALIDATE_RANGE;
         this.ops[this.words++] = drop[r * 2];
         this.ops[this.words++] = drop[r * 2 + 1];
       }
     }
     this.top = -1;
+  }
+
+  /** Room for one more operation in the buffer: drained first when it might not fit. */
+  private makeRoom(): void {
+    if (this.words > CHUNK_WORDS - MAX_OP_WORDS) this.drain();
   }
 
   /** Apply (or hand to the ring) the operations buffered so far. */

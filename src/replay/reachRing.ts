@@ -53,21 +53,27 @@ export interface RingLayout {
   error: Uint8Array;
 }
 
+/** Byte offsets of the parts, in buffer order, and the buffer's size, for `feeds` curves of `sizes` sizes. */
+function ringOffsets(feeds: number, sizes: number): { slots: number; results: number; error: number; bytes: number } {
+  const slots = CTRL_WORDS * 4;
+  const results = slots + SLOTS * SLOT_WORDS * 8;
+  const error = results + feeds * sizes * 8;
+  return { slots, results, error, bytes: error + ERROR_CAPACITY };
+}
+
 export function ringLayout(buffer: SharedArrayBuffer, feeds: number, sizes: number): RingLayout {
-  const slotsStart = CTRL_WORDS * 4;
-  const resultsStart = slotsStart + SLOTS * SLOT_WORDS * 8;
-  const errorStart = resultsStart + feeds * sizes * 8;
+  const at = ringOffsets(feeds, sizes);
   return {
     ctrl: new Int32Array(buffer, 0, CTRL_WORDS),
-    slots: new Float64Array(buffer, slotsStart, SLOTS * SLOT_WORDS),
-    results: new Float64Array(buffer, resultsStart, feeds * sizes),
-    error: new Uint8Array(buffer, errorStart, ERROR_CAPACITY),
+    slots: new Float64Array(buffer, at.slots, SLOTS * SLOT_WORDS),
+    results: new Float64Array(buffer, at.results, feeds * sizes),
+    error: new Uint8Array(buffer, at.error, ERROR_CAPACITY),
   };
 }
 
 /** Bytes of the shared buffer for `feeds` curves of `sizes` sizes. */
 export function ringBytes(feeds: number, sizes: number): number {
-  return CTRL_WORDS * 4 + SLOTS * SLOT_WORDS * 8 + feeds * sizes * 8 + ERROR_CAPACITY;
+  return ringOffsets(feeds, sizes).bytes;
 }
 
 /** Slot `seq` of the ring: the index of its first word in `slots`. */

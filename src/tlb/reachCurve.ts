@@ -147,16 +147,11 @@ export class ReachCurve {
   }
 
   /**
-   * A lookup of the translation at the top of the stack (the caller knows it
-   * is: the last one looked up, nothing invalidated since): a hit at every
-   * size, the stack unchanged (its top is already the newest position).
+   * `count` lookups of the translation at the top of the stack (the caller
+   * knows it is: the last one looked up, nothing invalidated since): hits at
+   * every size, the stack unchanged (its top is already the newest
+   * position), so they may be added at any time.
    */
-  hitAtTop(): void {
-    this.lookupCount++;
-    this.hist[0]++;
-  }
-
-  /** `count` lookups of the translation at the top (`hitAtTop` each): they change no position, so they may be added at any time. */
   hitsAtTop(count: number): void {
     this.lookupCount += count;
     this.hist[0] += count;

@@ -10,8 +10,8 @@
  * - `OP_MISS_NO_FILL`: `missWithoutFill()`;
  * - `OP_INVALIDATE_ALL`: `invalidateAll()`;
  * - `OP_INVALIDATE_RANGE`, startGfn, endGfn: `invalidateRange(startGfn, endGfn)`.
- * `hitAtTop` needs no slot: it changes no position, so a count of them is
- * added whenever (`ReachCurve.hitsAtTop`).
+ * A hit at top needs no slot: it changes no position, so a count of them
+ * is added whenever (`ReachCurve.hitsAtTop`).
  */
 import type { ReachCurve } from './reachCurve.js';
 
