@@ -37,11 +37,19 @@ export class TlbArray {
   /**
    * LRU order: per slot, the time of its last fill or use (`clock` counts
    * them). Using an entry is one store; a full set's victim is its valid
-   * entry with the oldest stamp, found by scanning the ways on a fill (a
-   * miss). Stamps are unique, so this is exactly the LRU order.
+   * entry with the oldest stamp (`victimOf`: mostly known from the fill
+   * order, else found by scanning the ways). Stamps are unique, so this is
+   * exactly the LRU order.
    */
   private readonly stamps: Float64Array;
   private clock = 0;
+  /** Per slot: the stamp of its last fill (equal to its stamp while unused since). */
+  private readonly fillStamps: Float64Array;
+  /**
+   * Per set: the way its next fill would replace if the set's fills have gone
+   * round in order (see `victimOf`), or -1 when they have not.
+   */
+  private readonly fillCursor: Int32Array;
   /** Set of each slot (`slot / ways`, without a division on the hot path). */
   private readonly setOfSlot: Int32Array;
   /** Valid entries per set. */
@@ -88,6 +96,8 @@ export class TlbArray {
     this.perms = new Uint8Array(entries);
     this.levels = new Uint8Array(entries);
     this.stamps = new Float64Array(entries);
+    this.fillStamps = new Float64Array(entries);
+    this.fillCursor = new Int32Array(this.sets);
     this.setValid = new Int32Array(this.sets);
     this.setOfSlot = Int32Array.from({ length: entries }, (_, slot) => Math.floor(slot / ways));
   }
@@ -166,13 +176,16 @@ export class TlbArray {
     // Victim: the entry already holding this tag, else the first empty way,
     // else the least recently used (the oldest stamp).
     let victim = !absent && sigCounts[sig] !== 0 ? this.slotOfTag(tag, sig, base) : -1;
+    const full = this.setValid[set] === this.ways;
     if (victim < 0) {
-      if (this.setValid[set] === this.ways) victim = this.oldestOf(base);
+      if (full) victim = this.victimOf(set, base);
       else {
         victim = base;
         while (tags[victim] !== EMPTY) victim++;
       }
     }
+    // Refilling or replacing a valid entry makes it the most recently filled: in turn only at the cursor of a full set.
+    if (tags[victim] !== EMPTY) this.fillCursor[set] = full ? this.turnAfter(set, base, victim) : -1;
     // Replace the victim (as `drop` then insert, its set known).
     const valid = this.validPerLevel;
     if (tags[victim] !== EMPTY) {
@@ -188,7 +201,9 @@ export class TlbArray {
     this.levels[victim] = level;
     this.perms[victim] = perms;
     valid[level]++;
-    this.stamps[victim] = ++this.clock;
+    const stamp = ++this.clock;
+    this.stamps[victim] = stamp;
+    this.fillStamps[victim] = stamp;
   }
 
   /** Tag of `slot` (`firstGfn * 4 + level`, or -1 when empty): lets a caller check a slot it remembered still holds its entry. */
@@ -269,6 +284,31 @@ export class TlbArray {
     this.tags[i] = EMPTY;
     const set = this.setOfSlot[i];
     this.setValid[set]--;
+    // A hole breaks the round of fills; an empty set starts a new one at way 0.
+    this.fillCursor[set] = this.setValid[set] === 0 ? 0 : -1;
+  }
+
+  /**
+   * The LRU victim of the full `set` (ways from `base`), usually without the
+   * scan. While a set's fills go round its ways in order (the empty ways
+   * first to last, then each fill replacing the way after the last one
+   * filled; no drop or refill out of turn since it was empty), the way at
+   * `fillCursor` is its least recently filled: every other valid way was
+   * filled later, so its stamp is at least that later fill's. If that way
+   * has not been used since its fill, its stamp is the oldest, and it is the
+   * victim `oldestOf` would find. Otherwise the scan decides.
+   */
+  private victimOf(set: number, base: number): number {
+    const cursor = this.fillCursor[set];
+    if (cursor >= 0 && this.stamps[base + cursor] === this.fillStamps[base + cursor]) return base + cursor;
+    return this.oldestOf(base);
+  }
+
+  /** `fillCursor` of the full `set` once `victim` is filled: the next way when the victim was the cursor's, else -1 (out of turn). */
+  private turnAfter(set: number, base: number, victim: number): number {
+    const cursor = this.fillCursor[set];
+    if (cursor < 0 || victim !== base + cursor) return -1;
+    return cursor + 1 === this.ways ? 0 : cursor + 1;
   }
 
   /** The least recently used slot of the full set whose ways start at `base`. */
