@@ -68,7 +68,10 @@ class ReferenceLru {
   }
 
   entries(): string[] {
-    return this.sets.flat().map((tag) => `${(tag - (tag % 4)) / 4}@${tag % 4}`).sort();
+    return this.sets
+      .flat()
+      .map((tag) => `${(tag - (tag % 4)) / 4}@${tag % 4}`)
+      .sort();
   }
 }
 
