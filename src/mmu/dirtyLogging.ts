@@ -115,7 +115,7 @@ function recoverHugePages(vm: Vm, slot: Memslot, alias: number): void {
     table.walkTables(start, end, level, (gfn) => {
       if (vm.faultLevelQuiet(slot, gfn) < level) return;
       // Built as a read fault builds its leaf (on x86, the arch that recovers: RWX unless NX huge pages).
-      const word = makeLeaf(vm.leafBits(slot, AccessKind.Read, vm.isPrivate(slot, gfn), level));
+      const word = makeLeaf(vm.newLeaf.bits(slot, AccessKind.Read, vm.isPrivate(slot, gfn), level));
       if (table.map(gfn, level, word) !== MAP_FIXED) throw new InvalidTransitionError('huge-page recovery lost a race under the write lock');
       first = Math.min(first, gfn);
       last = Math.max(last, gfn + pagesPerLevel(level));

@@ -172,7 +172,7 @@ function stepOnce(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: 
   // RET_PF_SPURIOUS: already mapped at the fault path's level. The step is one fault: its level
   // (and an arch clamp of it) is chosen once, by kvm_mmu_hugepage_adjust, here or in mapFault.
   if (word !== 0 && table.lookupLevel === wanted) {
-    vm.faultLevel(slot, gfn, isPrivate);
+    vm.newLeaf.level(slot, gfn, isPrivate);
     return wanted;
   }
   // Missing, smaller leaves to replace, or a huge leaf above the goal level to split.

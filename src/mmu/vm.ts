@@ -16,8 +16,8 @@ import { AliasLeafListener } from './aliasLeafListener.js';
 import { LocalEntryStore, type EntryStore } from './entryStore.js';
 import { NO_MMU_LOCK, type MmuLock } from './mmuLock.js';
 import { MemslotSet, MemslotError, type Memslot } from './memslots.js';
-import { maxMappingLevel } from './mappingLevel.js';
-import { ATTR_DEVICE, ATTR_PRIVATE, PERM_EXEC, PERM_READ, PERM_WRITE, makeLeaf } from './entry.js';
+import { NewLeaf } from './newLeaf.js';
+import { PERM_EXEC, PERM_READ, PERM_WRITE, makeLeaf } from './entry.js';
 import { VmStats, type VcpuStats } from './stats.js';
 import { MemoryAttributes } from './memoryAttributes.js';
 import { HypercallMirror, PkvmFlushSink } from './pkvm/hypercallMirror.js';
@@ -63,17 +63,14 @@ export class Vm {
   /** Arch-profile and option decisions of the fault path, fixed per scenario (no string compare per fault). */
   private readonly stolenAny: boolean;
   private readonly sharedNeedsSharedAlias: boolean;
-  private readonly readFaultWritableWhileLogging: boolean;
-  private readonly execOnlyOnExecFault: boolean;
   private readonly execAbortsOutsideRam: boolean;
   private readonly faultTakesWriteLock: boolean;
   /** A fault takes the mmu_lock (shared store) or calls the pKVM mirror before and after (`faultOnce`). */
   private readonly faultHooks: boolean;
   private readonly nxHugePages: boolean;
   private readonly splitPreservesMappings: boolean;
-  private readonly maxLevel: Level;
-  private readonly maxSharedLevel: Level;
-  private readonly maxPrivateLevel: Level;
+  /** The level and bits of the leaf a fault installs (newLeaf.ts). */
+  readonly newLeaf: NewLeaf;
 
   /** Where flush requests go: the caller's sink, through `PkvmFlushSink` on pKVM. */
   readonly flushSink: FlushSink;
@@ -86,16 +83,11 @@ export class Vm {
     const profile = options.profile;
     this.stolenAny = options.stolen.any;
     this.sharedNeedsSharedAlias = profile.sharedNeedsSharedAlias;
-    this.readFaultWritableWhileLogging = profile.readFaultWritableWhileLogging;
-    this.execOnlyOnExecFault = profile.execOnlyOnExecFault;
     this.execAbortsOutsideRam = profile.execAbortsOutsideRam;
     this.faultTakesWriteLock = profile.hypercallMirror;
     this.nxHugePages = options.nxHugePages;
     this.splitPreservesMappings = profile.splitPreservesMappings;
-    this.maxLevel = options.maxLevel;
-    this.maxSharedLevel = profile.maxSharedLevel;
-    // Upstream guest_memfd has no huge pages (__kvm_gmem_get_pfn: max_order 0): private memory maps 4K.
-    this.maxPrivateLevel = options.privateHuge ? profile.maxPrivateLevel : Level.L4K;
+    this.newLeaf = new NewLeaf(options, this.stats);
     // kvm_mmu_cache_min_pages = kvm_stage2_levels - 1 (stage2_pgtable.h): the tables below the root.
     this.mirror = profile.hypercallMirror ? new HypercallMirror(this.stats, profile.pkvmShareBeforeTreeCheck, options.rootLevel - 1) : undefined;
     this.flushSink = this.mirror !== undefined ? new PkvmFlushSink(flushSink, this.mirror) : flushSink;
@@ -297,27 +289,9 @@ export class Vm {
     return true;
   }
 
-  /**
-   * Level the fault path picks for `gfn`: `maxMappingLevel` capped by the
-   * arch (pKVM 4K/2M, TDX private 4K) and, for private memory, by
-   * guest_memfd (4K upstream, `privateHuge`), counting the clamps.
-   */
-  faultLevel(slot: Memslot, gfn: number, isPrivate: boolean): Level {
-    const allowed = maxMappingLevel(slot, gfn, this.maxLevel, isPrivate);
-    const archMax = isPrivate ? this.maxPrivateLevel : this.maxSharedLevel;
-    if (allowed > archMax) {
-      this.stats.level_clamps++;
-      return archMax;
-    }
-    return allowed;
-  }
-
-  /** Level a fault would pick, without counting clamps (for host-side decisions). */
+  /** Level a fault would pick for `gfn` of `slot`, without counting clamps (for host-side decisions). */
   faultLevelQuiet(slot: Memslot, gfn: number): Level {
-    const isPrivate = this.isPrivate(slot, gfn);
-    const allowed = maxMappingLevel(slot, gfn, this.maxLevel, isPrivate);
-    const archMax = isPrivate ? this.maxPrivateLevel : this.maxSharedLevel;
-    return Math.min(allowed, archMax) as Level;
+    return this.newLeaf.levelQuiet(slot, gfn, this.isPrivate(slot, gfn));
   }
 
   /**
@@ -344,7 +318,7 @@ export class Vm {
     existingLevel: Level,
   ): number {
     const table = this.tables[alias];
-    let level = this.faultLevel(slot, gfn, isPrivate);
+    let level = this.newLeaf.level(slot, gfn, isPrivate);
     if (level > levelCap) level = levelCap;
     let nxReqLevel = 0 as Level;
     if (this.nxHugePages && level > Level.L4K) {
@@ -367,7 +341,7 @@ export class Vm {
         zapLeaves(this, first, first + 1, alias, FlushOrigin.Ipa, ZAP_ALL);
       }
     }
-    const word = makeLeaf(this.leafBits(slot, kind, isPrivate, level));
+    const word = makeLeaf(this.newLeaf.bits(slot, kind, isPrivate, level));
     const status = table.map(gfn, level, word, nxReqLevel);
     if (table.tablesLinked !== 0) {
       this.stats.mmu_pages += table.tablesLinked;
@@ -383,19 +357,6 @@ export class Vm {
     }
     this.translatedLevel = level;
     return word;
-  }
-
-  /**
-   * Permission and attribute bits of a new leaf. Under dirty logging x86 maps
-   * a read fault writable and logs the page at once; arm64 maps it read-only
-   * so the first write faults. arm64 maps executable only on exec faults; NX
-   * huge pages keep huge leaves non-executable (profile fields).
-   */
-  leafBits(slot: Memslot, kind: AccessKind, isPrivate: boolean, level: Level): number {
-    const writable = !slot.readOnly && (!slot.dirtyLogging || kind === AccessKind.Write || this.readFaultWritableWhileLogging);
-    const exec = this.execOnlyOnExecFault ? kind === AccessKind.Exec : !(this.nxHugePages && level > Level.L4K);
-    const attrs = (isPrivate ? ATTR_PRIVATE : 0) | (slot.pfnmap === 'device' ? ATTR_DEVICE : 0);
-    return PERM_READ | (writable ? PERM_WRITE : 0) | (exec ? PERM_EXEC : 0) | attrs;
   }
 
   /** KVM_SET_USER_MEMORY_REGION creating a slot; the arch refuses what its KVM refuses. */

@@ -242,18 +242,17 @@ export class VcpuAccessPath {
    */
   flush(full: boolean, drop: Float64Array, dropCount: number, requested: Float64Array, requestedCount: number, vmStats: VmStats): void {
     const tlb = this.tlb;
-    let inRequest = 0;
-    tlb.forEachEntry((first, level, perms) => {
-      const end = first + pagesPerLevel(level);
-      if (overlaps(requested, requestedCount, first, end)) inRequest++;
-      if ((full || overlaps(drop, dropCount, first, end)) && this.stillValid(first, level, perms)) this.refill.add(first * 4 + level);
-    });
     let dropped = 0;
     if (full) {
-      dropped = tlb.flushAll();
+      let inRequest = 0;
+      dropped = tlb.flushAll((first, level, perms) => {
+        if (overlaps(requested, requestedCount, first, first + pagesPerLevel(level))) inRequest++;
+        this.rememberIfValid(first, level, perms);
+      });
       vmStats.tlb_entries_flushed_collateral += dropped - inRequest;
     } else {
-      for (let r = 0; r < dropCount; r++) dropped += tlb.flushRange(drop[r * 2], drop[r * 2 + 1]);
+      // Only the entries dropped can be refills (a range flush has no collateral): each is checked as it goes.
+      for (let r = 0; r < dropCount; r++) dropped += tlb.flushRange(drop[r * 2], drop[r * 2 + 1], this.rememberIfValid);
     }
     vmStats.tlb_entries_flushed += dropped;
     if (this.reach !== undefined) this.reach.flush(full, drop, dropCount);
@@ -288,6 +287,11 @@ export class VcpuAccessPath {
     const pwc = this.pwc;
     return pwc === undefined ? this.rootLevel - level + 1 : pwc.walk(gfn, level);
   }
+
+  /** A TLB entry being flushed: remembered when it still matches the stage-2, so its next miss is a refill miss (one closure per path). */
+  private readonly rememberIfValid = (first: number, level: Level, perms: number): void => {
+    if (this.stillValid(first, level, perms)) this.refill.add(first * 4 + level);
+  };
 
   /** True when a TLB entry still matches the stage-2: same level, permissions at least its own. */
   private stillValid(rawFirst: number, level: Level, perms: number): boolean {

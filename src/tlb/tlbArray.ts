@@ -11,6 +11,9 @@
 import { Level, LEAF_LEVELS, pageNumber, pagesPerLevel } from '../mmu/level.js';
 
 const EMPTY = -1;
+
+/** Told about a TLB entry: its translation's first frame, level and permission bits. */
+export type EntryVisitor = (firstGfn: number, level: Level, perms: number) => void;
 /** Per leaf level: frames per page, and the GFN shift giving the page number (exact below 2^31). */
 const PAGES_AT = Float64Array.from([0, ...LEAF_LEVELS.map((level) => pagesPerLevel(level))]);
 const SHIFT_AT = Int32Array.from([0, ...LEAF_LEVELS.map((level) => Math.log2(pagesPerLevel(level)))]);
@@ -222,19 +225,36 @@ export class TlbArray {
   }
 
   /** Drop every entry; returns how many were valid. */
-  flushAll(): number {
+  /**
+   * Drop every entry; returns how many were valid. `onDrop`, if given, sees
+   * each one first. One pass, then the counts are reset in bulk (the state
+   * `drop` of each entry would leave: every set empty).
+   */
+  flushAll(onDrop?: EntryVisitor): number {
+    const tags = this.tags;
     let dropped = 0;
     for (let i = 0; i < this.entries; i++) {
-      if (this.tags[i] !== EMPTY) {
-        this.drop(i);
-        dropped++;
+      const tag = tags[i];
+      if (tag === EMPTY) continue;
+      dropped++;
+      if (onDrop !== undefined) {
+        const level = this.levels[i];
+        onDrop((tag - level) / 4, level, this.perms[i]);
       }
     }
+    tags.fill(EMPTY);
+    this.sigCounts.fill(0);
+    this.setValid.fill(0);
+    this.validPerLevel.fill(0);
+    this.fillCursor.fill(0);
     return dropped;
   }
 
-  /** Drop the entries whose translation overlaps `[startGfn, endGfn)`; returns how many. */
-  flushRange(startGfn: number, endGfn: number): number {
+  /**
+   * Drop the entries whose translation overlaps `[startGfn, endGfn)`; returns
+   * how many. `onDrop`, if given, sees each one just before it goes.
+   */
+  flushRange(startGfn: number, endGfn: number, onDrop?: EntryVisitor): number {
     let dropped = 0;
     for (let i = 0; i < this.entries; i++) {
       const tag = this.tags[i];
@@ -242,6 +262,7 @@ export class TlbArray {
       const level = this.levels[i];
       const first = (tag - level) / 4;
       if (first < endGfn && first + pagesPerLevel(level) > startGfn) {
+        if (onDrop !== undefined) onDrop(first, level, this.perms[i]);
         this.drop(i);
         dropped++;
       }
@@ -253,7 +274,7 @@ export class TlbArray {
    * Call `visit(firstGfn, level, perms)` for every valid entry (flush
    * accounting and the coherence check; not a hot path).
    */
-  forEachEntry(visit: (firstGfn: number, level: Level, perms: number) => void): void {
+  forEachEntry(visit: EntryVisitor): void {
     for (let i = 0; i < this.entries; i++) {
       const tag = this.tags[i];
       if (tag === EMPTY) continue;

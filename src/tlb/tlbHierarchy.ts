@@ -5,7 +5,7 @@
  * allocation on lookup or fill.
  */
 import { LEAF_LEVELS, type Level } from '../mmu/level.js';
-import { TlbArray } from './tlbArray.js';
+import { TlbArray, type EntryVisitor } from './tlbArray.js';
 import type { TlbArraySpec, TlbGeometry } from './tlbPresets.js';
 
 /** Where the last lookup hit. */
@@ -105,19 +105,21 @@ export class TlbHierarchy {
     fillInto(exec ? this.l1i : this.l1d, gfn, level, perms, absent);
   }
 
-  flushAll(): number {
+  /** Drop every entry, telling `onDrop` of each first; returns how many. */
+  flushAll(onDrop?: EntryVisitor): number {
     let dropped = 0;
-    for (const array of this.all) dropped += array.flushAll();
+    for (const array of this.all) dropped += array.flushAll(onDrop);
     return dropped;
   }
 
-  flushRange(startGfn: number, endGfn: number): number {
+  /** Drop every entry overlapping `[startGfn, endGfn)`, telling `onDrop` of each first; returns how many. */
+  flushRange(startGfn: number, endGfn: number, onDrop?: EntryVisitor): number {
     let dropped = 0;
-    for (const array of this.all) dropped += array.flushRange(startGfn, endGfn);
+    for (const array of this.all) dropped += array.flushRange(startGfn, endGfn, onDrop);
     return dropped;
   }
 
-  forEachEntry(visit: (firstGfn: number, level: Level, perms: number) => void): void {
+  forEachEntry(visit: EntryVisitor): void {
     for (const array of this.all) array.forEachEntry(visit);
   }
 }
