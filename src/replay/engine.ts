@@ -98,7 +98,7 @@ export class Engine implements FlushSink {
   private runAccesses(ev: TraceEvents, start: number, stop: number): number {
     const { op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
     const paths = this.paths;
-    const { words, ranges, epochs, arrays } = this.cache;
+    const { keys, words, ranges, epochs, arrays } = this.cache;
     const pathCount = paths.length;
     const cache = this.cache;
     const reachFeeds = this.reachFeeds;
@@ -120,7 +120,7 @@ export class Engine implements FlushSink {
           if (feedReach) reachFeeds[vcpu].lookupLast();
           continue;
         }
-        const c = cachedHit(words, ranges, epochs, arrays, pathCount, vcpu, gfn, exec, need);
+        const c = cachedHit(keys, words, ranges, epochs, arrays, pathCount, vcpu, gfn, exec, need);
         if (c >= 0) {
           fastHits[vcpu]++;
           if (feedReach) reachFeeds[vcpu].lookup(cache.tagOf(c), true);

@@ -34,16 +34,17 @@ const INDEX_MASK = SLOT_CACHE_ENTRIES - 1;
 /** `epochAt` of an entry found at the first place probed: valid at any epoch. */
 const ANY_EPOCH = -1;
 /**
- * Every offset of an entry in `words` (an entry is `ENTRY_WORDS` doubles), and
- * of a path's range in `ranges`: one array each, so a replay loop holds
- * them in locals (TurboFan does not hoist field loads out of a loop).
+ * Every offset of an entry in `words` (an entry is `ENTRY_WORDS` doubles, one
+ * cache line), and of a path's range in `ranges`: one array each, so a
+ * replay loop holds them in locals (TurboFan does not hoist field loads out
+ * of a loop). An entry's key is apart, in `keys`: a lookup that misses (most
+ * of a fault-heavy trace) reads one double of a dense array, not a line.
  */
-const KEY = 0; // `gfn * 2 + exec` (exec 1 for a fetch), or -1; unused for a range entry
-const SLOT = 1; // the L1 slot
-const TAG = 2; // the slot's tag when cached
-const EPOCH_AT = 3; // the path's epoch when cached, or ANY_EPOCH
-const FIRST = 4; // the frames [first, end) the entry may serve as the last translation: its frame, or its huge page's
-const END = 5;
+const SLOT = 0; // the L1 slot
+const TAG = 1; // the slot's tag when cached
+const EPOCH_AT = 2; // the path's epoch when cached, or ANY_EPOCH
+const FIRST = 3; // the frames [first, end) the entry may serve as the last translation: its frame, or its huge page's
+const END = 4;
 export const ENTRY_WORDS = 8;
 const RANGE_FIRST = 0; // the range entry's frames [first, end); empty: none
 const RANGE_END = 1;
@@ -55,6 +56,8 @@ const LAST_PERMS = 6;
 const RANGE_WORDS = 8;
 
 export class L1SlotCache {
+  /** Per frame entry: `gfn * 2 + exec` (exec 1 for a fetch), or -1 (range entries have none). */
+  readonly keys: Float64Array;
   /** Per entry, `ENTRY_WORDS` doubles: the frame entries of every path, then one range entry per path. */
   readonly words: Float64Array;
   /** Per entry: the L1 array holding its slot. */
@@ -68,8 +71,8 @@ export class L1SlotCache {
   constructor(paths: number) {
     this.paths = paths;
     const entries = paths * (SLOT_CACHE_ENTRIES + 1);
+    this.keys = new Float64Array(entries).fill(-1);
     this.words = new Float64Array(entries * ENTRY_WORDS);
-    for (let c = 0; c < entries; c++) this.words[c * ENTRY_WORDS + KEY] = -1;
     this.arrays = new Array<TlbArray | undefined>(entries).fill(undefined);
     this.epochs = new Float64Array(paths);
     this.ranges = new Float64Array(paths * RANGE_WORDS);
@@ -89,7 +92,7 @@ export class L1SlotCache {
   remember(s: number, gfn: number, exec: number, array: TlbArray, slot: number, first: boolean, firstGfn: number, endGfn: number): void {
     const key = gfn * 2 + exec;
     const c = s * SLOT_CACHE_ENTRIES + (key & INDEX_MASK);
-    this.words[c * ENTRY_WORDS + KEY] = key;
+    this.keys[c] = key;
     this.store(c, array, slot, first ? ANY_EPOCH : this.epochs[s], firstGfn, endGfn);
   }
 
@@ -140,6 +143,7 @@ export class L1SlotCache {
  * passes them from locals.
  */
 export function cachedHit(
+  keys: Float64Array,
   words: Float64Array,
   ranges: Float64Array,
   epochs: Float64Array,
@@ -157,7 +161,7 @@ export function cachedHit(
   } else {
     const key = gfn * 2 + exec;
     c = s * SLOT_CACHE_ENTRIES + (key & INDEX_MASK);
-    if (words[c * ENTRY_WORDS + KEY] !== key) return -1;
+    if (keys[c] !== key) return -1;
   }
   const w = c * ENTRY_WORDS;
   const epoch = words[w + EPOCH_AT];
@@ -195,7 +199,7 @@ export function hitsLast(ranges: Float64Array, s: number, gfn: number, exec: num
 
 /** `cachedHit` on path `s` of `cache` (for callers outside a hot loop). */
 export function cachedHitOf(cache: L1SlotCache, s: number, gfn: number, exec: number, need: number): number {
-  return cachedHit(cache.words, cache.ranges, cache.epochs, cache.arrays, cache.epochs.length, s, gfn, exec, need);
+  return cachedHit(cache.keys, cache.words, cache.ranges, cache.epochs, cache.arrays, cache.epochs.length, s, gfn, exec, need);
 }
 
 /**
