@@ -295,9 +295,20 @@ export class GfnTree {
     else this.right[p] = to;
   }
 
-  /** Walk from n to the root restoring heights and balance. O(log n), at most two rotations per level. */
+  /**
+   * Walk from n towards the root restoring heights and balance, and stop at
+   * the first subtree whose height came out as it was before the change:
+   * a node's balance and height depend only on its children's heights, so
+   * nothing above it changes (the same tree as walking to the root, in
+   * O(1) amortised steps for an insert instead of O(log n)).
+   */
   private retrace(n: number): void {
-    while (n !== NIL) n = this.parent[this.rebalance(n)];
+    while (n !== NIL) {
+      const before = this.heights[n];
+      const top = this.rebalance(n);
+      if (this.heights[top] === before) return;
+      n = this.parent[top];
+    }
   }
 
   /** Rebalance the subtree at n (children already balanced); returns its new root. */
