@@ -12,8 +12,8 @@ import type { VmStats } from './stats.js';
 import { AccessKind, type VmOptions } from './vmOptions.js';
 
 export class NewLeaf {
-  /** x86 NX huge pages mitigation (`--nx-huge-pages`): exec faults map 4K, huge leaves are not executable. */
-  readonly nxHugePages: boolean;
+  /** x86 NX huge pages mitigation (`--nx-huge-pages`): huge leaves are not executable. */
+  private readonly nxHugePages: boolean;
   private readonly readFaultWritableWhileLogging: boolean;
   private readonly execOnlyOnExecFault: boolean;
   private readonly maxLevel: Level;

@@ -37,6 +37,13 @@ export const MAX_FAULTS_PER_ACCESS = 10_000;
 /** `zapLeaves` predicate that zaps every leaf visited (one function, not a closure per call). */
 export const ZAP_ALL = (): boolean => true;
 
+/** A fault that fixed the walk counts as a permission fault or a missing-leaf fault; returns the fixed leaf word. */
+function countFixed(vcpu: VcpuStats, permission: boolean, fixed: number): number {
+  if (permission) vcpu.faults_permission++;
+  else vcpu.faults_missing++;
+  return fixed;
+}
+
 export class Vm {
   readonly memslots = new MemslotSet();
   /** One table per alias; `tables[1]` exists only with stolen bits. */
@@ -196,11 +203,7 @@ export class Vm {
       : permission
         ? this.fixPermission(gfn, alias, slot, kind, isPrivate)
         : this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
-    if (fixed > 0) {
-      if (permission) vcpu.faults_permission++;
-      else vcpu.faults_missing++;
-      return fixed;
-    }
+    if (fixed > 0) return countFixed(vcpu, permission, fixed);
     return this.faultAgain(gfn, alias, slot, kind, isPrivate, vcpu);
   }
 
@@ -218,11 +221,7 @@ export class Vm {
       if (attempt >= MAX_FAULTS_PER_ACCESS) throw new Error(`gfn 0x${gfn.toString(16)} still not mapped after ${attempt} faults`);
       const permission = word !== 0;
       const fixed = this.faultOnce(gfn, alias, slot, kind, isPrivate, permission, vcpu);
-      if (fixed > 0) {
-        if (permission) vcpu.faults_permission++;
-        else vcpu.faults_missing++;
-        return fixed;
-      }
+      if (fixed > 0) return countFixed(vcpu, permission, fixed);
     }
   }
 

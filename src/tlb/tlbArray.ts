@@ -11,9 +11,6 @@
 import { Level, LEAF_LEVELS, pageNumber, pagesPerLevel } from '../mmu/level.js';
 
 const EMPTY = -1;
-
-/** Told about a TLB entry: its translation's first frame, level and permission bits. */
-export type EntryVisitor = (firstGfn: number, level: Level, perms: number) => void;
 /** Per leaf level: frames per page, and the GFN shift giving the page number (exact below 2^31). */
 const PAGES_AT = Float64Array.from([0, ...LEAF_LEVELS.map((level) => pagesPerLevel(level))]);
 const SHIFT_AT = Int32Array.from([0, ...LEAF_LEVELS.map((level) => Math.log2(pagesPerLevel(level)))]);
@@ -21,6 +18,9 @@ const SHIFT_AT = Int32Array.from([0, ...LEAF_LEVELS.map((level) => Math.log2(pag
 const SMALL_GFN_LIMIT = 2 ** 31;
 /** Signature buckets per set of the miss filter (a power of two). */
 const SIG_BUCKETS = 32;
+
+/** Told about a TLB entry: its translation's first frame, level and permission bits. */
+export type EntryVisitor = (firstGfn: number, level: Level, perms: number) => void;
 
 export class TlbArray {
   readonly entries: number;
@@ -187,11 +187,11 @@ export class TlbArray {
         while (tags[victim] !== EMPTY) victim++;
       }
     }
-    // Refilling or replacing a valid entry makes it the most recently filled: in turn only at the cursor of a full set.
-    if (tags[victim] !== EMPTY) this.fillCursor[set] = full ? this.turnAfter(set, base, victim) : -1;
     // Replace the victim (as `drop` then insert, its set known).
     const valid = this.validPerLevel;
     if (tags[victim] !== EMPTY) {
+      // Refilling or replacing a valid entry makes it the most recently filled: in turn only at the cursor of a full set.
+      this.fillCursor[set] = full ? this.turnAfter(set, base, victim) : -1;
       valid[this.levels[victim]]--;
       sigCounts[this.sigIndex[victim]]--;
     } else {
@@ -224,7 +224,6 @@ export class TlbArray {
     this.stamps[slot] = ++this.clock;
   }
 
-  /** Drop every entry; returns how many were valid. */
   /**
    * Drop every entry; returns how many were valid. `onDrop`, if given, sees
    * each one first. One pass, then the counts are reset in bulk (the state
