@@ -5,6 +5,7 @@ import { rename, rm } from 'node:fs/promises';
 import { GENERATOR_DEFAULTS, GEN_KINDS, generateTrace, type GeneratorKind } from '../trace/generators.js';
 import { CLEAR_ALIGN_BYTES, DIRTY_LOG_DEFAULT_ITERATIONS, MEMSTRESS_DEFAULTS, generateMemstress, type MemstressOptions } from '../trace/memstressGenerator.js';
 import { parseAddress } from '../trace/fieldParsers.js';
+import { destroyStream } from '../trace/destroyStream.js';
 import { InputError, EXIT_OK, fileIoError } from '../errors.js';
 import { checkOutputPath } from '../outputPath.js';
 
@@ -144,7 +145,7 @@ export async function genCommand(options: GenCommandOptions): Promise<number> {
     await once(out, 'finish');
     await rename(temp, options.out);
   } catch (error) {
-    out.destroy();
+    await destroyStream(out);
     await rm(temp, { force: true }).catch(() => undefined);
     // The path was usable (checked above): a failure now is the system's (full disk...), exit 1.
     throw fileIoError(options.out, error);

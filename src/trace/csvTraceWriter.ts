@@ -15,6 +15,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { destroyStream } from './destroyStream.js';
 import { InputError } from '../errors.js';
 import { OP_NAMES, Op, needsSlot } from './ops.js';
 import { AT_VARIANT_NAMES } from './atVariant.js';
@@ -163,7 +164,7 @@ export class CsvTraceWriter implements ImportSink {
 
   /** Remove the temporaries (after a failed import or conversion). */
   async abort(): Promise<void> {
-    this.rows.destroy();
+    await destroyStream(this.rows);
     await rm(this.rowsPath, { force: true });
     await rm(this.finalTemp, { force: true });
   }

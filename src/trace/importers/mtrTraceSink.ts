@@ -19,6 +19,7 @@
  */
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { destroyStream } from '../destroyStream.js';
 import { rm } from 'node:fs/promises';
 import { InputError } from '../../errors.js';
 import { GPA_LIMIT } from '../../mmu/address.js';
@@ -123,7 +124,7 @@ export class MtrTraceSink implements ImportSink {
 
   /** Remove the spool (after a failed import). */
   async abort(): Promise<void> {
-    this.spool.destroy();
+    await destroyStream(this.spool);
     await rm(this.spoolPath, { force: true });
   }
 
