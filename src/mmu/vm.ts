@@ -106,7 +106,8 @@ export class Vm {
       if (backing !== undefined) throw new Error('a shared stage-2 backs one GPA alias only');
       this.tables.push(table(new LocalEntryStore()));
     }
-    for (const [alias, t] of this.tables.entries()) t.listener = new AliasLeafListener(this, alias);
+    // The plain table reports to the VM itself (its alias is the default): one call less on every leaf change.
+    for (const [alias, t] of this.tables.entries()) t.listener = alias === ALIAS_PLAIN ? this : new AliasLeafListener(this, alias);
   }
 
   /** Keeps `pages_*` equal to the leaves present, and the pKVM mirror in step. */
