@@ -18,7 +18,8 @@ import { hostEvent } from './hostEvent.js';
 import { touchPrefaulted } from './prefaultUse.js';
 import { openCell, type Layout, type OpenedCell } from './openCell.js';
 import type { Scenario } from './scenario.js';
-import { CURVE_POINTS, type CellResult, type VcpuCounters, type VmCounters } from './results.js';
+import type { CellResult, VcpuCounters, VmCounters } from './results.js';
+import { FaultCurve } from './faultCurve.js';
 
 /** Debug switches for tests; never set by the command line. */
 export interface ReplayDebug {
@@ -58,9 +59,7 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
  */
 function replayEvents(cell: OpenedCell, trace: Trace, debug: ReplayDebug): number[] {
   const engine = cell.engine;
-  const faultCurve = [0];
-  const step = trace.events.count / CURVE_POINTS;
-  let nextSample = step;
+  const curve = new FaultCurve(trace.events.count);
   const checkCoherence = debug.checkCoherence === true;
   const afterEvent = debug.afterEvent;
   /** Debug checks after every event: replay one event per step. */
@@ -76,7 +75,7 @@ function replayEvents(cell: OpenedCell, trace: Trace, debug: ReplayDebug): numbe
       const count = ev.count;
       // Until the next fault-curve sample (or the chunk's end), nothing but replay.
       for (let i = 0; i < count; ) {
-        const stop = perEvent ? i + 1 : Math.min(count, Math.max(i + 1, Math.ceil(nextSample) - before));
+        const stop = perEvent ? i + 1 : Math.min(count, Math.max(i + 1, Math.ceil(curve.due) - before));
         while (i < stop) {
           if (!prefaulted.empty) touchPrefaulted(prefaulted, stolen, ev, i, stop); // only while a pre-faulted frame is untouched
           i = engine.replayAccesses(ev, i, stop); // guest accesses, up to the next host event
@@ -91,11 +90,7 @@ function replayEvents(cell: OpenedCell, trace: Trace, debug: ReplayDebug): numbe
           if (problem !== undefined) throw new Error(`${trace.path}:${ev.line[i - 1]}: TLB coherence violated after ${OP_NAMES[ev.op[i - 1]]}: ${problem}`);
         }
         afterEvent?.(engine, done - 1);
-        while (done >= nextSample && faultCurve.length <= CURVE_POINTS) {
-          faultCurve.push(totalFaults(engine.vcpuStats));
-          nextSample += step;
-        }
-        if (faultCurve.length > CURVE_POINTS) nextSample = Infinity; // full: no more stops
+        if (done >= curve.due) curve.sample(done, totalFaults(engine.vcpuStats));
       }
     }
   } catch (error) {
@@ -107,8 +102,7 @@ function replayEvents(cell: OpenedCell, trace: Trace, debug: ReplayDebug): numbe
   } finally {
     source.close();
   }
-  while (faultCurve.length <= CURVE_POINTS) faultCurve.push(totalFaults(engine.vcpuStats));
-  return faultCurve;
+  return curve.finish(totalFaults(engine.vcpuStats));
 }
 
 /** Step 4: counters describe the end of the replay; then the VM is destroyed (pKVM unshares all). */

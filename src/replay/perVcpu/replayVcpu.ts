@@ -15,7 +15,8 @@ import { located } from '../../errors.js';
 import { VcpuAccessPath } from '../vcpuAccessPath.js';
 import { hostEvent, type HostEventContext } from '../hostEvent.js';
 import { accessPathOptionsFor, flushPolicyFor, vmOptionsFor } from '../vmOptions.js';
-import { CURVE_POINTS, type PrefaultCallRecord } from '../results.js';
+import type { PrefaultCallRecord } from '../results.js';
+import { FaultCurve } from '../faultCurve.js';
 import { prefaultModeOf } from '../scenario.js';
 import { SharedEntryStore } from './sharedEntryStore.js';
 import { FlushRequests } from './flushRequests.js';
@@ -97,9 +98,7 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
     const prefaultLog: number[] = [];
     state.vm.prefaulted.log = prefaultLog;
     const prefaultMarks: { index: number; runs: number[] }[] = [];
-    const faultCurve = [0];
-    const step = n / CURVE_POINTS;
-    let nextSample = step;
+    const curve = new FaultCurve(n);
     const requestWord = mailbox.requestWord;
     const { op: ops, gpa: gpas, sizeBytes: sizes } = ev;
     for (; k < n; k++) {
@@ -114,12 +113,9 @@ export function replayVcpu(task: VcpuTask, options: { gate?: boolean } = {}): Vc
         for (let c = calls; c < host.prefaultCalls.length; c++) prefaultEventIndices.push(i);
         if (prefaultLog.length > 0) prefaultMarks.push({ index: i, runs: prefaultLog.splice(0) });
       }
-      while (k + 1 >= nextSample && faultCurve.length <= CURVE_POINTS) {
-        faultCurve.push(stats.faults);
-        nextSample += step;
-      }
+      if (k + 1 >= curve.due) curve.sample(k + 1, stats.faults);
     }
-    while (faultCurve.length <= CURVE_POINTS) faultCurve.push(stats.faults);
+    const faultCurve = curve.finish(stats.faults);
     // Flushes posted after this vCPU's last access still reach its TLB.
     mailbox.service();
     return {
