@@ -30,6 +30,23 @@ describe('L1 slot cache epochs', () => {
     expect(cachedHit(cache, 0, 600, 0, PERM_READ)).toBeGreaterThanOrEqual(0);
   });
 
+  it('serves the frames of many 2M pages from their 2M entries, until a slow-path lookup may have filled a 4K one', () => {
+    const tlb = new TlbArray(8, 2);
+    tlb.fill(512, Level.L2M, PERM_READ); // frames 512..1023
+    tlb.fill(1024, Level.L2M, PERM_READ); // frames 1024..1535
+    const cache = new L1SlotCache(1);
+    cache.rememberRange(0, 512, 1024, 0, tlb, tlb.probe(600));
+    cache.rememberRange(0, 1024, 1536, 0, tlb, tlb.probe(1100)); // the range entry is now this page
+    // Frame 700 was never probed: its 2M page's entry serves it (no frame entry, not the range entry).
+    expect(cachedHit(cache, 0, 700, 0, PERM_READ)).toBeGreaterThanOrEqual(0);
+    expect(cachedHit(cache, 0, 700, 1, PERM_READ)).toBe(-1); // a fetch is another key
+    expect(cachedHit(cache, 0, 1536, 0, PERM_READ)).toBe(-1); // the next 2M page: none
+    tlb.fill(600, Level.L4K, PERM_READ); // a slow-path lookup's fill, found before the 2M entry...
+    cache.epochs[0]++; // ...and counted: every 2M entry is now stale
+    expect(cachedHit(cache, 0, 600, 0, PERM_READ)).toBe(-1);
+    expect(cachedHit(cache, 0, 1100, 0, PERM_READ)).toBe(-1);
+  });
+
   it('takes a huge entry as a range entry only when nothing probed before it is held', () => {
     const small = new TlbArray(8, 2, [Level.L4K]);
     const huge = new TlbArray(4, 4, [Level.L2M]);

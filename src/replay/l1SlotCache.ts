@@ -23,14 +23,22 @@
  * spans, taken only when nothing is held at any place probed before it (no
  * smaller entry in its array, no entry in an earlier array: no frame of the
  * range can be found elsewhere first) and, as above, while the path has
- * filled nothing since.
+ * filled nothing since. A 2M range entry is also kept in a direct-mapped
+ * table by 2M page, under the same two conditions, so a working set of many
+ * 2M pages (random accesses over a 2M-backed guest) takes one probe per page,
+ * not one per frame; such a page gets no frame entries.
  */
-import { Level } from '../mmu/level.js';
+import { Level, pagesPerLevel } from '../mmu/level.js';
 import type { TlbArray } from '../tlb/tlbArray.js';
 
 /** Entries per access path (a power of two): above any L1's capacity, so a working set L1 holds fits. */
 export const SLOT_CACHE_ENTRIES = 4096;
 const INDEX_MASK = SLOT_CACHE_ENTRIES - 1;
+/** 2M range entries per access path (a power of two), by 2M page: 2 GiB of 2M pages served without a probe. */
+export const HUGE_CACHE_ENTRIES = 1024;
+const HUGE_INDEX_MASK = HUGE_CACHE_ENTRIES - 1;
+/** 1 / the frames of a 2M page (a power of two: `gfn * FRAMES_TO_2M` is exact). */
+const FRAMES_TO_2M = 1 / pagesPerLevel(Level.L2M);
 /** `epochAt` of an entry found at the first place probed: valid at any epoch. */
 const ANY_EPOCH = -1;
 /**
@@ -56,9 +64,16 @@ const LAST_PERMS = 6;
 const RANGE_WORDS = 8;
 
 export class L1SlotCache {
-  /** Per frame entry: `gfn * 2 + exec` (exec 1 for a fetch), or -1 (range entries have none). */
+  /**
+   * Per entry: a frame entry's `gfn * 2 + exec` (exec 1 for a fetch), a 2M
+   * entry's `page * 2 + exec` (its 2M page number), or -1 (the range entries
+   * have none; an empty entry).
+   */
   readonly keys: Float64Array;
-  /** Per entry, `ENTRY_WORDS` doubles: the frame entries of every path, then one range entry per path. */
+  /**
+   * Per entry, `ENTRY_WORDS` doubles: the frame entries of every path, then
+   * one range entry per path, then every path's 2M entries.
+   */
   readonly words: Float64Array;
   /** Per entry: the L1 array holding its slot. */
   readonly arrays: (TlbArray | undefined)[];
@@ -70,7 +85,7 @@ export class L1SlotCache {
 
   constructor(paths: number) {
     this.paths = paths;
-    const entries = paths * (SLOT_CACHE_ENTRIES + 1);
+    const entries = paths * (SLOT_CACHE_ENTRIES + 1 + HUGE_CACHE_ENTRIES);
     this.keys = new Float64Array(entries).fill(-1);
     this.words = new Float64Array(entries * ENTRY_WORDS);
     this.arrays = new Array<TlbArray | undefined>(entries).fill(undefined);
@@ -99,7 +114,8 @@ export class L1SlotCache {
   /**
    * Make the huge translation [firstGfn, endGfn) in `slot` of `array`, found
    * by path `s`'s probe with nothing held at any place probed before it,
-   * the path's range entry.
+   * the path's range entry; a 2M one also its 2M entry for that page (so
+   * the frames of many 2M pages are served without a probe, one probe each).
    */
   rememberRange(s: number, firstGfn: number, endGfn: number, exec: number, array: TlbArray, slot: number): void {
     const r = s * RANGE_WORDS;
@@ -107,6 +123,11 @@ export class L1SlotCache {
     this.ranges[r + RANGE_END] = endGfn;
     this.ranges[r + RANGE_EXEC] = exec;
     this.store(this.paths * SLOT_CACHE_ENTRIES + s, array, slot, this.epochs[s], firstGfn, endGfn);
+    if (endGfn - firstGfn !== pagesPerLevel(Level.L2M)) return;
+    const key = hugeKey(firstGfn, exec);
+    const c = this.paths * (SLOT_CACHE_ENTRIES + 1) + s * HUGE_CACHE_ENTRIES + (key & HUGE_INDEX_MASK);
+    this.keys[c] = key;
+    this.store(c, array, slot, this.epochs[s], firstGfn, endGfn);
   }
 
   /**
@@ -161,7 +182,11 @@ export function cachedHit(
   } else {
     const key = gfn * 2 + exec;
     c = s * SLOT_CACHE_ENTRIES + (key & INDEX_MASK);
-    if (keys[c] !== key) return -1;
+    if (keys[c] !== key) {
+      const huge = hugeKey(gfn, exec);
+      c = paths * (SLOT_CACHE_ENTRIES + 1) + s * HUGE_CACHE_ENTRIES + (huge & HUGE_INDEX_MASK);
+      if (keys[c] !== huge) return -1;
+    }
   }
   const w = c * ENTRY_WORDS;
   const epoch = words[w + EPOCH_AT];
@@ -173,6 +198,11 @@ export function cachedHit(
   array.touch(slot);
   writeLast(ranges, s, words[w + FIRST], words[w + END], exec, perms);
   return c;
+}
+
+/** The key of frame `gfn`'s 2M page for an access of kind `exec`. */
+function hugeKey(gfn: number, exec: number): number {
+  return Math.floor(gfn * FRAMES_TO_2M) * 2 + exec;
 }
 
 /** Make frames [firstGfn, endGfn) (kind `exec`, permissions `perms`) path `s`'s last translation in `ranges`. */
