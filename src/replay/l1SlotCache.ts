@@ -26,7 +26,7 @@
  * filled nothing since. A 2M range entry is also kept in a direct-mapped
  * table by 2M page, under the same two conditions, so a working set of many
  * 2M pages (random accesses over a 2M-backed guest) takes one probe per page,
- * not one per frame; such a page gets no frame entries.
+ * not one per frame.
  */
 import { Level, pagesPerLevel } from '../mmu/level.js';
 import type { TlbArray } from '../tlb/tlbArray.js';

@@ -119,8 +119,7 @@ export class VcpuAccessPath {
       const range = level !== Level.L4K && nothingProbedBefore(arrays, a, level);
       const first = range ? alignGfnDown(gfn, level) : gfn;
       const end = range ? first + pagesPerLevel(level) : gfn + 1;
-      // A 2M range entry serves every frame of its page (its 2M entry): no frame entry besides.
-      if (!range || level !== Level.L2M) cache.remember(s, gfn, exec, array, slot, a === 0 && level === Level.L4K, first, end);
+      cache.remember(s, gfn, exec, array, slot, a === 0 && level === Level.L4K, first, end);
       if (range) cache.rememberRange(s, first, end, exec, array, slot);
       cache.setLast(s, first, end, exec, perms);
       if (this.reach !== undefined) this.reach.lookup(array.tagAt(slot), true);
