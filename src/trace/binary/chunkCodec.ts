@@ -217,29 +217,34 @@ export function checkEvents(
   vcpuLimit: number,
   trusted: ReadonlySet<ColumnKey> = NONE_TRUSTED,
 ): EventProblem | undefined {
-  const { op, vcpu, gpa, sizeBytes, slot } = events;
   const end = start + count;
-  let ok = true;
-  const checkGpa = !trusted.has('gpa');
+  // Each loop is a function of its own that returns from inside it. V8 reuses a loop's on-stack-replacement
+  // code across calls, and code after a loop that had not run when that code was compiled deoptimized it on
+  // every call: one deopt per chunk (277 in one streamed replay of valgrind's sort trace, whose vcpu and
+  // size columns are raw), the later loops running unoptimized after each.
+  const ok =
+    opsSlotsAndGpasValid(events, start, end, !trusted.has('gpa')) &&
+    (trusted.has('vcpu') || allBelow(events.vcpu, start, end, vcpuLimit)) &&
+    (trusted.has('sizeBytes') || integersBelow(events.sizeBytes, start, end, GPA_LIMIT + 1));
+  return ok ? undefined : findEventProblem(events, start, count, vcpuLimit);
+}
+
+/** One pass over op, slot and (with `checkGpa`) gpa of events [start, end): true when all are valid. */
+function opsSlotsAndGpasValid(events: EventColumns, start: number, end: number, checkGpa: boolean): boolean {
+  const { op, gpa, slot } = events;
   for (let i = start; i < end; i++) {
     const cls = OP_CLASS[op[i]];
     const s = slot[i];
-    const g = checkGpa ? gpa[i] : 0; // one pass over op, slot and (raw) gpa
-    if ((cls === 1 ? s !== -1 : cls === 0 || s < 0 || s > slotLimit(cls)) || !(g >= 0 && g < GPA_LIMIT && Math.floor(g) === g)) {
-      ok = false;
-      break;
-    }
+    const g = checkGpa ? gpa[i] : 0;
+    if ((cls === 1 ? s !== -1 : cls === 0 || s < 0 || s > slotLimit(cls)) || !(g >= 0 && g < GPA_LIMIT && Math.floor(g) === g)) return false;
   }
-  if (ok && !trusted.has('vcpu')) {
-    for (let i = start; i < end; i++) {
-      if (vcpu[i] >= vcpuLimit) {
-        ok = false;
-        break;
-      }
-    }
-  }
-  if (ok && !trusted.has('sizeBytes')) ok = integersBelow(sizeBytes, start, end, GPA_LIMIT + 1);
-  return ok ? undefined : findEventProblem(events, start, count, vcpuLimit);
+  return true;
+}
+
+/** True when values[start, end) are all below `limit`. */
+function allBelow(values: Uint16Array, start: number, end: number, limit: number): boolean {
+  for (let i = start; i < end; i++) if (values[i] >= limit) return false;
+  return true;
 }
 
 const NONE_TRUSTED: ReadonlySet<ColumnKey> = new Set();
