@@ -61,6 +61,7 @@ const LAST_FIRST = 3; // the last translation: frames [first, end) (empty: none)
 const LAST_END = 4;
 const LAST_EXEC = 5;
 const LAST_PERMS = 6;
+const HAS_HUGE = 7; // 1 once the path has stored a 2M entry: until then a frame entry's miss is the end
 const RANGE_WORDS = 8;
 
 export class L1SlotCache {
@@ -128,6 +129,7 @@ export class L1SlotCache {
     const c = this.paths * (SLOT_CACHE_ENTRIES + 1) + s * HUGE_CACHE_ENTRIES + (key & HUGE_INDEX_MASK);
     this.keys[c] = key;
     this.store(c, array, slot, this.epochs[s], firstGfn, endGfn);
+    this.ranges[r + HAS_HUGE] = 1;
   }
 
   /**
@@ -183,6 +185,7 @@ export function cachedHit(
     const key = gfn * 2 + exec;
     c = s * SLOT_CACHE_ENTRIES + (key & INDEX_MASK);
     if (keys[c] !== key) {
+      if (ranges[r + HAS_HUGE] === 0) return -1;
       const huge = hugeKey(gfn, exec);
       c = paths * (SLOT_CACHE_ENTRIES + 1) + s * HUGE_CACHE_ENTRIES + (huge & HUGE_INDEX_MASK);
       if (keys[c] !== huge) return -1;
