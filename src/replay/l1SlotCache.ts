@@ -64,6 +64,20 @@ const LAST_PERMS = 6;
 const HAS_HUGE = 7; // 1 once the path has stored a 2M entry: until then a frame entry's miss is the end
 const RANGE_WORDS = 8;
 
+/**
+ * Where each entry of path `s` (of `paths`) lives: its frame entries, then
+ * every path's range entry, then its 2M entries (`key` as in `keys`).
+ */
+function frameEntry(s: number, key: number): number {
+  return s * SLOT_CACHE_ENTRIES + (key & INDEX_MASK);
+}
+function rangeEntry(paths: number, s: number): number {
+  return paths * SLOT_CACHE_ENTRIES + s;
+}
+function hugeEntry(paths: number, s: number, key: number): number {
+  return paths * (SLOT_CACHE_ENTRIES + 1) + s * HUGE_CACHE_ENTRIES + (key & HUGE_INDEX_MASK);
+}
+
 export class L1SlotCache {
   /**
    * Per entry: a frame entry's `gfn * 2 + exec` (exec 1 for a fetch), a 2M
@@ -107,7 +121,7 @@ export class L1SlotCache {
    */
   remember(s: number, gfn: number, exec: number, array: TlbArray, slot: number, first: boolean, firstGfn: number, endGfn: number): void {
     const key = gfn * 2 + exec;
-    const c = s * SLOT_CACHE_ENTRIES + (key & INDEX_MASK);
+    const c = frameEntry(s, key);
     this.keys[c] = key;
     this.store(c, array, slot, first ? ANY_EPOCH : this.epochs[s], firstGfn, endGfn);
   }
@@ -123,10 +137,10 @@ export class L1SlotCache {
     this.ranges[r + RANGE_FIRST] = firstGfn;
     this.ranges[r + RANGE_END] = endGfn;
     this.ranges[r + RANGE_EXEC] = exec;
-    this.store(this.paths * SLOT_CACHE_ENTRIES + s, array, slot, this.epochs[s], firstGfn, endGfn);
+    this.store(rangeEntry(this.paths, s), array, slot, this.epochs[s], firstGfn, endGfn);
     if (endGfn - firstGfn !== pagesPerLevel(Level.L2M)) return;
     const key = hugeKey(firstGfn, exec);
-    const c = this.paths * (SLOT_CACHE_ENTRIES + 1) + s * HUGE_CACHE_ENTRIES + (key & HUGE_INDEX_MASK);
+    const c = hugeEntry(this.paths, s, key);
     this.keys[c] = key;
     this.store(c, array, slot, this.epochs[s], firstGfn, endGfn);
     this.ranges[r + HAS_HUGE] = 1;
@@ -180,14 +194,14 @@ export function cachedHit(
   let c: number;
   const r = s * RANGE_WORDS;
   if (gfn < ranges[r + RANGE_END] && gfn >= ranges[r + RANGE_FIRST] && ranges[r + RANGE_EXEC] === exec) {
-    c = paths * SLOT_CACHE_ENTRIES + s;
+    c = rangeEntry(paths, s);
   } else {
     const key = gfn * 2 + exec;
-    c = s * SLOT_CACHE_ENTRIES + (key & INDEX_MASK);
+    c = frameEntry(s, key);
     if (keys[c] !== key) {
       if (ranges[r + HAS_HUGE] === 0) return -1;
       const huge = hugeKey(gfn, exec);
-      c = paths * (SLOT_CACHE_ENTRIES + 1) + s * HUGE_CACHE_ENTRIES + (huge & HUGE_INDEX_MASK);
+      c = hugeEntry(paths, s, huge);
       if (keys[c] !== huge) return -1;
     }
   }
