@@ -30,6 +30,20 @@ describe('PrefaultFrames', () => {
     expect([frames.empty, frames.unused]).toEqual([true, 5]);
   });
 
+  it('keeps frames above 512 GiB (bitmap pages past the flat array) and on both sides of that line', () => {
+    const frames = new PrefaultFrames();
+    const line = 4096 * 32768; // first frame of bitmap page 4096: 512 GiB / 4 KiB
+    frames.mark(line - 1, 2); // the last low frame and the first high one
+    frames.mark(2 ** 38, 3); // a 1 PiB guest address
+    expect(frames.unused).toBe(5);
+    frames.touch(line, line); // high page
+    frames.touch(2 ** 38 + 1, 2 ** 38 + 5); // two of its three, then frames never marked
+    expect(frames.unused).toBe(2);
+    frames.touch(line - 1, line - 1); // low page
+    frames.touch(2 ** 38, 2 ** 38);
+    expect(frames.empty).toBe(true);
+  });
+
   it('logs each mark when asked (per-vCPU workers)', () => {
     const frames = new PrefaultFrames();
     frames.log = [];

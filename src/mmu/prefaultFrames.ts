@@ -18,6 +18,8 @@
 /** Frames per bitmap page (4 KiB of bits: 128 MiB of guest memory). */
 const PAGE_FRAMES = 1 << 15;
 const WORDS = PAGE_FRAMES / 32;
+/** Bitmap pages held in a flat array (the first 512 GiB of guest memory); higher ones in a Map. */
+const LOW_PAGES = 4096;
 
 function popcount(x: number): number {
   x -= (x >>> 1) & 0x55555555;
@@ -32,7 +34,13 @@ function bitsMask(from: number, to: number): number {
 }
 
 export class PrefaultFrames {
-  private readonly pages = new Map<number, Uint32Array>();
+  /**
+   * The bitmap pages by index, `undefined` where no frame was ever marked:
+   * the low ones in an array (one load where a Map costs a hash: `touch`
+   * runs per access, over pages in any order), the rest in a Map.
+   */
+  private readonly lowPages: (Uint32Array | undefined)[] = new Array(LOW_PAGES).fill(undefined);
+  private readonly highPages = new Map<number, Uint32Array>();
   /** Bits set now. */
   private set = 0;
   /** Frames pre-faulted again while still untouched (each earlier mapping stays unused). */
@@ -70,7 +78,7 @@ export class PrefaultFrames {
   /** An access touched frames [firstGfn, lastGfn] (no allocation: the replay calls it per access while bits are set). */
   touch(firstGfn: number, lastGfn: number): void {
     for (let gfn = firstGfn; gfn <= lastGfn; gfn++) {
-      const words = this.pages.get(Math.floor(gfn / PAGE_FRAMES));
+      const words = this.page(Math.floor(gfn / PAGE_FRAMES));
       if (words === undefined) {
         gfn = (Math.floor(gfn / PAGE_FRAMES) + 1) * PAGE_FRAMES - 1;
         continue;
@@ -85,15 +93,21 @@ export class PrefaultFrames {
     }
   }
 
+  /** Bitmap page `pageIndex`, or undefined when none of its frames was ever marked. */
+  private page(pageIndex: number): Uint32Array | undefined {
+    return pageIndex < LOW_PAGES ? this.lowPages[pageIndex] : this.highPages.get(pageIndex);
+  }
+
   /** Visit the words of [start, end) with the mask of the range's bits in each, allocating missing pages. */
   private forWords(start: number, end: number, visit: (words: Uint32Array, w: number, mask: number) => void): void {
     for (let gfn = start; gfn < end; ) {
       const pageIndex = Math.floor(gfn / PAGE_FRAMES);
       const pageEnd = (pageIndex + 1) * PAGE_FRAMES;
-      let words = this.pages.get(pageIndex);
+      let words = this.page(pageIndex);
       if (words === undefined) {
         words = new Uint32Array(WORDS);
-        this.pages.set(pageIndex, words);
+        if (pageIndex < LOW_PAGES) this.lowPages[pageIndex] = words;
+        else this.highPages.set(pageIndex, words);
       }
       const stop = Math.min(end, pageEnd);
       for (let offset = gfn - pageIndex * PAGE_FRAMES; gfn < stop; ) {
