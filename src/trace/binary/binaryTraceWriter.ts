@@ -115,7 +115,7 @@ export class BinaryTraceWriter {
       const index = this.written + this.staged + bad.index - start;
       throw new InputError(`${this.path}: event ${index}: column ${bad.column}: ${bad.problem}`);
     }
-    for (let i = start; i < end; i++) if (events.vcpu[i] > this.maxVcpu) this.maxVcpu = events.vcpu[i];
+    this.maxVcpu = maxFrom(this.maxVcpu, events.vcpu, start, end);
     let next = start;
     while (next < end) {
       if (this.staged === 0 && end - next >= this.chunkRecords) {
@@ -185,6 +185,17 @@ export class BinaryTraceWriter {
       throw new InputError(`${this.path}: cannot write: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * The largest of `floor` and values [start, end). A function of its own: as
+ * a loop inside `append`, V8's on-stack-replacement code for it deoptimized
+ * on the code after it once per chunk (307 times for 20 M events).
+ */
+function maxFrom(floor: number, values: Uint16Array, start: number, end: number): number {
+  let max = floor;
+  for (let i = start; i < end; i++) if (values[i] > max) max = values[i];
+  return max;
 }
 
 /** Why `meta` cannot describe a trace whose highest vCPU id is `maxVcpu`, or undefined. */

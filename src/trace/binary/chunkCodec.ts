@@ -52,7 +52,7 @@ export function encodeChunk(src: EventColumns, start: number, count: number, tar
   COLUMNS.forEach((column, index) => {
     const values = src[column.key];
     const descriptor = CHUNK_OFFSET.arithmetic + index * 16;
-    const step = arithmeticStep(values, start, count);
+    const step = values instanceof Float64Array ? arithmeticStep(values, start, count) : arithmeticStep(asDoubles(values, start, count), 0, count);
     if (step !== undefined) {
       header.setUint8(CHUNK_OFFSET.modes + index, ColumnMode.ARITHMETIC);
       header.setFloat64(descriptor, values[start], true);
@@ -72,8 +72,23 @@ export function encodeChunk(src: EventColumns, start: number, count: number, tar
   return offset;
 }
 
+/** `asDoubles`' reused array (grown to the largest chunk encoded). */
+let doubles = new Float64Array(0);
+
+/**
+ * Values [start, start + count) of an integer column as doubles (a native
+ * typed-array copy), so that `arithmeticStep`'s loop sees one array type:
+ * fed all six column types, its element loads went megamorphic and took
+ * longer than the CSV parse of the same events.
+ */
+function asDoubles(values: Exclude<ColumnArray, Float64Array>, start: number, count: number): Float64Array {
+  if (doubles.length < count) doubles = new Float64Array(count);
+  doubles.set(values.subarray(start, start + count));
+  return doubles;
+}
+
 /** The step when values[start + i] === values[start] + i * step for the whole range, else undefined. */
-function arithmeticStep(values: ArrayLike<number>, start: number, count: number): number | undefined {
+function arithmeticStep(values: Float64Array, start: number, count: number): number | undefined {
   const first = values[start];
   const step = count > 1 ? values[start + 1] - first : 0;
   if (!Number.isFinite(step)) return undefined;
