@@ -17,7 +17,9 @@ import type { Shard } from '../replay/shard.js';
 import type { CellTask } from '../replay/cellTask.js';
 import { writeReport, type WriteReportOptions } from '../report/writeReport.js';
 import { checkOutputPath } from '../outputPath.js';
-import { dirname } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { RunModel } from '../report/runJson.js';
 import { InputError, EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
@@ -122,9 +124,27 @@ export async function runCommand(tracePaths: string[], options: RunCommandOption
 /** Run and write the report (the three steps of the file comment). */
 export async function runReport(tracePaths: string[], options: RunCommandOptions): Promise<RunOutcome> {
   const startedAt = new Date();
-  const plan = await planRun(tracePaths, options);
-  const replayed = await replayPlan(plan, options);
-  return reportRun(plan, replayed, options, startedAt);
+  const copies = await decodedCopiesFolder();
+  try {
+    const plan = await planRun(tracePaths, options, copies);
+    const replayed = await replayPlan(plan, options);
+    return await reportRun(plan, replayed, options, startedAt);
+  } finally {
+    if (copies !== undefined) await rm(copies, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A temporary folder for the decoded copies of streamed CSV traces
+ * (src/trace/csvDecodedCopy.ts), removed when the run ends; none when the
+ * system's temporary folder cannot take one (the cells then parse the CSV).
+ */
+async function decodedCopiesFolder(): Promise<string | undefined> {
+  try {
+    return await mkdtemp(join(tmpdir(), 'mmubench-decoded-'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Everything checked before any replay. */
@@ -142,7 +162,7 @@ interface RunPlan {
 }
 
 /** Step 1: options, output path, traces, cells; throws `InputError` on anything bad. */
-async function planRun(tracePaths: string[], options: RunCommandOptions): Promise<RunPlan> {
+async function planRun(tracePaths: string[], options: RunCommandOptions, copies: string | undefined): Promise<RunPlan> {
   // 1a. Options and layout, once, at the boundary.
   const costs = await loadCostProfile(options.costs);
   let memslots = parseMemslots(options.memslot ?? []);
@@ -163,7 +183,8 @@ async function planRun(tracePaths: string[], options: RunCommandOptions): Promis
   if (options.reportName === 'next-free') await checkOutputPath('--out', dirname(options.out), { kind: 'folder' });
   else await checkOutputPath('--out', options.out, { kind: 'folder-new', force: options.force === true });
   // 1c. Every trace, validated.
-  const traces = await loadTraces(tracePaths, options, inMemoryBytes);
+  // A CSV trace that streams is decoded once into `copies` when several cells replay it.
+  const traces = await loadTraces(tracePaths, options, inMemoryBytes, scenarios.length > 1 ? copies : undefined);
   // 1d. The cells, in (trace, scenario) order.
   const layout = { memslots, defaultSlotAlignBytes: DEFAULTS.defaultSlotAlignBytes };
   validateLayout(scenarios, layout);
@@ -217,17 +238,18 @@ async function traceOwnLayouts(
  * keys cells by it). Traces that fit in what is left of `inMemoryBytes` are
  * held in memory (decoded once, shared by the workers); the others stream.
  */
-async function loadTraces(tracePaths: string[], options: RunCommandOptions, inMemoryBytes: number): Promise<Trace[]> {
+async function loadTraces(tracePaths: string[], options: RunCommandOptions, inMemoryBytes: number, copies: string | undefined): Promise<Trace[]> {
   const traces: Trace[] = [];
   // Traces stream at replay (flat memory), except for per-vCPU threads, which index the events.
   const stream = !isPerVcpuThreads(options.threads);
   // Imported traces (FORMAT:path) say what they skipped, as `mmubench import` does.
   const onNote = options.quiet === true ? undefined : (message: string) => process.stderr.write(`${message}\n`);
+  const decodedCopies = copies === undefined ? undefined : { dir: copies, onNote };
   // A streamed binary trace is checked as the replay reads it (one pass over the file, issue 14): a
   // bad chunk fails its cells with kind `input`, and `reportRun` then exits 2 without a report.
   let left = inMemoryBytes;
   for (const path of tracePaths) {
-    const trace = await loadTrace(path, { stream, checkNow: false, onNote, inMemoryBytes: left });
+    const trace = await loadTrace(path, { stream, checkNow: false, onNote, inMemoryBytes: left, decodedCopies });
     if (trace.stream === undefined) left = Math.max(0, left - trace.events.count * TRACE_EVENT_BYTES);
     traces.push(trace);
   }

@@ -5,9 +5,11 @@
  *
  * - `openCsvTrace`: streamed. One checking pass now (every row validated,
  *   nothing kept but the trace's facts: event count, vCPU count, touched
- *   end, memslot rows), then the replay reads the file again chunk by chunk
- *   (`openCsvChunks`), memory flat. A file whose times go down in file order
- *   must be sorted by (time, file order) first: it is read whole instead.
+ *   end, memslot rows; and, given a folder for it, a decoded `.mtr` copy of
+ *   the events, csvDecodedCopy.ts), then the replay reads the copy, or the
+ *   file again, chunk by chunk (`openCsvChunks`), memory flat. A file whose
+ *   times go down in file order must be sorted by (time, file order)
+ *   first: it is read whole instead.
  * - `readCsvTrace`: the whole trace in memory (shared arrays).
  *
  * Plain files (what `mmubench gen`, `convert` and most scripts write) take
@@ -17,7 +19,7 @@
  * `InputError` thrown for one of them is the message csv-parse's path gives
  * too. Bench: `npm run bench`, "CSV ingest" and "CSV streamed".
  */
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import { fileError } from './fileError.js';
@@ -25,6 +27,7 @@ import { CsvChunkReader, NotPlainCsv, type CsvParser } from './csvChunkReader.js
 import type { CsvSummary } from './csvRows.js';
 import { allocateTraceEvents, TRACE_EVENT_BYTES, traceFields, type Trace, type TraceStream } from './traceEvents.js';
 import type { EventChunkSource } from './eventChunks.js';
+import { checkIntoCopy, type DecodedCopies } from './csvDecodedCopy.js';
 
 /** Rows read before the file's size says whether it may fit in memory. */
 const SAMPLE_EVENTS = 65536;
@@ -46,16 +49,18 @@ export async function readWithCsvParse(path: string): Promise<Trace> {
 
 /**
  * Check a CSV trace whole and return it streamed (`Trace.stream`): its
- * events are read again, chunk by chunk, at replay time. Returned in memory
- * instead (from the same pass): a trace whose events fit in
- * `inMemoryBytes` (`TRACE_EVENT_BYTES` each), and one whose rows must be
- * sorted by time. Throws `InputError`.
+ * events are read again, chunk by chunk, at replay time, from the decoded
+ * copy the checking pass wrote into `copies` when given (csvDecodedCopy.ts),
+ * else from the CSV. Returned in memory instead (from the same pass): a
+ * trace whose events fit in `inMemoryBytes` (`TRACE_EVENT_BYTES` each), and
+ * one whose rows must be sorted by time. Throws `InputError`.
  */
-export async function openCsvTrace(path: string, inMemoryBytes = 0): Promise<Trace> {
+export async function openCsvTrace(path: string, inMemoryBytes = 0, copies?: DecodedCopies): Promise<Trace> {
   const stat = fileStat(path);
   const keepEvents = Math.floor(inMemoryBytes / TRACE_EVENT_BYTES);
   let kept: CsvChunkReader | undefined;
-  const { summary, parser } = withParser(path, ['bytes', 'csv-parse'], (reader) => {
+  let copy: string | undefined;
+  const { summary, parser } = await withParser(path, ['bytes', 'csv-parse'], async (reader) => {
     kept = undefined;
     if (keepEvents > 0) {
       // Rows are kept while the file may fit: not when its first rows say it holds twice as many.
@@ -74,15 +79,20 @@ export async function openCsvTrace(path: string, inMemoryBytes = 0): Promise<Tra
         kept = reader;
         return;
       }
-      events.release();
+      if (copies === undefined) events.release();
     }
-    reader.checkAll();
+    if (copies !== undefined) copy = await checkIntoCopy(reader, copies);
+    else reader.checkAll();
   });
   if (kept !== undefined) return { ...traceFields(path, traceName(path), summary), events: kept.checker.events.finish(summary.timed) };
-  if (summary.timed && !summary.timesAscending) return readWhole(path, [parser]);
+  if (summary.timed && !summary.timesAscending) {
+    if (copy !== undefined) rmSync(copy, { force: true }); // in file order, not replay order
+    return readWhole(path, [parser]);
+  }
   const events = allocateTraceEvents(0);
   events.count = summary.count;
-  const stream: TraceStream = { format: 'csv', path, csvParser: parser, sizeBytes: stat.size, mtimeMs: stat.mtimeMs };
+  const stream: TraceStream =
+    copy !== undefined ? { format: 'mtr', path: copy } : { format: 'csv', path, csvParser: parser, sizeBytes: stat.size, mtimeMs: stat.mtimeMs };
   return { ...traceFields(path, traceName(path), summary), events, stream };
 }
 
@@ -123,9 +133,9 @@ function fileStat(path: string): { size: number; mtimeMs: number } {
 }
 
 /** The whole file in memory: the first parser of `parsers` that takes it. */
-function readWhole(path: string, parsers: readonly CsvParser[]): Trace {
+async function readWhole(path: string, parsers: readonly CsvParser[]): Promise<Trace> {
   let reader: CsvChunkReader | undefined;
-  const { summary } = withParser(path, parsers, (r) => {
+  const { summary } = await withParser(path, parsers, (r) => {
     r.readAll();
     reader = r;
   });
@@ -136,11 +146,15 @@ function readWhole(path: string, parsers: readonly CsvParser[]): Trace {
  * Run `read` over the file with each parser in turn until one takes it (the
  * byte parser throws `NotPlainCsv` for a file that needs csv-parse).
  */
-function withParser(path: string, parsers: readonly CsvParser[], read: (reader: CsvChunkReader) => void): { summary: CsvSummary; parser: CsvParser } {
+async function withParser(
+  path: string,
+  parsers: readonly CsvParser[],
+  read: (reader: CsvChunkReader) => void | Promise<void>,
+): Promise<{ summary: CsvSummary; parser: CsvParser }> {
   for (const parser of parsers) {
     const reader = CsvChunkReader.openFile(path, parser);
     try {
-      read(reader);
+      await read(reader);
       return { summary: reader.checker.summary(), parser };
     } catch (error) {
       if (!(error instanceof NotPlainCsv)) throw error;

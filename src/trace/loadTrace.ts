@@ -9,6 +9,7 @@
  */
 import { InputError } from '../errors.js';
 import { openCsvTrace, readCsvTrace } from './csvTraceReader.js';
+import type { DecodedCopies } from './csvDecodedCopy.js';
 import { isBinaryTracePath, openBinaryTrace, readBinaryTrace, readBinaryTraceHeader } from './binary/binaryTraceReader.js';
 import { TRACE_EVENT_BYTES, type Trace } from './traceEvents.js';
 import { parseImportSpec } from './importers/importSpec.js';
@@ -40,6 +41,12 @@ export interface LoadTraceOptions {
    * worker without a copy. Default 0: every trace streams.
    */
   inMemoryBytes?: number;
+  /**
+   * With `stream`: a CSV trace that streams is checked into a decoded `.mtr`
+   * copy in this folder (csvDecodedCopy.ts), which the replay streams: one
+   * CSV parse, not one more per cell. Default: none, the replay reads the CSV.
+   */
+  decodedCopies?: DecodedCopies;
 }
 
 /** True when the `.mtr` header announces an event count that fits in `inMemoryBytes`. */
@@ -54,7 +61,7 @@ export async function loadTrace(spec: string, options: LoadTraceOptions = {}): P
   const imported = parseImportSpec(spec);
   if (imported === undefined) {
     const inMemoryBytes = options.inMemoryBytes ?? 0;
-    if (!isBinaryTracePath(spec)) return options.stream === true ? openCsvTrace(spec, inMemoryBytes) : readCsvTrace(spec);
+    if (!isBinaryTracePath(spec)) return options.stream === true ? openCsvTrace(spec, inMemoryBytes, options.decodedCopies) : readCsvTrace(spec);
     if (options.stream !== true || fitsInMemory(spec, inMemoryBytes)) return readBinaryTrace(spec);
     return openBinaryTrace(spec, { validate: options.checkNow ?? true });
   }

@@ -40,6 +40,12 @@ export interface BinaryTraceWriterOptions {
   source?: string;
   /** Events per chunk (default 65536). */
   chunkRecords?: number;
+  /**
+   * The events were checked already (a checked CSV's decoded copy): `append`
+   * skips its checks. Their reader checks every chunk all the same
+   * (`MtrChunkReader`). Default false.
+   */
+  checked?: boolean;
 }
 
 /** Bytes of one event when every column is raw: 8 + 8 + 4 + 4 + 2 + 1, each padded. */
@@ -64,6 +70,7 @@ export class BinaryTraceWriter {
     private readonly file: FileHandle,
     private readonly chunkRecords: number,
     private readonly header: Uint8Array,
+    private readonly checked: boolean,
   ) {
     this.position = header.length;
     this.chunkBuffer = new ArrayBuffer(CHUNK_HEADER_BYTES + align8(chunkRecords * MAX_EVENT_BYTES) + 64);
@@ -102,14 +109,14 @@ export class BinaryTraceWriter {
     } catch (error) {
       throw new InputError(`${path}: cannot write: ${(error as Error).message}`);
     }
-    const writer = new BinaryTraceWriter(path, temp, file, chunkRecords, header);
+    const writer = new BinaryTraceWriter(path, temp, file, chunkRecords, header, options.checked === true);
     await writer.guard(() => file.write(header, 0, header.length, 0));
     return writer;
   }
 
   /** Append events [start, end) of `events` (in replay order). */
   async append(events: TraceEvents, start = 0, end = events.count): Promise<void> {
-    const bad = checkEvents(events, start, end - start, MAX_VCPU_ID + 1);
+    const bad = this.checked ? undefined : checkEvents(events, start, end - start, MAX_VCPU_ID + 1);
     if (bad !== undefined) {
       await this.abort();
       const index = this.written + this.staged + bad.index - start;
