@@ -4,13 +4,15 @@
  * those of a whole csv-parse read; a file found not plain after the first
  * chunk, a bad row after it, a trace that must be sorted and a folder that
  * cannot take the copy each end as they would without it; `run` leaves no
- * copy behind.
+ * copy behind and removes those of killed runs.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { InputError } from '../src/errors.js';
+import { OWNER_TAG } from '../src/tempNames.js';
 import { Op } from '../src/trace/ops.js';
 import { openCsvTrace, readWithCsvParse } from '../src/trace/csvTraceReader.js';
 import { readBinaryTraceHeader } from '../src/trace/binary/binaryTraceReader.js';
@@ -110,17 +112,22 @@ describe('CSV decoded copy', () => {
   it('gives the copy up with a note when its folder cannot take it, and streams the CSV', async () => {
     const path = file(TEXT);
     const notes: string[] = [];
-    const missing = join(dir, 'no-such-folder');
-    const trace = await openCsvTrace(path, 0, { dir: missing, onNote: (note) => notes.push(note) });
+    const underAFile = join(file('not a folder'), 'copies'); // mkdir fails: ENOTDIR
+    const trace = await openCsvTrace(path, 0, { dir: underAFile, onNote: (note) => notes.push(note) });
     expect(trace.stream?.format).toBe('csv');
     expect(streamed(trace)).toEqual(rows((await readWithCsvParse(path)).events));
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(new RegExp(`^${path}: no decoded copy \\(.*no-such-folder.*\\); each cell parses the CSV again$`));
+    expect(notes[0]).toMatch(new RegExp(`^${path}: no decoded copy \\(.*\\); each cell parses the CSV again$`));
+    expect(notes[0]).toContain('ENOTDIR');
   });
 
-  it('run: two cells over a streamed CSV give the in-memory counters and leave no copy in TMPDIR', () => {
+  it("run: two cells over a streamed CSV give the in-memory counters and leave no copy in TMPDIR, nor a killed run's", () => {
     const trace = file(accessRows(3000));
     const tmp = tempDir();
+    // The copies folder of a run that was killed: its process is gone.
+    const deadPid = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    mkdirSync(join(tmp, `.mmubench-decoded.tmp-${deadPid}-${OWNER_TAG}`));
+    writeFileSync(join(tmp, `.mmubench-decoded.tmp-${deadPid}-${OWNER_TAG}`, '0-big.csv.mtr'), 'partial');
     const args = ['run', trace, '--prefault', 'none,all', '-q'];
     const streamedOut = join(tempDir(), 'streamed');
     const inMemoryOut = join(tempDir(), 'in-memory');

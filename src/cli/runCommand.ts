@@ -17,7 +17,8 @@ import type { Shard } from '../replay/shard.js';
 import type { CellTask } from '../replay/cellTask.js';
 import { writeReport, type WriteReportOptions } from '../report/writeReport.js';
 import { checkOutputPath } from '../outputPath.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { removeStaleTemps, tempSibling } from '../tempNames.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RunModel } from '../report/runJson.js';
@@ -130,21 +131,20 @@ export async function runReport(tracePaths: string[], options: RunCommandOptions
     const replayed = await replayPlan(plan, options);
     return await reportRun(plan, replayed, options, startedAt);
   } finally {
-    if (copies !== undefined) await rm(copies, { recursive: true, force: true });
+    await rm(copies, { recursive: true, force: true });
   }
 }
 
 /**
- * A temporary folder for the decoded copies of streamed CSV traces
- * (src/trace/csvDecodedCopy.ts), removed when the run ends; none when the
- * system's temporary folder cannot take one (the cells then parse the CSV).
+ * The temporary folder for the decoded copies of streamed CSV traces
+ * (src/trace/csvDecodedCopy.ts, which makes it with the first copy):
+ * `.mmubench-decoded.tmp-PID-OWNER` in the system's temporary folder,
+ * removed when the run ends, or by the next run when this one is killed
+ * (`removeStaleTemps`, here).
  */
-async function decodedCopiesFolder(): Promise<string | undefined> {
-  try {
-    return await mkdtemp(join(tmpdir(), 'mmubench-decoded-'));
-  } catch {
-    return undefined;
-  }
+async function decodedCopiesFolder(): Promise<string> {
+  await removeStaleTemps(tmpdir());
+  return tempSibling(join(tmpdir(), 'mmubench-decoded'));
 }
 
 /** Everything checked before any replay. */
@@ -162,7 +162,7 @@ interface RunPlan {
 }
 
 /** Step 1: options, output path, traces, cells; throws `InputError` on anything bad. */
-async function planRun(tracePaths: string[], options: RunCommandOptions, copies: string | undefined): Promise<RunPlan> {
+async function planRun(tracePaths: string[], options: RunCommandOptions, copies: string): Promise<RunPlan> {
   // 1a. Options and layout, once, at the boundary.
   const costs = await loadCostProfile(options.costs);
   let memslots = parseMemslots(options.memslot ?? []);

@@ -12,6 +12,7 @@
  * the file is checked all the same, and the cells read the CSV as before.
  * Errors of the CSV itself propagate (the copy is removed first).
  */
+import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { BinaryTraceWriter } from './binary/binaryTraceWriter.js';
 import type { CsvChunkReader } from './csvChunkReader.js';
@@ -19,7 +20,7 @@ import type { TraceEvents } from './traceEvents.js';
 
 /** Where decoded copies go, and who hears that one was given up. */
 export interface DecodedCopies {
-  /** A folder the caller removes when the run is over. */
+  /** A folder (made with the first copy) the caller removes when the run is over. */
   dir: string;
   onNote?: (message: string) => void;
 }
@@ -42,6 +43,7 @@ export async function checkIntoCopy(reader: CsvChunkReader, copies: DecodedCopie
   };
   let writer: BinaryTraceWriter;
   try {
+    await mkdir(copies.dir, { recursive: true });
     writer = await BinaryTraceWriter.create(path, { source: `decoded from ${reader.path}`, checked: true });
   } catch (error) {
     reader.checkAll();
