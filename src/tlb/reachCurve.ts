@@ -128,9 +128,17 @@ export class ReachCurve {
     const node = this.live.get(tag);
     // 1-2.
     this.hist[node < 0 || !permOk ? this.sizes.length : this.groupOf[node]]++;
-    // 3.
+    // 3. Without holes (no flush since the last full one), inline; with holes, in a method of its own
+    // (so that this one stays small enough for TurboFan to inline it, and `moveToTop`, into its callers).
+    if (this.holes.length > 0) this.moveToTopPastHoles(node, tag);
+    else if (node >= 0) this.moveToTop(node, tag);
+    else this.live.set(tag, this.moveToTop(-1, tag));
+  }
+
+  /** `lookup`'s step 3 while the stack holds holes: `node` is `tag`'s node, or -1. */
+  private moveToTopPastHoles(node: number, tag: number): void {
     const holes = this.holes;
-    const newestHole = holes.length > 0 ? holes[0] : -1;
+    const newestHole = holes[0];
     if (node >= 0) {
       if (newestHole >= 0 && this.timeOf[newestHole] > this.timeOf[node]) {
         this.popHole();
@@ -141,7 +149,7 @@ export class ReachCurve {
         this.moveToTop(node, tag);
       }
     } else {
-      if (newestHole >= 0) this.popHole();
+      this.popHole();
       this.live.set(tag, this.moveToTop(newestHole, tag));
     }
   }
