@@ -27,7 +27,8 @@ export interface DecodedCopies {
 
 /** Copies made by this process so far: each gets a file name of its own. */
 let copiesMade = 0;
-
+/** Held events above this many take their memory back before the chunks (which reuse the builder's arrays). */
+const CHUNK_RELEASE_EVENTS = 1 << 16;
 /**
  * Check every remaining row of `reader` (as `checkAll` does), writing the
  * events (those `reader.checker.events` holds already first) to a new
@@ -61,6 +62,12 @@ export async function checkIntoCopy(reader: CsvChunkReader, copies: DecodedCopie
         reader.checkAll();
         return giveUp(error);
       }
+      if (!reader.checker.timesAscending) {
+        // Its rows must be sorted by time: it is read whole after the check, and a copy in file order is of no use.
+        await writer.abort();
+        reader.checkAll();
+        return undefined;
+      }
       if (chunk === held && held.count > CHUNK_RELEASE_EVENTS) held.release();
     }
   } catch (error) {
@@ -76,6 +83,3 @@ export async function checkIntoCopy(reader: CsvChunkReader, copies: DecodedCopie
   }
   return path;
 }
-
-/** Held events above this many take their memory back before the chunks (which reuse the builder's arrays). */
-const CHUNK_RELEASE_EVENTS = 1 << 16;

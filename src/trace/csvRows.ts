@@ -65,7 +65,8 @@ export class CsvRowChecker {
   /** Last time seen per vCPU id, -1 before the first (times are ≥ 0). */
   private readonly lastTime = new Float64Array(MAX_VCPU_ID + 1).fill(-1);
   private lastAnyTime = 0;
-  private timesAscending = true;
+  /** False once a row's time is below an earlier row's (the trace must then be sorted: it cannot stream). */
+  timesAscending = true;
   private touchedEndGpa = 0;
   private declaresSlots = false;
   private maxVcpu = -1;

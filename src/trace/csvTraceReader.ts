@@ -19,7 +19,7 @@
  * `InputError` thrown for one of them is the message csv-parse's path gives
  * too. Bench: `npm run bench`, "CSV ingest" and "CSV streamed".
  */
-import { rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import { fileError } from './fileError.js';
@@ -85,10 +85,7 @@ export async function openCsvTrace(path: string, inMemoryBytes = 0, copies?: Dec
     else reader.checkAll();
   });
   if (kept !== undefined) return { ...traceFields(path, traceName(path), summary), events: kept.checker.events.finish(summary.timed) };
-  if (summary.timed && !summary.timesAscending) {
-    if (copy !== undefined) rmSync(copy, { force: true }); // in file order, not replay order
-    return readWhole(path, [parser]);
-  }
+  if (summary.timed && !summary.timesAscending) return readWhole(path, [parser]); // (no copy: checkIntoCopy gives it up)
   const events = allocateTraceEvents(0);
   events.count = summary.count;
   const stream: TraceStream =
