@@ -6,8 +6,7 @@
  * cannot take the copy each end as they would without it; `run` leaves no
  * copy behind and removes those of killed runs.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -19,19 +18,14 @@ import { readBinaryTraceHeader } from '../src/trace/binary/binaryTraceReader.js'
 import { forEachEventChunk } from '../src/trace/eventChunks.js';
 import type { Trace, TraceEvents } from '../src/trace/traceEvents.js';
 import { runCli, tempDir } from './helpers/runCli.js';
+import { textFiles } from './helpers/textFiles.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'mmubench-copy-'));
-let counter = 0;
-
-function file(text: string): string {
-  const path = join(dir, `t${counter++}.csv`);
-  writeFileSync(path, text);
-  return path;
-}
+const { dir, file } = textFiles('copy');
+let folders = 0;
 
 /** A fresh, empty copies folder. */
 function copiesDir(): string {
-  const path = join(dir, `copies${counter++}`);
+  const path = join(dir, `copies${folders++}`);
   mkdirSync(path);
   return path;
 }

@@ -4,24 +4,15 @@
  * the same error message — over mutations of plain traces (`\n` and `\r\n`
  * line ends) that stay plain, and ones that do not (which must fall back).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { openCsvTrace, readCsvTrace, readWithCsvParse } from '../src/trace/csvTraceReader.js';
 import type { Trace } from '../src/trace/traceEvents.js';
 import { propertyParams } from './helpers/propertyConfig.js';
+import { textFiles } from './helpers/textFiles.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'mmubench-fast-'));
-let counter = 0;
-
-function file(text: string): string {
-  const path = join(dir, `t${counter++}.csv`);
-  writeFileSync(path, text);
-  return path;
-}
+const { file } = textFiles('fast');
 
 /** The trace as plain data, or the InputError message. */
 async function outcome(read: (path: string) => Promise<Trace>, path: string): Promise<unknown> {

@@ -5,24 +5,15 @@
  * end, inside a comment; and a bad row after such a boundary is reported on
  * its own physical line.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { CsvChunkReader } from '../src/trace/csvChunkReader.js';
 import { openCsvTrace, readWithCsvParse } from '../src/trace/csvTraceReader.js';
 import { forEachEventChunk } from '../src/trace/eventChunks.js';
 import type { TraceEvents } from '../src/trace/traceEvents.js';
+import { textFiles } from './helpers/textFiles.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'mmubench-chunks-'));
-let counter = 0;
-
-function file(text: string): string {
-  const path = join(dir, `t${counter++}.csv`);
-  writeFileSync(path, text);
-  return path;
-}
+const { file } = textFiles('chunks');
 
 const KEYS = ['op', 'vcpu', 'gpa', 'sizeBytes', 'slot', 'line'] as const;
 
