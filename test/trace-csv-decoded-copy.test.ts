@@ -57,7 +57,7 @@ describe('CSV decoded copy', () => {
   it('streams the copy: the events and lines of a whole csv-parse read, the trace facts in its header', async () => {
     const path = file(TEXT);
     const copies = copiesDir();
-    const trace = await openCsvTrace(path, 0, { dir: copies });
+    const trace = await openCsvTrace(path, { copies: { dir: copies } });
     expect(trace.stream?.format).toBe('mtr');
     expect(readdirSync(copies)).toHaveLength(1);
     expect(streamed(trace)).toEqual(rows((await readWithCsvParse(path)).events));
@@ -69,7 +69,7 @@ describe('CSV decoded copy', () => {
 
   it('keeps the events read while the trace might have fitted in memory (3 kept of 4: it does not fit)', async () => {
     const path = file(accessRows(4));
-    const trace = await openCsvTrace(path, 3 * 27, { dir: copiesDir() });
+    const trace = await openCsvTrace(path, { inMemoryBytes: 3 * 27, copies: { dir: copiesDir() } });
     expect(trace.stream?.format).toBe('mtr');
     expect(streamed(trace)).toEqual(rows((await readWithCsvParse(path)).events));
   });
@@ -78,7 +78,7 @@ describe('CSV decoded copy', () => {
     // 70000 plain rows (a first chunk of 65536 written), then a quoted cell.
     const path = file(`${accessRows(70000)}0,R,"0x5000",8\n`);
     const copies = copiesDir();
-    const trace = await openCsvTrace(path, 0, { dir: copies });
+    const trace = await openCsvTrace(path, { copies: { dir: copies } });
     expect(trace.stream?.format).toBe('mtr');
     expect(readdirSync(copies)).toHaveLength(1);
     const events = streamed(trace);
@@ -89,7 +89,7 @@ describe('CSV decoded copy', () => {
   it('fails on a bad row past the first chunk with its CSV line, and leaves no copy', async () => {
     const path = file(`${accessRows(70000)}0,R,0xZZ,8\n`);
     const copies = copiesDir();
-    const error = await openCsvTrace(path, 0, { dir: copies }).catch((e: unknown) => e);
+    const error = await openCsvTrace(path, { copies: { dir: copies } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toBe(`${path}:70002: column gpa: "0xZZ" is not a hex or decimal address`);
     expect(readdirSync(copies)).toEqual([]);
@@ -97,7 +97,7 @@ describe('CSV decoded copy', () => {
 
   it('reads a trace that must be sorted whole, and removes its copy', async () => {
     const copies = copiesDir();
-    const trace = await openCsvTrace(file('vcpu,op,gpa,size,time\n0,R,0x1000,8,5\n1,W,0x2000,8,1\n'), 0, { dir: copies });
+    const trace = await openCsvTrace(file('vcpu,op,gpa,size,time\n0,R,0x1000,8,5\n1,W,0x2000,8,1\n'), { copies: { dir: copies } });
     expect(trace.stream).toBeUndefined();
     expect(Array.from(trace.events.line)).toEqual([3, 2]);
     expect(readdirSync(copies)).toEqual([]);
@@ -107,7 +107,7 @@ describe('CSV decoded copy', () => {
     const path = file(TEXT);
     const notes: string[] = [];
     const underAFile = join(file('not a folder'), 'copies'); // mkdir fails: ENOTDIR
-    const trace = await openCsvTrace(path, 0, { dir: underAFile, onNote: (note) => notes.push(note) });
+    const trace = await openCsvTrace(path, { copies: { dir: underAFile, onNote: (note) => notes.push(note) } });
     expect(trace.stream?.format).toBe('csv');
     expect(streamed(trace)).toEqual(rows((await readWithCsvParse(path)).events));
     expect(notes).toHaveLength(1);

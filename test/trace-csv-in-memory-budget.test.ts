@@ -19,7 +19,7 @@ writeFileSync(path, `vcpu,op,gpa,size\n${Array.from({ length: ROWS }, (_, i) => 
 
 describe('CSV in-memory budget', () => {
   it('keeps the events of a trace that fits', async () => {
-    const trace = await openCsvTrace(path, ROWS * TRACE_EVENT_BYTES);
+    const trace = await openCsvTrace(path, { inMemoryBytes: ROWS * TRACE_EVENT_BYTES });
     expect(trace.stream).toBeUndefined();
     expect(trace.events.count).toBe(ROWS);
     expect(trace.events.gpa[ROWS - 1]).toBe(0x100000 + (ROWS - 1) * 8);
@@ -27,14 +27,14 @@ describe('CSV in-memory budget', () => {
 
   it('streams a trace one event too long, found at the end of the read', async () => {
     // 199999 events fit: the first 65536 rows estimate 200000, within twice the budget, so rows are kept until one too many.
-    const trace = await openCsvTrace(path, (ROWS - 1) * TRACE_EVENT_BYTES);
+    const trace = await openCsvTrace(path, { inMemoryBytes: (ROWS - 1) * TRACE_EVENT_BYTES });
     expect(trace.stream?.format).toBe('csv');
     expect(trace.events.count).toBe(ROWS);
   });
 
   it('streams a trace whose first rows say it is over twice the budget', async () => {
     // 66000 events fit: the 65536-row sample estimates 200000 > 2 x 66000, so keeping stops there.
-    const trace = await openCsvTrace(path, 66_000 * TRACE_EVENT_BYTES);
+    const trace = await openCsvTrace(path, { inMemoryBytes: 66_000 * TRACE_EVENT_BYTES });
     expect(trace.stream?.format).toBe('csv');
     expect(trace.events.count).toBe(ROWS);
   });

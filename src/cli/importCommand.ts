@@ -5,7 +5,7 @@
  * renamed into place; its header comments (an `.mtr`'s source text) record the
  * inputs, the mapping used and the skip counts.
  */
-import cliProgress from 'cli-progress';
+import { BytesProgressBar } from './progress.js';
 import type { Command } from 'commander';
 import { EXIT_OK, InputError, fileIoError } from '../errors.js';
 import { checkOutputPath } from '../outputPath.js';
@@ -22,8 +22,6 @@ export interface ImportCommandOptions extends RawImportOptions {
   out: string;
   quiet?: boolean;
 }
-
-const SHOW_PROGRESS_AFTER_MS = 1000;
 
 /** Add `import` to `program`; its action reports the exit code through `setExit`. */
 export function registerImportCommand(program: Command, setExit: (code: number) => void): void {
@@ -86,7 +84,7 @@ export async function importCommand(inputs: string[], options: ImportCommandOpti
   const writer = /\.mtr$/i.test(options.out)
     ? new MtrTraceSink(options.out)
     : new CsvTraceWriter(options.out, { time: format === 'ftrace', headerComments: true, flag: '--out' });
-  const progress = new ImportProgressBar(options.quiet === true);
+  const progress = new BytesProgressBar('import', options.quiet === true);
   let summary: ImportSummary;
   try {
     summary = await importTrace(
@@ -114,33 +112,4 @@ export async function importCommand(inputs: string[], options: ImportCommandOpti
     );
   }
   return EXIT_OK;
-}
-
-/** Bytes read, as a bar on stderr: only on a terminal, only for imports over a second. */
-class ImportProgressBar {
-  private bar: cliProgress.SingleBar | undefined;
-  private readonly started = Date.now();
-  private readonly enabled: boolean;
-
-  constructor(quiet: boolean) {
-    this.enabled = !quiet && process.stderr.isTTY === true;
-  }
-
-  update(doneBytes: number, totalBytes: number): void {
-    if (!this.enabled || totalBytes === 0) return;
-    const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
-    if (this.bar === undefined) {
-      if (Date.now() - this.started < SHOW_PROGRESS_AFTER_MS) return;
-      this.bar = new cliProgress.SingleBar(
-        { stream: process.stderr, format: 'import {bar} {value}/{total} MiB | ETA {eta_formatted}', hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-      this.bar.start(mib(totalBytes), 0);
-    }
-    this.bar.update(mib(doneBytes));
-  }
-
-  stop(): void {
-    this.bar?.stop();
-  }
 }

@@ -20,7 +20,7 @@ import { checkOutputPath } from '../outputPath.js';
 import { rm } from 'node:fs/promises';
 import { removeStaleTemps, tempSibling } from '../tempNames.js';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { RunModel } from '../report/runJson.js';
 import { InputError, EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
@@ -32,7 +32,7 @@ import type { Seams } from './seams.js';
 import { loadCostProfile } from './loadCostProfile.js';
 import type { CostSource } from '../replay/costProfile.js';
 import { withEstimates } from '../replay/estimateCosts.js';
-import { ProgressReporter } from './progress.js';
+import { BytesProgressBar, ProgressReporter } from './progress.js';
 import { VERSION } from './version.js';
 import { readVmLayout } from './vmLayout.js';
 import { validateLayout } from '../replay/validateLayout.js';
@@ -249,9 +249,16 @@ async function loadTraces(tracePaths: string[], options: RunCommandOptions, inMe
   // bad chunk fails its cells with kind `input`, and `reportRun` then exits 2 without a report.
   let left = inMemoryBytes;
   for (const path of tracePaths) {
-    const trace = await loadTrace(path, { stream, checkNow: false, onNote, inMemoryBytes: left, decodedCopies });
-    if (trace.stream === undefined) left = Math.max(0, left - trace.events.count * TRACE_EVENT_BYTES);
-    traces.push(trace);
+    // A long checking pass (a large CSV) shows its progress.
+    const checking = new BytesProgressBar(`check ${basename(path)}`, options.quiet === true);
+    const onCheckProgress = (doneBytes: number, totalBytes: number): void => checking.update(doneBytes, totalBytes);
+    try {
+      const trace = await loadTrace(path, { stream, checkNow: false, onNote, inMemoryBytes: left, decodedCopies, onCheckProgress });
+      if (trace.stream === undefined) left = Math.max(0, left - trace.events.count * TRACE_EVENT_BYTES);
+      traces.push(trace);
+    } finally {
+      checking.stop();
+    }
   }
   const names = new Set<string>();
   for (const trace of traces) {

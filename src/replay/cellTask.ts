@@ -18,12 +18,14 @@ export interface CellTask {
   tlbReach?: boolean;
   /** With `tlbReach`: the curves on a thread of their own (set by `runMatrix` when a core is free for it). */
   tlbReachThread?: boolean;
+  /** Where the replay keeps its count of events done (`ReplayOptions.eventsDone`; set by `runMatrix` for its progress). */
+  eventsDone?: Float64Array;
 }
 
 /** Replay a cell; any failure becomes `{ ok: false }` with its kind and message. */
 export function runCellTask(task: CellTask): CellOutcome {
   try {
-    const options = { tlbReach: task.tlbReach === true, tlbReachThread: task.tlbReachThread === true };
+    const options = { tlbReach: task.tlbReach === true, tlbReachThread: task.tlbReachThread === true, eventsDone: task.eventsDone };
     return { ok: true, result: replayCell(task.trace, task.scenario, task.layout, {}, options) };
   } catch (error) {
     const kind = error instanceof InputError ? 'input' : 'crash';

@@ -37,6 +37,12 @@ export interface ReplayOptions {
   tlbReach?: boolean;
   /** With `tlbReach`: compute the curves on a thread of their own (src/replay/reachRing.ts); the same curves. */
   tlbReachThread?: boolean;
+  /**
+   * The events replayed so far, stored in element 0 at each fault-curve step
+   * and chunk end (at least every hundredth of the trace): a view of shared
+   * memory that another thread reads for a progress display.
+   */
+  eventsDone?: Float64Array;
 }
 
 /** Replay `trace` under `scenario`. Throws `InputError` (located) for impossible rows. */
@@ -44,7 +50,7 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
   const started = performance.now();
   const cell = openCell(trace, scenario, layout, undefined, options.tlbReach === true, options.tlbReachThread === true);
   try {
-    const faultCurve = replayEvents(cell, trace, debug);
+    const faultCurve = replayEvents(cell, trace, debug, options.eventsDone);
     debug.inspect?.(cell.engine);
     return cellResult(cell, trace, scenario, faultCurve, performance.now() - started);
   } finally {
@@ -57,7 +63,7 @@ export function replayCell(trace: Trace, scenario: Scenario, layout: Layout, deb
  * sits in memory whole). Guest accesses take the engine's batch loop; the
  * rest go to `hostEvent`. Returns the fault curve (101 points).
  */
-function replayEvents(cell: OpenedCell, trace: Trace, debug: ReplayDebug): number[] {
+function replayEvents(cell: OpenedCell, trace: Trace, debug: ReplayDebug, eventsDone: Float64Array | undefined): number[] {
   const engine = cell.engine;
   const curve = new FaultCurve(trace.events.count);
   const checkCoherence = debug.checkCoherence === true;
@@ -85,6 +91,7 @@ function replayEvents(cell: OpenedCell, trace: Trace, debug: ReplayDebug): numbe
           }
         }
         const done = before + i; // events replayed so far
+        if (eventsDone !== undefined) eventsDone[0] = done;
         if (checkCoherence) {
           const problem = engine.checkCoherence();
           if (problem !== undefined) throw new Error(`${trace.path}:${ev.line[i - 1]}: TLB coherence violated after ${OP_NAMES[ev.op[i - 1]]}: ${problem}`);

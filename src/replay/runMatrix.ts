@@ -14,7 +14,18 @@ export interface MatrixProgress {
   total: number;
   /** Guest accesses replayed by the cells done so far. */
   accesses: number;
+  /**
+   * Trace events replayed so far: every event of the cells done, and what
+   * the cells running on workers have replayed (read from their counters
+   * every `PROGRESS_POLL_MS`).
+   */
+  events: number;
+  /** Trace events of every cell. */
+  totalEvents: number;
 }
+
+/** How often the pool's cell counters are read for `onProgress`, in milliseconds. */
+const PROGRESS_POLL_MS = 250;
 
 export interface RunMatrixOptions {
   /** 0 runs inline on the main thread; N > 0 uses a pool of N workers. */
@@ -38,16 +49,26 @@ export function defaultThreads(cellCount: number): number {
 export async function runMatrix(cellTasks: readonly CellTask[], options: RunMatrixOptions): Promise<CellOutcome[]> {
   // A large cell's reach curves go to a thread of their own when the cells replaying at once leave a core for each.
   const running = options.threads === 0 ? 1 : Math.min(options.threads, cellTasks.length);
-  const tasks = cellTasks.map((task) =>
-    task.tlbReach === true && reachThreadFits(task.trace.events.count, running) ? { ...task, tlbReachThread: true } : task,
-  );
+  // Per cell, its events done: shared with the workers, which store theirs as they replay (`ReplayOptions.eventsDone`).
+  const eventsDone = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, cellTasks.length)));
+  const tasks = cellTasks.map((task, index) => ({
+    ...task,
+    ...(task.tlbReach === true && reachThreadFits(task.trace.events.count, running) ? { tlbReachThread: true } : {}),
+    ...(options.threads > 0 && options.onProgress !== undefined ? { eventsDone: eventsDone.subarray(index, index + 1) } : {}),
+  }));
   const outcomes: CellOutcome[] = new Array(tasks.length);
-  const progress: MatrixProgress = { done: 0, total: tasks.length, accesses: 0 };
+  const totalEvents = tasks.reduce((sum, task) => sum + task.trace.events.count, 0);
+  const progress: MatrixProgress = { done: 0, total: tasks.length, accesses: 0, events: 0, totalEvents };
+  const report = (): void => {
+    progress.events = eventsDone.reduce((sum, events) => sum + events, 0);
+    options.onProgress?.(progress);
+  };
   const record = (index: number, outcome: CellOutcome): void => {
     outcomes[index] = outcome;
+    eventsDone[index] = tasks[index].trace.events.count; // done (a failed cell too)
     progress.done++;
     if (outcome.ok) progress.accesses += outcome.result.total.accesses;
-    options.onProgress?.(progress);
+    report();
   };
   const failed = (task: CellTask, kind: CellFailureKind, message: string): CellOutcome => ({
     ok: false,
@@ -80,6 +101,8 @@ export async function runMatrix(cellTasks: readonly CellTask[], options: RunMatr
       else record(index, failed(task, 'crash', error instanceof Error ? error.message : String(error)));
     }
   };
+  // The running cells' counters, read while they replay (the main thread is free: the cells are on workers).
+  const poll = options.onProgress === undefined ? undefined : setInterval(report, PROGRESS_POLL_MS);
   try {
     // One lane per worker: a cell goes to the pool when a worker is free, so its --timeout counts
     // from its own start (queued in Piscina, its clock would run while it waits for a worker).
@@ -89,6 +112,7 @@ export async function runMatrix(cellTasks: readonly CellTask[], options: RunMatr
     };
     await Promise.all(Array.from({ length: Math.min(options.threads, tasks.length) }, lane));
   } finally {
+    clearInterval(poll);
     await pool.destroy();
   }
   return outcomes;

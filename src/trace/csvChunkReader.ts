@@ -71,6 +71,8 @@ export class CsvChunkReader {
   private fileBytesRead = 0;
   // csv-parse state.
   private api: CsvParseApi | undefined;
+  /** Told the file's bytes read so far after each read (a progress display). */
+  onRead: ((bytesRead: number) => void) | undefined = undefined;
 
   private constructor(
     readonly path: string,
@@ -215,6 +217,7 @@ export class CsvChunkReader {
     try {
       const bytesRead = readSync(this.fd!, into, offset, length, null);
       this.fileBytesRead += bytesRead;
+      this.onRead?.(this.fileBytesRead);
       return bytesRead;
     } catch (error) {
       throw fileError(this.path, error);

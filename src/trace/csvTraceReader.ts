@@ -47,21 +47,33 @@ export async function readWithCsvParse(path: string): Promise<Trace> {
   return readWhole(path, ['csv-parse']);
 }
 
+/** Options of `openCsvTrace`. */
+export interface OpenCsvOptions {
+  /** Keep the events in memory when they take at most this many bytes (`TRACE_EVENT_BYTES` each). Default 0. */
+  inMemoryBytes?: number;
+  /** Write a decoded `.mtr` copy there, which the replay streams (csvDecodedCopy.ts). Default: none. */
+  copies?: DecodedCopies;
+  /** Told the bytes of the file read so far and its size, after each read of the checking pass. */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+}
+
 /**
  * Check a CSV trace whole and return it streamed (`Trace.stream`): its
  * events are read again, chunk by chunk, at replay time, from the decoded
  * copy the checking pass wrote into `copies` when given (csvDecodedCopy.ts),
  * else from the CSV. Returned in memory instead (from the same pass): a
- * trace whose events fit in `inMemoryBytes` (`TRACE_EVENT_BYTES` each), and
- * one whose rows must be sorted by time. Throws `InputError`.
+ * trace whose events fit in `inMemoryBytes`, and one whose rows must be
+ * sorted by time. Throws `InputError`.
  */
-export async function openCsvTrace(path: string, inMemoryBytes = 0, copies?: DecodedCopies): Promise<Trace> {
+export async function openCsvTrace(path: string, options: OpenCsvOptions = {}): Promise<Trace> {
+  const { copies, onProgress } = options;
   const stat = fileStat(path);
-  const keepEvents = Math.floor(inMemoryBytes / TRACE_EVENT_BYTES);
+  const keepEvents = Math.floor((options.inMemoryBytes ?? 0) / TRACE_EVENT_BYTES);
   let kept: CsvChunkReader | undefined;
   let copy: string | undefined;
   const { summary, parser } = await withParser(path, ['bytes', 'csv-parse'], async (reader) => {
     kept = undefined;
+    if (onProgress !== undefined) reader.onRead = (bytesRead) => onProgress(bytesRead, stat.size);
     if (keepEvents > 0) {
       // Rows are kept while the file may fit: not when its first rows say it holds twice as many.
       // Fewer events than asked for means the file ended.

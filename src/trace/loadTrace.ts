@@ -47,6 +47,8 @@ export interface LoadTraceOptions {
    * CSV parse, not one more per cell. Default: none, the replay reads the CSV.
    */
   decodedCopies?: DecodedCopies;
+  /** With `stream`: told the bytes of a CSV trace checked so far and its size (a progress display). */
+  onCheckProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
 /** True when the `.mtr` header announces an event count that fits in `inMemoryBytes`. */
@@ -61,7 +63,10 @@ export async function loadTrace(spec: string, options: LoadTraceOptions = {}): P
   const imported = parseImportSpec(spec);
   if (imported === undefined) {
     const inMemoryBytes = options.inMemoryBytes ?? 0;
-    if (!isBinaryTracePath(spec)) return options.stream === true ? openCsvTrace(spec, inMemoryBytes, options.decodedCopies) : readCsvTrace(spec);
+    if (!isBinaryTracePath(spec))
+      return options.stream === true
+        ? openCsvTrace(spec, { inMemoryBytes, copies: options.decodedCopies, onProgress: options.onCheckProgress })
+        : readCsvTrace(spec);
     if (options.stream !== true || fitsInMemory(spec, inMemoryBytes)) return readBinaryTrace(spec);
     return openBinaryTrace(spec, { validate: options.checkNow ?? true });
   }

@@ -61,7 +61,8 @@ export function perVcpuThreads(vcpuCounts: readonly number[]): number {
 /** Run `tasks` in per-vCPU mode; one outcome per task, in task order. */
 export async function runPerVcpu(tasks: readonly CellTask[], options: RunPerVcpuOptions = {}): Promise<CellOutcome[]> {
   const outcomes: CellOutcome[] = [];
-  const progress: MatrixProgress = { done: 0, total: tasks.length, accesses: 0 };
+  const totalEvents = tasks.reduce((sum, task) => sum + task.trace.events.count, 0);
+  const progress: MatrixProgress = { done: 0, total: tasks.length, accesses: 0, events: 0, totalEvents };
   const threads = options.threads ?? perVcpuThreads(tasks.map((t) => t.trace.vcpuCount));
   const pool =
     options.pool ??
@@ -75,6 +76,7 @@ export async function runPerVcpu(tasks: readonly CellTask[], options: RunPerVcpu
       const outcome = await runCell(pool, task, options);
       outcomes.push(outcome);
       progress.done++;
+      progress.events += task.trace.events.count;
       if (outcome.ok) progress.accesses += outcome.result.total.accesses;
       options.onProgress?.(progress);
     }
