@@ -55,18 +55,18 @@ export async function checkIntoCopy(reader: CsvChunkReader, copies: DecodedCopie
   let chunk: TraceEvents | undefined = held.count > 0 ? held : reader.next();
   try {
     for (; chunk !== undefined; chunk = reader.next()) {
+      if (!reader.checker.timesAscending) {
+        // Its rows must be sorted by time: it is read whole after the check, and a copy in file order is of no use.
+        await writer.abort();
+        reader.checkAll();
+        return undefined;
+      }
       try {
         await writer.append(chunk);
       } catch (error) {
         // The writer removed its file; the rest of the CSV is checked without a copy.
         reader.checkAll();
         return giveUp(error);
-      }
-      if (!reader.checker.timesAscending) {
-        // Its rows must be sorted by time: it is read whole after the check, and a copy in file order is of no use.
-        await writer.abort();
-        reader.checkAll();
-        return undefined;
       }
       if (chunk === held && held.count > CHUNK_RELEASE_EVENTS) held.release();
     }
