@@ -139,12 +139,7 @@ export class PlainRows {
       const start = p;
       while (bytes[p] === 0x30) p++;
       const significant = p;
-      // Seven digits in int32 arithmetic (a shift per digit), the rest in doubles.
-      let d = HEX[bytes[p]];
-      let low = 0;
-      for (; d >= 0 && p - significant < 7; d = HEX[bytes[++p]]) low = (low << 4) | d;
-      gpa = low;
-      for (; d >= 0; d = HEX[bytes[++p]]) gpa = gpa * 16 + d;
+      for (let d = HEX[bytes[p]]; d >= 0; d = HEX[bytes[++p]]) gpa = gpa * 16 + d;
       if (p === start || p - significant > MAX_HEX_DIGITS) return -1;
     } else {
       gpa = address(bytes, p);
