@@ -59,6 +59,7 @@ describe('CSV decoded copy', () => {
     const copies = copiesDir();
     const trace = await openCsvTrace(path, { copies: { dir: copies } });
     expect(trace.stream?.format).toBe('mtr');
+    expect(trace.stream?.checked).toBe(true); // its events were checked as the CSV was: not again per cell
     expect(readdirSync(copies)).toHaveLength(1);
     expect(streamed(trace)).toEqual(rows((await readWithCsvParse(path)).events));
     expect(streamed(trace).map((row) => row[5])).toEqual([3, 4, 5]);

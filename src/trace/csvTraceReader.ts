@@ -101,7 +101,7 @@ export async function openCsvTrace(path: string, options: OpenCsvOptions = {}): 
   const events = allocateTraceEvents(0);
   events.count = summary.count;
   const stream: TraceStream =
-    copy !== undefined ? { format: 'mtr', path: copy } : { format: 'csv', path, csvParser: parser, sizeBytes: stat.size, mtimeMs: stat.mtimeMs };
+    copy !== undefined ? { format: 'mtr', path: copy, checked: true } : { format: 'csv', path, csvParser: parser, sizeBytes: stat.size, mtimeMs: stat.mtimeMs };
   return { ...traceFields(path, traceName(path), summary), events, stream };
 }
 

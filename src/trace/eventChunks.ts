@@ -22,7 +22,7 @@ export interface EventChunkSource {
 /** Chunks of `trace`'s events from the first: its arrays in one chunk, or its file chunk by chunk. */
 export function openEventChunks(trace: Trace): EventChunkSource {
   const stream = trace.stream;
-  if (stream !== undefined) return stream.format === 'csv' ? openCsvChunks(stream) : MtrChunkReader.openFile(stream.path);
+  if (stream !== undefined) return stream.format === 'csv' ? openCsvChunks(stream) : MtrChunkReader.openFile(stream.path, stream.checked === true);
   let given = false;
   return {
     next: () => {

@@ -62,6 +62,12 @@ export interface TraceStream {
   /** The file's size and modification time when it was checked: a CSV changed since is refused; keys the decoded-chunk cache. */
   sizeBytes?: number;
   mtimeMs?: number;
+  /**
+   * `.mtr`: every event was checked when the file was written, in this run
+   * (a CSV trace's decoded copy, csvDecodedCopy.ts): its chunks' events are
+   * not checked again (their headers and framing still are).
+   */
+  checked?: boolean;
 }
 
 /** Bytes of one event held in memory (`TraceEvents`' columns: 1 + 2 + 8 + 8 + 4 + 4). */

@@ -123,6 +123,8 @@ export class MtrChunkReader {
   private constructor(
     private readonly source: ByteSource,
     readonly path: string,
+    /** Events already checked when the file was written (`TraceStream.checked`): `next` skips `checkEvents`. */
+    private readonly eventsChecked: boolean,
   ) {
     try {
       this.header = readHeader(source, path);
@@ -142,8 +144,12 @@ export class MtrChunkReader {
     };
   }
 
-  /** Open `path` and check its header. Throws `InputError`. */
-  static openFile(path: string): MtrChunkReader {
+  /**
+   * Open `path` and check its header. Throws `InputError`. `eventsChecked`:
+   * its events were checked as this run wrote it (a decoded copy): chunks
+   * are then framed and decoded without checking their events again.
+   */
+  static openFile(path: string, eventsChecked = false): MtrChunkReader {
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -159,12 +165,12 @@ export class MtrChunkReader {
       closeSync(fd);
       throw error instanceof InputError ? error : fileError(path, error);
     }
-    return new MtrChunkReader(new FileSource(fd, size), path);
+    return new MtrChunkReader(new FileSource(fd, size), path, eventsChecked);
   }
 
   /** Read an image held in memory; `path` names it in errors. */
   static fromImage(image: Uint8Array, path: string): MtrChunkReader {
-    return new MtrChunkReader(new MemorySource(image), path);
+    return new MtrChunkReader(new MemorySource(image), path, false);
   }
 
   /**
@@ -203,7 +209,7 @@ export class MtrChunkReader {
       fail(`chunk ${k}`, position, `truncated: needs ${chunk.payloadBytes} bytes of data, the file ends after ${payload.length}`);
     }
     const events = viewChunk(chunk, payload, this.own, this.filled);
-    const bad = checkEvents(events, 0, count, header.vcpuCount, arithmeticColumns(chunk));
+    const bad = this.eventsChecked ? undefined : checkEvents(events, 0, count, header.vcpuCount, arithmeticColumns(chunk));
     if (bad !== undefined) fail(`chunk ${k}`, position, `event ${bad.index}: column ${bad.column}: ${bad.problem}`);
     this.total += count;
     this.chunkIndex++;
