@@ -15,7 +15,7 @@ import type { CellOutcome } from '../replay/results.js';
 import type { Scenario } from '../replay/scenario.js';
 import type { Shard } from '../replay/shard.js';
 import type { CellTask } from '../replay/cellTask.js';
-import { writeReport, type WriteReportOptions } from '../report/writeReport.js';
+import { prepareCharts, writeReport, type WriteReportOptions } from '../report/writeReport.js';
 import { checkOutputPath } from '../outputPath.js';
 import { rm } from 'node:fs/promises';
 import { removeStaleTemps, tempSibling } from '../tempNames.js';
@@ -128,7 +128,10 @@ export async function runReport(tracePaths: string[], options: RunCommandOptions
   const copies = await decodedCopiesFolder();
   try {
     const plan = await planRun(tracePaths, options, copies);
+    // While workers replay, the main thread has nothing to do but wait: it readies the charts then.
+    const chartsReady = plan.threads > 0 ? prepareCharts() : undefined;
     const replayed = await replayPlan(plan, options);
+    await chartsReady;
     return await reportRun(plan, replayed, options, startedAt);
   } finally {
     await rm(copies, { recursive: true, force: true });

@@ -139,6 +139,21 @@ export function reportCharts(run: RunModel, history?: readonly HistoryEntry[]): 
   return charts;
 }
 
+/**
+ * Load and warm up the chart renderer now, while the main thread would wait
+ * (the cells replay on workers), rather than before the first chart
+ * (`warmUpCharts`). Never rejects: a renderer that cannot load fails again,
+ * with its message, when `writeReport` draws.
+ */
+export async function prepareCharts(): Promise<void> {
+  try {
+    const { warmUpCharts } = await import('./charts/renderChart.js');
+    await warmUpCharts();
+  } catch {
+    // said by writeReport
+  }
+}
+
 export interface WriteReportOptions {
   /** Replace an existing folder (`exact` names only). */
   force: boolean;
