@@ -10,7 +10,7 @@
  *   replay: exit 2, one line.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,24 @@ describe('a full disk (64 KiB tmpfs)', () => {
     const result = runCli(['gen', '--kind', 'random', '--out', out]);
     expectFailedRun(result, new RegExp(`^mmubench: ${escapeRegExp(out)}: no space left on device \\(ENOSPC\\)$`));
     // (The nightly test's empty reports folder may be there.)
+    expect(readdirSync(full).filter((name) => name !== 'reports')).toEqual([]);
+  });
+});
+
+describe('a full disk, written in chunks (64 KiB tmpfs)', () => {
+  it('convert: ENOSPC on a chunk of the .mtr (found at a later chunk or the end) is one line naming it, no file left', (context) => {
+    if (skipReason !== undefined) return context.skip();
+    // 20000 random reads: about 160 KB of raw gpas in the .mtr, in chunks of 65536 events at most.
+    const work = mkdtempSync(join(tmpdir(), 'mmubench-full-convert-'));
+    const csv = join(work, 'trace.csv');
+    expect(runCli(['gen', '--kind', 'random', '--out', csv]).status).toBe(0);
+    const out = join(full, 'trace.mtr');
+    const result = runCli(['convert', csv, out]);
+    rmSync(work, { recursive: true, force: true });
+    expect(result.status, result.stderr).toBe(2);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^mmubench: ${escapeRegExp(out)}: cannot write: .*ENOSPC`));
     expect(readdirSync(full).filter((name) => name !== 'reports')).toEqual([]);
   });
 });

@@ -62,7 +62,11 @@ export class BinaryTraceWriter {
   private written = 0;
   private position: number;
   private maxVcpu = -1;
-  private readonly chunkBuffer: ArrayBuffer;
+  /** Two chunk buffers, used in turn: a chunk is encoded into one while the other's write is in flight. */
+  private readonly chunkBuffers: ArrayBuffer[];
+  private nextBuffer = 0;
+  /** The write of the last chunk encoded, still in flight (at most one), or undefined. */
+  private pending: Promise<unknown> | undefined;
 
   private constructor(
     private readonly path: string,
@@ -73,7 +77,8 @@ export class BinaryTraceWriter {
     private readonly checked: boolean,
   ) {
     this.position = header.length;
-    this.chunkBuffer = new ArrayBuffer(CHUNK_HEADER_BYTES + align8(chunkRecords * MAX_EVENT_BYTES) + 64);
+    const bufferBytes = CHUNK_HEADER_BYTES + align8(chunkRecords * MAX_EVENT_BYTES) + 64;
+    this.chunkBuffers = [new ArrayBuffer(bufferBytes), new ArrayBuffer(bufferBytes)];
     this.staging = {
       op: new Uint8Array(chunkRecords),
       vcpu: new Uint16Array(chunkRecords),
@@ -149,6 +154,7 @@ export class BinaryTraceWriter {
       throw new InputError(`${this.path}: ${problem}`);
     }
     if (this.staged > 0) await this.flushStaging();
+    await this.settle();
     const end = new DataView(new ArrayBuffer(END_MARKER_BYTES));
     end.setUint32(0, END_TAG, true);
     end.setBigUint64(8, BigInt(this.written), true);
@@ -167,6 +173,9 @@ export class BinaryTraceWriter {
 
   /** Close and remove the temporary file (idempotent). */
   async abort(): Promise<void> {
+    const pending = this.pending;
+    this.pending = undefined;
+    await pending?.catch(() => undefined);
     await this.file.close().catch(() => undefined);
     await rm(this.temp, { force: true });
   }
@@ -176,11 +185,29 @@ export class BinaryTraceWriter {
     this.staged = 0;
   }
 
+  /**
+   * Encode events [start, start + count) of `src` as the next chunk and start
+   * its write; the previous chunk's write is awaited first (its error, if
+   * any, thrown here). So the caller reads its next events while this
+   * chunk's bytes go to the file; `finish` awaits the last write.
+   */
   private async writeChunk(src: EventColumns, start: number, count: number): Promise<void> {
-    const bytes = encodeChunk(src, start, count, this.chunkBuffer);
-    await this.guard(() => this.file.write(new Uint8Array(this.chunkBuffer, 0, bytes), 0, bytes, this.position));
+    const buffer = this.chunkBuffers[this.nextBuffer];
+    this.nextBuffer ^= 1;
+    const bytes = encodeChunk(src, start, count, buffer);
+    await this.settle();
+    this.pending = this.file.write(new Uint8Array(buffer, 0, bytes), 0, bytes, this.position);
+    this.pending.catch(() => undefined); // seen by `settle` (or dropped by `abort`), never unhandled
     this.position += bytes;
     this.written += count;
+  }
+
+  /** Wait for the chunk write in flight, if any; a failed one removes the temporary file and reports the path. */
+  private async settle(): Promise<void> {
+    const pending = this.pending;
+    if (pending === undefined) return;
+    this.pending = undefined;
+    await this.guard(() => pending);
   }
 
   /** Run a file operation; on failure remove the temp file and report the path. */
