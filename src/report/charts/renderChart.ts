@@ -16,12 +16,11 @@ export async function renderChartPng(config: ChartConfiguration): Promise<Buffer
 }
 
 /**
- * Draw and encode a small line chart and bar chart, the report's two
- * types, and discard them. The first chart a process draws also pays for
- * loading chart.js and node-canvas and for V8's first compilation of their
- * code: 160-230 ms on the project host, against 50-70 ms for each one after
- * (`writeReport`'s charts are drawn no differently after this: a chart's
- * pixels depend only on its configuration).
+ * Draw and encode a small bar chart and discard it. The first chart a
+ * process draws also pays for loading chart.js and node-canvas and for V8's
+ * first compilation of their code: 160-230 ms on the project host, against
+ * 50-70 ms for each one after (`writeReport`'s charts are drawn no
+ * differently after this: a chart's pixels depend only on its configuration).
  */
 export async function warmUpCharts(): Promise<void> {
   const frame = { title: 'warm-up', xTitle: 'x', yTitle: 'y' };
