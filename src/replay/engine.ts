@@ -113,14 +113,12 @@ export class Engine implements FlushSink {
       const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
       const lastGfn = size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE);
       if (lastGfn === gfn) {
-        const exec = op === EXEC_OP ? 1 : 0;
-        const need = NEED_BY_OP[op];
-        if (hitsLast(ranges, vcpu, gfn, exec, need)) {
+        if (hitsLast(ranges, vcpu, gfn, op as number as AccessKind)) {
           fastHits[vcpu]++;
           if (feedReach) reachFeeds[vcpu].lookupLast();
           continue;
         }
-        const c = cachedHit(keys, words, ranges, epochs, arrays, pathCount, vcpu, gfn, exec, need);
+        const c = cachedHit(keys, words, ranges, epochs, arrays, pathCount, vcpu, gfn, op === EXEC_OP ? 1 : 0, NEED_BY_OP[op]);
         if (c >= 0) {
           fastHits[vcpu]++;
           if (feedReach) reachFeeds[vcpu].lookup(cache.tagOf(c), true);

@@ -30,6 +30,8 @@
  */
 import { Level, pagesPerLevel } from '../mmu/level.js';
 import type { TlbArray } from '../tlb/tlbArray.js';
+import { PERM_EXEC, PERM_READ, PERM_WRITE } from '../mmu/entry.js';
+import { AccessKind } from '../mmu/vmOptions.js';
 
 /** Entries per access path (a power of two): above any L1's capacity, so a working set L1 holds fits. */
 export const SLOT_CACHE_ENTRIES = 4096;
@@ -54,14 +56,24 @@ const EPOCH_AT = 2; // the path's epoch when cached, or ANY_EPOCH
 const FIRST = 3; // the frames [first, end) the entry may serve as the last translation: its frame, or its huge page's
 const END = 4;
 export const ENTRY_WORDS = 8;
-const RANGE_FIRST = 0; // the range entry's frames [first, end); empty: none
-const RANGE_END = 1;
-const RANGE_EXEC = 2; // its kind (0 data, 1 fetch)
-const LAST_FIRST = 3; // the last translation: frames [first, end) (empty: none), kind and permissions
-const LAST_END = 4;
-const LAST_EXEC = 5;
-const LAST_PERMS = 6;
-const HAS_HUGE = 7; // 1 once the path has stored a 2M entry: until then a frame entry's miss is the end
+/**
+ * The range entry: its first frame, and per kind (0 data, 1 fetch) the end
+ * of the frames [first, end) it serves, at `RANGE_END + exec`: the first
+ * frame (empty) for the other kind, or for both when there is none.
+ */
+const RANGE_FIRST = 0;
+const RANGE_END = 1; // + exec: 1, 2
+const HAS_HUGE = 3; // 1 once the path has stored a 2M entry: until then a frame entry's miss is the end
+/**
+ * The last translation: its first frame, and per access kind k (AccessKind
+ * 1-3: read, write, fetch) the end of the frames [first, end) it serves an
+ * access of that kind, at `LAST_END + k`: the first frame (empty) when its
+ * kind or permissions do not allow k, or when there is none. An end per kind
+ * (as for the range entry) makes the checks two compares of doubles, with no
+ * kind or permission test and no conversion from double to integer.
+ */
+const LAST_FIRST = 4;
+const LAST_END = 4; // + k: 5, 6, 7
 const RANGE_WORDS = 8;
 
 /**
@@ -135,8 +147,8 @@ export class L1SlotCache {
   rememberRange(s: number, firstGfn: number, endGfn: number, exec: number, array: TlbArray, slot: number): void {
     const r = s * RANGE_WORDS;
     this.ranges[r + RANGE_FIRST] = firstGfn;
-    this.ranges[r + RANGE_END] = endGfn;
-    this.ranges[r + RANGE_EXEC] = exec;
+    this.ranges[r + RANGE_END + exec] = endGfn;
+    this.ranges[r + RANGE_END + 1 - exec] = firstGfn;
     this.store(rangeEntry(this.paths, s), array, slot, this.epochs[s], firstGfn, endGfn);
     if (endGfn - firstGfn !== pagesPerLevel(Level.L2M)) return;
     const key = hugeKey(firstGfn, exec);
@@ -157,7 +169,8 @@ export class L1SlotCache {
 
   /** Path `s`'s TLB changed otherwise (a fill, a flush): it has no last translation. */
   forgetLast(s: number): void {
-    this.ranges[s * RANGE_WORDS + LAST_END] = 0; // [first, 0): no frame
+    const r = s * RANGE_WORDS;
+    for (let kind = AccessKind.Read; kind <= AccessKind.Exec; kind++) this.ranges[r + LAST_END + kind] = 0; // [first, 0): no frame
   }
 
   private store(c: number, array: TlbArray, slot: number, epochAt: number, firstGfn: number, endGfn: number): void {
@@ -193,7 +206,7 @@ export function cachedHit(
 ): number {
   let c: number;
   const r = s * RANGE_WORDS;
-  if (gfn < ranges[r + RANGE_END] && gfn >= ranges[r + RANGE_FIRST] && ranges[r + RANGE_EXEC] === exec) {
+  if (gfn < ranges[r + RANGE_END + exec] && gfn >= ranges[r + RANGE_FIRST]) {
     c = rangeEntry(paths, s);
   } else {
     const key = gfn * 2 + exec;
@@ -226,22 +239,22 @@ function hugeKey(gfn: number, exec: number): number {
 function writeLast(ranges: Float64Array, s: number, firstGfn: number, endGfn: number, exec: number, perms: number): void {
   const r = s * RANGE_WORDS;
   ranges[r + LAST_FIRST] = firstGfn;
-  ranges[r + LAST_END] = endGfn;
-  ranges[r + LAST_EXEC] = exec;
-  ranges[r + LAST_PERMS] = perms;
+  ranges[r + LAST_END + AccessKind.Read] = exec === 0 && (perms & PERM_READ) !== 0 ? endGfn : firstGfn;
+  ranges[r + LAST_END + AccessKind.Write] = exec === 0 && (perms & PERM_WRITE) !== 0 ? endGfn : firstGfn;
+  ranges[r + LAST_END + AccessKind.Exec] = exec === 1 && (perms & PERM_EXEC) !== 0 ? endGfn : firstGfn;
 }
 
 /**
  * The first check of the fast path: single frame `gfn` is in path `s`'s
- * last translation, with the permission `need`. Nothing has touched the
+ * last translation, which allows an access of `kind`. Nothing has touched the
  * path's TLB since that entry was used (every other use sets or forgets
  * the last translation), so it is still held and the most recent of its set:
  * the lookup would find it and change no LRU order. A range entry's frames
  * count only because nothing probed before it holds an entry (see above).
  */
-export function hitsLast(ranges: Float64Array, s: number, gfn: number, exec: number, need: number): boolean {
+export function hitsLast(ranges: Float64Array, s: number, gfn: number, kind: AccessKind): boolean {
   const r = s * RANGE_WORDS;
-  return gfn < ranges[r + LAST_END] && gfn >= ranges[r + LAST_FIRST] && ranges[r + LAST_EXEC] === exec && (ranges[r + LAST_PERMS] & need) !== 0;
+  return gfn < ranges[r + LAST_END + kind] && gfn >= ranges[r + LAST_FIRST];
 }
 
 /** `cachedHit` on path `s` of `cache` (for callers outside a hot loop). */

@@ -140,7 +140,7 @@ export class VcpuAccessPath {
     if (gfn === lastGfn) {
       const exec = kind === AccessKind.Exec ? 1 : 0;
       const need = NEED_BY_KIND[kind];
-      if (hitsLast(this.cache.ranges, this.slotIndex, gfn, exec, need)) {
+      if (hitsLast(this.cache.ranges, this.slotIndex, gfn, kind)) {
         stats.tlb_hits++;
         if (this.reach !== undefined) this.reach.lookupLast();
         return;
