@@ -163,11 +163,15 @@ export function viewChunk(chunk: ChunkHeader, payload: Uint8Array, own: EventCol
   return out;
 }
 
-/** The columns of `chunk` stored as arithmetic sequences (checked at both ends by `parseChunkHeader`). */
-export function arithmeticColumns(chunk: ChunkHeader): Set<ColumnKey> {
+/**
+ * The columns of `chunk` stored as arithmetic sequences (checked at both
+ * ends by `parseChunkHeader`); with `constantOnly`, those of step 0 (one
+ * value for every event).
+ */
+export function arithmeticColumns(chunk: ChunkHeader, constantOnly = false): Set<ColumnKey> {
   const keys = new Set<ColumnKey>();
   COLUMNS.forEach((column, index) => {
-    if (chunk.modes[index] === ColumnMode.ARITHMETIC) keys.add(column.key);
+    if (chunk.modes[index] === ColumnMode.ARITHMETIC && (!constantOnly || chunk.step[index] === 0)) keys.add(column.key);
   });
   return keys;
 }
@@ -223,7 +227,10 @@ function slotLimit(cls: number): number {
  * does, fast: one branch-light loop per column that may be bad, and the
  * detailed search only when one is. `trusted` lists columns known valid
  * (arithmetic chunk columns, whose two ends `parseChunkHeader` checked),
- * which are skipped.
+ * which are skipped. `constant` lists columns known to hold one value: when
+ * op and slot both do (a chunk of reads with no memslot, say), whether an op
+ * may carry its slot is the same for every event, so it is checked on the
+ * first event only.
  */
 export function checkEvents(
   events: EventColumns,
@@ -231,14 +238,20 @@ export function checkEvents(
   count: number,
   vcpuLimit: number,
   trusted: ReadonlySet<ColumnKey> = NONE_TRUSTED,
+  constant: ReadonlySet<ColumnKey> = NONE_TRUSTED,
 ): EventProblem | undefined {
   const end = start + count;
+  const checkGpa = !trusted.has('gpa');
   // Each loop is a function of its own that returns from inside it. V8 reuses a loop's on-stack-replacement
   // code across calls, and code after a loop that had not run when that code was compiled deoptimized it on
   // every call: one deopt per chunk (277 in one streamed replay of valgrind's sort trace, whose vcpu and
   // size columns are raw), the later loops running unoptimized after each.
+  const opsAndGpasOk =
+    constant.has('op') && constant.has('slot')
+      ? opsSlotsAndGpasValid(events, start, Math.min(start + 1, end), false) && (!checkGpa || integersBelow(events.gpa, start, end, GPA_LIMIT))
+      : opsSlotsAndGpasValid(events, start, end, checkGpa);
   const ok =
-    opsSlotsAndGpasValid(events, start, end, !trusted.has('gpa')) &&
+    opsAndGpasOk &&
     (trusted.has('vcpu') || allBelow(events.vcpu, start, end, vcpuLimit)) &&
     (trusted.has('sizeBytes') || integersBelow(events.sizeBytes, start, end, GPA_LIMIT + 1));
   return ok ? undefined : findEventProblem(events, start, count, vcpuLimit);

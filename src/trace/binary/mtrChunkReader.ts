@@ -209,7 +209,7 @@ export class MtrChunkReader {
       fail(`chunk ${k}`, position, `truncated: needs ${chunk.payloadBytes} bytes of data, the file ends after ${payload.length}`);
     }
     const events = viewChunk(chunk, payload, this.own, this.filled);
-    const bad = this.eventsChecked ? undefined : checkEvents(events, 0, count, header.vcpuCount, arithmeticColumns(chunk));
+    const bad = this.eventsChecked ? undefined : checkEvents(events, 0, count, header.vcpuCount, arithmeticColumns(chunk), arithmeticColumns(chunk, true));
     if (bad !== undefined) fail(`chunk ${k}`, position, `event ${bad.index}: column ${bad.column}: ${bad.problem}`);
     this.total += count;
     this.chunkIndex++;

@@ -1,0 +1,66 @@
+/**
+ * A chunk whose op and slot columns each hold one value (stored as
+ * arithmetic sequences of step 0) has the op-slot rule checked on its first
+ * event only, and its raw gpa column checked event by event. Shown on two
+ * files of 8 events in chunks of 4: reads with a non-integer gpa at event 6
+ * (chunk 1, event 2), and SLOT_DEL of slot 0 whose second chunk's slot
+ * column is patched to -1 (an op that names a memslot without one).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeBinaryTrace } from '../src/trace/binary/binaryTraceWriter.js';
+import { MtrChunkReader } from '../src/trace/binary/mtrChunkReader.js';
+import { CHUNK_HEADER_BYTES, CHUNK_OFFSET, COLUMNS, FILE_HEADER_BYTES } from '../src/trace/binary/mtrFormat.js';
+import { allocateTraceEvents } from '../src/trace/traceEvents.js';
+import { Op } from '../src/trace/ops.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mmubench-mtr-constant-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** 8 events of `op` on `slot`, gpa ((3 i) mod 8) * 0x1000 (raw: not linear), written in chunks of 4; returns the file's bytes. */
+async function write(path: string, op: Op, slot: number): Promise<Uint8Array> {
+  const events = allocateTraceEvents(8);
+  for (let i = 0; i < 8; i++) {
+    events.gpa[i] = ((i * 3) % 8) * 0x1000;
+    events.op[i] = op;
+    events.sizeBytes[i] = op === Op.R ? 8 : 0;
+    events.slot[i] = slot;
+    events.line[i] = i + 2;
+  }
+  await writeBinaryTrace({ path, name: 't', events, vcpuCount: 1, touchedEndGpa: 0x8000, declaresSlots: slot >= 0 }, path, { chunkRecords: 4, source: 't' });
+  return new Uint8Array(readFileSync(path));
+}
+
+/** Offset of chunk 1 (source "t" pads the file header to 72 bytes; a chunk is its header plus 4 raw gpas). */
+const SECOND_CHUNK = FILE_HEADER_BYTES + 8 + CHUNK_HEADER_BYTES + 32;
+
+function readAll(path: string): void {
+  const reader = MtrChunkReader.openFile(path);
+  try {
+    while (reader.next() !== undefined);
+  } finally {
+    reader.close();
+  }
+}
+
+describe('.mtr chunks with constant op and slot columns', () => {
+  it('checks every gpa: a fraction at chunk 1, event 2 is refused there', async () => {
+    const path = join(dir, 'reads.mtr');
+    const image = await write(path, Op.R, -1);
+    new DataView(image.buffer).setFloat64(SECOND_CHUNK + CHUNK_HEADER_BYTES + 2 * 8, 0x1000 + 0.5, true);
+    writeFileSync(path, image);
+    expect(() => readAll(path)).toThrow(`${path}: chunk 1: event 2: column gpa:`);
+  });
+
+  it('checks the op-slot rule once: SLOT_DEL with slot -1 is refused at event 0', async () => {
+    const path = join(dir, 'deletes.mtr');
+    const image = await write(path, Op.SLOT_DEL, 0);
+    expect(() => readAll(path)).not.toThrow();
+    const slotIndex = COLUMNS.findIndex((column) => column.key === 'slot');
+    new DataView(image.buffer).setFloat64(SECOND_CHUNK + CHUNK_OFFSET.arithmetic + slotIndex * 16, -1, true);
+    writeFileSync(path, image);
+    expect(() => readAll(path)).toThrow(`${path}: chunk 1: event 0: column slot:`);
+  });
+});
