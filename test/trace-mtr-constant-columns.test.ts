@@ -1,10 +1,12 @@
 /**
  * A chunk whose op and slot columns each hold one value (stored as
  * arithmetic sequences of step 0) has the op-slot rule checked on its first
- * event only, and its raw gpa column checked event by event. Shown on two
- * files of 8 events in chunks of 4: reads with a non-integer gpa at event 6
- * (chunk 1, event 2), and SLOT_DEL of slot 0 whose second chunk's slot
- * column is patched to -1 (an op that names a memslot without one).
+ * event only, and its raw gpa column checked event by event; one whose slot
+ * column alone is constant -1 has each op checked to name no memslot. Shown
+ * on files of 8 events in chunks of 4: reads with a non-integer gpa at
+ * event 6 (chunk 1, event 2); SLOT_DEL of slot 0 whose second chunk's slot
+ * column is patched to -1 (an op that names a memslot without one); reads
+ * and writes in turn (a raw op column) with event 5 patched to SLOT_DEL.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,13 +21,13 @@ import { Op } from '../src/trace/ops.js';
 const dir = mkdtempSync(join(tmpdir(), 'mmubench-mtr-constant-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** 8 events of `op` on `slot`, gpa ((3 i) mod 8) * 0x1000 (raw: not linear), written in chunks of 4; returns the file's bytes. */
-async function write(path: string, op: Op, slot: number): Promise<Uint8Array> {
+/** 8 events of `op` (or R and W in turn) on `slot`, gpa ((3 i) mod 8) * 0x1000 (raw: not linear), written in chunks of 4; returns the file's bytes. */
+async function write(path: string, op: Op | 'R/W', slot: number): Promise<Uint8Array> {
   const events = allocateTraceEvents(8);
   for (let i = 0; i < 8; i++) {
     events.gpa[i] = ((i * 3) % 8) * 0x1000;
-    events.op[i] = op;
-    events.sizeBytes[i] = op === Op.R ? 8 : 0;
+    events.op[i] = op === 'R/W' ? (i % 2 === 0 ? Op.R : Op.W) : op;
+    events.sizeBytes[i] = op === Op.SLOT_DEL ? 0 : 8;
     events.slot[i] = slot;
     events.line[i] = i + 2;
   }
@@ -62,5 +64,16 @@ describe('.mtr chunks with constant op and slot columns', () => {
     new DataView(image.buffer).setFloat64(SECOND_CHUNK + CHUNK_OFFSET.arithmetic + slotIndex * 16, -1, true);
     writeFileSync(path, image);
     expect(() => readAll(path)).toThrow(`${path}: chunk 1: event 0: column slot:`);
+  });
+
+  it('checks each op when only slot is constant -1: SLOT_DEL at chunk 1, event 1 is refused there', async () => {
+    const path = join(dir, 'mixed.mtr');
+    const image = await write(path, 'R/W', -1);
+    expect(() => readAll(path)).not.toThrow();
+    // Chunk 0 holds 4 raw gpas (32 bytes) and 4 raw ops (padded to 8); in chunk 1 the ops follow its gpas.
+    const secondChunk = FILE_HEADER_BYTES + 8 + CHUNK_HEADER_BYTES + 40;
+    image[secondChunk + CHUNK_HEADER_BYTES + 32 + 1] = Op.SLOT_DEL;
+    writeFileSync(path, image);
+    expect(() => readAll(path)).toThrow(`${path}: chunk 1: event 1: column slot:`);
   });
 });

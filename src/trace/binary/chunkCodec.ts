@@ -230,7 +230,8 @@ function slotLimit(cls: number): number {
  * which are skipped. `constant` lists columns known to hold one value: when
  * op and slot both do (a chunk of reads with no memslot, say), whether an op
  * may carry its slot is the same for every event, so it is checked on the
- * first event only.
+ * first event only; when only slot does and it is -1 (no memslot), each op
+ * need only be one that names none.
  */
 export function checkEvents(
   events: EventColumns,
@@ -246,10 +247,15 @@ export function checkEvents(
   // code across calls, and code after a loop that had not run when that code was compiled deoptimized it on
   // every call: one deopt per chunk (277 in one streamed replay of valgrind's sort trace, whose vcpu and
   // size columns are raw), the later loops running unoptimized after each.
-  const opsAndGpasOk =
-    constant.has('op') && constant.has('slot')
-      ? opsSlotsAndGpasValid(events, start, Math.min(start + 1, end), false) && (!checkGpa || integersBelow(events.gpa, start, end, GPA_LIMIT))
-      : opsSlotsAndGpasValid(events, start, end, checkGpa);
+  const slotConstant = constant.has('slot');
+  let opsAndGpasOk: boolean;
+  if (slotConstant && constant.has('op')) {
+    opsAndGpasOk = opsSlotsAndGpasValid(events, start, Math.min(start + 1, end), false) && (!checkGpa || integersBelow(events.gpa, start, end, GPA_LIMIT));
+  } else if (slotConstant && events.slot[start] === -1) {
+    opsAndGpasOk = opsWithoutSlotAndGpasValid(events, start, end, checkGpa);
+  } else {
+    opsAndGpasOk = opsSlotsAndGpasValid(events, start, end, checkGpa);
+  }
   const ok =
     opsAndGpasOk &&
     (trusted.has('vcpu') || allBelow(events.vcpu, start, end, vcpuLimit)) &&
@@ -265,6 +271,16 @@ function opsSlotsAndGpasValid(events: EventColumns, start: number, end: number, 
     const s = slot[i];
     const g = checkGpa ? gpa[i] : 0;
     if ((cls === 1 ? s !== -1 : cls === 0 || s < 0 || s > slotLimit(cls)) || !(g >= 0 && g < GPA_LIMIT && Math.floor(g) === g)) return false;
+  }
+  return true;
+}
+
+/** `opsSlotsAndGpasValid` when every slot is -1: true when every op names no memslot (and, with `checkGpa`, every gpa is valid). */
+function opsWithoutSlotAndGpasValid(events: EventColumns, start: number, end: number, checkGpa: boolean): boolean {
+  const { op, gpa } = events;
+  for (let i = start; i < end; i++) {
+    const g = checkGpa ? gpa[i] : 0;
+    if (OP_CLASS[op[i]] !== 1 || !(g >= 0 && g < GPA_LIMIT && Math.floor(g) === g)) return false;
   }
   return true;
 }
