@@ -274,18 +274,28 @@ export class ReachCurve {
     return node;
   }
 
-  /** A node for a position the stack grows by (nodes 0..length-1 are in use), the arrays grown first when full. */
+  /**
+   * A node for a position the stack grows by (nodes 0..length-1 are in use),
+   * the arrays grown first when full. The growing is a method of its own:
+   * `lookup`, `moveToTop` and this one then fit TurboFan's inlining budget
+   * together, so `applyReachOps` gets them all inlined more often (a cycle
+   * over 256 tags: 26 ns per lookup in 5 processes of 6, against 2 of 6
+   * before; the others about 34 ns).
+   */
   private newNode(): number {
     const node = this.length;
-    if (node === this.prev.length) {
-      const size = node * 2;
-      this.prev = grown(this.prev, new Int32Array(size));
-      this.next = grown(this.next, new Int32Array(size));
-      this.tagOf = grown(this.tagOf, new Float64Array(size));
-      this.timeOf = grown(this.timeOf, new Float64Array(size));
-      this.groupOf = grown(this.groupOf, new Uint8Array(size));
-    }
+    if (node === this.prev.length) this.growNodes();
     return node;
+  }
+
+  /** Double the node arrays, keeping their contents. */
+  private growNodes(): void {
+    const size = this.length * 2;
+    this.prev = grown(this.prev, new Int32Array(size));
+    this.next = grown(this.next, new Int32Array(size));
+    this.tagOf = grown(this.tagOf, new Float64Array(size));
+    this.timeOf = grown(this.timeOf, new Float64Array(size));
+    this.groupOf = grown(this.groupOf, new Uint8Array(size));
   }
 
   private unlink(node: number): void {
