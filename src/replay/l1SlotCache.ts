@@ -68,7 +68,8 @@ const HAS_HUGE = 3; // 1 once the path has stored a 2M entry: until then a frame
  * The last translation: its first frame, and per access kind k (AccessKind
  * 1-3: read, write, fetch) the end of the frames [first, end) it serves an
  * access of that kind, at `LAST_END + k`: the first frame (empty) when its
- * kind or permissions do not allow k, or when there is none. An end per kind
+ * kind or permissions do not allow k. No last translation: the first frame
+ * is infinity (one store empties the three ranges). An end per kind
  * (as for the range entry) makes the checks two compares of doubles, with no
  * kind or permission test and no conversion from double to integer.
  */
@@ -169,8 +170,7 @@ export class L1SlotCache {
 
   /** Path `s`'s TLB changed otherwise (a fill, a flush): it has no last translation. */
   forgetLast(s: number): void {
-    const r = s * RANGE_WORDS;
-    for (let kind = AccessKind.Read; kind <= AccessKind.Exec; kind++) this.ranges[r + LAST_END + kind] = 0; // [first, 0): no frame
+    this.ranges[s * RANGE_WORDS + LAST_FIRST] = Number.POSITIVE_INFINITY; // [infinity, end): no frame, for every kind
   }
 
   private store(c: number, array: TlbArray, slot: number, epochAt: number, firstGfn: number, endGfn: number): void {
