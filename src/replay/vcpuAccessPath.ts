@@ -111,21 +111,33 @@ export class VcpuAccessPath {
       if (slot < 0) continue;
       const perms = array.permsAt(slot);
       if ((perms & need) === 0) return L1_NO_PERMISSION;
-      array.touch(slot);
-      const level = array.levelAt(slot);
-      const cache = this.cache;
-      const s = this.slotIndex;
-      // The frames it serves as the last translation: its huge page's when nothing probed before it is held.
-      const range = level !== Level.L4K && nothingProbedBefore(arrays, a, level);
-      const first = range ? alignGfnDown(gfn, level) : gfn;
-      const end = range ? first + pagesPerLevel(level) : gfn + 1;
-      cache.remember(s, gfn, exec, array, slot, a === 0 && level === Level.L4K, first, end);
-      if (range) cache.rememberRange(s, first, end, exec, array, slot);
-      cache.setLast(s, first, end, exec, perms);
-      if (this.reach !== undefined) this.reach.lookup(array.tagAt(slot), true);
+      this.useProbed(arrays, a, slot, gfn, exec, perms);
       return L1_HIT;
     }
     return L1_ABSENT;
+  }
+
+  /**
+   * `probeL1`'s hit: `slot` of `arrays[a]` translates `gfn` with `perms`.
+   * The entry becomes the most recent of its set and is remembered by the
+   * slot cache. A method of its own: a miss-heavy replay never calls it, and
+   * the probe's loop stays small enough to be inlined into the replay loop
+   * beside `cachedHit`.
+   */
+  private useProbed(arrays: readonly TlbArray[], a: number, slot: number, gfn: number, exec: number, perms: number): void {
+    const array = arrays[a];
+    array.touch(slot);
+    const level = array.levelAt(slot);
+    const cache = this.cache;
+    const s = this.slotIndex;
+    // The frames it serves as the last translation: its huge page's when nothing probed before it is held.
+    const range = level !== Level.L4K && nothingProbedBefore(arrays, a, level);
+    const first = range ? alignGfnDown(gfn, level) : gfn;
+    const end = range ? first + pagesPerLevel(level) : gfn + 1;
+    cache.remember(s, gfn, exec, array, slot, a === 0 && level === Level.L4K, first, end);
+    if (range) cache.rememberRange(s, first, end, exec, array, slot);
+    cache.setLast(s, first, end, exec, perms);
+    if (this.reach !== undefined) this.reach.lookup(array.tagAt(slot), true);
   }
 
   /**
