@@ -247,17 +247,17 @@ export function checkEvents(
   // code across calls, and code after a loop that had not run when that code was compiled deoptimized it on
   // every call: one deopt per chunk (277 in one streamed replay of valgrind's sort trace, whose vcpu and
   // size columns are raw), the later loops running unoptimized after each.
+  // With constant op and slot, or a constant slot of -1, the op-slot rule needs no slot per event: ops apart, gpas apart.
   const slotConstant = constant.has('slot');
-  let opsAndGpasOk: boolean;
-  if (slotConstant && constant.has('op')) {
-    opsAndGpasOk = opsSlotsAndGpasValid(events, start, Math.min(start + 1, end), false) && (!checkGpa || integersBelow(events.gpa, start, end, GPA_LIMIT));
-  } else if (slotConstant && events.slot[start] === -1) {
-    opsAndGpasOk = opsWithoutSlotAndGpasValid(events, start, end, checkGpa);
-  } else {
-    opsAndGpasOk = opsSlotsAndGpasValid(events, start, end, checkGpa);
-  }
+  const gpasApart = slotConstant && (constant.has('op') || events.slot[start] === -1);
+  const opsOk = !gpasApart
+    ? opsSlotsAndGpasValid(events, start, end, checkGpa)
+    : constant.has('op')
+      ? opsSlotsAndGpasValid(events, start, Math.min(start + 1, end), false)
+      : opsNameNoSlot(events.op, start, end);
   const ok =
-    opsAndGpasOk &&
+    opsOk &&
+    (!gpasApart || !checkGpa || integersBelow(events.gpa, start, end, GPA_LIMIT)) &&
     (trusted.has('vcpu') || allBelow(events.vcpu, start, end, vcpuLimit)) &&
     (trusted.has('sizeBytes') || integersBelow(events.sizeBytes, start, end, GPA_LIMIT + 1));
   return ok ? undefined : findEventProblem(events, start, count, vcpuLimit);
@@ -275,13 +275,9 @@ function opsSlotsAndGpasValid(events: EventColumns, start: number, end: number, 
   return true;
 }
 
-/** `opsSlotsAndGpasValid` when every slot is -1: true when every op names no memslot (and, with `checkGpa`, every gpa is valid). */
-function opsWithoutSlotAndGpasValid(events: EventColumns, start: number, end: number, checkGpa: boolean): boolean {
-  const { op, gpa } = events;
-  for (let i = start; i < end; i++) {
-    const g = checkGpa ? gpa[i] : 0;
-    if (OP_CLASS[op[i]] !== 1 || !(g >= 0 && g < GPA_LIMIT && Math.floor(g) === g)) return false;
-  }
+/** True when every op of [start, end) names no memslot (`opsSlotsAndGpasValid`'s rule when every slot is -1). */
+function opsNameNoSlot(op: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (OP_CLASS[op[i]] !== 1) return false;
   return true;
 }
 
