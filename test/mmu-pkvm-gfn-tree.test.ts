@@ -216,21 +216,32 @@ describe('GfnTree', () => {
     ]);
   });
 
-  it('counts one comparison per node visited on a descent', () => {
-    const tree = new GfnTree();
-    tree.insert(1, 1); // empty tree: 0
-    tree.insert(2, 1); // visits 1: 1
-    tree.insert(3, 1); // visits 1, 2: 2; then rotates, 2 becomes the root
-    expect(tree.comparisons).toBe(3);
-    tree.comparisons = 0;
-    tree.find(3); // visits 2, 3
-    expect(tree.comparisons).toBe(2);
-    tree.comparisons = 0;
-    tree.find(0); // visits 2, 1, falls off: no floor
-    expect(tree.comparisons).toBe(2);
-    tree.comparisons = 0;
-    tree.forEachInRange(1, 3, () => {}); // descent 2, 1 (equal); then 1, 2, 3 checked against end
-    expect(tree.comparisons).toBe(5);
+  it('inserts above the last mapping without losing track of the last one as it is removed', () => {
+    // 10, 20, 30 in order (each linked below the last node; 20 becomes the
+    // root), then 25 (the left child of 30, the last mapping).
+    const tree = treeOf([
+      [10, 5],
+      [20, 5],
+      [30, 5],
+      [25, 5],
+    ]);
+    expect(tree.insert(34, 1)).toBe(false); // overlaps [30, 35), the last mapping
+    // The last, removed with a left child: the last is that child, [25, 30).
+    expect(tree.remove(30)).toBe(true);
+    expect(tree.insert(28, 1)).toBe(false); // overlaps [25, 30)
+    // The last, removed without a child: the last is its parent, [20, 25).
+    expect(tree.remove(25)).toBe(true);
+    expect(tree.insert(24, 1)).toBe(false); // overlaps [20, 25)
+    expect(tree.insert(25, 3)).toBe(true); // right after [20, 25): the new last
+    expect(tree.insert(27, 1)).toBe(false);
+    expect(tree.insert(40, 1)).toBe(true);
+    expect(tree.checkInvariants()).toBeUndefined();
+    expect(contents(tree)).toEqual([
+      [10, 5],
+      [20, 5],
+      [25, 3],
+      [40, 1],
+    ]);
   });
 
   it('clear empties the tree and it can be refilled', () => {

@@ -201,9 +201,7 @@ export class Vm {
     // One thread and no pKVM mirror: no lock to take, nothing before or after (faultOnce without its hooks).
     const fixed = this.faultHooks
       ? this.faultOnce(gfn, alias, slot, kind, isPrivate, permission, vcpu)
-      : permission
-        ? this.fixPermission(gfn, alias, slot, kind, isPrivate)
-        : this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
+      : this.attempt(gfn, alias, slot, kind, isPrivate, permission);
     if (fixed > 0) return countFixed(vcpu, permission, fixed);
     return this.faultAgain(gfn, alias, slot, kind, isPrivate, vcpu);
   }
@@ -233,19 +231,34 @@ export class Vm {
   private faultOnce(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, permission: boolean, vcpu: VcpuStats): number {
     const mirror = this.mirror;
     mirror?.beforeFault(vcpu, !permission || (slot.dirtyLogging && kind === AccessKind.Write));
+    const fixed =
+      this.lock === NO_MMU_LOCK
+        ? this.attempt(gfn, alias, slot, kind, isPrivate, permission)
+        : this.lockedAttempt(gfn, alias, slot, kind, isPrivate, permission);
+    mirror?.afterFault(vcpu, !permission && fixed === MAP_SPURIOUS, this.tables[alias].tablesLinked);
+    return fixed;
+  }
+
+  /** `attempt` under the mmu_lock (per-vCPU mode): a lock in shared memory, released whatever happens. */
+  private lockedAttempt(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, permission: boolean): number {
     const write = this.faultTakesWriteLock;
     if (write) this.lock.writeLock();
     else this.lock.readLock();
-    let fixed: number;
     try {
-      // A missing leaf: the walk found none, the table is as `mapAt` would find it.
-      fixed = permission ? this.fixPermission(gfn, alias, slot, kind, isPrivate) : this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
+      return this.attempt(gfn, alias, slot, kind, isPrivate, permission);
     } finally {
       if (write) this.lock.writeUnlock();
       else this.lock.readUnlock();
     }
-    mirror?.afterFault(vcpu, !permission && fixed === MAP_SPURIOUS, this.tables[alias].tablesLinked);
-    return fixed;
+  }
+
+  /**
+   * The fault's change of the table: add the permission a present leaf
+   * lacks, or map a missing leaf (the walk found none, the table is as
+   * `mapAt` would find it). The fixed leaf word, or `MAP_SPURIOUS`/`MAP_RETRY`.
+   */
+  private attempt(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, permission: boolean): number {
+    return permission ? this.fixPermission(gfn, alias, slot, kind, isPrivate) : this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
   }
 
   /**

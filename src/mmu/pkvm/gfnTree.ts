@@ -17,8 +17,9 @@
  * starts with a descent) and AVL's height bound (< 1.4405·log2(n + 2)) is
  * tighter than red-black's (≤ 2·log2(n + 1)), so descents are shorter; its
  * invariant (heights differ by at most one) is also simpler to check. The
- * kernel's rb-tree may need a few more comparisons per descent than counted
- * here; `comparisons` is a cost of the model, not a kernel measurement.
+ * tree is the model's bookkeeping, not a cost it reports: a GFN above every
+ * mapping (the common order of faults) is linked below the last node without
+ * a descent.
  *
  * Layout: a node pool in typed arrays indexed by node number (no object per
  * node); -1 is "no node". Freed nodes go on a free list (chained through
@@ -33,14 +34,6 @@ const MAX_END_GFN = Number.MAX_SAFE_INTEGER;
 
 /** Ordered, AVL-balanced set of non-overlapping GFN ranges `[gfn, gfn + nrPages)`. */
 export class GfnTree {
-  /**
-   * Key comparisons made, for the model's "tree operations" cost: one per node
-   * visited on a descent (a three-way compare against that node's GFN), plus
-   * one per mapping `forEachInRange` checks against the range end. Callers may
-   * read and reset it.
-   */
-  comparisons = 0;
-
   private gfns = new Float64Array(INITIAL_CAPACITY);
   private nrPagesOf = new Float64Array(INITIAL_CAPACITY);
   private left = new Int32Array(INITIAL_CAPACITY);
@@ -49,6 +42,8 @@ export class GfnTree {
   /** AVL height: 1 for a leaf; 0 marks a free (dead) node. */
   private heights = new Uint8Array(INITIAL_CAPACITY);
   private root = NIL;
+  /** The node of the mapping with the largest GFN, or -1 (nodes keep their index: rotations relink them). */
+  private last = NIL;
   private count = 0;
   /** Nodes ever handed out since the last clear (bump allocator mark). */
   private used = 0;
@@ -78,6 +73,7 @@ export class GfnTree {
   clear(): void {
     this.heights.fill(0);
     this.root = NIL;
+    this.last = NIL;
     this.count = 0;
     this.used = 0;
     this.freeHead = NIL;
@@ -97,19 +93,26 @@ export class GfnTree {
     }
     // 1. Descend; the last node we went right from is the in-order
     //    predecessor of the new position, the last we went left from its successor.
+    //    A GFN above the last mapping's (a guest touching its memory in
+    //    order) would go right at every node to the last one: start there.
+    const { gfns, left, right } = this;
     let p = NIL;
     let goLeft = false;
     let pred = NIL;
     let succ = NIL;
-    for (let n = this.root; n !== NIL; ) {
-      this.comparisons++;
-      const key = this.gfns[n];
-      if (gfn === key) return false;
-      p = n;
-      goLeft = gfn < key;
-      if (goLeft) succ = n;
-      else pred = n;
-      n = goLeft ? this.left[n] : this.right[n];
+    if (this.last !== NIL && gfn > gfns[this.last]) {
+      p = this.last;
+      pred = p;
+    } else {
+      for (let n = this.root; n !== NIL; ) {
+        const key = gfns[n];
+        if (gfn === key) return false;
+        p = n;
+        goLeft = gfn < key;
+        if (goLeft) succ = n;
+        else pred = n;
+        n = goLeft ? left[n] : right[n];
+      }
     }
     // 2. Refuse an overlap with either neighbour (non-overlap makes them the only candidates).
     if (pred !== NIL && this.gfns[pred] + this.nrPagesOf[pred] > gfn) return false;
@@ -125,6 +128,7 @@ export class GfnTree {
     if (p === NIL) this.root = n;
     else if (goLeft) this.left[p] = n;
     else this.right[p] = n;
+    if (succ === NIL) this.last = n;
     this.count++;
     this.retrace(p);
     return true;
@@ -136,14 +140,16 @@ export class GfnTree {
    * nodes keep their indices (nodes are relinked, never copied). O(log n).
    */
   remove(gfn: number): boolean {
+    const { gfns, left, right } = this;
     let z = this.root;
     while (z !== NIL) {
-      this.comparisons++;
-      const key = this.gfns[z];
+      const key = gfns[z];
       if (gfn === key) break;
-      z = gfn < key ? this.left[z] : this.right[z];
+      z = gfn < key ? left[z] : right[z];
     }
     if (z === NIL) return false;
+    // The last node has no right child, so (AVL) its left subtree is one node at most: that is its predecessor, else its parent.
+    if (z === this.last) this.last = left[z] !== NIL ? left[z] : this.parent[z];
     let retraceFrom: number;
     if (this.left[z] === NIL || this.right[z] === NIL) {
       // 1. At most one child: it takes z's place.
@@ -204,7 +210,6 @@ export class GfnTree {
     else if (this.gfns[i] + this.nrPagesOf[i] <= startGfn) i = this.successor(i);
     // 2. Walk in order until a mapping starts at or after endGfn.
     while (i !== NIL) {
-      this.comparisons++;
       const gfn = this.gfns[i];
       if (gfn >= endGfn) return;
       const next = this.successor(i);
@@ -255,14 +260,14 @@ export class GfnTree {
 
   /** Node with the largest GFN <= gfn (floor) or the smallest GFN >= gfn (ceiling), or -1. */
   private bound(gfn: number, floor: boolean): number {
+    const { gfns, left, right } = this;
     let best = NIL;
     for (let n = this.root; n !== NIL; ) {
-      this.comparisons++;
-      const key = this.gfns[n];
+      const key = gfns[n];
       if (gfn === key) return n;
       // Going right passes a floor candidate, going left a ceiling candidate.
       if (gfn < key !== floor) best = n;
-      n = gfn < key ? this.left[n] : this.right[n];
+      n = gfn < key ? left[n] : right[n];
     }
     return best;
   }
@@ -303,11 +308,24 @@ export class GfnTree {
    * O(1) amortised steps for an insert instead of O(log n)).
    */
   private retrace(n: number): void {
+    const { heights, left, right, parent } = this;
     while (n !== NIL) {
-      const before = this.heights[n];
-      const top = this.rebalance(n);
-      if (this.heights[top] === before) return;
-      n = this.parent[top];
+      const before = heights[n];
+      const l = left[n];
+      const r = right[n];
+      const hl = l === NIL ? 0 : heights[l];
+      const hr = r === NIL ? 0 : heights[r];
+      if (hl - hr > 1 || hr - hl > 1) {
+        const top = this.rebalance(n);
+        if (heights[top] === before) return;
+        n = parent[top];
+        continue;
+      }
+      // A balanced node only takes its new height (`rebalance`'s last step, inline: most steps of an insert are this one).
+      const height = 1 + Math.max(hl, hr);
+      if (height === before) return;
+      heights[n] = height;
+      n = parent[n];
     }
   }
 
