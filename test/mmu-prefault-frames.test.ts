@@ -30,6 +30,16 @@ describe('PrefaultFrames', () => {
     expect([frames.empty, frames.unused]).toEqual([true, 5]);
   });
 
+  it('marks a single frame (a 4K step) as a range of one: again while set, it counts once more', () => {
+    const frames = new PrefaultFrames();
+    frames.mark(33, 1); // word 1, bit 1
+    frames.mark(31, 1); // word 0, bit 31 (the sign bit of an int32)
+    frames.mark(33, 1); // still set: retired
+    expect(frames.unused).toBe(3);
+    frames.touch(31, 33); // frames 31 and 33 (32 never marked)
+    expect([frames.empty, frames.unused]).toEqual([true, 1]);
+  });
+
   it('keeps frames above 512 GiB (bitmap pages past the flat array) and on both sides of that line', () => {
     const frames = new PrefaultFrames();
     const line = 4096 * 32768; // first frame of bitmap page 4096: 512 GiB / 4 KiB

@@ -60,6 +60,23 @@ describe('prefault_pages_unused', () => {
     expect(r.vm.prefault_pages_unused).toBe(766);
   });
 
+  it('a PREFAULT row over a 2M frame holding 4K leaves: only the frames they did not map are newly mapped', async () => {
+    // Dirty logging maps the writes of frames 0x1 and 0x5 at 4K; turned off with `keep`, the leaves stay. The
+    // row's step at frame 0 (unmapped) replaces them by a 2M leaf: 512 - 2 frames newly mapped, none touched since.
+    const csv = [
+      'vcpu,op,gpa,size,x_slot',
+      '0,DIRTY_LOG_ON,0x0,,0',
+      '0,W,0x1000,8,',
+      '0,W,0x5000,8,',
+      '0,DIRTY_LOG_OFF,0x0,,0',
+      '0,PREFAULT,0x0,0x200000,',
+    ].join('\n');
+    const r = await replayText(csv, { backing: '2m', dirtyLogOff: 'keep' }, [{ id: 0, gpa: 0, sizeBytes: 1 << 30 }]);
+    expect([r.vm.pages_2m, r.vm.pages_4k]).toEqual([1, 0]);
+    expect(r.total.prefault_pages).toBe(510);
+    expect(r.vm.prefault_pages_unused).toBe(510);
+  });
+
   it('a pre-faulted frame unmapped, then touched (a new fault) counts as used', async () => {
     // UNMAP of frame 0x10, then a read of it: a demand fault maps it again and the guest uses it: 512 - 1.
     const r = await replayText(rows('0,UNMAP,0x10000,0x1000', '0,R,0x10000,8'), { backing: '4k', prefault: '0x0:0x200000' });

@@ -163,6 +163,7 @@ function preFaultStep(vm: Vm, gfn: number, alias: number, slot: Memslot, isPriva
 function stepOnce(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: boolean, cap: Level, kind: AccessKind): Level | 0 {
   const table = vm.tables[alias];
   const word = table.lookup(gfn);
+  const walkEnd = table.lookupLevel; // a miss: the level of the empty entry the walk met
   if (word !== 0 && (word & PERMS_FOR[kind]) === 0) {
     const fixed = vm.fixPermission(gfn, alias, slot, kind, isPrivate);
     if (fixed > 0) return vm.translatedLevel;
@@ -176,7 +177,8 @@ function stepOnce(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: 
     return wanted;
   }
   // Missing, smaller leaves to replace, or a huge leaf above the goal level to split.
-  const mappedBefore = leavesIn(table, gfn, wanted);
+  // The walk above met an empty entry at `wanted` or above: no leaf in the frame, nothing to look for.
+  const mappedBefore = word === 0 && walkEnd >= wanted ? NO_LEAVES : leavesIn(table, gfn, wanted);
   const result = vm.mapFault(gfn, alias, slot, kind, isPrivate, cap);
   if (result > 0) {
     markNewlyMapped(vm, gfn, vm.translatedLevel, mappedBefore);
@@ -186,6 +188,9 @@ function stepOnce(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: 
   if (result === MAP_SPURIOUS) return table.lookup(gfn) !== 0 ? table.lookupLevel : Level.L4K;
   return 0;
 }
+
+/** `leavesIn` of a frame that holds none. */
+const NO_LEAVES: readonly number[] = [];
 
 /** The leaves in `wanted`'s frame around `gfn` before a step, as flat [first, end) pairs (usually none). */
 function leavesIn(table: PageTable, gfn: number, wanted: Level): number[] {

@@ -66,6 +66,10 @@ export class PrefaultFrames {
   mark(firstGfn: number, frames: number): void {
     if (frames <= 0) return;
     this.log?.push(firstGfn, frames);
+    if (frames === 1) {
+      this.markOne(firstGfn); // a 4K step: one bit, without the word visitor
+      return;
+    }
     this.forWords(firstGfn, firstGfn + frames, (words, w, mask) => {
       const before = words[w];
       const already = popcount(before & mask);
@@ -93,9 +97,29 @@ export class PrefaultFrames {
     }
   }
 
+  /** `mark` of frame `gfn` alone. */
+  private markOne(gfn: number): void {
+    const pageIndex = Math.floor(gfn / PAGE_FRAMES);
+    const words = this.page(pageIndex) ?? this.newPage(pageIndex);
+    const offset = gfn - pageIndex * PAGE_FRAMES;
+    const bit = 1 << (offset & 31);
+    const w = offset >>> 5;
+    if ((words[w] & bit) !== 0) this.retired++;
+    else this.set++;
+    words[w] |= bit;
+  }
+
   /** Bitmap page `pageIndex`, or undefined when none of its frames was ever marked. */
   private page(pageIndex: number): Uint32Array | undefined {
     return pageIndex < LOW_PAGES ? this.lowPages[pageIndex] : this.highPages.get(pageIndex);
+  }
+
+  /** A bitmap page for `pageIndex`, all clear, held from now on. */
+  private newPage(pageIndex: number): Uint32Array {
+    const words = new Uint32Array(WORDS);
+    if (pageIndex < LOW_PAGES) this.lowPages[pageIndex] = words;
+    else this.highPages.set(pageIndex, words);
+    return words;
   }
 
   /** Visit the words of [start, end) with the mask of the range's bits in each, allocating missing pages. */
@@ -103,12 +127,7 @@ export class PrefaultFrames {
     for (let gfn = start; gfn < end; ) {
       const pageIndex = Math.floor(gfn / PAGE_FRAMES);
       const pageEnd = (pageIndex + 1) * PAGE_FRAMES;
-      let words = this.page(pageIndex);
-      if (words === undefined) {
-        words = new Uint32Array(WORDS);
-        if (pageIndex < LOW_PAGES) this.lowPages[pageIndex] = words;
-        else this.highPages.set(pageIndex, words);
-      }
+      const words = this.page(pageIndex) ?? this.newPage(pageIndex);
       const stop = Math.min(end, pageEnd);
       for (let offset = gfn - pageIndex * PAGE_FRAMES; gfn < stop; ) {
         const w = offset >>> 5;

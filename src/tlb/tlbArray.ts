@@ -230,6 +230,9 @@ export class TlbArray {
    * `drop` of each entry would leave: every set empty).
    */
   flushAll(onDrop?: EntryVisitor): number {
+    // Empty already (a flush per leaf, as pKVM's, flushes an empty TLB again and again): each set's cursor
+    // is 0 once it is empty (`drop`), so every array is as the pass below would leave it.
+    if (this.validEntries() === 0) return 0;
     const tags = this.tags;
     let dropped = 0;
     for (let i = 0; i < this.entries; i++) {
@@ -254,6 +257,7 @@ export class TlbArray {
    * how many. `onDrop`, if given, sees each one just before it goes.
    */
   flushRange(startGfn: number, endGfn: number, onDrop?: EntryVisitor): number {
+    if (this.validEntries() === 0) return 0;
     let dropped = 0;
     for (let i = 0; i < this.entries; i++) {
       const tag = this.tags[i];
@@ -291,9 +295,8 @@ export class TlbArray {
 
   /** Number of valid entries. */
   validEntries(): number {
-    let count = 0;
-    for (const level of LEAF_LEVELS) count += this.validPerLevel[level];
-    return count;
+    const valid = this.validPerLevel;
+    return valid[Level.L4K] + valid[Level.L2M] + valid[Level.L1G];
   }
 
   private drop(i: number): void {
