@@ -208,6 +208,7 @@ export class ReachCurve {
 
   /** A full flush: every TLB is empty, as an empty stack is. */
   invalidateAll(): void {
+    if (this.length === 0) return; // empty already (pKVM flushes the VMID once per leaf it unshares)
     this.live.clear();
     this.holes = [];
     this.boundary.fill(-1);

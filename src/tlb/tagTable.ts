@@ -81,6 +81,7 @@ export class TagTable {
 
   /** Remove every entry. */
   clear(): void {
+    if (this.size === 0) return; // every key is EMPTY already
     this.keys.fill(EMPTY);
     this.size = 0;
   }
