@@ -192,16 +192,19 @@ export class Vm {
    * lacks the permission: fault, and again while the fault was spurious and
    * the walk still fails (`faultAgain`). Kept apart so that `translate`'s walk
    * stays small. Without a lock to take or a pKVM mirror to call (the
-   * deterministic replay on x86 and arm64), the attempt is `faultOnce`'s body
-   * alone: V8 then inlines the common case, a missing 4K leaf, into this
-   * frame (a missed inlining cost the fault-heavy bench about 15%).
+   * deterministic replay on x86 and arm64), the attempt is `attempt`'s two
+   * calls written out here, without `faultOnce`'s hooks: V8 then inlines the
+   * common case, a missing 4K leaf, into this frame (a missed inlining cost
+   * the fault-heavy bench about 15%).
    */
   private fault(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, word: number, vcpu: VcpuStats): number {
     const permission = word !== 0;
     // One thread and no pKVM mirror: no lock to take, nothing before or after (faultOnce without its hooks).
     const fixed = this.faultHooks
       ? this.faultOnce(gfn, alias, slot, kind, isPrivate, permission, vcpu)
-      : this.attempt(gfn, alias, slot, kind, isPrivate, permission);
+      : permission
+        ? this.fixPermission(gfn, alias, slot, kind, isPrivate)
+        : this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
     if (fixed > 0) return countFixed(vcpu, permission, fixed);
     return this.faultAgain(gfn, alias, slot, kind, isPrivate, vcpu);
   }
