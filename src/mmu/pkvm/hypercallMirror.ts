@@ -27,7 +27,8 @@
  * refilled before each share hypercall (`beforeFault`, `afterFault`).
  *
  * The tree is `GfnTree` (AVL over typed arrays): O(log n) insert, remove and
- * lookup, in-order range walks.
+ * lookup, in-order range walks. Mappings shared above every other one wait
+ * apart, in order, until the tree is read or changed otherwise (`tree`).
  */
 import { type Level, pagesPerLevel } from '../level.js';
 import { PERM_RWX, PERM_WRITE } from '../entry.js';
@@ -72,7 +73,19 @@ export const HYPERCALL_KINDS = [
 export type HypercallKind = (typeof HYPERCALL_KINDS)[number];
 
 export class HypercallMirror {
-  readonly tree = new GfnTree();
+  private readonly mappings = new GfnTree();
+  /**
+   * Mappings shared above every other one (faults in GFN order, the common
+   * case), in order, not linked into the tree yet: they are linked when the
+   * tree is read or changed otherwise (`tree`), and a teardown only counts
+   * them, so a replay that unshares nothing before its end builds no tree
+   * (the tree was a third of a fault-heavy pKVM replay). No mapping ends
+   * above `appendFloor`.
+   */
+  private appendedGfns: Float64Array = new Float64Array(64);
+  private appendedPages: Float64Array = new Float64Array(64);
+  private appendedCount = 0;
+  private appendFloor = 0;
   /** Hypercalls by kind (also summed into `VmStats.hypercalls`). */
   readonly byKind: Record<HypercallKind, number> = {
     host_share_guest: 0,
@@ -104,6 +117,12 @@ export class HypercallMirror {
     private readonly shareBeforeTreeCheck = false,
     private readonly memcacheMinPages = 3,
   ) {}
+
+  /** The host's tree of the mappings shared (`struct pkvm_mapping`), every one linked in. */
+  get tree(): GfnTree {
+    if (this.appendedCount > 0) this.linkAppended();
+    return this.mappings;
+  }
 
   /** The hyp memcache of the vCPU counting in `vcpu`. */
   memcacheOf(vcpu: VcpuStats): HypMemcache {
@@ -148,7 +167,7 @@ export class HypercallMirror {
   onLeafChange(gfn: number, level: Level, oldWord: number, newWord: number, _alias: number): void {
     if (oldWord === 0 && newWord !== 0) {
       this.call('host_share_guest');
-      if (!this.tree.insert(gfn, pagesPerLevel(level))) this.eagain++;
+      if (!this.share(gfn, pagesPerLevel(level))) this.eagain++;
     } else if (oldWord !== 0 && newWord === 0) {
       this.call('host_unshare_guest');
       this.tree.remove(gfn);
@@ -169,10 +188,37 @@ export class HypercallMirror {
    * one was a third of a fault-heavy pKVM replay).
    */
   destroy(): void {
-    const mappings = this.tree.size;
+    const mappings = this.mappings.size + this.appendedCount;
     this.byKind.host_unshare_guest += mappings;
     this.stats.hypercalls += mappings;
-    this.tree.clear();
+    this.mappings.clear();
+    this.appendedCount = 0;
+    this.appendFloor = 0;
+  }
+
+  /** The tree's insert of `[gfn, gfn + nrPages)` (false: it overlaps a mapping), kept for later above every mapping. */
+  private share(gfn: number, nrPages: number): boolean {
+    if (gfn < this.appendFloor) {
+      const linked = this.tree.insert(gfn, nrPages);
+      if (linked) this.appendFloor = Math.max(this.appendFloor, gfn + nrPages);
+      return linked;
+    }
+    if (this.appendedCount === this.appendedGfns.length) {
+      this.appendedGfns = doubled(this.appendedGfns);
+      this.appendedPages = doubled(this.appendedPages);
+    }
+    this.appendedGfns[this.appendedCount] = gfn;
+    this.appendedPages[this.appendedCount++] = nrPages;
+    this.appendFloor = gfn + nrPages;
+    return true;
+  }
+
+  /** Link the appended mappings into the tree, in order (each above every mapping linked before it). */
+  private linkAppended(): void {
+    for (let i = 0; i < this.appendedCount; i++) {
+      if (!this.mappings.insert(this.appendedGfns[i], this.appendedPages[i])) throw new Error('pKVM mirror: an appended mapping overlaps another');
+    }
+    this.appendedCount = 0;
   }
 
   /** `__pkvm_host_test_clear_young_guest` of one mapping (`pkvm_pgtable_stage2_test_clear_young`, aging.ts). */
@@ -194,4 +240,11 @@ export class HypercallMirror {
     this.byKind[kind]++;
     this.stats.hypercalls++;
   }
+}
+
+/** `old`'s values in an array twice its length. */
+function doubled(old: Float64Array): Float64Array {
+  const grown = new Float64Array(old.length * 2);
+  grown.set(old);
+  return grown;
 }
