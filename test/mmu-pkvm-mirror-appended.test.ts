@@ -51,6 +51,15 @@ describe('pKVM mirror: mappings shared in GFN order', () => {
     expect(mirror.byKind.host_unshare_guest).toBe(1);
   });
 
+  it('are kept past one chunk of 4096 and linked in order', () => {
+    const mirror = new HypercallMirror(new VmStats());
+    for (let gfn = 0; gfn < 5000; gfn++) mirror.onLeafChange(gfn * 2, Level.L4K, 0, LEAF, 0);
+    const starts: number[] = [];
+    mirror.tree.forEachInRange(0, 2 ** 40, (gfn) => starts.push(gfn));
+    expect(starts).toEqual(Array.from({ length: 5000 }, (_, i) => i * 2));
+    expect(mirror.tree.checkInvariants()).toBeUndefined();
+  });
+
   it('are counted by a teardown, one unshare each, with those in the tree', () => {
     const stats = new VmStats();
     const mirror = new HypercallMirror(stats);

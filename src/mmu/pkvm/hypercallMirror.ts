@@ -72,6 +72,9 @@ export const HYPERCALL_KINDS = [
 ] as const;
 export type HypercallKind = (typeof HYPERCALL_KINDS)[number];
 
+/** Mappings per chunk of `HypercallMirror`'s appended ones. */
+const APPENDED_CHUNK = 4096;
+
 export class HypercallMirror {
   private readonly mappings = new GfnTree();
   /**
@@ -82,8 +85,7 @@ export class HypercallMirror {
    * (the tree was a third of a fault-heavy pKVM replay). No mapping ends
    * above `appendFloor`.
    */
-  private appendedGfns: Float64Array = new Float64Array(64);
-  private appendedPages: Float64Array = new Float64Array(64);
+  private readonly appended: Float64Array[] = []; // chunks of APPENDED_CHUNK [gfn, nrPages] pairs: no copy as they grow
   private appendedCount = 0;
   private appendFloor = 0;
   /** Hypercalls by kind (also summed into `VmStats.hypercalls`). */
@@ -203,12 +205,11 @@ export class HypercallMirror {
       if (linked) this.appendFloor = Math.max(this.appendFloor, gfn + nrPages);
       return linked;
     }
-    if (this.appendedCount === this.appendedGfns.length) {
-      this.appendedGfns = doubled(this.appendedGfns);
-      this.appendedPages = doubled(this.appendedPages);
-    }
-    this.appendedGfns[this.appendedCount] = gfn;
-    this.appendedPages[this.appendedCount++] = nrPages;
+    const chunk = Math.floor(this.appendedCount / APPENDED_CHUNK);
+    if (chunk === this.appended.length) this.appended.push(new Float64Array(2 * APPENDED_CHUNK));
+    const at = 2 * (this.appendedCount++ - chunk * APPENDED_CHUNK);
+    this.appended[chunk][at] = gfn;
+    this.appended[chunk][at + 1] = nrPages;
     this.appendFloor = gfn + nrPages;
     return true;
   }
@@ -216,7 +217,9 @@ export class HypercallMirror {
   /** Link the appended mappings into the tree, in order (each above every mapping linked before it). */
   private linkAppended(): void {
     for (let i = 0; i < this.appendedCount; i++) {
-      if (!this.mappings.insert(this.appendedGfns[i], this.appendedPages[i])) throw new Error('pKVM mirror: an appended mapping overlaps another');
+      const chunk = this.appended[Math.floor(i / APPENDED_CHUNK)];
+      const at = 2 * (i % APPENDED_CHUNK);
+      if (!this.mappings.insert(chunk[at], chunk[at + 1])) throw new Error('pKVM mirror: an appended mapping overlaps another');
     }
     this.appendedCount = 0;
   }
@@ -240,11 +243,4 @@ export class HypercallMirror {
     this.byKind[kind]++;
     this.stats.hypercalls++;
   }
-}
-
-/** `old`'s values in an array twice its length. */
-function doubled(old: Float64Array): Float64Array {
-  const grown = new Float64Array(old.length * 2);
-  grown.set(old);
-  return grown;
 }
