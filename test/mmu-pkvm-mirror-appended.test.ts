@@ -23,14 +23,19 @@ function contents(mirror: HypercallMirror): number[][] {
 describe('pKVM mirror: mappings shared in GFN order', () => {
   it('are all in the tree when it is read, in order, with the tree sound', () => {
     const mirror = new HypercallMirror(new VmStats());
+    // Kept as two runs: two 2M mappings end to end from 0x200, then two 4K ones from 0x600.
     mirror.onLeafChange(0x200, Level.L2M, 0, LEAF, 0); // [0x200, 0x400)
-    mirror.onLeafChange(0x400, Level.L4K, 0, LEAF, 0);
-    mirror.onLeafChange(0x401, Level.L4K, 0, LEAF, 0);
-    expect(mirror.tree.size).toBe(3);
+    mirror.onLeafChange(0x400, Level.L2M, 0, LEAF, 0); // [0x400, 0x600)
+    mirror.onLeafChange(0x600, Level.L4K, 0, LEAF, 0);
+    mirror.onLeafChange(0x601, Level.L4K, 0, LEAF, 0);
+    mirror.onLeafChange(0x603, Level.L4K, 0, LEAF, 0); // a gap: a third run
+    expect(mirror.tree.size).toBe(5);
     expect(contents(mirror)).toEqual([
       [0x200, 512],
-      [0x400, 1],
-      [0x401, 1],
+      [0x400, 512],
+      [0x600, 1],
+      [0x601, 1],
+      [0x603, 1],
     ]);
     expect(mirror.tree.checkInvariants()).toBeUndefined();
   });

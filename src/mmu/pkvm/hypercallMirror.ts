@@ -72,9 +72,6 @@ export const HYPERCALL_KINDS = [
 ] as const;
 export type HypercallKind = (typeof HYPERCALL_KINDS)[number];
 
-/** Mappings per chunk of `HypercallMirror`'s appended ones. */
-const APPENDED_CHUNK = 4096;
-
 export class HypercallMirror {
   private readonly mappings = new GfnTree();
   /**
@@ -82,10 +79,14 @@ export class HypercallMirror {
    * case), in order, not linked into the tree yet: they are linked when the
    * tree is read or changed otherwise (`tree`), and a teardown only counts
    * them, so a replay that unshares nothing before its end builds no tree
-   * (the tree was a third of a fault-heavy pKVM replay). No mapping ends
-   * above `appendFloor`.
+   * (the tree was a third of a fault-heavy pKVM replay). They are kept as
+   * runs, `[firstGfn, nrPages, count]` triples: `count` mappings of `nrPages`
+   * pages end to end from `firstGfn` (faults page after page make one run).
+   * No mapping ends above `appendFloor`.
    */
-  private readonly appended: Float64Array[] = []; // chunks of APPENDED_CHUNK [gfn, nrPages] pairs: no copy as they grow
+  private runs: Float64Array = new Float64Array(3 * 16);
+  private runCount = 0;
+  /** Mappings in the runs. */
   private appendedCount = 0;
   private appendFloor = 0;
   /** Hypercalls by kind (also summed into `VmStats.hypercalls`). */
@@ -194,6 +195,7 @@ export class HypercallMirror {
     this.byKind.host_unshare_guest += mappings;
     this.stats.hypercalls += mappings;
     this.mappings.clear();
+    this.runCount = 0;
     this.appendedCount = 0;
     this.appendFloor = 0;
   }
@@ -205,22 +207,31 @@ export class HypercallMirror {
       if (linked) this.appendFloor = Math.max(this.appendFloor, gfn + nrPages);
       return linked;
     }
-    const chunk = Math.floor(this.appendedCount / APPENDED_CHUNK);
-    if (chunk === this.appended.length) this.appended.push(new Float64Array(2 * APPENDED_CHUNK));
-    const at = 2 * (this.appendedCount++ - chunk * APPENDED_CHUNK);
-    this.appended[chunk][at] = gfn;
-    this.appended[chunk][at + 1] = nrPages;
+    const runs = this.runs;
+    const last = 3 * (this.runCount - 1);
+    if (last >= 0 && runs[last + 1] === nrPages && runs[last] + nrPages * runs[last + 2] === gfn) {
+      runs[last + 2]++; // the next mapping of the last run
+    } else {
+      if (last + 3 === runs.length) this.runs = doubled(runs);
+      this.runs[last + 3] = gfn;
+      this.runs[last + 4] = nrPages;
+      this.runs[last + 5] = 1;
+      this.runCount++;
+    }
+    this.appendedCount++;
     this.appendFloor = gfn + nrPages;
     return true;
   }
 
   /** Link the appended mappings into the tree, in order (each above every mapping linked before it). */
   private linkAppended(): void {
-    for (let i = 0; i < this.appendedCount; i++) {
-      const chunk = this.appended[Math.floor(i / APPENDED_CHUNK)];
-      const at = 2 * (i % APPENDED_CHUNK);
-      if (!this.mappings.insert(chunk[at], chunk[at + 1])) throw new Error('pKVM mirror: an appended mapping overlaps another');
+    const runs = this.runs;
+    for (let r = 0; r < 3 * this.runCount; r += 3) {
+      for (let k = 0; k < runs[r + 2]; k++) {
+        if (!this.mappings.insert(runs[r] + k * runs[r + 1], runs[r + 1])) throw new Error('pKVM mirror: an appended mapping overlaps another');
+      }
     }
+    this.runCount = 0;
     this.appendedCount = 0;
   }
 
@@ -243,4 +254,11 @@ export class HypercallMirror {
     this.byKind[kind]++;
     this.stats.hypercalls++;
   }
+}
+
+/** `old`'s values in an array twice its length. */
+function doubled(old: Float64Array): Float64Array {
+  const grown = new Float64Array(old.length * 2);
+  grown.set(old);
+  return grown;
 }
