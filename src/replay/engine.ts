@@ -21,6 +21,12 @@ import type { ReachCurveData } from '../tlb/reachCurve.js';
 
 /** Permission each access op needs, indexed by op (Op.R/W/X are AccessKind.Read/Write/Exec). */
 const NEED_BY_OP = Uint8Array.from(NEED_BY_KIND);
+/**
+ * `FRAMES_PER_BYTE` in a constant of this module: TurboFan does not fold an
+ * imported binding into a constant, so the loop would load and check it on
+ * every access (docs/benchmarks.md, "Imported constants").
+ */
+const FRAMES_PER_BYTE_HERE = FRAMES_PER_BYTE;
 /** Highest op code that is a guest access (Op.X). */
 const MAX_ACCESS_OP = Op.X;
 const EXEC_OP = Op.X;
@@ -110,8 +116,8 @@ export class Engine implements FlushSink {
       const vcpu = vcpus[i];
       const gpa = gpas[i];
       const size = sizes[i];
-      const gfn = Math.floor(gpa * FRAMES_PER_BYTE);
-      const lastGfn = size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE);
+      const gfn = Math.floor(gpa * FRAMES_PER_BYTE_HERE);
+      const lastGfn = size === 1 ? gfn : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE_HERE);
       if (lastGfn === gfn) {
         if (hitsLast(ranges, vcpu, gfn, op as number as AccessKind)) {
           fastHits[vcpu]++;

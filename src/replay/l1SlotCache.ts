@@ -30,9 +30,13 @@
  */
 import { Level, pagesPerLevel } from '../mmu/level.js';
 import type { TlbArray } from '../tlb/tlbArray.js';
-import { PERM_EXEC, PERM_READ, PERM_WRITE } from '../mmu/entry.js';
+import * as entry from '../mmu/entry.js';
 import { AccessKind } from '../mmu/vmOptions.js';
 
+/** The permission bits `writeLast` tests, in constants of this module (an imported binding is loaded and checked at each use: docs/benchmarks.md, "Imported constants"). */
+const PERM_READ = entry.PERM_READ;
+const PERM_WRITE = entry.PERM_WRITE;
+const PERM_EXEC = entry.PERM_EXEC;
 /** Entries per access path (a power of two): above any L1's capacity, so a working set L1 holds fits. */
 export const SLOT_CACHE_ENTRIES = 4096;
 const INDEX_MASK = SLOT_CACHE_ENTRIES - 1;

@@ -25,6 +25,13 @@ import { ReachCurve, type ReachCurveData } from '../tlb/reachCurve.js';
 import { MAX_OP_WORDS, OP_INVALIDATE_ALL, OP_INVALIDATE_RANGE, OP_LOOKUP_NO_PERM, OP_MISS_NO_FILL, applyReachOps } from '../tlb/reachOps.js';
 import { CHUNK_WORDS, type ReachRing } from './reachRing.js';
 
+/**
+ * The most words buffered before an operation that might not fit drains
+ * them, in a constant of this module (an imported binding is loaded and
+ * checked at each use: docs/benchmarks.md, "Imported constants").
+ */
+const ROOM_LIMIT = CHUNK_WORDS - MAX_OP_WORDS;
+
 export class ReachFeed {
   /** This thread's curve (unused when a ring takes the operations). */
   private readonly curve = new ReachCurve();
@@ -95,7 +102,7 @@ export class ReachFeed {
 
   /** Room for one more operation in the buffer: drained first when it might not fit. */
   private makeRoom(): void {
-    if (this.words > CHUNK_WORDS - MAX_OP_WORDS) this.drain();
+    if (this.words > ROOM_LIMIT) this.drain();
   }
 
   /** Apply (or hand to the ring) the operations buffered so far. */
