@@ -52,6 +52,7 @@
  * times). Memory follows the stack's positions; a full flush empties it.
  */
 import { TagTable } from './tagTable.js';
+import { grownTo } from '../typedArrays.js';
 
 /** The TLB sizes of the curve: 16, 32, ... 65536 entries. */
 export const REACH_SIZES: readonly number[] = Array.from({ length: 13 }, (_, i) => 16 << i);
@@ -292,11 +293,11 @@ export class ReachCurve {
   /** Double the node arrays, keeping their contents. */
   private growNodes(): void {
     const size = this.length * 2;
-    this.prev = grown(this.prev, new Int32Array(size));
-    this.next = grown(this.next, new Int32Array(size));
-    this.tagOf = grown(this.tagOf, new Float64Array(size));
-    this.timeOf = grown(this.timeOf, new Float64Array(size));
-    this.groupOf = grown(this.groupOf, new Uint8Array(size));
+    this.prev = grownTo(this.prev, size);
+    this.next = grownTo(this.next, size);
+    this.tagOf = grownTo(this.tagOf, size);
+    this.timeOf = grownTo(this.timeOf, size);
+    this.groupOf = grownTo(this.groupOf, size);
   }
 
   private unlink(node: number): void {
@@ -352,12 +353,6 @@ export class ReachCurve {
     }
     return top;
   }
-}
-
-/** `larger` holding `old`'s elements first. */
-function grown<T extends Int32Array | Float64Array | Uint8Array>(old: T, larger: T): T {
-  larger.set(old);
-  return larger;
 }
 
 /** The sum of per-vCPU curves over the same sizes (a cell's curve). */

@@ -4,6 +4,7 @@
  * read them without a copy.
  */
 import type { Op } from './ops.js';
+import { grownTo } from '../typedArrays.js';
 
 export interface TraceEvents {
   /** Number of events. */
@@ -176,16 +177,12 @@ export class TraceEventsBuilder {
 
   private grow(atLeast = 0): void {
     this.capacity = Math.max(this.capacity * 2, atLeast);
-    const grow = <T extends Column>(old: T, next: T): T => {
-      next.set(old);
-      return next;
-    };
-    this.op = grow(this.op, new Uint8Array(this.capacity));
-    this.vcpu = grow(this.vcpu, new Uint16Array(this.capacity));
-    this.gpa = grow(this.gpa, new Float64Array(this.capacity));
-    this.sizeBytes = grow(this.sizeBytes, new Float64Array(this.capacity));
-    this.slot = grow(this.slot, new Int32Array(this.capacity));
-    this.line = grow(this.line, new Uint32Array(this.capacity));
-    this.time = grow(this.time, new Float64Array(this.capacity));
+    this.op = grownTo(this.op, this.capacity);
+    this.vcpu = grownTo(this.vcpu, this.capacity);
+    this.gpa = grownTo(this.gpa, this.capacity);
+    this.sizeBytes = grownTo(this.sizeBytes, this.capacity);
+    this.slot = grownTo(this.slot, this.capacity);
+    this.line = grownTo(this.line, this.capacity);
+    this.time = grownTo(this.time, this.capacity);
   }
 }

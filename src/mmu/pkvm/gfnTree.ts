@@ -26,6 +26,7 @@
  * `left`) and have height 0, which marks them dead. The pool doubles when
  * full. No operation recurses, and none allocates except pool growth.
  */
+import { grownTo } from '../../typedArrays.js';
 
 const NIL = -1;
 const INITIAL_CAPACITY = 64;
@@ -386,15 +387,11 @@ export class GfnTree {
   /** Double the pool; amortised O(1) per insert. */
   private grow(): void {
     const capacity = this.gfns.length * 2;
-    const copy = <T extends Float64Array | Int32Array | Uint8Array>(old: T, fresh: T): T => {
-      fresh.set(old);
-      return fresh;
-    };
-    this.gfns = copy(this.gfns, new Float64Array(capacity));
-    this.nrPagesOf = copy(this.nrPagesOf, new Float64Array(capacity));
-    this.left = copy(this.left, new Int32Array(capacity));
-    this.right = copy(this.right, new Int32Array(capacity));
-    this.parent = copy(this.parent, new Int32Array(capacity));
-    this.heights = copy(this.heights, new Uint8Array(capacity));
+    this.gfns = grownTo(this.gfns, capacity);
+    this.nrPagesOf = grownTo(this.nrPagesOf, capacity);
+    this.left = grownTo(this.left, capacity);
+    this.right = grownTo(this.right, capacity);
+    this.parent = grownTo(this.parent, capacity);
+    this.heights = grownTo(this.heights, capacity);
   }
 }

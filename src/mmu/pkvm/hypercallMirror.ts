@@ -36,6 +36,7 @@ import { GfnTree } from './gfnTree.js';
 import type { VcpuStats, VmStats } from '../stats.js';
 import { HypMemcache } from './hypMemcache.js';
 import { FlushOrigin, type FlushSink } from '../vmOptions.js';
+import { grownTo } from '../../typedArrays.js';
 
 /**
  * The VM's flush sink on a pKVM host (`is_protected_kvm_enabled()`):
@@ -212,7 +213,7 @@ export class HypercallMirror {
     if (last >= 0 && runs[last + 1] === nrPages && runs[last] + nrPages * runs[last + 2] === gfn) {
       runs[last + 2]++; // the next mapping of the last run
     } else {
-      if (last + 3 === runs.length) this.runs = doubled(runs);
+      if (last + 3 === runs.length) this.runs = grownTo(runs, runs.length * 2);
       this.runs[last + 3] = gfn;
       this.runs[last + 4] = nrPages;
       this.runs[last + 5] = 1;
@@ -254,11 +255,4 @@ export class HypercallMirror {
     this.byKind[kind]++;
     this.stats.hypercalls++;
   }
-}
-
-/** `old`'s values in an array twice its length. */
-function doubled(old: Float64Array): Float64Array {
-  const grown = new Float64Array(old.length * 2);
-  grown.set(old);
-  return grown;
 }
