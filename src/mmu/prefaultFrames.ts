@@ -70,13 +70,16 @@ export class PrefaultFrames {
       this.markOne(firstGfn); // a 4K step: one bit, without the word visitor
       return;
     }
-    this.forWords(firstGfn, firstGfn + frames, (words, w, mask) => {
-      const before = words[w];
-      const already = popcount(before & mask);
-      this.retired += already;
-      this.set += popcount(mask) - already;
-      words[w] = (before | mask) >>> 0;
-    });
+    this.forWords(firstGfn, firstGfn + frames, (words, w, mask) => this.markBits(words, w, mask));
+  }
+
+  /** Set `mask`'s bits of word `w`: a bit set already was pre-faulted again while untouched (`retired`), a new one is `set`. */
+  private markBits(words: Uint32Array, w: number, mask: number): void {
+    const before = words[w];
+    const already = popcount(before & mask);
+    this.retired += already;
+    this.set += popcount(mask) - already;
+    words[w] = (before | mask) >>> 0;
   }
 
   /** An access touched frames [firstGfn, lastGfn] (no allocation: the replay calls it per access while bits are set). */
@@ -102,11 +105,7 @@ export class PrefaultFrames {
     const pageIndex = Math.floor(gfn / PAGE_FRAMES);
     const words = this.page(pageIndex) ?? this.newPage(pageIndex);
     const offset = gfn - pageIndex * PAGE_FRAMES;
-    const bit = 1 << (offset & 31);
-    const w = offset >>> 5;
-    if ((words[w] & bit) !== 0) this.retired++;
-    else this.set++;
-    words[w] |= bit;
+    this.markBits(words, offset >>> 5, (1 << (offset & 31)) >>> 0);
   }
 
   /** Bitmap page `pageIndex`, or undefined when none of its frames was ever marked. */
