@@ -87,8 +87,6 @@ export class HypercallMirror {
    */
   private runs: Float64Array = new Float64Array(3 * 16);
   private runCount = 0;
-  /** Mappings in the runs. */
-  private appendedCount = 0;
   private appendFloor = 0;
   /** Hypercalls by kind (also summed into `VmStats.hypercalls`). */
   readonly byKind: Record<HypercallKind, number> = {
@@ -124,7 +122,7 @@ export class HypercallMirror {
 
   /** The host's tree of the mappings shared (`struct pkvm_mapping`), every one linked in. */
   get tree(): GfnTree {
-    if (this.appendedCount > 0) this.linkAppended();
+    if (this.runCount > 0) this.linkAppended();
     return this.mappings;
   }
 
@@ -192,12 +190,12 @@ export class HypercallMirror {
    * one was a third of a fault-heavy pKVM replay).
    */
   destroy(): void {
-    const mappings = this.mappings.size + this.appendedCount;
+    let mappings = this.mappings.size;
+    for (let r = 0; r < 3 * this.runCount; r += 3) mappings += this.runs[r + 2];
     this.byKind.host_unshare_guest += mappings;
     this.stats.hypercalls += mappings;
     this.mappings.clear();
     this.runCount = 0;
-    this.appendedCount = 0;
     this.appendFloor = 0;
   }
 
@@ -219,7 +217,6 @@ export class HypercallMirror {
       this.runs[last + 5] = 1;
       this.runCount++;
     }
-    this.appendedCount++;
     this.appendFloor = gfn + nrPages;
     return true;
   }
@@ -233,7 +230,6 @@ export class HypercallMirror {
       }
     }
     this.runCount = 0;
-    this.appendedCount = 0;
   }
 
   /** `__pkvm_host_test_clear_young_guest` of one mapping (`pkvm_pgtable_stage2_test_clear_young`, aging.ts). */
