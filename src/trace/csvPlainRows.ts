@@ -81,6 +81,11 @@ export class PlainRows {
     const events = this.checker.events;
     let p = this.position;
     while (p < limit && events.count < until) {
+      if (this.canonical) {
+        // The usual rows in one loop; it stops at the first row it does not take, handled below.
+        p = this.canonicalRows(bytes, p, limit, until);
+        if (p >= limit || events.count >= until) break;
+      }
       this.line++;
       const c = bytes[p];
       let next: number;
@@ -88,7 +93,7 @@ export class PlainRows {
       else if (c === CR && this.crlf && bytes[p + 1] === LF) next = p + 2;
       else if (c === HASH) next = this.comment(bytes, p);
       else {
-        next = this.kinds === undefined ? -1 : this.accessRow(bytes, p);
+        next = this.kinds === undefined || this.canonical ? -1 : this.anyOrderRow(bytes, p);
         if (next < 0) next = this.stringRow(bytes, p);
       }
       if (next === NOT_PLAIN) {
@@ -113,68 +118,71 @@ export class PlainRows {
   }
 
   /**
-   * An access row parsed in place, or -1 (nothing taken) when any cell is
-   * not in the fast forms: the row then goes through `stringRow`.
+   * Rows in `vcpu,op,gpa[,size][,time]` order (as `gen` and `convert` write
+   * them) from `p`, taken one after another while each is an access row in
+   * the fast forms, up to `limit` or `until` events: straight-line, numbers
+   * scanned inline, the file's facts in locals. Returns the start of the
+   * first row not taken (any other row, or the end).
    */
-  private accessRow(bytes: Uint8Array, p: number): number {
-    return this.canonical ? this.canonicalRow(bytes, p) : this.anyOrderRow(bytes, p);
-  }
-
-  /** `vcpu,op,gpa[,size][,time]`, the order `gen` and `convert` write: straight-line, numbers scanned inline. */
-  private canonicalRow(bytes: Uint8Array, p: number): number {
-    // vcpu: 1 to 4 decimal digits.
-    let c = bytes[p];
-    let vcpu = 0;
-    const vcpuStart = p;
-    for (; c >= 0x30 && c <= 0x39; c = bytes[++p]) vcpu = vcpu * 10 + (c - 0x30);
-    if (p === vcpuStart || p - vcpuStart > MAX_VCPU_DIGITS || vcpu > MAX_VCPU_ID || c !== COMMA) return -1;
-    c = bytes[++p];
-    const op = c === 0x52 ? Op.R : c === 0x57 ? Op.W : c === 0x58 ? Op.X : 0;
-    if (op === 0 || bytes[p + 1] !== COMMA) return -1;
-    p += 2;
-    // gpa: 0x hex inline (the usual form), else `address`.
-    let gpa = 0;
-    if (bytes[p] === 0x30 && (bytes[p + 1] | 0x20) === 0x78) {
-      p += 2;
-      const start = p;
-      while (bytes[p] === 0x30) p++;
-      const significant = p;
-      for (let d = HEX[bytes[p]]; d >= 0; d = HEX[bytes[++p]]) gpa = gpa * 16 + d;
-      if (p === start || p - significant > MAX_HEX_DIGITS) return -1;
-    } else {
-      gpa = address(bytes, p);
-      if (gpa < 0) return -1;
-      p = scanEnd;
-    }
-    let size = 1;
-    if (this.hasSize) {
-      if (bytes[p] !== COMMA) return -1;
+  private canonicalRows(bytes: Uint8Array, p: number, limit: number, until: number): number {
+    const { checker, hasSize, hasTime, crlf } = this;
+    const events = checker.events;
+    let taken = p;
+    for (; p < limit && events.count < until; taken = p) {
+      // vcpu: 1 to 4 decimal digits.
+      let c = bytes[p];
+      let vcpu = 0;
+      const vcpuStart = p;
+      for (; c >= 0x30 && c <= 0x39; c = bytes[++p]) vcpu = vcpu * 10 + (c - 0x30);
+      if (p === vcpuStart || p - vcpuStart > MAX_VCPU_DIGITS || vcpu > MAX_VCPU_ID || c !== COMMA) break;
       c = bytes[++p];
-      if (c >= 0x31 && c <= 0x39) {
-        // A decimal size without leading zero (the usual form), inline.
+      const op = c === 0x52 ? Op.R : c === 0x57 ? Op.W : c === 0x58 ? Op.X : 0;
+      if (op === 0 || bytes[p + 1] !== COMMA) break;
+      p += 2;
+      // gpa: 0x hex inline (the usual form), else `address`.
+      let gpa = 0;
+      if (bytes[p] === 0x30 && (bytes[p + 1] | 0x20) === 0x78) {
+        p += 2;
         const start = p;
-        size = 0;
-        for (; c >= 0x30 && c <= 0x39; c = bytes[++p]) size = size * 10 + (c - 0x30);
-        if (p - start > MAX_DEC_DIGITS) return -1;
-      } else if (c !== COMMA && c !== LF && c !== CR) {
-        size = address(bytes, p); // an empty size is 1 byte for an access
-        if (size < 0) return -1;
+        while (bytes[p] === 0x30) p++;
+        const significant = p;
+        for (let d = HEX[bytes[p]]; d >= 0; d = HEX[bytes[++p]]) gpa = gpa * 16 + d;
+        if (p === start || p - significant > MAX_HEX_DIGITS) break;
+      } else {
+        gpa = address(bytes, p);
+        if (gpa < 0) break;
         p = scanEnd;
       }
+      let size = 1;
+      if (hasSize) {
+        if (bytes[p] !== COMMA) break;
+        c = bytes[++p];
+        if (c >= 0x31 && c <= 0x39) {
+          // A decimal size without leading zero (the usual form), inline.
+          const start = p;
+          size = 0;
+          for (; c >= 0x30 && c <= 0x39; c = bytes[++p]) size = size * 10 + (c - 0x30);
+          if (p - start > MAX_DEC_DIGITS) break;
+        } else if (c !== COMMA && c !== LF && c !== CR) {
+          size = address(bytes, p); // an empty size is 1 byte for an access
+          if (size < 0) break;
+          p = scanEnd;
+        }
+      }
+      let time = 0;
+      if (hasTime) {
+        if (bytes[p] !== COMMA) break;
+        time = decimal(bytes, p + 1, MAX_DEC_DIGITS);
+        if (time < 0) break;
+        p = scanEnd;
+      }
+      c = bytes[p];
+      if (c === LF && !crlf) p++;
+      else if (c === CR && crlf && bytes[p + 1] === LF) p += 2;
+      else break;
+      checker.acceptAccess(++this.line, op, vcpu, gpa, size, time);
     }
-    let time = 0;
-    if (this.hasTime) {
-      if (bytes[p] !== COMMA) return -1;
-      time = decimal(bytes, p + 1, MAX_DEC_DIGITS);
-      if (time < 0) return -1;
-      p = scanEnd;
-    }
-    c = bytes[p];
-    if (c === LF && !this.crlf) p++;
-    else if (c === CR && this.crlf && bytes[p + 1] === LF) p += 2;
-    else return -1;
-    this.checker.acceptAccess(this.line, op, vcpu, gpa, size, time);
-    return p;
+    return taken;
   }
 
   /** Columns in any order, extras included: cell by cell by the header's kinds. */
