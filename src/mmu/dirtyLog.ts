@@ -40,6 +40,7 @@ import type { Vm } from './vm.js';
 import { dirtyLogRefusal } from './dirtyLogging.js';
 import { ENOENT } from './preFault.js';
 import { FlushOrigin, type FlushSink } from './vmOptions.js';
+import { popcount } from './popcount.js';
 
 /** KVM_CLEAR_DIRTY_LOG works on whole 64-bit words of the bitmap: pages per word. */
 export const CLEAR_ALIGN_PAGES = 64;
@@ -117,12 +118,6 @@ export class DirtyLog {
     if (runStart >= 0) runs.push(slot.baseGfn + runStart, slot.baseGfn + end);
     return runs;
   }
-}
-
-function popcount(word: number): number {
-  let v = word - ((word >>> 1) & 0x55555555);
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 /**

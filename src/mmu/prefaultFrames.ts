@@ -14,18 +14,13 @@
  *   before any access touched it was still mapped for nothing; a touch after
  *   that (through a new fault) clears it, as any touch does.
  */
+import { popcount } from './popcount.js';
 
 /** Frames per bitmap page (4 KiB of bits: 128 MiB of guest memory). */
 const PAGE_FRAMES = 1 << 15;
 const WORDS = PAGE_FRAMES / 32;
 /** Bitmap pages held in a flat array (the first 512 GiB of guest memory); higher ones in a Map. */
 const LOW_PAGES = 4096;
-
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-}
 
 /** Mask of bits [from, to) of a 32-bit word (0 <= from < to <= 32). */
 function bitsMask(from: number, to: number): number {
