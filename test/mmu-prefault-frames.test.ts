@@ -61,4 +61,26 @@ describe('PrefaultFrames', () => {
     frames.mark(7, 0); // nothing
     expect(frames.log).toEqual([512, 512]);
   });
+
+  it('needs no pass once only frames past the touch limit are set; they stay unused', () => {
+    const frames = new PrefaultFrames();
+    frames.limitTouches(100); // no access touches frame 100 or above
+    frames.mark(90, 20); // 90..99 touchable, 100..109 not
+    frames.mark(200, 1); // a 4K step past the limit
+    expect([frames.empty, frames.unused]).toEqual([false, 21]);
+    frames.touch(90, 98); // 9 of the 10 touchable frames
+    expect([frames.empty, frames.unused]).toEqual([false, 12]);
+    frames.mark(99, 1); // still set: retired, still one touchable bit
+    frames.touch(99, 99);
+    // 10 + 1 frames past the limit set, plus frame 99's first mapping retired
+    expect([frames.empty, frames.unused]).toEqual([true, 12]);
+    frames.mark(50, 1); // a touchable frame again: a pass is needed
+    expect(frames.empty).toBe(false);
+  });
+
+  it('refuses a touch limit after a mark (the bits below it would not be counted)', () => {
+    const frames = new PrefaultFrames();
+    frames.mark(1, 1);
+    expect(() => frames.limitTouches(10)).toThrow('limitTouches after a mark');
+  });
 });

@@ -38,6 +38,13 @@ export class PrefaultFrames {
   private readonly highPages = new Map<number, Uint32Array>();
   /** Bits set now. */
   private set = 0;
+  /**
+   * First frame no access can touch (`limitTouches`; none by default), and
+   * the bits set below it: while none is, no access can clear a bit, so
+   * the replay needs no pass (`empty`).
+   */
+  private touchableEndGfn = Number.POSITIVE_INFINITY;
+  private touchable = 0;
   /** Frames pre-faulted again while still untouched (each earlier mapping stays unused). */
   private retired = 0;
   /**
@@ -47,9 +54,23 @@ export class PrefaultFrames {
    */
   log: number[] | undefined = undefined;
 
-  /** True when no bit is set: accesses need no pass. */
+  /**
+   * True when no bit an access can clear is set (none below the touch
+   * limit): accesses need no pass. Frames at or beyond the limit stay
+   * unused to the end, counted in `unused` all the same.
+   */
   get empty(): boolean {
-    return this.set === 0;
+    return this.touchable === 0;
+  }
+
+  /**
+   * No access will touch a frame at or beyond `endGfn` (the frames past the
+   * trace's touched end, in a memslot rounded up to its alignment): their
+   * bits need no pass. Before any mark.
+   */
+  limitTouches(endGfn: number): void {
+    if (this.set !== 0 || this.retired !== 0) throw new RangeError('PrefaultFrames.limitTouches after a mark');
+    this.touchableEndGfn = endGfn;
   }
 
   /** `prefault_pages_unused`: frames set now, plus the ones pre-faulted again while untouched. */
@@ -61,11 +82,20 @@ export class PrefaultFrames {
   mark(firstGfn: number, frames: number): void {
     if (frames <= 0) return;
     this.log?.push(firstGfn, frames);
-    if (frames === 1) {
-      this.markOne(firstGfn); // a 4K step: one bit, without the word visitor
-      return;
-    }
-    this.forWords(firstGfn, firstGfn + frames, (words, w, mask) => this.markBits(words, w, mask));
+    const end = firstGfn + frames;
+    // The frames below the touch limit, then those at or beyond it (no access clears their bits).
+    const split = Math.min(end, Math.max(firstGfn, this.touchableEndGfn));
+    const setBefore = this.set;
+    if (split > firstGfn) this.markRange(firstGfn, split);
+    this.touchable += this.set - setBefore;
+    if (end > split) this.markRange(split, end);
+  }
+
+  /** Mark frames [startGfn, endGfn). */
+  private markRange(startGfn: number, endGfn: number): void {
+    // A 4K step: one bit, without the word visitor.
+    if (endGfn - startGfn === 1) this.markOne(startGfn);
+    else this.forWords(startGfn, endGfn, (words, w, mask) => this.markBits(words, w, mask));
   }
 
   /** Set `mask`'s bits of word `w`: a bit set already was pre-faulted again while untouched (`retired`), a new one is `set`. */
@@ -91,6 +121,7 @@ export class PrefaultFrames {
       if ((words[w] & bit) !== 0) {
         words[w] &= ~bit;
         this.set--;
+        if (gfn < this.touchableEndGfn) this.touchable--;
       }
     }
   }

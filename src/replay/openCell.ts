@@ -114,6 +114,9 @@ function setUpCell(engine: Engine, trace: Trace, scenario: Scenario, layout: Lay
     atPaths: engine.paths,
     ioctlErrors: [],
   };
+  // No access touches a frame past the trace's touched end (its raw GPAs bound the stripped ones):
+  // pre-faulted frames there stay unused without a pass over the accesses (prefaultUse.ts).
+  vm.prefaulted.limitTouches(Math.ceil(trace.touchedEndGpa / PAGE_SIZE_BYTES));
   for (const { slot, source } of cellMemslots(trace, scenario, layout, vmOptions)) {
     try {
       vm.addSlot(slot);

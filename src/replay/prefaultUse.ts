@@ -15,6 +15,16 @@ import type { PrefaultFrames } from '../mmu/prefaultFrames.js';
 import type { StolenBits } from '../mmu/stolenBits.js';
 
 /**
+ * 1 / the bytes of a frame, in a constant of this module (exact: a power of
+ * two, so `gpa * FRAMES_PER_BYTE` floors to the frame as a division would,
+ * without a divide; an imported binding is loaded and checked at each use:
+ * docs/benchmarks.md, "Imported constants").
+ */
+const FRAMES_PER_BYTE = 1 / PAGE_SIZE_BYTES;
+/** Highest op code that is a guest access (`Op.X`), in a constant of this module for the same reason. */
+const MAX_ACCESS_OP = Op.X;
+
+/**
  * Touch the frames of the guest accesses of events [start, stop), up to the
  * first other event (`pastHostEvents`: skipping other events instead, for a
  * whole-trace pass whose pre-faults are marked by the caller).
@@ -23,13 +33,14 @@ export function touchPrefaulted(frames: PrefaultFrames, stolen: StolenBits, ev: 
   const { op: ops, gpa: gpas, sizeBytes: sizes } = ev;
   const strip = stolen.any;
   for (let i = start; i < stop && !frames.empty; i++) {
-    if (ops[i] > Op.X) {
+    if (ops[i] > MAX_ACCESS_OP) {
       if (pastHostEvents) continue;
       return;
     }
     const gpa = gpas[i];
-    let first = Math.floor(gpa / PAGE_SIZE_BYTES);
-    let last = Math.floor((gpa + Math.max(1, sizes[i]) - 1) / PAGE_SIZE_BYTES);
+    const size = sizes[i];
+    let first = Math.floor(gpa * FRAMES_PER_BYTE);
+    let last = size <= 1 ? first : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE);
     if (strip) {
       first = stolen.strip(first);
       last = stolen.strip(last);
