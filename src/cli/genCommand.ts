@@ -1,5 +1,6 @@
 /** `mmubench gen`: write a synthetic, seeded trace. */
 import { createWriteStream } from 'node:fs';
+import { Option, type Command } from 'commander';
 import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
 import { GENERATOR_DEFAULTS, GEN_KINDS, generateTrace, type GeneratorKind } from '../trace/generators.js';
@@ -151,4 +152,32 @@ export async function genCommand(options: GenCommandOptions): Promise<number> {
     throw fileIoError(options.out, error);
   }
   return EXIT_OK;
+}
+
+/** Register `gen` on `program`. */
+export function registerGenCommand(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('gen')
+    .description('write a synthetic, seeded trace')
+    .addOption(new Option('--kind <kind>', "access pattern (memstress: the KVM selftests' memstress guest)").choices([...GEN_KINDS]).makeOptionMandatory())
+    .requiredOption('--out <file>', 'trace file to write')
+    .option('--seed <n>', 'PRNG seed', String(GENERATOR_DEFAULTS.seed))
+    .option('--accesses <n>', 'access rows to write', String(GENERATOR_DEFAULTS.accesses))
+    .option('--memory <bytes>', 'guest memory from GPA 0 (hex or decimal bytes)', String(GENERATOR_DEFAULTS.memoryBytes))
+    .option('--vcpus <n>', 'vCPUs', String(GENERATOR_DEFAULTS.vcpus))
+    .option('--hot <bytes>', 'hot-set size for hotcold (working set for nested)', String(GENERATOR_DEFAULTS.hotBytes))
+    .option('--hot-fraction <f>', 'share of hotcold and nested accesses to the hot set', String(GENERATOR_DEFAULTS.hotFraction))
+    .option('--write-fraction <f>', 'share of writes', String(GENERATOR_DEFAULTS.writeFraction))
+    .option('--vcpu-memory <bytes>', `memstress: test memory per vCPU, bytes, a multiple of 4096 [default: ${MEMSTRESS_DEFAULTS.vcpuMemoryBytes}]`)
+    .option('--iterations <n>', `memstress: passes over the test memory [default: ${MEMSTRESS_DEFAULTS.iterations}]`)
+    .option('--write-percent <n>', `memstress: chance in % (0-100) that an access is a write [default: ${MEMSTRESS_DEFAULTS.writePercent}]`)
+    .option('--random', "memstress: pages in random order (the selftest's -a), seeded per vCPU with --seed + vCPU index")
+    .option('--overlap', 'memstress: every vCPU accesses the whole test memory (-o) instead of its own region')
+    .option('--base-gpa <gpa>', `memstress: GPA of the test memory, 4 KiB aligned [default: ${MEMSTRESS_DEFAULTS.baseGpa}]`)
+    .option(
+      '--dirty-log [mode]',
+      'memstress: the dirty_log_perf_test sequence (populate, DIRTY_LOG_ON, --iterations passes each harvested, DIRTY_LOG_OFF); mode get (KVM_GET_DIRTY_LOG, the default) or clear (KVM_CLEAR_DIRTY_LOG); --iterations then defaults to 2',
+    )
+    .option('--slot <id>', `memslot the dirty-log rows name (x_slot) [default: ${MEMSTRESS_DEFAULTS.slot}, the default slot]`)
+    .action(async (options) => setExit(await genCommand(options)));
 }

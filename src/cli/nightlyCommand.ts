@@ -14,6 +14,7 @@
  * 6. Exit 1 when a cell failed or the comparison found a regression.
  */
 import { readFile, readdir } from 'node:fs/promises';
+import type { Command } from 'commander';
 import { basename, join } from 'node:path';
 import { InputError, IoError, EXIT_OK, systemCause } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
@@ -21,7 +22,7 @@ import { runReport } from './runCommand.js';
 import { checkOutputPath } from '../outputPath.js';
 import { parseMatrix, parseMemslots, type RawMatrixOptions } from '../replay/parseMatrix.js';
 import { validateLayout } from '../replay/validateLayout.js';
-import { printComparison } from './compareCommand.js';
+import { addCompareFlags, printComparison } from './compareCommand.js';
 import type { RunModel } from '../report/runJson.js';
 import { appendHistory, historyEntry, readHistory, trendWindow, HISTORY_FILE, type HistoryEntry } from '../report/history.js';
 import { parseCompareOptions, type RawCompareOptions } from '../report/compare/compareOptions.js';
@@ -269,4 +270,24 @@ export async function nightlyCommand(options: NightlyCommandOptions): Promise<nu
   });
   // 6. A failed cell or a regression fails the nightly.
   return Math.max(outcome.exitCode, compareCode);
+}
+
+/** Register `nightly` on `program` (the compare flags as `compare` has them). */
+export function registerNightlyCommand(program: Command, setExit: (code: number) => void, seams: Seams): void {
+  addCompareFlags(
+    program
+      .command('nightly')
+      .description(
+        'run the nightly matrix (bench/nightly.json) and the quick benchmark into reports/<timestamp>/, append to reports/history.jsonl, compare with the baseline (docs/comparing.md)',
+      )
+      .option('--config <file>', 'nightly configuration', DEFAULTS.nightlyConfig)
+      .option('--reports <dir>', 'folder that receives the report folders and history.jsonl', DEFAULTS.reportsDir)
+      .option('--threads <n>', 'worker threads: auto, or 0 for the main thread', 'auto')
+      .option('--baseline <dir>', 'report folder to compare with (default: the previous report in --reports)')
+      .option('--bench-time <ms>', 'quick-benchmark CPU time per task, ms; 0 skips the benchmark', DEFAULTS.benchTimeMs)
+      .option('--costs <file>', 'cost profile for the est_*_ns estimates, as for run [default: built-in]')
+      .option('--no-tlb-reach', 'skip the TLB reach curves, as for run'),
+  )
+    .option('-q, --quiet', 'no progress bar or summary line')
+    .action(async (options) => setExit(await nightlyCommand({ ...options, seams })));
 }
