@@ -13,7 +13,6 @@ import type { DecodedCopies } from './csvDecodedCopy.js';
 import { isBinaryTracePath, openBinaryTrace, readBinaryTrace, readBinaryTraceHeader } from './binary/binaryTraceReader.js';
 import { TRACE_EVENT_BYTES, type Trace } from './traceEvents.js';
 import { parseImportSpec } from './importers/importSpec.js';
-import { importToTrace } from './importers/importTrace.js';
 import { describeSkips } from './importers/skipCounter.js';
 
 /** Options of `loadTrace`. */
@@ -70,6 +69,8 @@ export async function loadTrace(spec: string, options: LoadTraceOptions = {}): P
     if (options.stream !== true || fitsInMemory(spec, inMemoryBytes)) return readBinaryTrace(spec);
     return openBinaryTrace(spec, { validate: options.checkNow ?? true });
   }
+  // The importers load only for a FORMAT:path argument (start-up of every other run: docs/benchmarks.md).
+  const { importToTrace } = await import('./importers/importTrace.js');
   const trace = await importToTrace(imported.format, { name: imported.path, path: imported.path }, imported.options);
   const { rows, lines, skipped } = trace.summary;
   if (rows === 0) throw new InputError(`${imported.path}: no access rows in ${lines} lines (skipped ${describeSkips(skipped)})`);
