@@ -22,7 +22,7 @@ import { removeStaleTemps, tempSibling } from '../tempNames.js';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { RunModel } from '../report/runJson.js';
-import { InputError, EXIT_FAILED, EXIT_OK } from '../errors.js';
+import { InputError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
 import { parseMatrix, parseMemslots, type RawMatrixOptions } from '../replay/parseMatrix.js';
 import { isPerVcpuThreads } from './runOptions.js';
@@ -84,9 +84,6 @@ export interface RunCommandOptions extends RawMatrixOptions {
    */
   traceLayouts?: ReadonlyMap<string, string>;
 }
-
-/** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
-export const EXIT_INTERRUPTED = 130;
 
 /** `--trace-memory MIB` (0: every trace streams), in bytes. */
 function traceMemoryBytes(value: string): number {
