@@ -10,17 +10,16 @@
  */
 import { Op } from '../trace/ops.js';
 import type { TraceEvents } from '../trace/traceEvents.js';
-import { PAGE_SIZE_BYTES } from '../mmu/level.js';
 import type { PrefaultFrames } from '../mmu/prefaultFrames.js';
 import type { StolenBits } from '../mmu/stolenBits.js';
+import { FRAMES_PER_BYTE } from './vcpuAccessPath.js';
 
 /**
- * 1 / the bytes of a frame, in a constant of this module (exact: a power of
- * two, so `gpa * FRAMES_PER_BYTE` floors to the frame as a division would,
- * without a divide; an imported binding is loaded and checked at each use:
- * docs/benchmarks.md, "Imported constants").
+ * `FRAMES_PER_BYTE` (the access path's: the frame by a multiply, no divide)
+ * in a constant of this module: an imported binding is loaded and checked at
+ * each use (docs/benchmarks.md, "Imported constants").
  */
-const FRAMES_PER_BYTE = 1 / PAGE_SIZE_BYTES;
+const FRAMES_PER_BYTE_HERE = FRAMES_PER_BYTE;
 /** Highest op code that is a guest access (`Op.X`), in a constant of this module for the same reason. */
 const MAX_ACCESS_OP = Op.X;
 
@@ -39,8 +38,8 @@ export function touchPrefaulted(frames: PrefaultFrames, stolen: StolenBits, ev: 
     }
     const gpa = gpas[i];
     const size = sizes[i];
-    let first = Math.floor(gpa * FRAMES_PER_BYTE);
-    let last = size <= 1 ? first : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE);
+    let first = Math.floor(gpa * FRAMES_PER_BYTE_HERE);
+    let last = size <= 1 ? first : Math.floor((gpa + size - 1) * FRAMES_PER_BYTE_HERE);
     if (strip) {
       first = stolen.strip(first);
       last = stolen.strip(last);
