@@ -1,7 +1,7 @@
 /**
  * What leaf a stage-2 fault installs: its level and its bits, from the arch
  * profile and the scenario's options (fixed per VM, so no string compare per
- * fault). The fault path (`Vm.mapAt`), pre-fault (preFault.ts) and the end of
+ * fault). The fault path (`Vm.mapFaultAt`), pre-fault (preFault.ts) and the end of
  * dirty logging (dirtyLogging.ts) all ask here, so each rule lives once.
  */
 import { Level } from './level.js';

@@ -11,7 +11,7 @@ import { gpaToGfn } from './address.js';
 import { ALIAS_PLAIN, ALIAS_STOLEN, MAX_FAULTS_PER_ACCESS, PERMS_FOR, type Vm } from './vm.js';
 import { AccessKind } from './vmOptions.js';
 import { MAP_SPURIOUS, type PageTable } from './pageTable.js';
-import { PREFAULT_FLAG_PRIVATE, PREFAULT_FLAG_WRITE, prefaultAccess, type PrefaultFlags } from './preFaultFlags.js';
+import { PREFAULT_FLAG_PRIVATE, PREFAULT_FLAG_WRITE, prefaultAccess, type PrefaultAccess, type PrefaultFlags } from './preFaultFlags.js';
 import type { Memslot } from './memslots.js';
 import type { VcpuStats } from './stats.js';
 
@@ -83,10 +83,12 @@ export function preFault(vm: Vm, gpa: number, sizeBytes: number, mode: PrefaultM
 
   const framesBefore = vm.mappedFrames();
   const fullSize = sizeBytes;
+  const newFrames = new NewFrames(vm);
+  const access = prefaultAccess(mode.flags);
   let error = 0;
   while (sizeBytes > 0) {
     const gfn = gpaToGfn(gpa);
-    const level = preFaultOne(vm, gfn, sizeBytes / PAGE_SIZE_BYTES, mode);
+    const level = preFaultOne(vm, gfn, sizeBytes / PAGE_SIZE_BYTES, mode, access, newFrames);
     if (level < 0) {
       error = level;
       break;
@@ -96,6 +98,7 @@ export function preFault(vm: Vm, gpa: number, sizeBytes: number, mode: PrefaultM
     gpa += advance;
     sizeBytes -= advance;
   }
+  newFrames.end();
   vcpu.prefault_pages += vm.mappedFrames() - framesBefore;
   if (error === 0) return { result: 0, gpa, sizeBytes };
   if (sizeBytes === fullSize) return fail(error);
@@ -118,7 +121,7 @@ function hasPrivateMemory(vm: Vm): boolean {
  * - A private access maps in the private table; a shared one through the
  *   shared alias (`gfn_direct_bits`) when the VM has one.
  */
-function preFaultOne(vm: Vm, gfn: number, pagesLeft: number, mode: PrefaultMode): number {
+function preFaultOne(vm: Vm, gfn: number, pagesLeft: number, mode: PrefaultMode, access: PrefaultAccess, newFrames: NewFrames): number {
   const noMapping = mode.policy === 'exact' ? -EFAULT : -ENOENT;
   const slot = vm.memslots.find(gfn);
   if (slot === undefined) return noMapping;
@@ -129,8 +132,7 @@ function preFaultOne(vm: Vm, gfn: number, pagesLeft: number, mode: PrefaultMode)
   if (flags !== 'auto' && (flags & PREFAULT_FLAG_WRITE) !== 0 && slot.readOnly) return noMapping;
   const alias = isPrivate || vm.tables.length === 1 ? ALIAS_PLAIN : ALIAS_STOLEN;
   const cap = mode.policy === 'exact' ? requestLevel(gfn, pagesLeft) : Level.L1G;
-  const { kind, alsoWrite } = prefaultAccess(flags);
-  return preFaultStep(vm, gfn, alias, slot, isPrivate, cap, kind, alsoWrite);
+  return preFaultStep(vm, gfn, alias, slot, isPrivate, cap, access.kind, access.alsoWrite, newFrames);
 }
 
 /**
@@ -142,12 +144,22 @@ function preFaultOne(vm: Vm, gfn: number, pagesLeft: number, mode: PrefaultMode)
  * EXEC) then makes the leaf writable too. Returns the level of the leaf now
  * mapping `gfn`.
  */
-function preFaultStep(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: boolean, cap: Level, kind: AccessKind, alsoWrite: boolean): Level {
+function preFaultStep(
+  vm: Vm,
+  gfn: number,
+  alias: number,
+  slot: Memslot,
+  isPrivate: boolean,
+  cap: Level,
+  kind: AccessKind,
+  alsoWrite: boolean,
+  newFrames: NewFrames,
+): Level {
   const table = vm.tables[alias];
   for (let attempt = 1; ; attempt++) {
     vm.lock.readLock();
     try {
-      const level = stepOnce(vm, gfn, alias, slot, isPrivate, cap, kind);
+      const level = stepOnce(vm, gfn, alias, slot, isPrivate, cap, kind, newFrames);
       if (level !== 0) {
         if (!alsoWrite || (table.lookup(gfn) & PERMS_FOR[AccessKind.Write]) !== 0) return level;
         if (vm.fixPermission(gfn, alias, slot, AccessKind.Write, isPrivate) > 0) return vm.translatedLevel;
@@ -160,7 +172,7 @@ function preFaultStep(vm: Vm, gfn: number, alias: number, slot: Memslot, isPriva
 }
 
 /** One attempt of `preFaultStep`: the leaf's level, or 0 for a race lost (again). */
-function stepOnce(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: boolean, cap: Level, kind: AccessKind): Level | 0 {
+function stepOnce(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: boolean, cap: Level, kind: AccessKind, newFrames: NewFrames): Level | 0 {
   const table = vm.tables[alias];
   const word = table.lookup(gfn);
   const walkEnd = table.lookupLevel; // a miss: the level of the empty entry the walk met
@@ -179,9 +191,9 @@ function stepOnce(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: 
   // Missing, smaller leaves to replace, or a huge leaf above the goal level to split.
   // The walk above met an empty entry at `wanted` or above: no leaf in the frame, nothing to look for.
   const mappedBefore = word === 0 && walkEnd >= wanted ? NO_LEAVES : leavesIn(table, gfn, wanted);
-  const result = vm.mapFault(gfn, alias, slot, kind, isPrivate, cap);
+  const result = vm.mapFaultAt(gfn, alias, slot, kind, isPrivate, cap, word, walkEnd); // the table is as the lookup above found it
   if (result > 0) {
-    markNewlyMapped(vm, gfn, vm.translatedLevel, mappedBefore);
+    markNewlyMapped(newFrames, gfn, vm.translatedLevel, mappedBefore);
     return vm.translatedLevel;
   }
   // Mapped meanwhile by another vCPU; an UNMAP racing in leaves the level unknown: advance 4K.
@@ -205,16 +217,46 @@ function leavesIn(table: PageTable, gfn: number, wanted: Level): number[] {
  * of `before` (ascending pairs) mapped: newly mapped (`prefault_pages`), so
  * pre-faulted and, until an access touches them, unused (prefaultFrames.ts).
  */
-function markNewlyMapped(vm: Vm, gfn: number, level: Level, before: readonly number[]): void {
+function markNewlyMapped(newFrames: NewFrames, gfn: number, level: Level, before: readonly number[]): void {
   const first = alignGfnDown(gfn, level);
   const end = first + pagesPerLevel(level);
   let at = first;
   for (let i = 0; i < before.length && at < end; i += 2) {
     if (before[i + 1] <= at) continue;
-    if (before[i] > at) vm.prefaulted.mark(at, Math.min(before[i], end) - at);
+    if (before[i] > at) newFrames.add(at, Math.min(before[i], end));
     at = Math.max(at, before[i + 1]);
   }
-  if (at < end) vm.prefaulted.mark(at, end - at);
+  if (at < end) newFrames.add(at, end);
+}
+
+/**
+ * The frames one ioctl newly mapped, handed to `vm.prefaulted` one run of
+ * adjacent frames at a time rather than one step at a time: a 4K pre-fault
+ * of 1 GiB is one `mark` of 262144 frames (32 bits a word), not 262144 marks
+ * of one. The same bits and counts: nothing reads or clears them during the
+ * call (accesses touch frames between events), and steps move forward, so
+ * no frame comes twice in a run. `end` marks the last run.
+ */
+class NewFrames {
+  private startGfn = 0;
+  private endGfn = 0;
+
+  constructor(private readonly vm: Vm) {}
+
+  /** Frames [startGfn, endGfn) were newly mapped. */
+  add(startGfn: number, endGfn: number): void {
+    if (startGfn !== this.endGfn) {
+      this.end();
+      this.startGfn = startGfn;
+    }
+    this.endGfn = endGfn;
+  }
+
+  /** Mark the run held, if any. */
+  end(): void {
+    if (this.endGfn > this.startGfn) this.vm.prefaulted.mark(this.startGfn, this.endGfn - this.startGfn);
+    this.startGfn = this.endGfn;
+  }
 }
 
 /** Seed 002's level from the request alone: the largest aligned page that fits in it. */

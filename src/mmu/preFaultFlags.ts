@@ -42,6 +42,13 @@ export function parsePrefaultFlags(text: string): PrefaultFlags | { error: strin
   return flags;
 }
 
+/** The access a pre-fault step makes (`prefaultAccess`). */
+export interface PrefaultAccess {
+  kind: AccessKind;
+  /** WRITE with EXEC: the leaf is made writable too. */
+  alsoWrite: boolean;
+}
+
 /**
  * The access a pre-fault step takes: `PFERR_FETCH_MASK` (exec) before
  * `PFERR_WRITE_MASK` (write), else a read; `alsoWrite` when both are set
@@ -49,7 +56,7 @@ export function parsePrefaultFlags(text: string): PrefaultFlags | { error: strin
  * stage-2 leaf: the TDP MMU maps with `ACC_ALL` whatever the fault's U/S bit
  * (`kvm_tdp_mmu_map` -> `make_spte`).
  */
-export function prefaultAccess(flags: PrefaultFlags): { kind: AccessKind; alsoWrite: boolean } {
+export function prefaultAccess(flags: PrefaultFlags): PrefaultAccess {
   if (flags === 'auto') return { kind: AccessKind.Read, alsoWrite: false };
   const write = (flags & PREFAULT_FLAG_WRITE) !== 0;
   if ((flags & PREFAULT_FLAG_EXEC) !== 0) return { kind: AccessKind.Exec, alsoWrite: write };

@@ -204,7 +204,7 @@ export class Vm {
       ? this.faultOnce(gfn, alias, slot, kind, isPrivate, permission, vcpu)
       : permission
         ? this.fixPermission(gfn, alias, slot, kind, isPrivate)
-        : this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
+        : this.mapFaultAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
     if (fixed > 0) return countFixed(vcpu, permission, fixed);
     return this.faultAgain(gfn, alias, slot, kind, isPrivate, vcpu);
   }
@@ -258,10 +258,10 @@ export class Vm {
   /**
    * The fault's change of the table: add the permission a present leaf
    * lacks, or map a missing leaf (the walk found none, the table is as
-   * `mapAt` would find it). The fixed leaf word, or `MAP_SPURIOUS`/`MAP_RETRY`.
+   * `mapFaultAt` would find it). The fixed leaf word, or `MAP_SPURIOUS`/`MAP_RETRY`.
    */
   private attempt(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, permission: boolean): number {
-    return permission ? this.fixPermission(gfn, alias, slot, kind, isPrivate) : this.mapAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
+    return permission ? this.fixPermission(gfn, alias, slot, kind, isPrivate) : this.mapFaultAt(gfn, alias, slot, kind, isPrivate, Level.L1G, 0, Level.L4K);
   }
 
   /**
@@ -319,20 +319,15 @@ export class Vm {
   mapFault(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, levelCap: Level = Level.L1G): number {
     const table = this.tables[alias];
     const existing = table.lookup(gfn);
-    return this.mapAt(gfn, alias, slot, kind, isPrivate, levelCap, existing, table.lookupLevel);
+    return this.mapFaultAt(gfn, alias, slot, kind, isPrivate, levelCap, existing, table.lookupLevel);
   }
 
-  /** `mapFault` once the leaf holding `gfn` is known: `existing` (0: none) at `existingLevel`. */
-  private mapAt(
-    gfn: number,
-    alias: number,
-    slot: Memslot,
-    kind: AccessKind,
-    isPrivate: boolean,
-    levelCap: Level,
-    existing: number,
-    existingLevel: Level,
-  ): number {
+  /**
+   * `mapFault` once the caller has looked `gfn` up in the alias's table (and
+   * changed nothing since): `existing` is the leaf word found (0: none), at
+   * `existingLevel` (`PageTable.lookupLevel` after that lookup).
+   */
+  mapFaultAt(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, levelCap: Level, existing: number, existingLevel: Level): number {
     const table = this.tables[alias];
     let level = this.newLeaf.level(slot, gfn, isPrivate);
     if (level > levelCap) level = levelCap;
