@@ -7,7 +7,7 @@
  * `kvm_arch_vcpu_map_memory`, `kvm_mmu_map_page`).
  */
 import { Level, PAGE_SIZE_BYTES, alignGfnDown, pagesPerLevel } from './level.js';
-import { gpaToGfn } from './address.js';
+import { gfnToGpa, gpaToGfn } from './address.js';
 import { ALIAS_PLAIN, ALIAS_STOLEN, MAX_FAULTS_PER_ACCESS, PERMS_FOR, type Vm } from './vm.js';
 import { AccessKind } from './vmOptions.js';
 import { MAP_SPURIOUS, type PageTable } from './pageTable.js';
@@ -85,20 +85,23 @@ export function preFault(vm: Vm, gpa: number, sizeBytes: number, mode: PrefaultM
   const fullSize = sizeBytes;
   const newFrames = new NewFrames(vm);
   const access = prefaultAccess(mode.flags);
+  // The steps count in frames (the range is 4 KiB aligned): [gfn, gfn + pagesLeft) is left.
+  let gfn = gpaToGfn(gpa);
+  let pagesLeft = sizeBytes / PAGE_SIZE_BYTES;
   let error = 0;
-  while (sizeBytes > 0) {
-    const gfn = gpaToGfn(gpa);
-    const level = preFaultOne(vm, gfn, sizeBytes / PAGE_SIZE_BYTES, mode, access, newFrames);
+  while (pagesLeft > 0) {
+    const level = preFaultOne(vm, gfn, pagesLeft, mode, access, newFrames);
     if (level < 0) {
       error = level;
       break;
     }
-    const endGpa = (alignGfnDown(gfn, level) + pagesPerLevel(level)) * PAGE_SIZE_BYTES;
-    const advance = Math.min(sizeBytes, endGpa - gpa);
-    gpa += advance;
-    sizeBytes -= advance;
+    const advance = Math.min(pagesLeft, alignGfnDown(gfn, level) + pagesPerLevel(level) - gfn);
+    gfn += advance;
+    pagesLeft -= advance;
   }
   newFrames.end();
+  gpa = gfnToGpa(gfn);
+  sizeBytes = pagesLeft * PAGE_SIZE_BYTES;
   vcpu.prefault_pages += vm.mappedFrames() - framesBefore;
   if (error === 0) return { result: 0, gpa, sizeBytes };
   if (sizeBytes === fullSize) return fail(error);
