@@ -16,6 +16,8 @@ const PAGES_AT = Float64Array.from([0, ...LEAF_LEVELS.map((level) => pagesPerLev
 const SHIFT_AT = Int32Array.from([0, ...LEAF_LEVELS.map((level) => Math.log2(pagesPerLevel(level)))]);
 /** GFNs below this fit in 31 bits, where `>>>` gives the page number exactly. */
 const SMALL_GFN_LIMIT = 2 ** 31;
+/** `flushAll` visits set by set while fewer than 1 / SPARSE_FLUSH_RATIO of the entries are valid. */
+const SPARSE_FLUSH_RATIO = 8;
 /** Signature buckets per set of the miss filter (a power of two). */
 const SIG_BUCKETS = 32;
 
@@ -226,20 +228,51 @@ export class TlbArray {
 
   /**
    * Drop every entry; returns how many were valid. `onDrop`, if given, sees
-   * each one first. One pass, then the counts are reset in bulk (the state
-   * `drop` of each entry would leave: every set empty).
+   * each one first, in slot order. With few entries valid (a TLB flushed
+   * often refills little in between), only the sets holding some are
+   * visited and each entry's counts cleared; else one pass over every slot,
+   * then the counts are reset in bulk. Either leaves the state `drop` of
+   * each entry would: every set empty, its fill cursor 0.
    */
   flushAll(onDrop?: EntryVisitor): number {
     // Empty already (a flush per leaf, as pKVM's, flushes an empty TLB again and again): each set's cursor
     // is 0 once it is empty (`drop`), so every array is as the pass below would leave it.
-    if (this.validEntries() === 0) return 0;
+    const valid = this.validEntries();
+    if (valid === 0) return 0;
+    if (valid * SPARSE_FLUSH_RATIO < this.entries) this.dropEachSet(onDrop);
+    else this.dropAllSlots(onDrop);
+    this.validPerLevel.fill(0);
+    return valid;
+  }
+
+  /** `flushAll` of a sparse array: the sets holding entries, way by way. */
+  private dropEachSet(onDrop: EntryVisitor | undefined): void {
     const tags = this.tags;
-    let dropped = 0;
-    for (let i = 0; i < this.entries; i++) {
-      const tag = tags[i];
-      if (tag === EMPTY) continue;
-      dropped++;
-      if (onDrop !== undefined) {
+    const ways = this.ways;
+    for (let set = 0; set < this.sets; set++) {
+      if (this.setValid[set] === 0) continue; // empty: its cursor is 0 already
+      for (let i = set * ways, end = i + ways; i < end; i++) {
+        const tag = tags[i];
+        if (tag === EMPTY) continue;
+        if (onDrop !== undefined) {
+          const level = this.levels[i];
+          onDrop((tag - level) / 4, level, this.perms[i]);
+        }
+        this.sigCounts[this.sigIndex[i]]--;
+        tags[i] = EMPTY;
+      }
+      this.setValid[set] = 0;
+      this.fillCursor[set] = 0;
+    }
+  }
+
+  /** `flushAll` of a dense array: one pass over every slot, the counts reset in bulk. */
+  private dropAllSlots(onDrop: EntryVisitor | undefined): void {
+    const tags = this.tags;
+    if (onDrop !== undefined) {
+      for (let i = 0; i < this.entries; i++) {
+        const tag = tags[i];
+        if (tag === EMPTY) continue;
         const level = this.levels[i];
         onDrop((tag - level) / 4, level, this.perms[i]);
       }
@@ -247,9 +280,7 @@ export class TlbArray {
     tags.fill(EMPTY);
     this.sigCounts.fill(0);
     this.setValid.fill(0);
-    this.validPerLevel.fill(0);
     this.fillCursor.fill(0);
-    return dropped;
   }
 
   /**
