@@ -22,6 +22,7 @@ import type { TlbArray } from '../tlb/tlbArray.js';
 import { L1SlotCache, cachedHitOf, hitsLast, nothingProbedBefore } from './l1SlotCache.js';
 import type { TlbGeometry } from '../tlb/tlbPresets.js';
 import { PageWalkCache } from '../tlb/pageWalkCache.js';
+import { TagTable } from '../tlb/tagTable.js';
 import { GuestWalker } from './guestWalk.js';
 import { AtEmulator } from './atEmulation.js';
 import { ReachFeed } from './reachFeed.js';
@@ -59,8 +60,8 @@ export class VcpuAccessPath {
   private readonly guest: GuestWalker | undefined;
   private readonly atEmulator: AtEmulator;
   private readonly rootLevel: Level;
-  /** Tags (`firstRawGfn * 4 + level`) of valid translations a flush dropped. */
-  private readonly refill = new Set<number>();
+  /** Tags (`firstRawGfn * 4 + level`) of valid translations a flush dropped (value 1; a typed hash: a flush adds hundreds). */
+  private readonly refill = new TagTable();
   /** The L1 slots the fast path remembers (this path's are those of path `slotIndex`). */
   private readonly cache: L1SlotCache;
   private readonly slotIndex: number;
@@ -302,7 +303,7 @@ export class VcpuAccessPath {
 
   /** A TLB entry being flushed: remembered when it still matches the stage-2, so its next miss is a refill miss (one closure per path). */
   private readonly rememberIfValid = (first: number, level: Level, perms: number): void => {
-    if (this.stillValid(first, level, perms)) this.refill.add(first * 4 + level);
+    if (this.stillValid(first, level, perms)) this.refill.set(first * 4 + level, 1);
   };
 
   /** True when a TLB entry still matches the stage-2: same level, permissions at least its own. */
@@ -314,7 +315,7 @@ export class VcpuAccessPath {
   private countRefill(gfn: number): void {
     const refill = this.refill;
     for (let level = Level.L4K; level <= Level.L1G; level++) {
-      if (refill.delete(alignGfnDown(gfn, level) * 4 + level)) {
+      if (refill.delete(alignGfnDown(gfn, level) * 4 + level) >= 0) {
         this.stats.refill_misses++;
         return;
       }

@@ -1,7 +1,8 @@
 /**
- * The reach curve's map from a live translation tag (`firstGfn * 4 + level`,
- * an integer below 2^54) to a non-negative int32 (the curve keeps the node
- * of the tag's stack position there): an open-addressing hash
+ * A map from a translation tag (`firstGfn * 4 + level`, an integer below
+ * 2^54) to a non-negative int32: the reach curve keeps there the node of a
+ * live tag's stack position, an access path the tags a flush dropped while
+ * still valid (vcpuAccessPath.ts, for `refill_misses`). An open-addressing hash
  * table in typed arrays (linear probing, backward-shift deletion, so no
  * tombstones), kept at most half full. A `Map` keyed by doubles costs a heap
  * number and a hash per call; this costs a multiply and a few loads.
