@@ -5,7 +5,7 @@
  */
 
 import { ATTR_DEVICE, ATTR_PRIVATE } from './entry.js';
-import { Level } from './level.js';
+import { Level, pagesPerLevel } from './level.js';
 
 /** The AT emulation's counters of one vCPU (src/replay/atEmulation.ts), named after KVM's paths. */
 export const AT_COUNTER_NAMES = ['at_ops', 'at_fast', 'at_slow', 'at_pan_checks', 'at_walk_reads', 'at_faults'] as const;
@@ -70,6 +70,11 @@ export function faultsOf(
   c: Readonly<Record<'faults_missing' | 'faults_permission' | 'faults_spurious' | 'faults_mmio' | 'faults_abort' | 'faults_access', number>>,
 ): number {
   return c.faults_missing + c.faults_permission + c.faults_spurious + c.faults_mmio + c.faults_abort + c.faults_access;
+}
+
+/** 4 KiB frames mapped by the leaves counted in `c` (`pages_4k`, `pages_2m`, `pages_1g`): the one sum of `Vm.mappedFrames` and of a per-vCPU cell's `frames_mapped`. */
+export function framesMapped(c: Readonly<Record<'pages_4k' | 'pages_2m' | 'pages_1g', number>>): number {
+  return c.pages_4k + c.pages_2m * pagesPerLevel(Level.L2M) + c.pages_1g * pagesPerLevel(Level.L1G);
 }
 
 /** One vCPU's counters. */

@@ -18,7 +18,7 @@ import { NO_MMU_LOCK, type MmuLock } from './mmuLock.js';
 import { MemslotSet, MemslotError, type Memslot } from './memslots.js';
 import { NewLeaf } from './newLeaf.js';
 import { PERM_EXEC, PERM_READ, PERM_WRITE, makeLeaf } from './entry.js';
-import { VmStats, type VcpuStats } from './stats.js';
+import { VmStats, framesMapped, type VcpuStats } from './stats.js';
 import { MemoryAttributes } from './memoryAttributes.js';
 import { HypercallMirror, PkvmFlushSink } from './pkvm/hypercallMirror.js';
 import { zapLeaves } from './hostEvents.js';
@@ -120,8 +120,7 @@ export class Vm {
 
   /** 4 KiB frames mapped now, at every level and alias (on a shared store: this worker's own additions). */
   mappedFrames(): number {
-    const s = this.stats;
-    return s.pages_4k + s.pages_2m * pagesPerLevel(Level.L2M) + s.pages_1g * pagesPerLevel(Level.L1G);
+    return framesMapped(this.stats);
   }
 
   /** True when `gfn` of `slot` has the private attribute (guest_memfd slots start private). */

@@ -8,6 +8,7 @@
  */
 import type { CellOutcome, CellResult } from './results.js';
 import type { CostProfile } from './costProfile.js';
+import { Level, pagesPerLevel } from '../mmu/level.js';
 
 /** The estimate columns, in results.csv order: the total, then its parts. */
 export const ESTIMATE_NAMES = ['est_stage2_ns', 'est_fault_ns', 'est_prefault_ns', 'est_walk_ns', 'est_flush_ns', 'est_hypercall_ns', 'est_split_ns'] as const;
@@ -15,8 +16,8 @@ export type EstimateName = (typeof ESTIMATE_NAMES)[number];
 export type CostEstimates = Record<EstimateName, number>;
 
 /** Frames of a 2M and a 1G leaf. */
-const FRAMES_2M = 512;
-const FRAMES_1G = 512 * 512;
+const FRAMES_2M = pagesPerLevel(Level.L2M);
+const FRAMES_1G = pagesPerLevel(Level.L1G);
 
 /** A counter of the cell (total over vCPUs, else VM-wide), or `undefined` when the model does not count it. */
 function counter(cell: CellResult, name: string): number | undefined {

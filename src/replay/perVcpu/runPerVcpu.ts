@@ -8,7 +8,7 @@
 import type { Piscina } from 'piscina';
 import { InputError } from '../../errors.js';
 import { Level } from '../../mmu/level.js';
-import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES, faultsOf } from '../../mmu/stats.js';
+import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES, faultsOf, framesMapped } from '../../mmu/stats.js';
 import type { CellFailureKind, CellOutcome, CellResult, VcpuCounters, VmCounters } from '../results.js';
 import type { CellTask } from '../cellTask.js';
 import type { MatrixProgress, RunMatrixOptions } from '../runMatrix.js';
@@ -171,7 +171,7 @@ export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounter
       install_races: counters.reduce((sum, c) => sum + c.installRaces, 0),
       faults_spurious: total.faults_spurious,
       mailbox_overflows: counters.reduce((sum, c) => sum + c.mailboxOverflows, 0),
-      frames_mapped: vm.pages_4k + vm.pages_2m * 512 + vm.pages_1g * 512 * 512,
+      frames_mapped: framesMapped(vm),
       vcpuElapsedMs: counters.map((c) => c.elapsedMs),
     },
   };
