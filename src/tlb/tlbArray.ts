@@ -268,16 +268,8 @@ export class TlbArray {
 
   /** `flushAll` of a dense array: one pass over every slot, the counts reset in bulk. */
   private dropAllSlots(onDrop: EntryVisitor | undefined): void {
-    const tags = this.tags;
-    if (onDrop !== undefined) {
-      for (let i = 0; i < this.entries; i++) {
-        const tag = tags[i];
-        if (tag === EMPTY) continue;
-        const level = this.levels[i];
-        onDrop((tag - level) / 4, level, this.perms[i]);
-      }
-    }
-    tags.fill(EMPTY);
+    if (onDrop !== undefined) this.forEachEntry(onDrop);
+    this.tags.fill(EMPTY);
     this.sigCounts.fill(0);
     this.setValid.fill(0);
     this.fillCursor.fill(0);
