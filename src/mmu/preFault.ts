@@ -14,6 +14,7 @@ import { MAP_SPURIOUS, type PageTable } from './pageTable.js';
 import { PREFAULT_FLAG_PRIVATE, PREFAULT_FLAG_WRITE, prefaultAccess, type PrefaultAccess, type PrefaultFlags } from './preFaultFlags.js';
 import type { Memslot } from './memslots.js';
 import type { VcpuStats } from './stats.js';
+import type { PrefaultFrames } from './prefaultFrames.js';
 
 /** Errno values the ioctl returns (negated, as the kernel does). */
 export const EINVAL = 22;
@@ -83,7 +84,7 @@ export function preFault(vm: Vm, gpa: number, sizeBytes: number, mode: PrefaultM
 
   const framesBefore = vm.mappedFrames();
   const fullSize = sizeBytes;
-  const newFrames = new NewFrames(vm);
+  const newFrames = new NewFrames(vm.prefaulted);
   const access = prefaultAccess(mode.flags);
   // The steps count in frames (the range is 4 KiB aligned): [gfn, gfn + pagesLeft) is left.
   let gfn = gpaToGfn(gpa);
@@ -233,7 +234,7 @@ function markNewlyMapped(newFrames: NewFrames, gfn: number, level: Level, before
 }
 
 /**
- * The frames one ioctl newly mapped, handed to `vm.prefaulted` one run of
+ * The frames one ioctl newly mapped, handed to the VM's `PrefaultFrames` one run of
  * adjacent frames at a time rather than one step at a time: a 4K pre-fault
  * of 1 GiB is one `mark` of 262144 frames (32 bits a word), not 262144 marks
  * of one. The same bits and counts: nothing reads or clears them during the
@@ -244,7 +245,7 @@ class NewFrames {
   private startGfn = 0;
   private endGfn = 0;
 
-  constructor(private readonly vm: Vm) {}
+  constructor(private readonly frames: PrefaultFrames) {}
 
   /** Frames [startGfn, endGfn) were newly mapped. */
   add(startGfn: number, endGfn: number): void {
@@ -257,7 +258,7 @@ class NewFrames {
 
   /** Mark the run held, if any. */
   end(): void {
-    if (this.endGfn > this.startGfn) this.vm.prefaulted.mark(this.startGfn, this.endGfn - this.startGfn);
+    if (this.endGfn > this.startGfn) this.frames.mark(this.startGfn, this.endGfn - this.startGfn);
     this.startGfn = this.endGfn;
   }
 }
