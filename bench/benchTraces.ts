@@ -6,6 +6,7 @@
 import { BinaryTraceWriter } from '../src/trace/binary/binaryTraceWriter.js';
 import { Op } from '../src/trace/ops.js';
 import { allocateTraceEvents } from '../src/trace/traceEvents.js';
+import { eventEndGpa } from '../src/trace/touchedEnd.js';
 
 /** What a benchmark trace stresses. */
 export type BenchTraceKind = 'hit' | 'stream' | 'fault' | 'flush';
@@ -80,7 +81,7 @@ export async function writeBenchTrace(path: string, kind: AnyBenchTraceKind, eve
       batch.sizeBytes[j] = size;
       batch.slot[j] = -1;
       batch.line[j] = i + 2;
-      if (gpa + size > touchedEndGpa) touchedEndGpa = gpa + size;
+      touchedEndGpa = Math.max(touchedEndGpa, eventEndGpa(gpa, size));
     }
     batch.count = n;
     await writer.append(batch, 0, n);

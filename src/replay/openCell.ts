@@ -9,6 +9,7 @@
 import { Op } from '../trace/ops.js';
 import type { Trace } from '../trace/traceEvents.js';
 import { forEachEventChunk } from '../trace/eventChunks.js';
+import { countsForTouchedEnd, eventEndGpa } from '../trace/touchedEnd.js';
 import { InputError } from '../errors.js';
 import { type Level, PAGE_SIZE_BYTES } from '../mmu/level.js';
 import { gpaToGfn } from '../mmu/address.js';
@@ -161,9 +162,8 @@ function touchedEndWithout(trace: Trace, stolen: StolenBits): number {
   let end = 0;
   forEachEventChunk(trace, (ev) => {
     for (let i = 0; i < ev.count; i++) {
-      const op = ev.op[i];
-      if (op === Op.SLOT_ADD || op === Op.SLOT_DEL || op === Op.DIRTY_LOG_ON || op === Op.DIRTY_LOG_OFF) continue;
-      const lastGfn = stolen.strip(gpaToGfn(ev.gpa[i] + Math.max(1, ev.sizeBytes[i]) - 1));
+      if (!countsForTouchedEnd(ev.op[i])) continue;
+      const lastGfn = stolen.strip(gpaToGfn(eventEndGpa(ev.gpa[i], ev.sizeBytes[i]) - 1));
       end = Math.max(end, (lastGfn + 1) * PAGE_SIZE_BYTES);
     }
   });

@@ -15,6 +15,7 @@ import { GPA_LIMIT } from '../mmu/address.js';
 import { Op, isAccess, needsSlot, parseOp, sizeOptional, OP_NAMES } from './ops.js';
 import { MAX_VCPU_ID, parseAddress, parseCount } from './fieldParsers.js';
 import { TraceEventsBuilder } from './traceEvents.js';
+import { countsForTouchedEnd, eventEndGpa } from './touchedEnd.js';
 import { AT_VARIANT_NAMES, parseAtVariant } from './atVariant.js';
 
 const REQUIRED = ['vcpu', 'op', 'gpa'] as const;
@@ -130,7 +131,7 @@ export class CsvRowChecker {
     const end = gpa + size;
     if (size === 0 || end > GPA_LIMIT) this.checkRange(line, op, gpa, size); // throws the message
     if (this.timed) this.checkTime(line, vcpu, time);
-    if (end > this.touchedEndGpa) this.touchedEndGpa = end; // size ≥ 1 and end ≤ GPA_LIMIT: take()'s end
+    if (end > this.touchedEndGpa) this.touchedEndGpa = end; // size ≥ 1 and end ≤ GPA_LIMIT: eventEndGpa's end, inline (the CSV fast path)
     if (vcpu > this.maxVcpu) this.maxVcpu = vcpu;
     this.total++;
     if (this.keep) this.events.push(op, vcpu, gpa, size, -1, line, time);
@@ -139,9 +140,8 @@ export class CsvRowChecker {
   /** A checked row: the trace's facts, then the event. */
   private take(line: number, op: Op, vcpu: number, gpa: number, size: number, slot: number, time: number): void {
     if (op === Op.SLOT_ADD) this.declaresSlots = true;
-    else if (op !== Op.SLOT_DEL && op !== Op.DIRTY_LOG_ON && op !== Op.DIRTY_LOG_OFF) {
-      // As replayCell's touchedEndWithout: DIRTY_LOG_GET/CLEAR count (their range lies in a slot anyway).
-      const end = Math.min(GPA_LIMIT, gpa + Math.max(size, 1));
+    if (countsForTouchedEnd(op)) {
+      const end = eventEndGpa(gpa, size);
       if (end > this.touchedEndGpa) this.touchedEndGpa = end;
     }
     if (vcpu > this.maxVcpu) this.maxVcpu = vcpu;

@@ -8,7 +8,8 @@ import { GPA_LIMIT } from '../../mmu/address.js';
 import { OP_NAMES, Op, isOpCode, needsSlot } from '../ops.js';
 import { AT_VARIANT_NAMES, MAX_AT_VARIANT } from '../atVariant.js';
 import type { TraceEvents } from '../traceEvents.js';
-import { CHUNK_HEADER_BYTES, CHUNK_OFFSET, CHUNK_TAG, COLUMNS, ColumnMode, align8, payloadBytes, type ColumnKey } from './mtrFormat.js';
+import { eventEndGpa, firstEventBeyond, sizesValidWithin } from '../touchedEnd.js';
+import { CHUNK_HEADER_BYTES, CHUNK_OFFSET, CHUNK_TAG, COLUMNS, ColumnMode, HEADER_OFFSET, align8, payloadBytes, type ColumnKey } from './mtrFormat.js';
 
 /** Event columns without the count: a trace's arrays, or a writer's staging arrays. */
 export type EventColumns = Omit<TraceEvents, 'count'>;
@@ -231,7 +232,9 @@ function slotLimit(cls: number): number {
  * op and slot both do (a chunk of reads with no memslot, say), whether an op
  * may carry its slot is the same for every event, so it is checked on the
  * first event only; when only slot does and it is -1 (no memslot), each op
- * need only be one that names none.
+ * need only be one that names none. `touchedEndGpa` (a file's header, its
+ * offset 32): no event may end beyond it (src/trace/touchedEnd.ts); with
+ * every op counting and one size, that is a lower limit for the gpa pass.
  */
 export function checkEvents(
   events: EventColumns,
@@ -240,6 +243,7 @@ export function checkEvents(
   vcpuLimit: number,
   trusted: ReadonlySet<ColumnKey> = NONE_TRUSTED,
   constant: ReadonlySet<ColumnKey> = NONE_TRUSTED,
+  touchedEndGpa = GPA_LIMIT,
 ): EventProblem | undefined {
   const end = start + count;
   const checkGpa = !trusted.has('gpa');
@@ -255,12 +259,21 @@ export function checkEvents(
     : constant.has('op')
       ? opsSlotsAndGpasValid(events, start, Math.min(start + 1, end), false)
       : opsNameNoSlot(events.op, start, end);
+  // The touched end. With no op naming a memslot every event counts, and a pass already made checks it too: with
+  // one size s, gpa + max(1, s) <= touched end is gpa < touched end - max(1, s) + 1, the gpa pass's limit; with
+  // raw sizes, the size pass adds the gpa. Otherwise a pass of its own (chunks of host events).
+  const bounded = touchedEndGpa < GPA_LIMIT;
+  const inGpaPass = bounded && gpasApart && checkGpa && constant.has('sizeBytes') && count > 0;
+  const inSizePass = bounded && gpasApart && !trusted.has('sizeBytes');
+  const gpaLimit = inGpaPass ? touchedEndGpa - eventEndGpa(0, events.sizeBytes[start]) + 1 : GPA_LIMIT;
   const ok =
     opsOk &&
-    (!gpasApart || !checkGpa || integersBelow(events.gpa, start, end, GPA_LIMIT)) &&
+    (!gpasApart || !checkGpa || integersBelow(events.gpa, start, end, gpaLimit)) &&
     (trusted.has('vcpu') || allBelow(events.vcpu, start, end, vcpuLimit)) &&
-    (trusted.has('sizeBytes') || integersBelow(events.sizeBytes, start, end, GPA_LIMIT + 1));
-  return ok ? undefined : findEventProblem(events, start, count, vcpuLimit);
+    (trusted.has('sizeBytes') ||
+      (inSizePass ? sizesValidWithin(events, start, end, touchedEndGpa) : integersBelow(events.sizeBytes, start, end, GPA_LIMIT + 1))) &&
+    (!bounded || inGpaPass || inSizePass || firstEventBeyond(events, start, end, touchedEndGpa) < 0);
+  return ok ? undefined : findEventProblem(events, start, count, vcpuLimit, touchedEndGpa);
 }
 
 /** One pass over op, slot and (with `checkGpa`) gpa of events [start, end): true when all are valid. */
@@ -305,7 +318,7 @@ function integersBelow(values: Float64Array, start: number, end: number, limit: 
  * COLUMNS order when one event has several), or undefined. One tight loop
  * per column, each stopping at the earliest bad event found so far.
  */
-export function findEventProblem(events: EventColumns, start: number, count: number, vcpuLimit: number): EventProblem | undefined {
+export function findEventProblem(events: EventColumns, start: number, count: number, vcpuLimit: number, touchedEndGpa = GPA_LIMIT): EventProblem | undefined {
   const { op, vcpu, gpa, sizeBytes, slot } = events;
   const end = start + count;
   let bad = end;
@@ -343,7 +356,7 @@ export function findEventProblem(events: EventColumns, start: number, count: num
       break;
     }
   }
-  if (bad === end) return undefined;
+  if (bad === end) return beyondTouchedEnd(events, start, end, touchedEndGpa);
   if (badKey === 'slot' && op[bad] === Op.AT) {
     return { index: bad, column: 'slot', problem: `${slot[bad]} is not an AT variant (0 to ${MAX_AT_VARIANT}: ${AT_VARIANT_NAMES.join(', ')})` };
   }
@@ -353,6 +366,19 @@ export function findEventProblem(events: EventColumns, start: number, count: num
     return { index: bad, column: 'slot', problem };
   }
   return { index: bad, column: badKey, problem: valueProblem(badKey, events[badKey][bad], vcpuLimit) ?? '' };
+}
+
+/** The first event of [start, end) ending beyond the header's touched end, as a problem, or undefined. */
+function beyondTouchedEnd(events: EventColumns, start: number, end: number, touchedEndGpa: number): EventProblem | undefined {
+  const i = firstEventBeyond(events, start, end, touchedEndGpa);
+  if (i < 0) return undefined;
+  const hex = (n: number): string => `0x${n.toString(16)}`;
+  const range = `[${hex(events.gpa[i])}, ${hex(eventEndGpa(events.gpa[i], events.sizeBytes[i]))})`;
+  return {
+    index: i,
+    column: 'gpa',
+    problem: `${range} ends beyond the header's touched end ${hex(touchedEndGpa)} (header byte ${HEADER_OFFSET.touchedEndGpa}), which sizes the default memslot`,
+  };
 }
 
 /** The first bad event found by `checkEvents`. */

@@ -209,7 +209,10 @@ export class MtrChunkReader {
       fail(`chunk ${k}`, position, `truncated: needs ${chunk.payloadBytes} bytes of data, the file ends after ${payload.length}`);
     }
     const events = viewChunk(chunk, payload, this.own, this.filled);
-    const bad = this.eventsChecked ? undefined : checkEvents(events, 0, count, header.vcpuCount, arithmeticColumns(chunk), arithmeticColumns(chunk, true));
+    // The header's touched end sizes the default memslot: an event beyond it would replay outside every memslot.
+    const bad = this.eventsChecked
+      ? undefined
+      : checkEvents(events, 0, count, header.vcpuCount, arithmeticColumns(chunk), arithmeticColumns(chunk, true), header.touchedEndGpa);
     if (bad !== undefined) fail(`chunk ${k}`, position, `event ${bad.index}: column ${bad.column}: ${bad.problem}`);
     this.total += count;
     this.chunkIndex++;

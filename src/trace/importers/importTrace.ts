@@ -4,7 +4,7 @@
  * imported trace is the same `Trace` the CSV reader makes from the imported
  * CSV file.
  */
-import { GPA_LIMIT } from '../../mmu/address.js';
+import { eventEndGpa } from '../touchedEnd.js';
 import type { Op } from '../ops.js';
 import { TraceEventsBuilder, type Trace } from '../traceEvents.js';
 import { traceName } from '../csvTraceReader.js';
@@ -46,7 +46,7 @@ class BuilderSink implements ImportSink {
   access(op: Op, vcpu: number, gpa: number, sizeBytes: number, _input: number, line: number, timeNs: number): void {
     this.builder.push(op, vcpu, gpa, sizeBytes, -1, line, Math.max(0, timeNs));
     if (vcpu > this.maxVcpu) this.maxVcpu = vcpu;
-    const end = Math.min(GPA_LIMIT, gpa + sizeBytes);
+    const end = eventEndGpa(gpa, sizeBytes);
     if (end > this.touchedEndGpa) this.touchedEndGpa = end;
   }
 }

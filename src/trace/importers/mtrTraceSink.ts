@@ -22,7 +22,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { destroyStream } from '../destroyStream.js';
 import { rm } from 'node:fs/promises';
 import { InputError } from '../../errors.js';
-import { GPA_LIMIT } from '../../mmu/address.js';
+import { eventEndGpa } from '../touchedEnd.js';
 import { BinaryTraceWriter } from '../binary/binaryTraceWriter.js';
 import { MAX_SOURCE_BYTES } from '../binary/mtrFormat.js';
 import type { Op } from '../ops.js';
@@ -77,7 +77,7 @@ export class MtrTraceSink implements ImportSink {
     block.line[i] = line;
     block.time[i] = timeNs;
     if (vcpu > this.maxVcpu) this.maxVcpu = vcpu;
-    const end = Math.min(GPA_LIMIT, gpa + sizeBytes);
+    const end = eventEndGpa(gpa, sizeBytes);
     if (end > this.touchedEndGpa) this.touchedEndGpa = end;
     if (timeNs < this.lastTime) this.timeOrdered = false;
     this.lastTime = timeNs;
