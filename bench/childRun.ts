@@ -2,8 +2,8 @@
  * Whole-process runs for the vs-c and huge suites: `node dist/src/cli/main.js
  * ARGS...` as a child, its wall time measured from here (spawn to exit, so
  * Node's start-up and the report are in it), its peak RSS and CPU time from
- * the bench/childUsage.ts preload (`process.resourceUsage()` at exit, worker
- * threads included), and the run.json it wrote. Also the C reference
+ * the bench/childUsage.ts preload (its own peak RSS, ownPeakRss.ts, and
+ * `process.resourceUsage()` CPU time at exit, worker threads included), and the run.json it wrote. Also the C reference
  * (native/build/cref-replay, built by native/build.mjs) and the spread of
  * repeated timings.
  */

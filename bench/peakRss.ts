@@ -3,8 +3,8 @@
  * generated on the fly into a temp file (about 0.9 GB: random gpa and op
  * columns are stored raw), then replayed by `run`'s own path (`loadTrace`
  * with its validating pass, then `replayCell`, x86-tdp, 2M backing) in a
- * child process with a small heap limit; the child reports
- * `process.resourceUsage().maxRSS`. Generation runs in another child, so
+ * child process with a small heap limit; the child reports its own peak
+ * RSS (ownPeakRss.ts). Generation runs in another child, so
  * its memory never counts.
  */
 import { spawnSync } from 'node:child_process';

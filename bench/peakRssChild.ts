@@ -6,6 +6,7 @@ import { loadTrace } from '../src/trace/loadTrace.js';
 import { replayCell } from '../src/replay/replayCell.js';
 import { parseMatrix } from '../src/replay/parseMatrix.js';
 import { writeBenchTrace } from './benchTraces.js';
+import { ownPeakRssKb } from './ownPeakRss.js';
 
 const [mode, path, events] = process.argv.slice(2);
 const started = performance.now();
@@ -17,6 +18,6 @@ if (mode === 'write') {
   const [scenario] = parseMatrix({ arch: 'x86-tdp', backing: '2m', prefault: 'none' });
   accesses = replayCell(trace, scenario, { memslots: [], defaultSlotAlignBytes: 1 << 30 }).total.accesses;
 }
-// maxRSS is in KiB (kilobytes as the OS counts them).
-const maxRssMb = (process.resourceUsage().maxRSS * 1024) / 1e6;
+// In KiB (kilobytes as the OS counts them): this process's own peak (ownPeakRss.ts).
+const maxRssMb = (ownPeakRssKb() * 1024) / 1e6;
 process.stdout.write(JSON.stringify({ maxRssMb, accesses, seconds: (performance.now() - started) / 1000 }) + '\n');

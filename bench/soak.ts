@@ -13,7 +13,7 @@
  *    the trend chart or the comparison) rises by less than 5% of the mean.
  *
  * Peak RSS of each child comes from bench/soakRss.ts (a preload writing
- * `process.resourceUsage().maxRSS` at exit). MMUBENCH_SOAK_RUNS changes N,
+ * the child's own peak, ownPeakRss.ts, at exit). MMUBENCH_SOAK_RUNS changes N,
  * MMUBENCH_SOAK_BENCH_TIME the quick-benchmark time per task (ms, default
  * the nightly's own 1000; 0 skips it).
  */
