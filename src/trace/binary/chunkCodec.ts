@@ -261,7 +261,7 @@ export function checkEvents(
       : opsNameNoSlot(events.op, start, end);
   // The touched end. With no op naming a memslot every event counts, and a pass already made checks it too: with
   // one size s, gpa + max(1, s) <= touched end is gpa < touched end - max(1, s) + 1, the gpa pass's limit; with
-  // raw sizes, the size pass adds the gpa. Otherwise a pass of its own (chunks of host events).
+  // raw sizes, the size pass adds the gpa. Otherwise (memslot ops, or a linear gpa column) a pass of its own.
   const bounded = touchedEndGpa < GPA_LIMIT;
   const inGpaPass = bounded && gpasApart && checkGpa && constant.has('sizeBytes') && count > 0;
   const inSizePass = bounded && gpasApart && !trusted.has('sizeBytes');
