@@ -44,10 +44,12 @@ const CHUNK_0 = FILE_HEADER_BYTES + 8;
 
 describe('.mtr touched end', () => {
   // The check rides on the gpa pass (one size), on the size pass (sizes 4, 1, 8: not arithmetic, stored raw),
-  // or has a pass of its own (a memslot op).
+  // takes the two ends of a linear gpa column (0x1000, 0x1800, 0x2000, stored as first and step), or has a pass
+  // of its own (a memslot op).
   it.each([
     ['one size', [Op.R, 0x1000, 8, -1], [Op.R, 0x1100, 8, -1]],
     ['sizes that vary', [Op.R, 0x1000, 4, -1], [Op.R, 0x1100, 1, -1]],
+    ['a linear gpa column', [Op.R, 0x1000, 8, -1], [Op.R, 0x1800, 8, -1]],
     ['a memslot op', [Op.SLOT_ADD, 0x40_0000, 0x20_0000, 1], [Op.R, 0x1100, 8, -1]],
   ] as [string, Row, Row][])('refuses an access ending beyond it, naming the event and both ends (%s)', async (_, first, second) => {
     const path = await mtr([first, second, [Op.W, 0x2000, 8, -1]], 0x2004); // the third ends at 0x2008

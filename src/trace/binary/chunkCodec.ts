@@ -261,10 +261,13 @@ export function checkEvents(
       : opsNameNoSlot(events.op, start, end);
   // The touched end. With no op naming a memslot every event counts, and a pass already made checks it too: with
   // one size s, gpa + max(1, s) <= touched end is gpa < touched end - max(1, s) + 1, the gpa pass's limit; with
-  // raw sizes, the size pass adds the gpa. Otherwise (memslot ops, or a linear gpa column) a pass of its own.
+  // raw sizes, the size pass adds the gpa; with a linear gpa column and one size, its two ends decide. Otherwise
+  // (memslot ops) a pass of its own.
   const bounded = touchedEndGpa < GPA_LIMIT;
-  const inGpaPass = bounded && gpasApart && checkGpa && constant.has('sizeBytes') && count > 0;
+  const oneSize = bounded && gpasApart && constant.has('sizeBytes') && count > 0;
+  const inGpaPass = oneSize && checkGpa;
   const inSizePass = bounded && gpasApart && !trusted.has('sizeBytes');
+  const byEnds = oneSize && !checkGpa;
   const gpaLimit = inGpaPass ? touchedEndGpa - eventEndGpa(0, events.sizeBytes[start]) + 1 : GPA_LIMIT;
   const ok =
     opsOk &&
@@ -272,7 +275,12 @@ export function checkEvents(
     (trusted.has('vcpu') || allBelow(events.vcpu, start, end, vcpuLimit)) &&
     (trusted.has('sizeBytes') ||
       (inSizePass ? sizesValidWithin(events, start, end, touchedEndGpa) : integersBelow(events.sizeBytes, start, end, GPA_LIMIT + 1))) &&
-    (!bounded || inGpaPass || inSizePass || firstEventBeyond(events, start, end, touchedEndGpa) < 0);
+    (!bounded ||
+      inGpaPass ||
+      inSizePass ||
+      (byEnds
+        ? eventEndGpa(Math.max(events.gpa[start], events.gpa[end - 1]), events.sizeBytes[start]) <= touchedEndGpa
+        : firstEventBeyond(events, start, end, touchedEndGpa) < 0));
   return ok ? undefined : findEventProblem(events, start, count, vcpuLimit, touchedEndGpa);
 }
 
