@@ -187,7 +187,7 @@ function stepOnce(vm: Vm, gfn: number, alias: number, slot: Memslot, isPrivate: 
   }
   const wanted = Math.min(vm.faultLevelQuiet(slot, gfn), cap) as Level;
   // RET_PF_SPURIOUS: already mapped at the fault path's level. The step is one fault: its level
-  // (and an arch clamp of it) is chosen once, by kvm_mmu_hugepage_adjust, here or in mapFault.
+  // (and an arch clamp of it) is chosen once, by kvm_mmu_hugepage_adjust, here or in mapFaultAt.
   if (word !== 0 && table.lookupLevel === wanted) {
     vm.newLeaf.level(slot, gfn, isPrivate);
     return wanted;

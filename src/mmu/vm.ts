@@ -55,7 +55,7 @@ export class Vm {
   readonly mirror: HypercallMirror | undefined;
   /** The mmu_lock: read for faults and pre-fault steps, write for host-side changes. */
   readonly lock: MmuLock;
-  /** Level of the leaf returned by the last `translate` (or `mapFault`). */
+  /** Level of the leaf returned by the last `translate` (or `mapFaultAt`). */
   translatedLevel: Level = Level.L4K;
   /** Level of the leaf the last `mappingOf` found. */
   mappingLevel: Level = Level.L4K;
@@ -279,8 +279,8 @@ export class Vm {
     let level = table.lookupLevel;
     const mustSplit = (slot.dirtyLogging && kind === AccessKind.Write) || (kind === AccessKind.Exec && this.nxHugePages);
     if (mustSplit && level > Level.L4K) {
-      // arm64: mapFault breaks the block and maps the page alone.
-      if (!this.splitPreservesMappings) return this.mapFault(gfn, alias, slot, kind, isPrivate);
+      // arm64: the fault breaks the block and maps the page alone (the table as the fault's walk found it).
+      if (!this.splitPreservesMappings) return this.mapFaultAt(gfn, alias, slot, kind, isPrivate, Level.L1G, table.lookup(gfn), table.lookupLevel);
       const nx = kind === AccessKind.Exec;
       for (; level > Level.L4K; level--) {
         if (table.split(gfn, level, nx) !== MAP_FIXED) return MAP_RETRY;
@@ -311,20 +311,12 @@ export class Vm {
 
   /**
    * Map `gfn` for a fault of `kind` at the level the fault path chooses (at
-   * most `levelCap`), the caller holding the mmu_lock for read. Pre-fault
-   * takes this path as a read fault. Returns the leaf word (level in
-   * `translatedLevel`), or `MAP_SPURIOUS` (already mapped there) / `MAP_RETRY`.
-   */
-  mapFault(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, levelCap: Level = Level.L1G): number {
-    const table = this.tables[alias];
-    const existing = table.lookup(gfn);
-    return this.mapFaultAt(gfn, alias, slot, kind, isPrivate, levelCap, existing, table.lookupLevel);
-  }
-
-  /**
-   * `mapFault` once the caller has looked `gfn` up in the alias's table (and
-   * changed nothing since): `existing` is the leaf word found (0: none), at
-   * `existingLevel` (`PageTable.lookupLevel` after that lookup).
+   * most `levelCap`), the caller holding the mmu_lock for read and having
+   * looked `gfn` up in the alias's table (changing nothing since): `existing`
+   * is the leaf word found (0: none), at `existingLevel`
+   * (`PageTable.lookupLevel` after that lookup). Pre-fault steps take this
+   * path as a read fault. Returns the leaf word (level in `translatedLevel`),
+   * or `MAP_SPURIOUS` (already mapped there) / `MAP_RETRY`.
    */
   mapFaultAt(gfn: number, alias: number, slot: Memslot, kind: AccessKind, isPrivate: boolean, levelCap: Level, existing: number, existingLevel: Level): number {
     const table = this.tables[alias];
