@@ -27,6 +27,15 @@ export function eventEndGpa(gpa: number, sizeBytes: number): number {
   return Math.min(GPA_LIMIT, gpa + Math.max(1, sizeBytes));
 }
 
+/**
+ * True when an event at `gpa` of `sizeBytes` ends beyond `touchedEndGpa`
+ * (below 2^52): `eventEndGpa` > the touched end, without the max: for a size
+ * of 1 or more the first test decides, for size 0 the second.
+ */
+function endsBeyond(gpa: number, sizeBytes: number, touchedEndGpa: number): boolean {
+  return gpa + sizeBytes > touchedEndGpa || gpa >= touchedEndGpa;
+}
+
 /** The columns `firstEventBeyond` reads. */
 export interface RangeColumns {
   op: Uint8Array;
@@ -43,8 +52,7 @@ export interface RangeColumns {
 export function firstEventBeyond(ev: RangeColumns, start: number, end: number, touchedEndGpa: number): number {
   if (touchedEndGpa >= GPA_LIMIT) return -1; // every end is capped there (eventEndGpa)
   const { op, gpa, sizeBytes } = ev;
-  // gpa + max(1, size) > touched end, without the max: for size >= 1 the first test decides, for size 0 the second.
-  for (let i = start; i < end; i++) if ((gpa[i] + sizeBytes[i] > touchedEndGpa || gpa[i] >= touchedEndGpa) && COUNTS[op[i]] !== 0) return i;
+  for (let i = start; i < end; i++) if (endsBeyond(gpa[i], sizeBytes[i], touchedEndGpa) && COUNTS[op[i]] !== 0) return i;
   return -1;
 }
 
@@ -57,7 +65,7 @@ export function sizesValidWithin(ev: RangeColumns, start: number, end: number, t
   const { gpa, sizeBytes } = ev;
   for (let i = start; i < end; i++) {
     const s = sizeBytes[i];
-    if (!(s >= 0 && s <= GPA_LIMIT && Math.floor(s) === s) || gpa[i] + s > touchedEndGpa || gpa[i] >= touchedEndGpa) return false;
+    if (!(s >= 0 && s <= GPA_LIMIT && Math.floor(s) === s) || endsBeyond(gpa[i], s, touchedEndGpa)) return false;
   }
   return true;
 }
