@@ -252,12 +252,8 @@ export class TlbArray {
     for (let set = 0; set < this.sets; set++) {
       if (this.setValid[set] === 0) continue; // empty: its cursor is 0 already
       for (let i = set * ways, end = i + ways; i < end; i++) {
-        const tag = tags[i];
-        if (tag === EMPTY) continue;
-        if (onDrop !== undefined) {
-          const level = this.levels[i];
-          onDrop((tag - level) / 4, level, this.perms[i]);
-        }
+        if (tags[i] === EMPTY) continue;
+        onDrop?.(this.firstGfnAt(i), this.levels[i], this.perms[i]);
         this.sigCounts[this.sigIndex[i]]--;
         tags[i] = EMPTY;
       }
@@ -283,10 +279,9 @@ export class TlbArray {
     if (this.validEntries() === 0) return 0;
     let dropped = 0;
     for (let i = 0; i < this.entries; i++) {
-      const tag = this.tags[i];
-      if (tag === EMPTY) continue;
+      if (this.tags[i] === EMPTY) continue;
       const level = this.levels[i];
-      const first = (tag - level) / 4;
+      const first = this.firstGfnAt(i);
       if (first < endGfn && first + pagesPerLevel(level) > startGfn) {
         if (onDrop !== undefined) onDrop(first, level, this.perms[i]);
         this.drop(i);
@@ -301,12 +296,12 @@ export class TlbArray {
    * accounting and the coherence check; not a hot path).
    */
   forEachEntry(visit: EntryVisitor): void {
-    for (let i = 0; i < this.entries; i++) {
-      const tag = this.tags[i];
-      if (tag === EMPTY) continue;
-      const level = this.levels[i];
-      visit((tag - level) / 4, level, this.perms[i]);
-    }
+    for (let i = 0; i < this.entries; i++) if (this.tags[i] !== EMPTY) visit(this.firstGfnAt(i), this.levels[i], this.perms[i]);
+  }
+
+  /** First frame of the translation in valid `slot`: its tag is `firstGfn * 4 + level` (`fill`). */
+  private firstGfnAt(slot: number): number {
+    return (this.tags[slot] - this.levels[slot]) / 4;
   }
 
   /** Number of valid entries of levels below `level` (all of them for Level.L1G + 1). */
