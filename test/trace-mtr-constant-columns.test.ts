@@ -31,7 +31,7 @@ async function write(path: string, op: Op | 'R/W', slot: number): Promise<Uint8A
     events.slot[i] = slot;
     events.line[i] = i + 2;
   }
-  await writeBinaryTrace({ path, name: 't', events, vcpuCount: 1, touchedEndGpa: 0x8000, declaresSlots: slot >= 0 }, path, { chunkRecords: 4, source: 't' });
+  await writeBinaryTrace({ path, name: 't', events, vcpuCount: 1, touchedEndGpa: 0x8000, declaresSlots: false }, path, { chunkRecords: 4, source: 't' });
   return new Uint8Array(readFileSync(path));
 }
 

@@ -19,6 +19,7 @@ import { fileError } from '../fileError.js';
 import { GPA_LIMIT } from '../../mmu/address.js';
 import { MAX_VCPU_ID } from '../fieldParsers.js';
 import type { TraceEvents } from '../traceEvents.js';
+import { Op } from '../ops.js';
 import { arithmeticColumns, checkEvents, parseChunkHeader, viewChunk, type ChunkHeader } from './chunkCodec.js';
 import {
   CHUNK_HEADER_BYTES,
@@ -119,6 +120,8 @@ export class MtrChunkReader {
   private readonly own: Omit<TraceEvents, 'count'>;
   /** What `own` holds, per column (first, step, count): see `viewChunk`. */
   private readonly filled = new Float64Array(3 * COLUMNS.length).fill(NaN);
+  /** A SLOT_ADD event was read: the header's flag bit 0 must say so, either way (a trace with the flag gets no default memslot). */
+  private sawSlotAdd = false;
 
   private constructor(
     private readonly source: ByteSource,
@@ -179,45 +182,71 @@ export class MtrChunkReader {
    */
   next(): TraceEvents | undefined {
     if (this.done) return undefined;
-    const { path, source, header } = this;
+    const { source, header } = this;
     const k = this.chunkIndex;
     const position = this.position;
     const size = source.size;
-    const fail = (part: string, offset: number, message: string): never => {
-      throw new InputError(`${path}: ${part}: ${message} (byte ${offset})`);
-    };
     const head = source.read(position, CHUNK_HEADER_BYTES, 0);
-    if (head.length < 8) fail(`chunk ${k}`, position, `truncated: expected this chunk or the end marker, the file ends after ${size} bytes`);
+    if (head.length < 8) this.fail(`chunk ${k}`, position, `truncated: expected this chunk or the end marker, the file ends after ${size} bytes`);
     const view = new DataView(head.buffer, head.byteOffset, head.length);
     const tag = view.getUint32(0, true);
     if (tag === END_TAG) {
+      if (header.declaresSlots && !this.sawSlotAdd && !this.eventsChecked) {
+        this.fail('header', HEADER_OFFSET.flags, 'flag bit 0 says the trace declares its own memslots, but no event is a SLOT_ADD');
+      }
       this.checkEnd(view, position);
       this.done = true;
       return undefined;
     }
-    if (tag !== CHUNK_TAG) fail(`chunk ${k}`, position, `expected "CHNK" (or the end marker "TEND"), found 0x${tag.toString(16).padStart(8, '0')}`);
-    if (head.length < CHUNK_HEADER_BYTES) fail(`chunk ${k}`, position, `truncated: the file ends inside the chunk header`);
+    if (tag !== CHUNK_TAG) this.fail(`chunk ${k}`, position, `expected "CHNK" (or the end marker "TEND"), found 0x${tag.toString(16).padStart(8, '0')}`);
+    if (head.length < CHUNK_HEADER_BYTES) this.fail(`chunk ${k}`, position, `truncated: the file ends inside the chunk header`);
     const chunk: ChunkHeader | string = parseChunkHeader(view, header.chunkRecords, header.vcpuCount);
-    if (typeof chunk === 'string') return fail(`chunk ${k}`, position, chunk);
+    if (typeof chunk === 'string') return this.fail(`chunk ${k}`, position, chunk);
     const count = chunk.count;
     if (header.eventCount >= 0 && this.total + count > header.eventCount) {
-      fail(`chunk ${k}`, position, `holds events beyond the ${header.eventCount} the header announces`);
+      this.fail(`chunk ${k}`, position, `holds events beyond the ${header.eventCount} the header announces`);
     }
     const payloadStart = position + CHUNK_HEADER_BYTES;
     const payload = source.read(payloadStart, chunk.payloadBytes, 1);
     if (payload.length < chunk.payloadBytes) {
-      fail(`chunk ${k}`, position, `truncated: needs ${chunk.payloadBytes} bytes of data, the file ends after ${payload.length}`);
+      this.fail(`chunk ${k}`, position, `truncated: needs ${chunk.payloadBytes} bytes of data, the file ends after ${payload.length}`);
     }
     const events = viewChunk(chunk, payload, this.own, this.filled);
-    // The header's touched end sizes the default memslot: an event beyond it would replay outside every memslot.
-    const bad = this.eventsChecked
-      ? undefined
-      : checkEvents(events, 0, count, header.vcpuCount, arithmeticColumns(chunk), arithmeticColumns(chunk, true), header.touchedEndGpa);
-    if (bad !== undefined) fail(`chunk ${k}`, position, `event ${bad.index}: column ${bad.column}: ${bad.problem}`);
+    if (!this.eventsChecked) this.checkChunkEvents(events, chunk, k, position);
     this.total += count;
     this.chunkIndex++;
     this.position = payloadStart + chunk.payloadBytes;
     return events;
+  }
+
+  /**
+   * Check the events of chunk `k` (at byte `position`): every value
+   * (`checkEvents`), none ending beyond the header's touched end (it sizes the
+   * default memslot: such an event would replay outside every memslot), and
+   * a SLOT_ADD only when the header's flag bit 0 declares memslots (without
+   * it replay adds the default memslot, and the row's slot would overlap
+   * it: a misleading error later). A chunk whose slot column is -1 throughout
+   * has no SLOT_ADD (`checkEvents` allows only ops naming no memslot there),
+   * so only chunks with memslot ops or AT rows are searched for one.
+   */
+  private checkChunkEvents(events: TraceEvents, chunk: ChunkHeader, k: number, position: number): void {
+    const header = this.header;
+    const constant = arithmeticColumns(chunk, true);
+    const bad = checkEvents(events, 0, chunk.count, header.vcpuCount, arithmeticColumns(chunk), constant, header.touchedEndGpa);
+    if (bad !== undefined) this.fail(`chunk ${k}`, position, `event ${bad.index}: column ${bad.column}: ${bad.problem}`);
+    const noSlots = constant.has('slot') && events.slot[0] === -1;
+    const slotAdd = noSlots ? -1 : events.op.subarray(0, chunk.count).indexOf(Op.SLOT_ADD);
+    if (slotAdd < 0) return;
+    if (!header.declaresSlots) {
+      const flag = `flag bit 0, header byte ${HEADER_OFFSET.flags}`;
+      this.fail(`chunk ${k}`, position, `event ${slotAdd}: column op: SLOT_ADD in a trace whose header does not declare memslots (${flag})`);
+    }
+    this.sawSlotAdd = true;
+  }
+
+  /** Throw the `InputError` of `part` (`header`, `chunk K`) at byte `offset`. */
+  private fail(part: string, offset: number, message: string): never {
+    throw new InputError(`${this.path}: ${part}: ${message} (byte ${offset})`);
   }
 
   /**
