@@ -73,6 +73,17 @@ export const HYPERCALL_KINDS = [
 ] as const;
 export type HypercallKind = (typeof HYPERCALL_KINDS)[number];
 
+/**
+ * VM teardown (`pkvm_pgtable_stage2_destroy`) unshares every mapping still
+ * shared: one `__pkvm_host_unshare_guest` each, counted by kind and in
+ * `hypercalls`. The one place that counts it: `HypercallMirror.destroy`,
+ * and the per-vCPU merge for the mappings its workers left (runPerVcpu.ts).
+ */
+export function countTeardown(byKind: Record<string, number>, stats: { hypercalls: number }, mappings: number): void {
+  byKind.host_unshare_guest += mappings;
+  stats.hypercalls += mappings;
+}
+
 export class HypercallMirror {
   private readonly mappings = new GfnTree();
   /**
@@ -192,8 +203,7 @@ export class HypercallMirror {
   destroy(): void {
     let mappings = this.mappings.size;
     for (let r = 0; r < 3 * this.runCount; r += 3) mappings += this.runs[r + 2];
-    this.byKind.host_unshare_guest += mappings;
-    this.stats.hypercalls += mappings;
+    countTeardown(this.byKind, this.stats, mappings);
     this.mappings.clear();
     this.runCount = 0;
     this.appendFloor = 0;

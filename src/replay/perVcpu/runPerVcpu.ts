@@ -17,6 +17,7 @@ import { createWorkerPool } from '../workerPool.js';
 import { PageTable } from '../../mmu/pageTable.js';
 import { sumReachCurves } from '../../tlb/reachCurve.js';
 import { touchPrefaulted } from '../prefaultUse.js';
+import { countTeardown } from '../../mmu/pkvm/hypercallMirror.js';
 import { setupPerVcpuCell, type PerVcpuSetup } from './setupPerVcpuCell.js';
 import type { VcpuOutcome, VcpuRunCounters, VcpuTask } from './perVcpuCell.js';
 
@@ -179,19 +180,16 @@ export function mergeCell(setup: PerVcpuSetup, counters: readonly VcpuRunCounter
 
 /**
  * pKVM: the hypercalls by kind, the setup's plus each worker's, and `vm.hypercalls`
- * made to match. The setup's result already counts the teardown
- * (`pkvm_pgtable_stage2_destroy`: one `__pkvm_host_unshare_guest` per mapping)
- * of the leaves present after setup; the teardown unshares every leaf present
- * at the end, so the difference is added (the workers' VMs are never destroyed).
+ * made to match. The setup's result already counts the teardown (`countTeardown`)
+ * of the mappings present after setup, one per leaf; the teardown unshares every
+ * leaf present at the end, so the difference is counted (the workers' VMs are never destroyed).
  */
 function mergeHypercalls(base: CellResult, vm: VmCounters, counters: readonly VcpuRunCounters[]): Record<string, number> | undefined {
   if (base.hypercallsByKind === undefined) return undefined;
   const byKind = { ...base.hypercallsByKind };
   for (const c of counters) for (const [kind, n] of Object.entries(c.hypercallsByKind ?? {})) byKind[kind] = (byKind[kind] ?? 0) + n;
   const leaves = (v: VmCounters): number => v.pages_4k + v.pages_2m + v.pages_1g;
-  const teardownDelta = leaves(vm) - leaves(base.vm);
-  byKind.host_unshare_guest += teardownDelta;
-  vm.hypercalls += teardownDelta;
+  countTeardown(byKind, vm, leaves(vm) - leaves(base.vm));
   return byKind;
 }
 
