@@ -2,18 +2,18 @@
  * Whole-process runs for the vs-c and huge suites: `node dist/src/cli/main.js
  * ARGS...` as a child, its wall time measured from here (spawn to exit, so
  * Node's start-up and the report are in it), its peak RSS and CPU time from
- * the bench/childUsage.ts preload (its own peak RSS, ownPeakRss.ts, and
- * `process.resourceUsage()` CPU time at exit, worker threads included), and the run.json it wrote. Also the C reference
+ * the bench/childUsage.ts preload (its own peak RSS and CPU time at exit,
+ * worker threads included), and the run.json it wrote. Also the C reference
  * (native/build/cref-replay, built by native/build.mjs) and the spread of
  * repeated timings.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHILD_USAGE_ENV, CHILD_USAGE_PRELOAD, readChildUsage } from './childUsage.js';
 
 export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const PRELOAD = fileURLToPath(new URL('./childUsage.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CREF = join(ROOT, 'native', 'build', 'cref-replay');
 
@@ -35,20 +35,17 @@ export interface ChildRun {
 /** `node main.js run TRACE --out OUT ...scenario` as a child (OUT replaced each time); throws on a non-zero exit. */
 export function runChild(trace: string, out: string, scenario: readonly string[], extraNodeArgs: readonly string[] = []): ChildRun {
   const usageFile = `${out}.usage.json`;
-  const args = [...extraNodeArgs, '--import', PRELOAD, CLI, 'run', trace, '--out', out, '--force', '-q', ...scenario];
+  const args = [...extraNodeArgs, '--import', CHILD_USAGE_PRELOAD, CLI, 'run', trace, '--out', out, '--force', '-q', ...scenario];
   const started = performance.now();
   const result = spawnSync(process.execPath, args, {
     encoding: 'utf8',
-    env: { ...process.env, MMUBENCH_CHILD_USAGE_FILE: usageFile },
+    env: { ...process.env, [CHILD_USAGE_ENV]: usageFile },
     timeout: 1_800_000,
     maxBuffer: 1 << 24,
   });
   const seconds = (performance.now() - started) / 1000;
   if (result.status !== 0) throw new Error(`run ${trace} exited ${result.status ?? result.signal}: ${result.stderr}`);
-  const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as { maxRssKb: number; cpuUs: number };
-  rmSync(usageFile, { force: true });
-  const peakRssMb = (usage.maxRssKb * 1024) / 1e6;
-  const cpuSeconds = usage.cpuUs / 1e6;
+  const { peakRssMb, cpuSeconds } = readChildUsage(usageFile);
   const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as {
     durationMs: number;
     cells: { ok: boolean; elapsedMs: number; total: { accesses: number; tlb_misses: number } }[];

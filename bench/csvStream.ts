@@ -3,25 +3,25 @@
  * vCPU, 16 bytes a row) replayed by the real command line, `mmubench run
  * FILE.csv --out DIR` with the default matrix (2 cells) and threads, as a
  * user runs it: rows/s of the whole process (start-up, the checking pass,
- * both cells streaming the file, the report) and its peak RSS (every thread;
- * bench/rssOnExit.ts). Targets of issue 14: >= 10 M rows/s, < 300 MB.
+ * both cells streaming the file, the report) and its own peak RSS (every
+ * thread; the bench/childUsage.ts preload). Targets of issue 14: >= 10 M rows/s, < 300 MB.
  * MMUBENCH_BENCH_CSV_ROWS changes the row count.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchRow } from './benchResults.js';
+import { CHILD_USAGE_ENV, CHILD_USAGE_PRELOAD, readChildUsage } from './childUsage.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const PRELOAD = new URL('./rssOnExit.js', import.meta.url).href;
 const TARGET = { rowsPerS: 10e6, rssMb: 300 };
 /** Runs of `mmubench run` measured. */
 const RUNS = 3;
 
 function cli(args: string[], env: Record<string, string> = {}, preload = false): number {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [...(preload ? ['--import', PRELOAD] : []), MAIN, ...args], {
+  const result = spawnSync(process.execPath, [...(preload ? ['--import', CHILD_USAGE_PRELOAD] : []), MAIN, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 1_800_000,
@@ -40,8 +40,8 @@ export function csvStreamSuite(dir: string, rows: number): BenchRow[] {
     // RUNS runs; the median of each figure (other processes on a shared host stretch single runs).
     const runs = Array.from({ length: RUNS }, () => {
       rmSync(out, { recursive: true, force: true });
-      const seconds = cli(['run', path, '--out', out, '-q'], { MMUBENCH_RSS_FILE: usageFile }, true);
-      return { seconds, ...(JSON.parse(readFileSync(usageFile, 'utf8')) as { maxRssMb: number; cpuSeconds: number }) };
+      const seconds = cli(['run', path, '--out', out, '-q'], { [CHILD_USAGE_ENV]: usageFile }, true);
+      return { seconds, ...readChildUsage(usageFile) };
     });
     const median = (pick: (run: (typeof runs)[number]) => number): number => runs.map(pick).sort((a, b) => a - b)[Math.floor(RUNS / 2)];
     const seconds = median((r) => r.seconds);
@@ -49,7 +49,7 @@ export function csvStreamSuite(dir: string, rows: number): BenchRow[] {
     const row = { suite: 'csv-stream', arch: 'x86-tdp', meanMs: seconds * 1000, samples: RUNS, clock: 'wall' as const };
     return [
       { ...row, name: `${what}: rows/s`, value: rows / seconds, unit: 'rows/s', target: TARGET.rowsPerS },
-      { ...row, name: `${what}: peak RSS`, value: median((r) => r.maxRssMb), unit: 'MB', target: TARGET.rssMb },
+      { ...row, name: `${what}: peak RSS`, value: median((r) => r.peakRssMb), unit: 'MB', target: TARGET.rssMb },
       { ...row, name: `${what}: CPU seconds, all threads`, value: median((r) => r.cpuSeconds), unit: 's', target: 0 },
     ];
   } finally {

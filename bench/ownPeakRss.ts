@@ -1,6 +1,6 @@
 /**
  * The peak RSS of this process alone, in KiB, for the bench's children
- * (childUsage.ts, rssOnExit.ts, soakRss.ts, peakRssChild.ts).
+ * (the childUsage.ts preload, peakRssChild.ts).
  *
  * Not `process.resourceUsage().maxRSS`: Linux keeps a process's peak RSS
  * across fork and execve (getrusage(2)), so a child spawned by a bench

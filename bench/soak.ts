@@ -12,8 +12,8 @@
  *    runs): the least-squares line through runs 3..50 (runs 1 and 2 lack
  *    the trend chart or the comparison) rises by less than 5% of the mean.
  *
- * Peak RSS of each child comes from bench/soakRss.ts (a preload writing
- * the child's own peak, ownPeakRss.ts, at exit). MMUBENCH_SOAK_RUNS changes N,
+ * Peak RSS of each child comes from the bench/childUsage.ts preload (the
+ * child's own peak, ownPeakRss.ts, written at exit). MMUBENCH_SOAK_RUNS changes N,
  * MMUBENCH_SOAK_BENCH_TIME the quick-benchmark time per task (ms, default
  * the nightly's own 1000; 0 skips it).
  */
@@ -22,9 +22,9 @@ import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchRow } from './benchResults.js';
+import { CHILD_USAGE_ENV, CHILD_USAGE_PRELOAD, readChildUsage } from './childUsage.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const PRELOAD = fileURLToPath(new URL('./soakRss.js', import.meta.url));
 const REPORT = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(-\d+)?$/;
 /** The fitted rise of peak RSS over the soak must stay under this share of its mean (1.05: 5%). */
 const RSS_TOLERANCE = 1.05;
@@ -44,8 +44,8 @@ function nightly(reports: string, rssFile: string, benchTimeMs: string, before: 
   const started = performance.now();
   const result = spawnSync(
     process.execPath,
-    ['--import', PRELOAD, CLI, 'nightly', '--reports', reports, '--bench-time', benchTimeMs, '--fail-on', 'counts', '-q'],
-    { encoding: 'utf8', env: { ...process.env, MMUBENCH_SOAK_RSS_FILE: rssFile }, timeout: 600_000 },
+    ['--import', CHILD_USAGE_PRELOAD, CLI, 'nightly', '--reports', reports, '--bench-time', benchTimeMs, '--fail-on', 'counts', '-q'],
+    { encoding: 'utf8', env: { ...process.env, [CHILD_USAGE_ENV]: rssFile }, timeout: 600_000 },
   );
   const seconds = (performance.now() - started) / 1000;
   if (result.status !== 0) throw new Error(`soak: nightly exited ${result.status ?? result.signal}: ${result.stderr}`);
@@ -55,7 +55,7 @@ function nightly(reports: string, rssFile: string, benchTimeMs: string, before: 
   const added = names.filter((name) => REPORT.test(name) && !before.has(name));
   if (added.length !== 1) throw new Error(`soak: expected one new report folder, found ${added.join(', ') || 'none'}`);
   before.add(added[0]);
-  return { report: added[0], peakRssMb: (Number(readFileSync(rssFile, 'utf8')) * 1024) / 1e6, seconds };
+  return { report: added[0], peakRssMb: readChildUsage(rssFile).peakRssMb, seconds };
 }
 
 export function soakSuite(dir: string, runs: number, benchTimeMs: string): BenchRow[] {
