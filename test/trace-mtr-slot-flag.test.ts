@@ -16,10 +16,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
 import { writeBinaryTrace } from '../src/trace/binary/binaryTraceWriter.js';
-import { FILE_HEADER_BYTES } from '../src/trace/binary/mtrFormat.js';
+import { FILE_HEADER_BYTES, FLAG_DECLARES_SLOTS } from '../src/trace/binary/mtrFormat.js';
 import { allocateTraceEvents } from '../src/trace/traceEvents.js';
 import { Op } from '../src/trace/ops.js';
 import { expectBadInput, runCli } from './helpers/runCli.js';
+import { patchMtrHeader } from './helpers/mtrHeaderPatch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmubench-slot-flag-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,7 +39,7 @@ const READS: Row[] = [
   [Op.W, 0x2000, 8, -1],
 ];
 
-/** An `.mtr` of `rows` whose header sets flag bit 0 when `declaresSlots`; one chunk. */
+/** An `.mtr` of `rows` whose header sets flag bit 0 when `declaresSlots` (patched in: the writer refuses a flag that disagrees); one chunk. */
 async function mtr(rows: Row[], declaresSlots: boolean): Promise<string> {
   const events = allocateTraceEvents(rows.length);
   rows.forEach(([op, gpa, size, slot], i) => {
@@ -49,7 +50,9 @@ async function mtr(rows: Row[], declaresSlots: boolean): Promise<string> {
     events.line[i] = i + 2;
   });
   const path = join(dir, `t${files++}.mtr`);
-  await writeBinaryTrace({ path, name: 't', events, vcpuCount: 1, touchedEndGpa: 0x40_2000, declaresSlots }, path, { source: 't' });
+  const hasSlotAdd = rows.some(([op]) => op === Op.SLOT_ADD);
+  await writeBinaryTrace({ path, name: 't', events, vcpuCount: 1, touchedEndGpa: 0x40_2000, declaresSlots: hasSlotAdd }, path, { source: 't' });
+  patchMtrHeader(path, 'flags', declaresSlots ? FLAG_DECLARES_SLOTS : 0);
   return path;
 }
 

@@ -15,6 +15,8 @@ import { FILE_HEADER_BYTES } from '../src/trace/binary/mtrFormat.js';
 import { allocateTraceEvents } from '../src/trace/traceEvents.js';
 import { Op } from '../src/trace/ops.js';
 import { expectBadInput, runCli } from './helpers/runCli.js';
+import { patchMtrHeader } from './helpers/mtrHeaderPatch.js';
+import { touchedEndOf } from '../src/trace/touchedEnd.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmubench-touched-end-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,7 +25,7 @@ let files = 0;
 /** An event: op, gpa, size, slot. */
 type Row = [Op, number, number, number];
 
-/** An `.mtr` of `rows` whose header says `touchedEndGpa`; one chunk. */
+/** An `.mtr` of `rows` whose header says `touchedEndGpa` (patched in: the writer refuses a short one); one chunk. */
 async function mtr(rows: Row[], touchedEndGpa: number): Promise<string> {
   const events = allocateTraceEvents(rows.length);
   rows.forEach(([op, gpa, size, slot], i) => {
@@ -35,7 +37,11 @@ async function mtr(rows: Row[], touchedEndGpa: number): Promise<string> {
   });
   const path = join(dir, `t${files++}.mtr`);
   const declaresSlots = rows.some(([op]) => op === Op.SLOT_ADD);
-  await writeBinaryTrace({ path, name: 't', events, vcpuCount: 1, touchedEndGpa, declaresSlots }, path, { source: 't' });
+  const eventsEndGpa = touchedEndOf(events, 0, rows.length);
+  await writeBinaryTrace({ path, name: 't', events, vcpuCount: 1, touchedEndGpa: Math.max(touchedEndGpa, eventsEndGpa), declaresSlots }, path, {
+    source: 't',
+  });
+  patchMtrHeader(path, 'touchedEndGpa', touchedEndGpa);
   return path;
 }
 

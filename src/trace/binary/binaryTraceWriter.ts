@@ -11,6 +11,8 @@ import { GPA_LIMIT } from '../../mmu/address.js';
 import { MAX_VCPU_ID } from '../fieldParsers.js';
 import type { Trace, TraceEvents } from '../traceEvents.js';
 import { openEventChunks } from '../eventChunks.js';
+import { Op } from '../ops.js';
+import { touchedEndOf } from '../touchedEnd.js';
 import { checkEvents, encodeChunk, type EventColumns } from './chunkCodec.js';
 import {
   CHUNK_HEADER_BYTES,
@@ -62,6 +64,14 @@ export class BinaryTraceWriter {
   private written = 0;
   private position: number;
   private maxVcpu = -1;
+  /**
+   * What the events appended say of the header (unless `checked`): their
+   * touched end, and whether one is a SLOT_ADD. `finish` refuses metadata
+   * the reader would refuse (mtrChunkReader.ts): a touched end below theirs,
+   * a memslot flag that disagrees.
+   */
+  private eventsEndGpa = 0;
+  private slotAdds = false;
   /** Two chunk buffers, used in turn: a chunk is encoded into one while the other's write is in flight. */
   private readonly chunkBuffers: ArrayBuffer[];
   private nextBuffer = 0;
@@ -128,6 +138,10 @@ export class BinaryTraceWriter {
       throw new InputError(`${this.path}: event ${index}: column ${bad.column}: ${bad.problem}`);
     }
     this.maxVcpu = maxFrom(this.maxVcpu, events.vcpu, start, end);
+    if (!this.checked) {
+      this.eventsEndGpa = Math.max(this.eventsEndGpa, touchedEndOf(events, start, end));
+      this.slotAdds ||= events.op.subarray(start, end).indexOf(Op.SLOT_ADD) >= 0;
+    }
     let next = start;
     while (next < end) {
       if (this.staged === 0 && end - next >= this.chunkRecords) {
@@ -148,7 +162,7 @@ export class BinaryTraceWriter {
 
   /** Write the last chunk and the end marker, record `meta` and the count in the header, rename into place. */
   async finish(meta: BinaryTraceMeta): Promise<void> {
-    const problem = metaProblem(meta, this.maxVcpu);
+    const problem = metaProblem(meta, this.maxVcpu) ?? (this.checked ? undefined : eventsProblem(meta, this.eventsEndGpa, this.slotAdds));
     if (problem !== undefined) {
       await this.abort();
       throw new InputError(`${this.path}: ${problem}`);
@@ -239,6 +253,17 @@ function metaProblem(meta: BinaryTraceMeta, maxVcpu: number): string | undefined
   }
   if (!Number.isInteger(meta.touchedEndGpa) || meta.touchedEndGpa < 0 || meta.touchedEndGpa > GPA_LIMIT) {
     return `touched end ${meta.touchedEndGpa} is not an integer GPA from 0 to 2^52`;
+  }
+  return undefined;
+}
+
+/** Why `meta` disagrees with events whose touched end is `eventsEndGpa` and of which some (`slotAdds`) or none is a SLOT_ADD, or undefined. */
+function eventsProblem(meta: BinaryTraceMeta, eventsEndGpa: number, slotAdds: boolean): string | undefined {
+  if (meta.touchedEndGpa < eventsEndGpa) {
+    return `touched end ${meta.touchedEndGpa} is below the events' ${eventsEndGpa} (the first byte beyond every range they name: src/trace/touchedEnd.ts)`;
+  }
+  if (meta.declaresSlots !== slotAdds) {
+    return slotAdds ? 'the events hold a SLOT_ADD but the trace does not declare memslots' : 'the trace declares memslots but no event is a SLOT_ADD';
   }
   return undefined;
 }
