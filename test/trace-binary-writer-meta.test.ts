@@ -13,32 +13,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { readBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
 import { BinaryTraceWriter } from '../src/trace/binary/binaryTraceWriter.js';
-import { allocateTraceEvents } from '../src/trace/traceEvents.js';
 import { Op } from '../src/trace/ops.js';
+import { type EventRow, eventsFromRows } from './helpers/eventRows.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmubench-writer-meta-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
-/** An event: op, gpa, size, slot. */
-type Row = [Op, number, number, number];
-
 /** A write of 8 bytes at 0x2ff8 (ends at 0x3000) and a SLOT_ADD of 2 MiB at 4 MiB, which does not count. */
-const WITH_SLOT: Row[] = [
+const WITH_SLOT: EventRow[] = [
   [Op.SLOT_ADD, 0x40_0000, 0x20_0000, 1],
   [Op.W, 0x2ff8, 8, -1],
 ];
 
 /** Append `rows`, then finish with `touchedEndGpa` and `declaresSlots`; the file's path. */
-async function write(rows: Row[], touchedEndGpa: number, declaresSlots: boolean): Promise<string> {
-  const events = allocateTraceEvents(rows.length);
-  rows.forEach(([op, gpa, size, slot], i) => {
-    events.op[i] = op;
-    events.gpa[i] = gpa;
-    events.sizeBytes[i] = size;
-    events.slot[i] = slot;
-    events.line[i] = i + 2;
-  });
+async function write(rows: EventRow[], touchedEndGpa: number, declaresSlots: boolean): Promise<string> {
+  const events = eventsFromRows(rows);
   const path = join(dir, `t${files++}.mtr`);
   const writer = await BinaryTraceWriter.create(path);
   await writer.append(events);
@@ -47,7 +37,7 @@ async function write(rows: Row[], touchedEndGpa: number, declaresSlots: boolean)
 }
 
 /** The InputError `write` throws, and that it left nothing in the folder but files of earlier cases. */
-async function refusal(rows: Row[], touchedEndGpa: number, declaresSlots: boolean): Promise<string> {
+async function refusal(rows: EventRow[], touchedEndGpa: number, declaresSlots: boolean): Promise<string> {
   const before = readdirSync(dir).length;
   const error = await write(rows, touchedEndGpa, declaresSlots).then(
     () => undefined,

@@ -17,8 +17,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
 import { writeBinaryTrace } from '../src/trace/binary/binaryTraceWriter.js';
 import { FILE_HEADER_BYTES, FLAG_DECLARES_SLOTS } from '../src/trace/binary/mtrFormat.js';
-import { allocateTraceEvents } from '../src/trace/traceEvents.js';
 import { Op } from '../src/trace/ops.js';
+import { type EventRow, eventsFromRows } from './helpers/eventRows.js';
 import { expectBadInput, runCli } from './helpers/runCli.js';
 import { patchMtrHeader } from './helpers/mtrHeaderPatch.js';
 
@@ -26,29 +26,19 @@ const dir = mkdtempSync(join(tmpdir(), 'mmubench-slot-flag-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
-/** An event: op, gpa, size, slot. */
-type Row = [Op, number, number, number];
-
 /** A memslot of 2 MiB at 4 MiB (id 1), and a read inside it. */
-const SLOT_AND_READ: Row[] = [
+const SLOT_AND_READ: EventRow[] = [
   [Op.SLOT_ADD, 0x40_0000, 0x20_0000, 1],
   [Op.R, 0x40_1000, 8, -1],
 ];
-const READS: Row[] = [
+const READS: EventRow[] = [
   [Op.R, 0x1000, 8, -1],
   [Op.W, 0x2000, 8, -1],
 ];
 
 /** An `.mtr` of `rows` whose header sets flag bit 0 when `declaresSlots` (patched in: the writer refuses a flag that disagrees); one chunk. */
-async function mtr(rows: Row[], declaresSlots: boolean): Promise<string> {
-  const events = allocateTraceEvents(rows.length);
-  rows.forEach(([op, gpa, size, slot], i) => {
-    events.op[i] = op;
-    events.gpa[i] = gpa;
-    events.sizeBytes[i] = size;
-    events.slot[i] = slot;
-    events.line[i] = i + 2;
-  });
+async function mtr(rows: EventRow[], declaresSlots: boolean): Promise<string> {
+  const events = eventsFromRows(rows);
   const path = join(dir, `t${files++}.mtr`);
   const hasSlotAdd = rows.some(([op]) => op === Op.SLOT_ADD);
   await writeBinaryTrace({ path, name: 't', events, vcpuCount: 1, touchedEndGpa: 0x40_2000, declaresSlots: hasSlotAdd }, path, { source: 't' });

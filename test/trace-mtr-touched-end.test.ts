@@ -12,8 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
 import { writeBinaryTrace } from '../src/trace/binary/binaryTraceWriter.js';
 import { FILE_HEADER_BYTES } from '../src/trace/binary/mtrFormat.js';
-import { allocateTraceEvents } from '../src/trace/traceEvents.js';
 import { Op } from '../src/trace/ops.js';
+import { type EventRow, eventsFromRows } from './helpers/eventRows.js';
 import { expectBadInput, runCli } from './helpers/runCli.js';
 import { patchMtrHeader } from './helpers/mtrHeaderPatch.js';
 import { touchedEndOf } from '../src/trace/touchedEnd.js';
@@ -22,19 +22,9 @@ const dir = mkdtempSync(join(tmpdir(), 'mmubench-touched-end-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
-/** An event: op, gpa, size, slot. */
-type Row = [Op, number, number, number];
-
 /** An `.mtr` of `rows` whose header says `touchedEndGpa` (patched in: the writer refuses a short one); one chunk. */
-async function mtr(rows: Row[], touchedEndGpa: number): Promise<string> {
-  const events = allocateTraceEvents(rows.length);
-  rows.forEach(([op, gpa, size, slot], i) => {
-    events.op[i] = op;
-    events.gpa[i] = gpa;
-    events.sizeBytes[i] = size;
-    events.slot[i] = slot;
-    events.line[i] = i + 2;
-  });
+async function mtr(rows: EventRow[], touchedEndGpa: number): Promise<string> {
+  const events = eventsFromRows(rows);
   const path = join(dir, `t${files++}.mtr`);
   const declaresSlots = rows.some(([op]) => op === Op.SLOT_ADD);
   const eventsEndGpa = touchedEndOf(events, 0, rows.length);
@@ -57,7 +47,7 @@ describe('.mtr touched end', () => {
     ['sizes that vary', [Op.R, 0x1000, 4, -1], [Op.R, 0x1100, 1, -1]],
     ['a linear gpa column', [Op.R, 0x1000, 8, -1], [Op.R, 0x1800, 8, -1]],
     ['a memslot op', [Op.SLOT_ADD, 0x40_0000, 0x20_0000, 1], [Op.R, 0x1100, 8, -1]],
-  ] as [string, Row, Row][])('refuses an access ending beyond it, naming the event and both ends (%s)', async (_, first, second) => {
+  ] as [string, EventRow, EventRow][])('refuses an access ending beyond it, naming the event and both ends (%s)', async (_, first, second) => {
     const path = await mtr([first, second, [Op.W, 0x2000, 8, -1]], 0x2004); // the third ends at 0x2008
     expect(() => readBinaryTrace(path)).toThrow(
       `${path}: chunk 0: event 2: column gpa: [0x2000, 0x2008) ends beyond the header's touched end 0x2004 (header byte 32), which sizes the default memslot (byte ${CHUNK_0})`,
