@@ -1,8 +1,12 @@
 /**
  * `mmubench convert IN OUT`: rewrite a trace in the format OUT's extension
  * names, `.mtr` (binary, docs/trace-format.md "Binary trace format") or
- * `.csv` (trace format v1). IN is read as `run` reads it, so it is fully
- * validated first; OUT appears only when complete (temp file + rename).
+ * `.csv` (trace format v1). IN is checked as `run` checks it: a CSV IN
+ * in a first pass, a binary IN chunk by chunk as it is written out (one
+ * pass over the file, as `run` replays it). OUT appears only when complete
+ * (temp file + rename), so a bad row or chunk anywhere leaves none. A
+ * progress bar (stderr, a TTY, after a second; `--quiet` drops it) follows
+ * the CSV check and the writing.
  *
  * Memory: a CSV IN is loaded whole (27 bytes per event, more while it is
  * parsed, as `run` does: its rows are sorted by time); a binary IN is
@@ -20,6 +24,8 @@ import { loadTrace } from '../trace/loadTrace.js';
 import type { Trace } from '../trace/traceEvents.js';
 import { EXIT_OK, InputError, fileIoError } from '../errors.js';
 import { checkOutputPath } from '../outputPath.js';
+import { CountProgressBar, MILLION_EVENTS } from './progress.js';
+import { basename } from 'node:path';
 
 /** Output formats, by file name extension. */
 const OUTPUT_FORMATS = { '.mtr': 'binary', '.csv': 'csv' } as const;
@@ -34,20 +40,31 @@ export function outputFormat(output: string): OutputFormat {
   throw new InputError(`OUT: "${output}" must end in .mtr (binary trace) or .csv (CSV trace)`);
 }
 
-/** Convert `input` to `output`; returns the exit code, throws `InputError` on bad input. */
-export async function convertCommand(input: string, output: string): Promise<number> {
+/** Convert `input` to `output`; returns the exit code, throws `InputError` on bad input. `quiet`: no progress bar. */
+export async function convertCommand(input: string, output: string, quiet = false): Promise<number> {
   // 1. Options first, so a bad OUT name fails before a long read.
   const format = outputFormat(output);
   await checkOutputPath('OUT', output, { kind: 'file' });
-  // 2. Read and validate IN as `run` does (binary by extension or magic bytes, CSV, or FORMAT:path).
-  const trace: Trace = await loadTrace(input, { stream: true });
-  // 3. Write OUT atomically.
+  // 2. Open IN as `run` does (binary by extension or magic bytes, CSV, or FORMAT:path): a CSV is checked
+  // now, a binary trace's header only (its chunks are checked as step 3 reads them).
+  const checking = new CountProgressBar(`check ${basename(input)}`, quiet);
+  let trace: Trace;
   try {
-    if (format === 'binary') await writeBinaryTrace(trace, output, { source: `mmubench convert ${input}` });
-    else await writeCsvTrace(trace, output);
+    trace = await loadTrace(input, { stream: true, checkNow: false, onCheckProgress: (done, total) => checking.update(done, total) });
+  } finally {
+    checking.stop();
+  }
+  // 3. Write OUT atomically: a bad chunk of IN stops the writer, which removes its temporary file.
+  const writing = new CountProgressBar(`convert ${basename(input)}`, quiet, MILLION_EVENTS);
+  const onProgress = (done: number, total: number): void => writing.update(done, total);
+  try {
+    if (format === 'binary') await writeBinaryTrace(trace, output, { source: `mmubench convert ${input}`, onProgress });
+    else await writeCsvTrace(trace, output, onProgress);
   } catch (error) {
     // The writers remove their temporary file; a system error names OUT, not the temporary name.
     throw fileIoError(output, error);
+  } finally {
+    writing.stop();
   }
   return EXIT_OK;
 }
@@ -59,5 +76,6 @@ export function registerConvertCommand(program: Command, setExit: (code: number)
     .description('rewrite a trace as binary (.mtr) or CSV (.csv), whichever OUT ends in')
     .argument('<in>', 'trace to read, as run reads it: CSV, binary (.mtr extension or magic bytes), or FORMAT:path (docs/importing.md)')
     .argument('<out>', 'file to write: NAME.mtr or NAME.csv (replaced if it exists)')
-    .action(async (input: string, output: string) => setExit(await convertCommand(input, output)));
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (input: string, output: string, options: { quiet?: boolean }) => setExit(await convertCommand(input, output, options.quiet === true)));
 }

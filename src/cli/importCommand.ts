@@ -5,7 +5,7 @@
  * renamed into place; its header comments (an `.mtr`'s source text) record the
  * inputs, the mapping used and the skip counts.
  */
-import { BytesProgressBar } from './progress.js';
+import { CountProgressBar } from './progress.js';
 import type { Command } from 'commander';
 import { EXIT_OK, InputError, fileIoError } from '../errors.js';
 import { checkOutputPath } from '../outputPath.js';
@@ -84,7 +84,7 @@ export async function importCommand(inputs: string[], options: ImportCommandOpti
   const writer = /\.mtr$/i.test(options.out)
     ? new MtrTraceSink(options.out)
     : new CsvTraceWriter(options.out, { time: format === 'ftrace', headerComments: true, flag: '--out' });
-  const progress = new BytesProgressBar('import', options.quiet === true);
+  const progress = new CountProgressBar('import', options.quiet === true);
   let summary: ImportSummary;
   try {
     summary = await importTrace(

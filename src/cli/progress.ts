@@ -39,13 +39,24 @@ export class ProgressReporter {
   }
 }
 
+/** What a `CountProgressBar` counts, as it shows it: its name, and how many counted make one. */
+export interface ProgressUnit {
+  name: string;
+  per: number;
+}
+/** Bytes, shown in MiB. */
+export const MIB: ProgressUnit = { name: 'MiB', per: 2 ** 20 };
+/** Trace events, shown in millions. */
+export const MILLION_EVENTS: ProgressUnit = { name: 'M events', per: 1e6 };
+
 /**
- * A progress bar on stderr over the bytes of a file, for work longer than a
- * second: `LABEL {bar} done/total MiB | ETA` (`import`'s inputs, `run`'s
- * checking pass over a CSV trace). Quiet when stderr is not a TTY or with
+ * A progress bar on stderr over a count known in advance, for work longer
+ * than a second: `LABEL {bar} done/total UNIT | ETA` (the bytes of
+ * `import`'s inputs and of `run`'s checking pass over a CSV trace, the
+ * events `convert` writes). Quiet when stderr is not a TTY or with
  * `--quiet`.
  */
-export class BytesProgressBar {
+export class CountProgressBar {
   private bar: cliProgress.SingleBar | undefined;
   private readonly started = Date.now();
   private readonly enabled: boolean;
@@ -53,22 +64,23 @@ export class BytesProgressBar {
   constructor(
     private readonly label: string,
     quiet: boolean,
+    private readonly unit: ProgressUnit = MIB,
   ) {
     this.enabled = !quiet && process.stderr.isTTY === true;
   }
 
-  update(doneBytes: number, totalBytes: number): void {
-    if (!this.enabled || totalBytes === 0) return;
-    const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
+  update(done: number, total: number): void {
+    if (!this.enabled || total === 0) return;
+    const shown = (count: number): number => Math.round((count / this.unit.per) * 10) / 10; // one decimal
     if (this.bar === undefined) {
       if (Date.now() - this.started < SHOW_AFTER_MS) return;
       this.bar = new cliProgress.SingleBar(
-        { stream: process.stderr, format: `${this.label} {bar} {value}/{total} MiB | ETA {eta_formatted}`, hideCursor: true },
+        { stream: process.stderr, format: `${this.label} {bar} {value}/{total} ${this.unit.name} | ETA {eta_formatted}`, hideCursor: true },
         cliProgress.Presets.shades_classic,
       );
-      this.bar.start(mib(totalBytes), 0);
+      this.bar.start(shown(total), 0);
     }
-    this.bar.update(mib(doneBytes));
+    this.bar.update(shown(done));
   }
 
   stop(): void {

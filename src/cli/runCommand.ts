@@ -33,7 +33,7 @@ import type { Seams } from './seams.js';
 import { loadCostProfile } from './loadCostProfile.js';
 import type { CostSource } from '../replay/costProfile.js';
 import { withEstimates } from '../replay/estimateCosts.js';
-import { BytesProgressBar, ProgressReporter } from './progress.js';
+import { CountProgressBar, ProgressReporter } from './progress.js';
 import { VERSION } from './version.js';
 import { readVmLayout } from './vmLayout.js';
 import { validateLayout } from '../replay/validateLayout.js';
@@ -251,7 +251,7 @@ async function loadTraces(tracePaths: string[], options: RunCommandOptions, inMe
   let left = inMemoryBytes;
   for (const path of tracePaths) {
     // A long checking pass (a large CSV) shows its progress.
-    const checking = new BytesProgressBar(`check ${basename(path)}`, options.quiet === true);
+    const checking = new CountProgressBar(`check ${basename(path)}`, options.quiet === true);
     const onCheckProgress = (doneBytes: number, totalBytes: number): void => checking.update(doneBytes, totalBytes);
     try {
       const trace = await loadTrace(path, { stream, checkNow: false, onNote, inMemoryBytes: left, decodedCopies, onCheckProgress });

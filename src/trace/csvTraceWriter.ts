@@ -254,14 +254,16 @@ function planCsv(trace: Trace): CsvPlan {
  * When the events' line numbers can be kept (`planCsv`), empty lines fill the
  * gaps (where the original had comments), so reading the CSV back gives the
  * same `line` of every event; otherwise rows follow each other from line 2.
- * Throws `InputError` when the file cannot be written.
+ * `onProgress` is told the events written so far and the total, after each
+ * chunk. Throws `InputError` when the file cannot be written.
  */
-export async function writeCsvTrace(trace: Trace, path: string): Promise<void> {
+export async function writeCsvTrace(trace: Trace, path: string, onProgress?: (doneEvents: number, totalEvents: number) => void): Promise<void> {
   const { keepLines, slotColumn, atColumn } = planCsv(trace);
   const writer = new CsvTraceWriter(path, { slotColumn, atColumn });
   const source = openEventChunks(trace);
   try {
     let lastLine = 1;
+    let done = 0;
     for (let chunk = source.next(); chunk !== undefined; chunk = source.next()) {
       const { count, op, vcpu, gpa, sizeBytes, slot, line } = chunk;
       for (let i = 0; i < count; i++) {
@@ -273,6 +275,8 @@ export async function writeCsvTrace(trace: Trace, path: string): Promise<void> {
         if (i % BATCH_ROWS === BATCH_ROWS - 1) await writer.drain();
       }
       await writer.drain();
+      done += count;
+      onProgress?.(done, trace.events.count);
     }
     await writer.finish([]);
   } catch (error) {

@@ -48,6 +48,8 @@ export interface BinaryTraceWriterOptions {
    * (`MtrChunkReader`). Default false.
    */
   checked?: boolean;
+  /** `writeBinaryTrace`: told the events written so far and the trace's total, after each chunk. */
+  onProgress?: (doneEvents: number, totalEvents: number) => void;
 }
 
 /** Bytes of one event when every column is raw: 8 + 8 + 4 + 4 + 2 + 1, each padded. */
@@ -273,7 +275,12 @@ export async function writeBinaryTrace(trace: Trace, path: string, options: Bina
   const writer = await BinaryTraceWriter.create(path, options);
   const source = openEventChunks(trace);
   try {
-    for (let chunk = source.next(); chunk !== undefined; chunk = source.next()) await writer.append(chunk);
+    let done = 0;
+    for (let chunk = source.next(); chunk !== undefined; chunk = source.next()) {
+      await writer.append(chunk);
+      done += chunk.count;
+      options.onProgress?.(done, trace.events.count);
+    }
   } catch (error) {
     await writer.abort();
     throw error;
