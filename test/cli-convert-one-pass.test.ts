@@ -4,48 +4,23 @@
  * fails with the located line a full check gives, exit 2, and no OUT (the
  * writer's temporary file is removed), whether OUT is binary or CSV.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertCommand } from '../src/cli/convertCommand.js';
-import { InputError } from '../src/errors.js';
-import { openBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
-import { writeBinaryTrace } from '../src/trace/binary/binaryTraceWriter.js';
-import { CHUNK_HEADER_BYTES, FILE_HEADER_BYTES } from '../src/trace/binary/mtrFormat.js';
-import { Op } from '../src/trace/ops.js';
 import { countDecodedEvents } from './helpers/decodeCounter.js';
-import { type EventRow, eventsFromRows } from './helpers/eventRows.js';
 import { runCli } from './helpers/runCli.js';
+import { writeBadChunkMtr } from './helpers/badChunkMtr.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmubench-convert-once-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const good = join(dir, 'good.mtr');
-const bad = join(dir, 'bad.mtr');
+let good = '';
+let bad = '';
 let fullCheckMessage = '';
 
-/**
- * 12 reads in chunks of 4, gpa ((7 i) mod 12) * 0x1000 + 0x40 (raw: not
- * linear). Source "t" pads the header to 72 bytes; each chunk is its header
- * plus 4 raw gpas (32 bytes). In `bad.mtr` the third chunk's first gpa is 2^53.
- */
 beforeAll(async () => {
-  const rows = Array.from({ length: 12 }, (_, i): EventRow => [Op.R, ((i * 7) % 12) * 0x1000 + 0x40, 8, -1]);
-  const events = eventsFromRows(rows);
-  await writeBinaryTrace({ path: good, name: 'good', events, vcpuCount: 1, touchedEndGpa: 0xb048, declaresSlots: false }, good, {
-    chunkRecords: 4,
-    source: 't',
-  });
-  const image = new Uint8Array(readFileSync(good));
-  const chunk2Payload = FILE_HEADER_BYTES + 8 + 2 * (CHUNK_HEADER_BYTES + 32) + CHUNK_HEADER_BYTES;
-  new DataView(image.buffer).setFloat64(chunk2Payload, 2 ** 53, true);
-  writeFileSync(bad, image);
-  try {
-    openBinaryTrace(bad); // the full check
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    fullCheckMessage = error.message;
-  }
+  ({ good, bad, fullCheckMessage } = await writeBadChunkMtr(dir));
 });
 
 describe('convert checks a binary IN as it writes it', () => {
