@@ -244,7 +244,7 @@ export class MtrChunkReader {
     this.sawSlotAdd = true;
   }
 
-  /** Throw the `InputError` of `part` (`header`, `chunk K`) at byte `offset`. */
+  /** Throw the `InputError` of `part` (`header`, `chunk K`, `end marker`) at byte `offset`. */
   private fail(part: string, offset: number, message: string): never {
     throw new InputError(`${this.path}: ${part}: ${message} (byte ${offset})`);
   }
@@ -258,14 +258,14 @@ export class MtrChunkReader {
     let position = this.position;
     for (let k = this.chunkIndex; ; k++) {
       const head = this.source.read(position, CHUNK_HEADER_BYTES, 0);
-      if (head.length < 8) throw new InputError(`${this.path}: chunk ${k}: truncated: the file ends after ${this.source.size} bytes (byte ${position})`);
+      if (head.length < 8) this.fail(`chunk ${k}`, position, `truncated: the file ends after ${this.source.size} bytes`);
       const view = new DataView(head.buffer, head.byteOffset, head.length);
       if (view.getUint32(0, true) === END_TAG) return total;
       if (head.length < CHUNK_HEADER_BYTES || view.getUint32(0, true) !== CHUNK_TAG) {
-        throw new InputError(`${this.path}: chunk ${k}: not a chunk header (byte ${position})`);
+        this.fail(`chunk ${k}`, position, 'not a chunk header');
       }
       const chunk = parseChunkHeader(view, this.header.chunkRecords, this.header.vcpuCount);
-      if (typeof chunk === 'string') throw new InputError(`${this.path}: chunk ${k}: ${chunk} (byte ${position})`);
+      if (typeof chunk === 'string') this.fail(`chunk ${k}`, position, chunk);
       total += chunk.count;
       position += CHUNK_HEADER_BYTES + chunk.payloadBytes;
     }
@@ -280,9 +280,7 @@ export class MtrChunkReader {
 
   /** The end marker: its count matches the chunks and the header, and nothing follows it. */
   private checkEnd(view: DataView, position: number): void {
-    const at = (message: string, offset = position): never => {
-      throw new InputError(`${this.path}: end marker: ${message} (byte ${offset})`);
-    };
+    const at = (message: string, offset = position): never => this.fail('end marker', offset, message);
     const size = this.source.size;
     if (view.byteLength < END_MARKER_BYTES) at(`truncated: the file ends inside the ${END_MARKER_BYTES}-byte end marker`);
     const stated = view.getBigUint64(8, true);
