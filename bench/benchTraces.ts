@@ -6,7 +6,6 @@
 import { BinaryTraceWriter } from '../src/trace/binary/binaryTraceWriter.js';
 import { Op } from '../src/trace/ops.js';
 import { allocateTraceEvents } from '../src/trace/traceEvents.js';
-import { eventEndGpa } from '../src/trace/touchedEnd.js';
 
 /** What a benchmark trace stresses. */
 export type BenchTraceKind = 'hit' | 'stream' | 'fault' | 'flush';
@@ -48,7 +47,6 @@ export async function writeBenchTrace(path: string, kind: AnyBenchTraceKind, eve
   const writer = await BinaryTraceWriter.create(path, { source: `mmubench bench: ${kind}, ${events} events, seed ${seed}` });
   const batch = allocateTraceEvents(BATCH);
   const state = Uint32Array.of(seed || 1);
-  let touchedEndGpa = 0;
   let accesses = 0;
   for (let start = 0; start < events; start += BATCH) {
     const n = Math.min(BATCH, events - start);
@@ -81,11 +79,10 @@ export async function writeBenchTrace(path: string, kind: AnyBenchTraceKind, eve
       batch.sizeBytes[j] = size;
       batch.slot[j] = -1;
       batch.line[j] = i + 2;
-      touchedEndGpa = Math.max(touchedEndGpa, eventEndGpa(gpa, size));
     }
     batch.count = n;
     await writer.append(batch, 0, n);
   }
-  await writer.finish({ vcpuCount: 1, touchedEndGpa, declaresSlots: false });
+  await writer.finish(); // vCPU count 1, touched end, no memslots: what the events say
   return accesses;
 }

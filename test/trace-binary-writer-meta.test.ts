@@ -26,8 +26,8 @@ const WITH_SLOT: EventRow[] = [
   [Op.W, 0x2ff8, 8, -1],
 ];
 
-/** Append `rows`, then finish with `touchedEndGpa` and `declaresSlots`; the file's path. */
-async function write(rows: EventRow[], touchedEndGpa: number, declaresSlots: boolean): Promise<string> {
+/** Append `rows`, then finish with `touchedEndGpa` and `declaresSlots` (what the events say when undefined); the file's path. */
+async function write(rows: EventRow[], touchedEndGpa?: number, declaresSlots?: boolean): Promise<string> {
   const events = eventsFromRows(rows);
   const path = join(dir, `t${files++}.mtr`);
   const writer = await BinaryTraceWriter.create(path);
@@ -49,6 +49,11 @@ async function refusal(rows: EventRow[], touchedEndGpa: number, declaresSlots: b
 }
 
 describe('.mtr writer metadata', () => {
+  it('writes what the events say when told nothing: vCPU count 1, touched end 0x3000, memslots declared', async () => {
+    const trace = readBinaryTrace(await write(WITH_SLOT));
+    expect([trace.vcpuCount, trace.touchedEndGpa, trace.declaresSlots]).toEqual([1, 0x3000, true]);
+  });
+
   it('writes a touched end equal to the events', async () => {
     const path = await write(WITH_SLOT, 0x3000, true);
     expect(readBinaryTrace(path).touchedEndGpa).toBe(0x3000);

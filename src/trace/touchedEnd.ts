@@ -2,8 +2,10 @@
  * A trace's touched end: the first byte beyond every range its events name,
  * memslot ops aside (docs/trace-format.md, header offset 32). It sizes the
  * default memslot (src/replay/openCell.ts), so every reader and writer
- * computes it by this one rule: the CSV checker (csvRows.ts), the importers,
- * the `.mtr` writer's and reader's checks of a file's header
+ * computes it by this one rule: the CSV checker (csvRows.ts), the in-memory
+ * importer (importTrace.ts), the `.mtr` writer, which derives it from the
+ * events it writes (for the `.mtr` importer and the bench's traces) and
+ * checks a header it is given, the reader's check of a file's header
  * (binaryTraceWriter.ts, mtrChunkReader.ts) and the stolen-bit variant of
  * openCell.ts.
  */

@@ -37,6 +37,14 @@ export interface BinaryTraceMeta {
   declaresSlots: boolean;
 }
 
+/**
+ * What `finish` is told of the trace; what it is not told is what the events
+ * appended say: the highest vCPU id + 1, their touched end
+ * (src/trace/touchedEnd.ts), whether one is a SLOT_ADD. A writer of
+ * `checked` events derives only the vCPU count: it must be told the other two.
+ */
+export type BinaryTraceFacts = Partial<BinaryTraceMeta>;
+
 export interface BinaryTraceWriterOptions {
   /** Free text stored in the header, e.g. `converted from traces/x.csv`. */
   source?: string;
@@ -68,9 +76,10 @@ export class BinaryTraceWriter {
   private maxVcpu = -1;
   /**
    * What the events appended say of the header (unless `checked`): their
-   * touched end, and whether one is a SLOT_ADD. `finish` refuses metadata
-   * the reader would refuse (mtrChunkReader.ts): a touched end below theirs,
-   * a memslot flag that disagrees.
+   * touched end, and whether one is a SLOT_ADD. `finish` writes them unless
+   * told otherwise, and refuses metadata the reader would refuse
+   * (mtrChunkReader.ts): a touched end below theirs, a memslot flag that
+   * disagrees.
    */
   private eventsEndGpa = 0;
   private slotAdds = false;
@@ -162,8 +171,16 @@ export class BinaryTraceWriter {
     }
   }
 
-  /** Write the last chunk and the end marker, record `meta` and the count in the header, rename into place. */
-  async finish(meta: BinaryTraceMeta): Promise<void> {
+  /** Write the last chunk and the end marker, record the trace's facts and the count in the header, rename into place. */
+  async finish(facts: BinaryTraceFacts = {}): Promise<void> {
+    if (this.checked && (facts.touchedEndGpa === undefined || facts.declaresSlots === undefined)) {
+      throw new Error('BinaryTraceWriter: a writer of checked events must be told the touched end and the memslot flag');
+    }
+    const meta: BinaryTraceMeta = {
+      vcpuCount: facts.vcpuCount ?? this.maxVcpu + 1,
+      touchedEndGpa: facts.touchedEndGpa ?? this.eventsEndGpa,
+      declaresSlots: facts.declaresSlots ?? this.slotAdds,
+    };
     const problem = metaProblem(meta, this.maxVcpu) ?? (this.checked ? undefined : eventsProblem(meta, this.eventsEndGpa, this.slotAdds));
     if (problem !== undefined) {
       await this.abort();

@@ -22,7 +22,6 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { destroyStream } from '../destroyStream.js';
 import { rm } from 'node:fs/promises';
 import { InputError } from '../../errors.js';
-import { eventEndGpa } from '../touchedEnd.js';
 import { BinaryTraceWriter } from '../binary/binaryTraceWriter.js';
 import { MAX_SOURCE_BYTES } from '../binary/mtrFormat.js';
 import type { Op } from '../ops.js';
@@ -53,8 +52,6 @@ export class MtrTraceSink implements ImportSink {
   /** Full blocks not yet handed to the spool. */
   private full: Block[] = [];
   private spooled = 0;
-  private maxVcpu = -1;
-  private touchedEndGpa = 0;
   private lastTime = -Infinity;
   private timeOrdered = true;
   private failure: Error | undefined;
@@ -76,9 +73,6 @@ export class MtrTraceSink implements ImportSink {
     block.sizeBytes[i] = sizeBytes;
     block.line[i] = line;
     block.time[i] = timeNs;
-    if (vcpu > this.maxVcpu) this.maxVcpu = vcpu;
-    const end = eventEndGpa(gpa, sizeBytes);
-    if (end > this.touchedEndGpa) this.touchedEndGpa = end;
     if (timeNs < this.lastTime) this.timeOrdered = false;
     this.lastTime = timeNs;
     if (block.count === BLOCK_EVENTS) {
@@ -113,7 +107,7 @@ export class MtrTraceSink implements ImportSink {
         const events = await this.sortedByTime(last);
         await writer.append(events, 0, events.count);
       }
-      await writer.finish({ vcpuCount: this.maxVcpu + 1, touchedEndGpa: this.touchedEndGpa, declaresSlots: false });
+      await writer.finish(); // vCPU count, touched end and memslot flag: what the events say
     } catch (error) {
       await writer?.abort();
       await this.abort();
