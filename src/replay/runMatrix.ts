@@ -4,8 +4,8 @@
  * whatever the thread count.
  */
 import { availableParallelism } from 'node:os';
-import type { CellFailureKind, CellOutcome } from './results.js';
-import { runCellTask, type CellTask } from './cellTask.js';
+import type { CellOutcome } from './results.js';
+import { cellFailure, outcomeOfRejection, runCellTask, type CellTask } from './cellTask.js';
 import { createWorkerPool } from './workerPool.js';
 import { reachThreadFits } from './reachRing.js';
 
@@ -70,16 +70,10 @@ export async function runMatrix(cellTasks: readonly CellTask[], options: RunMatr
     if (outcome.ok) progress.accesses += outcome.result.total.accesses;
     report();
   };
-  const failed = (task: CellTask, kind: CellFailureKind, message: string): CellOutcome => ({
-    ok: false,
-    trace: task.trace.name,
-    scenario: task.scenario,
-    error: { kind, message },
-  });
   if (options.threads === 0) {
     // Between cells only: a replay on the main thread runs to its end.
     tasks.forEach((task, index) => {
-      record(index, options.signal?.aborted ? failed(task, 'aborted', 'interrupted before it started') : runCellTask(task));
+      record(index, options.signal?.aborted ? cellFailure(task, 'aborted', 'interrupted before it started') : runCellTask(task));
     });
     return outcomes;
   }
@@ -96,9 +90,7 @@ export async function runMatrix(cellTasks: readonly CellTask[], options: RunMatr
       record(index, (await pool.run(task, { signal })) as CellOutcome);
     } catch (error) {
       // The worker died (crash, out of memory), timed out or was stopped: this cell fails, the others go on.
-      if (timeout?.aborted) record(index, failed(task, 'timeout', `timed out after ${options.timeoutMs! / 1000} s`));
-      else if (options.signal?.aborted) record(index, failed(task, 'aborted', 'interrupted'));
-      else record(index, failed(task, 'crash', error instanceof Error ? error.message : String(error)));
+      record(index, outcomeOfRejection(task, error, { timeout, timeoutMs: options.timeoutMs, signal: options.signal }));
     }
   };
   // The running cells' counters, read while they replay (the main thread is free: the cells are on workers).

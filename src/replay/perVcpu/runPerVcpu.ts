@@ -6,11 +6,10 @@
  * `perVcpu` record of the races seen. See docs/per-vcpu-threads.md.
  */
 import type { Piscina } from 'piscina';
-import { InputError } from '../../errors.js';
 import { Level } from '../../mmu/level.js';
 import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES, faultsOf, framesMapped } from '../../mmu/stats.js';
-import type { CellFailureKind, CellOutcome, CellResult, VcpuCounters, VmCounters } from '../results.js';
-import type { CellTask } from '../cellTask.js';
+import type { CellOutcome, CellResult, VcpuCounters, VmCounters } from '../results.js';
+import { cellFailure, outcomeOfError, outcomeOfRejection, type CellTask } from '../cellTask.js';
 import type { MatrixProgress, RunMatrixOptions } from '../runMatrix.js';
 import { SharedEntryStore } from './sharedEntryStore.js';
 import { createWorkerPool } from '../workerPool.js';
@@ -88,19 +87,12 @@ export async function runPerVcpu(tasks: readonly CellTask[], options: RunPerVcpu
 }
 
 async function runCell(pool: Piscina, task: CellTask, options: RunPerVcpuOptions): Promise<CellOutcome> {
-  const failed = (kind: CellFailureKind, message: string): CellOutcome => ({
-    ok: false,
-    trace: task.trace.name,
-    scenario: task.scenario,
-    error: { kind, message },
-  });
-  if (options.signal?.aborted) return failed('aborted', 'interrupted before it started');
+  if (options.signal?.aborted) return cellFailure(task, 'aborted', 'interrupted before it started');
   let setup: PerVcpuSetup;
   try {
     setup = setupPerVcpuCell(task.trace, task.scenario, task.layout, task.tlbReach === true);
   } catch (error) {
-    if (error instanceof InputError) return failed('input', error.message);
-    return failed('crash', error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return outcomeOfError(task, error);
   }
   const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
   // When one vCPU's worker dies, stop its siblings too: they might wait forever on a lock it held.
@@ -120,18 +112,16 @@ async function runCell(pool: Piscina, task: CellTask, options: RunPerVcpuOptions
     }),
   );
   if (settled.some((s) => s.status === 'rejected')) {
-    if (timeout?.aborted) return failed('timeout', `timed out after ${options.timeoutMs! / 1000} s`);
-    if (options.signal?.aborted) return failed('aborted', 'interrupted');
     const cause: unknown = siblings.signal.reason ?? settled.find((s) => s.status === 'rejected')?.reason;
-    return failed('crash', cause instanceof Error ? cause.message : String(cause));
+    return outcomeOfRejection(task, cause, { timeout, timeoutMs: options.timeoutMs, signal: options.signal });
   }
   const answers = settled.map((s) => (s as PromiseFulfilledResult<VcpuOutcome>).value);
   const bad = answers.find((a) => !a.ok);
-  if (bad && !bad.ok) return failed(bad.kind, bad.message);
+  if (bad && !bad.ok) return cellFailure(task, bad.kind, bad.message);
   const counters = answers.map((a) => (a as { ok: true; counters: VcpuRunCounters }).counters);
   const result = mergeCell(setup, counters, performance.now() - started);
   const problem = checkFinalTable(setup, result);
-  return problem === undefined ? { ok: true, result } : failed('crash', problem);
+  return problem === undefined ? { ok: true, result } : cellFailure(task, 'crash', problem);
 }
 
 /** The cell's result: setup counters plus each vCPU's counters and VM deltas. */
