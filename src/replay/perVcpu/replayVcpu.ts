@@ -9,7 +9,8 @@
 import { Op, OP_NAMES } from '../../trace/ops.js';
 import { Vm } from '../../mmu/vm.js';
 import type { AccessKind } from '../../mmu/vmOptions.js';
-import { VCPU_COUNTER_NAMES, VM_COUNTER_NAMES, type VcpuStats } from '../../mmu/stats.js';
+import { VM_COUNTER_NAMES, type VcpuStats } from '../../mmu/stats.js';
+import { countersOf } from '../replayCell.js';
 import { MemslotError } from '../../mmu/memslots.js';
 import { located } from '../../errors.js';
 import { VcpuAccessPath } from '../vcpuAccessPath.js';
@@ -141,8 +142,7 @@ function counters(
   faultCurve: number[],
   elapsedMs: number,
 ): Omit<VcpuRunCounters, 'prefaultMarks'> {
-  const vcpuCounters: Record<string, number> = {};
-  for (const name of VCPU_COUNTER_NAMES) vcpuCounters[name] = state.path.stats[name];
+  const vcpuCounters: Record<string, number> = { ...countersOf(state.path.stats) };
   const vmDeltas: Record<string, number> = {};
   for (const name of VM_COUNTER_NAMES) vmDeltas[name] = state.vm.stats[name];
   return {
