@@ -15,7 +15,8 @@
  * Round trip: `convert X.csv X.mtr` then `convert X.mtr Y.csv` gives the same
  * events in the same replay order (docs/trace-format.md, "Binary trace
  * format"); comments, the header row, the `time` column and number spelling
- * are normalised.
+ * are normalised. A binary IN whose header declares vCPUs that ran no event
+ * loses them in a CSV OUT (a CSV has no field for them): a warning says so.
  */
 import type { Command } from 'commander';
 import { writeBinaryTrace } from '../trace/binary/binaryTraceWriter.js';
@@ -59,7 +60,10 @@ export async function convertCommand(input: string, output: string, quiet = fals
   const onProgress = (done: number, total: number): void => writing.update(done, total);
   try {
     if (format === 'binary') await writeBinaryTrace(trace, output, { source: `mmubench convert ${input}`, onProgress });
-    else await writeCsvTrace(trace, output, onProgress);
+    else {
+      const written = await writeCsvTrace(trace, output, onProgress);
+      if (written.vcpuCount < trace.vcpuCount) process.stderr.write(`mmubench: warning: ${idleVcpusNote(input, output, trace.vcpuCount, written.vcpuCount)}\n`);
+    }
   } catch (error) {
     // The writers remove their temporary file; a system error names OUT, not the temporary name.
     throw fileIoError(output, error);
@@ -67,6 +71,20 @@ export async function convertCommand(input: string, output: string, quiet = fals
     writing.stop();
   }
   return EXIT_OK;
+}
+
+/**
+ * IN (a binary trace) declares `declared` vCPUs, but its events name only
+ * `named`: a CSV's vCPU count is its highest vcpu + 1, so OUT replays with
+ * fewer vCPUs, and what is counted per vCPU (results.csv's vCPU rows,
+ * each vCPU's `tlb_flushes`) differs from IN's replay.
+ */
+export function idleVcpusNote(input: string, output: string, declared: number, named: number): string {
+  const idle = named + 1 === declared ? `vCPU ${named}` : `vCPUs ${named}-${declared - 1}`;
+  return (
+    `${output}: ${input} declares ${declared} vCPUs, but ${named === 0 ? 'has no event' : `no event names a vCPU above ${named - 1}`}; a CSV cannot declare ${idle}, ` +
+    `which ran no event, so ${output} replays with ${named} vCPU${named === 1 ? '' : 's'} (per-vCPU rows and flush counts differ; keep the .mtr to replay all ${declared})`
+  );
 }
 
 /** Add `mmubench convert IN OUT` to `program`; `setExit` receives the exit code. */

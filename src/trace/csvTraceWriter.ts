@@ -256,17 +256,27 @@ function planCsv(trace: Trace): CsvPlan {
  * same `line` of every event; otherwise rows follow each other from line 2.
  * `onProgress` is told the events written so far and the total, after each
  * chunk. Throws `InputError` when the file cannot be written.
+ *
+ * Returns the vCPU count the CSV says (its highest vcpu + 1, 0 without
+ * rows): a CSV has no field for vCPUs that ran no event, so a binary
+ * trace's header may say more (`trace.vcpuCount`).
  */
-export async function writeCsvTrace(trace: Trace, path: string, onProgress?: (doneEvents: number, totalEvents: number) => void): Promise<void> {
+export async function writeCsvTrace(
+  trace: Trace,
+  path: string,
+  onProgress?: (doneEvents: number, totalEvents: number) => void,
+): Promise<{ vcpuCount: number }> {
   const { keepLines, slotColumn, atColumn } = planCsv(trace);
   const writer = new CsvTraceWriter(path, { slotColumn, atColumn });
   const source = openEventChunks(trace);
   try {
     let lastLine = 1;
     let done = 0;
+    let vcpuCount = 0;
     for (let chunk = source.next(); chunk !== undefined; chunk = source.next()) {
       const { count, op, vcpu, gpa, sizeBytes, slot, line } = chunk;
       for (let i = 0; i < count; i++) {
+        if (vcpu[i] >= vcpuCount) vcpuCount = vcpu[i] + 1;
         if (keepLines) {
           writer.emptyLines(line[i] - lastLine - 1);
           lastLine = line[i];
@@ -279,6 +289,7 @@ export async function writeCsvTrace(trace: Trace, path: string, onProgress?: (do
       onProgress?.(done, trace.events.count);
     }
     await writer.finish([]);
+    return { vcpuCount };
   } catch (error) {
     await writer.abort();
     throw error instanceof InputError ? error : new InputError(`${path}: cannot write: ${(error as Error).message}`);
