@@ -58,17 +58,19 @@ export async function convertCommand(input: string, output: string, quiet = fals
   // 3. Write OUT atomically: a bad chunk of IN stops the writer, which removes its temporary file.
   const writing = new CountProgressBar(`convert ${basename(input)}`, quiet, MILLION_EVENTS);
   const onProgress = (done: number, total: number): void => writing.update(done, total);
+  let csvVcpus: number | undefined;
   try {
     if (format === 'binary') await writeBinaryTrace(trace, output, { source: `mmubench convert ${input}`, onProgress });
-    else {
-      const written = await writeCsvTrace(trace, output, onProgress);
-      if (written.vcpuCount < trace.vcpuCount) process.stderr.write(`mmubench: warning: ${idleVcpusNote(input, output, trace.vcpuCount, written.vcpuCount)}\n`);
-    }
+    else csvVcpus = (await writeCsvTrace(trace, output, onProgress)).vcpuCount;
   } catch (error) {
     // The writers remove their temporary file; a system error names OUT, not the temporary name.
     throw fileIoError(output, error);
   } finally {
     writing.stop();
+  }
+  // 4. After the progress bar is gone: what a CSV OUT could not keep.
+  if (csvVcpus !== undefined && csvVcpus < trace.vcpuCount) {
+    process.stderr.write(`mmubench: warning: ${idleVcpusNote(input, output, trace.vcpuCount, csvVcpus)}\n`);
   }
   return EXIT_OK;
 }
