@@ -11,3 +11,15 @@ export function grownTo<T extends GrowableArray>(old: T, length: number): T {
   larger.set(old);
   return larger;
 }
+
+/**
+ * The largest of `floor` and values [start, end) (a column's highest vCPU
+ * id, say). A function of its own: as a loop inside the binary writer's
+ * `append`, V8's on-stack-replacement code for it deoptimized on the code
+ * after it once per chunk (307 times for 20 M events).
+ */
+export function maxFrom(floor: number, values: GrowableArray, start: number, end: number): number {
+  let max = floor;
+  for (let i = start; i < end; i++) if (values[i] > max) max = values[i];
+  return max;
+}

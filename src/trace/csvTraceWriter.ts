@@ -21,6 +21,7 @@ import { OP_NAMES, Op, needsSlot } from './ops.js';
 import { AT_VARIANT_NAMES } from './atVariant.js';
 import type { Trace } from './traceEvents.js';
 import { openEventChunks, forEachEventChunk } from './eventChunks.js';
+import { maxFrom } from '../typedArrays.js';
 import type { ImportSink } from './importers/importTypes.js';
 import { escapeControlCharacters } from './importers/skipCounter.js';
 
@@ -272,11 +273,11 @@ export async function writeCsvTrace(
   try {
     let lastLine = 1;
     let done = 0;
-    let vcpuCount = 0;
+    let maxVcpu = -1;
     for (let chunk = source.next(); chunk !== undefined; chunk = source.next()) {
       const { count, op, vcpu, gpa, sizeBytes, slot, line } = chunk;
+      maxVcpu = maxFrom(maxVcpu, vcpu, 0, count);
       for (let i = 0; i < count; i++) {
-        if (vcpu[i] >= vcpuCount) vcpuCount = vcpu[i] + 1;
         if (keepLines) {
           writer.emptyLines(line[i] - lastLine - 1);
           lastLine = line[i];
@@ -289,7 +290,7 @@ export async function writeCsvTrace(
       onProgress?.(done, trace.events.count);
     }
     await writer.finish([]);
-    return { vcpuCount };
+    return { vcpuCount: maxVcpu + 1 };
   } catch (error) {
     await writer.abort();
     throw error instanceof InputError ? error : new InputError(`${path}: cannot write: ${(error as Error).message}`);

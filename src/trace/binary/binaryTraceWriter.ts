@@ -11,6 +11,7 @@ import { GPA_LIMIT } from '../../mmu/address.js';
 import { MAX_VCPU_ID } from '../fieldParsers.js';
 import type { Trace, TraceEvents } from '../traceEvents.js';
 import { openEventChunks } from '../eventChunks.js';
+import { maxFrom } from '../../typedArrays.js';
 import { Op } from '../ops.js';
 import { touchedEndOf } from '../touchedEnd.js';
 import { checkEvents, encodeChunk, type EventColumns } from './chunkCodec.js';
@@ -252,17 +253,6 @@ export class BinaryTraceWriter {
       throw new InputError(`${this.path}: cannot write: ${(error as Error).message}`);
     }
   }
-}
-
-/**
- * The largest of `floor` and values [start, end). A function of its own: as
- * a loop inside `append`, V8's on-stack-replacement code for it deoptimized
- * on the code after it once per chunk (307 times for 20 M events).
- */
-function maxFrom(floor: number, values: Uint16Array, start: number, end: number): number {
-  let max = floor;
-  for (let i = start; i < end; i++) if (values[i] > max) max = values[i];
-  return max;
 }
 
 /** Why `meta` cannot describe a trace whose highest vCPU id is `maxVcpu`, or undefined. */
