@@ -14,6 +14,7 @@
  * (bench/soak.ts), and our replay beside the C reference (`vs-c`,
  * bench/vsC.ts, bench/cref/replay.c). Run only when named: `huge`, a
  * 1e9-access streamed cell (bench/huge.ts).
+ * The suites by name: bench/suiteTable.ts.
  * `node dist/bench/run.js SUITE...` runs only the named suites (e.g. `soak`);
  * MMUBENCH_BENCH_RSS_EVENTS changes the RSS trace length (default 100 M),
  * MMUBENCH_SOAK_RUNS and MMUBENCH_SOAK_BENCH_TIME the soak's runs (50) and
@@ -24,32 +25,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SIZES, decodeSuite, ingestSuite, poolSuite, replaySuite } from './suites.js';
-import { peakRssSuite } from './peakRss.js';
-import { csvStreamSuite } from './csvStream.js';
-import { perVcpuSuite } from './perVcpu.js';
-import { soakSuite } from './soak.js';
-import { reachSuite } from './reachCurve.js';
-import { vsCSuite } from './vsC.js';
-import { hugeSuite } from './huge.js';
+import { OPT_IN, SUITES } from './suiteTable.js';
 import { printRows, writeRows, type BenchRow } from './benchResults.js';
-
-const RSS_EVENTS = Number(process.env.MMUBENCH_BENCH_RSS_EVENTS ?? 100_000_000);
-const SUITES: Record<string, (dir: string) => Promise<BenchRow[]> | BenchRow[]> = {
-  ingest: (dir) => ingestSuite(dir, DEFAULT_SIZES),
-  decode: (dir) => decodeSuite(dir, DEFAULT_SIZES),
-  replay: (dir) => replaySuite(dir, DEFAULT_SIZES),
-  pool: (dir) => poolSuite(dir, DEFAULT_SIZES),
-  'per-vcpu': (dir) => perVcpuSuite(dir),
-  reach: () => reachSuite(),
-  memory: (dir) => peakRssSuite(dir, RSS_EVENTS),
-  'csv-stream': (dir) => csvStreamSuite(dir, Number(process.env.MMUBENCH_BENCH_CSV_ROWS ?? 20_000_000)),
-  soak: (dir) => soakSuite(dir, Number(process.env.MMUBENCH_SOAK_RUNS ?? 50), process.env.MMUBENCH_SOAK_BENCH_TIME ?? '1000'),
-  'vs-c': (dir) => vsCSuite(dir),
-  huge: (dir) => hugeSuite(dir),
-};
-/** Suites run only when named (`huge`: an 8 GB temp file and a few minutes). */
-const OPT_IN = new Set(['huge']);
 
 const wanted = process.argv.slice(2);
 for (const name of wanted) {
