@@ -1,12 +1,14 @@
 /**
  * `mmubench gen`: seeded synthetic traces. The same flags give the same file,
- * a different seed a different one, every kind writes a trace `run` accepts,
- * and an unknown kind is bad usage.
+ * a different seed a different one, the file is the generator's lines (it is
+ * written in blocks of lines), every kind writes a trace `run` accepts, and an
+ * unknown kind is bad usage.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/runCli.js';
+import { GENERATOR_DEFAULTS, generateTrace } from '../src/trace/generators.js';
 
 /** `gen ...flags --out DIR/NAME`; fails the test unless it exits 0. Returns the file's bytes and path. */
 function gen(dir: string, name: string, flags: string[]): { path: string; bytes: Buffer } {
@@ -32,6 +34,15 @@ describe('mmubench gen', () => {
     const seven = gen(dir, 'seven.csv', ['--kind', 'random', '--seed', '7', '--accesses', '100']);
     const eight = gen(dir, 'eight.csv', ['--kind', 'random', '--seed', '8', '--accesses', '100']);
     expect(eight.bytes.equals(seven.bytes)).toBe(false);
+  });
+
+  it("writes the generator's lines, each ended by a newline, across the blocks it writes them in", () => {
+    // 2 header lines + 9000 rows: three blocks of up to 4096 lines, the last one partial.
+    const dir = tempDir();
+    const trace = gen(dir, 'random.csv', ['--kind', 'random', '--seed', '5', '--accesses', '9000', '--vcpus', '3']);
+    const lines = [...generateTrace({ ...GENERATOR_DEFAULTS, kind: 'random', seed: 5, accesses: 9000, vcpus: 3 })];
+    expect(lines.length).toBe(9002);
+    expect(trace.bytes.toString('latin1')).toBe(lines.join('\n') + '\n');
   });
 
   it.each(['boot', 'random', 'hotcold', 'interleaved', 'nested'])('kind %s: writes a trace that run accepts', (kind) => {
