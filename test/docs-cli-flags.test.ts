@@ -10,22 +10,13 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/program.js';
+import { readmeSection } from './helpers/readmeSection.js';
 
-const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 /** Commands documented in a document of their own rather than in a README section. */
 const OWN_DOC: Readonly<Record<string, string>> = {
   import: 'docs/importing.md',
   'check-levels': 'docs/importing.md',
 };
-
-/** The README section of `mmubench NAME`: its heading line up to the next heading. */
-function readmeSection(name: string): string {
-  const lines = README.split('\n');
-  const start = lines.findIndex((line) => line.startsWith(`### \`mmubench ${name} `) || line.startsWith(`### \`mmubench ${name}\``));
-  if (start < 0) return '';
-  const end = lines.findIndex((line, i) => i > start && /^#{2,3} /.test(line));
-  return lines.slice(start, end < 0 ? undefined : end).join('\n');
-}
 
 function docOf(name: string): string {
   const own = OWN_DOC[name];

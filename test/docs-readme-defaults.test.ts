@@ -4,19 +4,12 @@
  * value in backquotes (`` `2m` ``, `` `auto` (x86 on, arm64 off) ``) must name
  * the value `DEFAULTS` has for that flag.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../src/defaults.js';
+import { readmeSection } from './helpers/readmeSection.js';
 
-const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 /** Flags whose `DEFAULTS` key is not the flag in camel case. */
 const KEY_OF: Readonly<Record<string, string>> = { '--trace-memory': 'traceMemoryMb' };
-
-/** The README section of `mmubench run`, from its heading to the next command's. */
-function runSection(): string {
-  const start = README.indexOf('### `mmubench run ');
-  return README.slice(start, README.indexOf('\n### ', start + 1));
-}
 
 function keyOf(flag: string): string {
   return KEY_OF[flag] ?? flag.slice(2).replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
@@ -25,7 +18,7 @@ function keyOf(flag: string): string {
 describe('the README run flags', () => {
   it('give the default src/defaults.ts holds for every flag with one', () => {
     const defaults = DEFAULTS as Readonly<Record<string, unknown>>;
-    const rows = [...runSection().matchAll(/^\| `(--[a-z0-9-]+)[^|]*\|[^|]*\| `([^`]+)`/gm)];
+    const rows = [...readmeSection('run').matchAll(/^\| `(--[a-z0-9-]+)[^|]*\|[^|]*\| `([^`]+)`/gm)];
     const compared = rows.filter(([, flag]) => keyOf(flag) in defaults).map(([, flag, documented]) => [flag, documented]);
     // Most flags of the matrix: the test must not pass by finding none.
     expect(compared.length).toBeGreaterThanOrEqual(20);
