@@ -14,7 +14,9 @@ import type { AccessKind, FlushOrigin, FlushSink, Stage2Backing, VmOptions } fro
 import type { TlbHierarchy } from '../tlb/tlbHierarchy.js';
 import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
 import { FRAMES_PER_BYTE, NEED_BY_KIND, VcpuAccessPath, type AccessPathOptions } from './vcpuAccessPath.js';
-import { L1SlotCache, cachedHit, hitsLast } from './l1SlotCache.js';
+import { L1SlotCache, cachedHit, firstPlaceHit, hitsLast } from './l1SlotCache.js';
+import { Level } from '../mmu/level.js';
+import { tlbTag } from '../tlb/tlbTag.js';
 import type { ReachFeed } from './reachFeed.js';
 import type { ReachRing } from './reachRing.js';
 import type { ReachCurveData } from '../tlb/reachCurve.js';
@@ -30,6 +32,7 @@ const FRAMES_PER_BYTE_HERE = FRAMES_PER_BYTE;
 /** Highest op code that is a guest access (Op.X). */
 const MAX_ACCESS_OP = Op.X;
 const EXEC_OP = Op.X;
+const L4K = Level.L4K;
 
 export interface EngineOptions extends AccessPathOptions {
   vm: VmOptions;
@@ -63,7 +66,7 @@ export class Engine implements FlushSink {
     this.vm = new Vm(options.vm, this, options.backing);
     const profile = options.vm.profile;
     this.policy = new FlushPolicy({ ...options.flush, family: profile.family, stolen: options.vm.stolen, rangeDropsAll: profile.rangeFlushDropsStage1 });
-    this.cache = new L1SlotCache(options.vcpuCount);
+    this.cache = new L1SlotCache(options.vcpuCount, options.tlb);
     for (let v = 0; v < options.vcpuCount; v++) this.paths.push(new VcpuAccessPath(v, this.vm, options, { slots: this.cache, index: v }));
     this.reachFeeds = options.reach === true ? this.paths.map((p) => p.reach!) : [];
     this.reachRing = options.reach === true ? options.reachRing : undefined;
@@ -105,6 +108,7 @@ export class Engine implements FlushSink {
     const { op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
     const paths = this.paths;
     const { keys, words, ranges, epochs, arrays } = this.cache;
+    const { keys: placeKeys, stampAt, permsAt, stamps, clock } = this.cache.firstPlace;
     const pathCount = paths.length;
     const cache = this.cache;
     const reachFeeds = this.reachFeeds;
@@ -122,6 +126,11 @@ export class Engine implements FlushSink {
         if (hitsLast(ranges, vcpu, gfn, op as number as AccessKind)) {
           fastHits[vcpu]++;
           if (feedReach) reachFeeds[vcpu].lookupLast();
+          continue;
+        }
+        if (firstPlaceHit(placeKeys, stampAt, permsAt, stamps, clock, ranges, vcpu, op as number as AccessKind, gfn)) {
+          fastHits[vcpu]++;
+          if (feedReach) reachFeeds[vcpu].lookup(tlbTag(gfn, L4K), true);
           continue;
         }
         const c = cachedHit(keys, words, ranges, epochs, arrays, pathCount, vcpu, gfn, op === EXEC_OP ? 1 : 0, NEED_BY_OP[op]);

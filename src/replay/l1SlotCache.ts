@@ -5,17 +5,23 @@
  * L1 probe found translating it. A replay loop checks it before the L1
  * probe (`cachedHit`), inline, with no call into the TLB's search.
  *
- * Exactness. A hit here is what the TLB lookup would do, entry for entry:
- * the slot must still hold the tag it held (a flush or an eviction changed
- * it otherwise), its permissions are read there, and using it makes it the
- * most recent of its set (`TlbArray.touch`). The lookup probes the L1
- * arrays in order, each smallest page size first, and returns the first
- * entry found; an entry found at the first place probed (array 0, 4K) is
- * found first whatever else the TLB holds. One found later could be
- * preceded by an entry filled since (a 4K fill after a huge page was split
- * without a flush), so it is taken only while the path has filled nothing:
- * `epochs[s]` counts the path's slow-path lookups (the only place a TLB
- * is filled), and such an entry keeps the count it was cached at.
+ * First places. The lookup probes the L1 arrays in order, each smallest
+ * page size first, and returns the first entry found; an entry found at the
+ * first place probed (array 0, 4K) is found first whatever else the TLB
+ * holds. Those entries the TLB arrays keep in a `FirstPlaceIndex`
+ * (src/tlb/firstPlaceIndex.ts) that the group owns (`firstPlace`), and a
+ * replay loop takes them there first (`firstPlaceHit`): one compare, one
+ * stamp store.
+ *
+ * Exactness of the others. A hit here is what the TLB lookup would do,
+ * entry for entry: the slot must still hold the tag it held (a flush or an
+ * eviction changed it otherwise), its permissions are read there, and using
+ * it makes it the most recent of its set (`TlbArray.touch`). An entry found
+ * past the first place could be preceded by an entry filled since (a 4K
+ * fill after a huge page was split without a flush), so it is taken only
+ * while the path has filled nothing: `epochs[s]` counts the path's
+ * slow-path lookups (the only place a TLB is filled), and an entry keeps
+ * the count it was cached at.
  *
  * Huge pages. A 2M or 1G entry translates many frames, but a table keyed by
  * frame learns them one probe at a time. So each path also keeps one *range*
@@ -30,6 +36,9 @@
  */
 import { Level, pagesPerLevel } from '../mmu/level.js';
 import type { TlbArray } from '../tlb/tlbArray.js';
+import { TlbHierarchy } from '../tlb/tlbHierarchy.js';
+import type { TlbGeometry } from '../tlb/tlbPresets.js';
+import { FirstPlaceIndex, firstPlaceOffset, touchStamp } from '../tlb/firstPlaceIndex.js';
 import * as entry from '../mmu/entry.js';
 import { AccessKind } from '../mmu/vmOptions.js';
 
@@ -45,8 +54,6 @@ export const HUGE_CACHE_ENTRIES = 1024;
 const HUGE_INDEX_MASK = HUGE_CACHE_ENTRIES - 1;
 /** 1 / the frames of a 2M page (a power of two: `gfn * FRAMES_TO_2M` is exact). */
 const FRAMES_TO_2M = 1 / pagesPerLevel(Level.L2M);
-/** `epochAt` of an entry found at the first place probed: valid at any epoch. */
-const ANY_EPOCH = -1;
 /**
  * Every offset of an entry in `words` (an entry is `ENTRY_WORDS` doubles, one
  * cache line), and of a path's range in `ranges`: one array each, so a
@@ -56,7 +63,7 @@ const ANY_EPOCH = -1;
  */
 const SLOT = 0; // the L1 slot
 const TAG = 1; // the slot's tag when cached
-const EPOCH_AT = 2; // the path's epoch when cached, or ANY_EPOCH
+const EPOCH_AT = 2; // the path's epoch when cached
 const FIRST = 3; // the frames [first, end) the entry may serve as the last translation: its frame, or its huge page's
 const END = 4;
 export const ENTRY_WORDS = 8;
@@ -113,10 +120,14 @@ export class L1SlotCache {
   readonly epochs: Float64Array;
   /** Per path, `RANGE_WORDS` doubles: its range entry's frames and kind, and its last translation (`hitsLast`). */
   readonly ranges: Float64Array;
+  /** The first places of every path's TLB (path `s` is hierarchy `s` there; `VcpuAccessPath` attaches it). */
+  readonly firstPlace: FirstPlaceIndex;
   private readonly paths: number;
 
-  constructor(paths: number) {
+  /** The cache of `paths` access paths whose TLBs have `geometry`. */
+  constructor(paths: number, geometry: TlbGeometry) {
     this.paths = paths;
+    this.firstPlace = new FirstPlaceIndex(paths, TlbHierarchy.firstPlaceStamps(geometry));
     const entries = paths * (SLOT_CACHE_ENTRIES + 1 + HUGE_CACHE_ENTRIES);
     this.keys = new Float64Array(entries).fill(-1);
     this.words = new Float64Array(entries * ENTRY_WORDS);
@@ -132,15 +143,16 @@ export class L1SlotCache {
 
   /**
    * Remember that path `s`'s L1 probe found frame `gfn` (`exec` 0 data, 1
-   * fetch) in `slot` of `array`; `first`: at the first place probed;
-   * [firstGfn, endGfn): the frames it may serve as the last translation (the
-   * frame, or a huge page's frames when `nothingProbedBefore` it).
+   * fetch) in `slot` of `array`, past the first place probed (that one is in
+   * `firstPlace`); [firstGfn, endGfn): the frames it may serve as the last
+   * translation (the frame, or a huge page's frames when
+   * `nothingProbedBefore` it).
    */
-  remember(s: number, gfn: number, exec: number, array: TlbArray, slot: number, first: boolean, firstGfn: number, endGfn: number): void {
+  remember(s: number, gfn: number, exec: number, array: TlbArray, slot: number, firstGfn: number, endGfn: number): void {
     const key = gfn * 2 + exec;
     const c = frameEntry(s, key);
     this.keys[c] = key;
-    this.store(c, array, slot, first ? ANY_EPOCH : this.epochs[s], firstGfn, endGfn);
+    this.store(c, array, slot, this.epochs[s], firstGfn, endGfn);
   }
 
   /**
@@ -223,8 +235,7 @@ export function cachedHit(
     }
   }
   const w = c * ENTRY_WORDS;
-  const epoch = words[w + EPOCH_AT];
-  if (epoch !== ANY_EPOCH && epoch !== epochs[s]) return -1;
+  if (words[w + EPOCH_AT] !== epochs[s]) return -1;
   const array = arrays[c]!;
   const slot = words[w + SLOT];
   const perms = array.permsAt(slot);
@@ -232,6 +243,39 @@ export function cachedHit(
   array.touch(slot);
   writeLast(ranges, s, words[w + FIRST], words[w + END], exec, perms);
   return c;
+}
+
+/**
+ * The first check of the fast path after `hitsLast`: path `s`'s first place
+ * (`firstPlace`: the cache's `keys`, `stampAt`, `permsAt`, `stamps`,
+ * `clock`) holds frame `gfn`'s 4K entry with the permission of `kind`.
+ * Then, as the lookup would, the entry becomes the most recent of its set,
+ * and the path's last translation, for every kind it is indexed for (so the
+ * next access within the frame takes `hitsLast`, with no store); true. Else
+ * false, nothing changed.
+ */
+export function firstPlaceHit(
+  keys: Float64Array,
+  stampAt: Int32Array,
+  permsAt: Uint8Array,
+  stamps: Float64Array,
+  clock: Float64Array,
+  ranges: Float64Array,
+  s: number,
+  kind: AccessKind,
+  gfn: number,
+): boolean {
+  const at = firstPlaceOffset(s, kind, gfn);
+  if (keys[at] !== gfn) return false;
+  touchStamp(stamps, clock, stampAt[at]);
+  writeLast(ranges, s, gfn, gfn + 1, kind === AccessKind.Exec ? 1 : 0, permsAt[at]);
+  return true;
+}
+
+/** `firstPlaceHit` on path `s` of `cache` (for callers outside a hot loop). */
+export function firstPlaceHitOf(cache: L1SlotCache, s: number, kind: AccessKind, gfn: number): boolean {
+  const index = cache.firstPlace;
+  return firstPlaceHit(index.keys, index.stampAt, index.permsAt, index.stamps, index.clock, cache.ranges, s, kind, gfn);
 }
 
 /** The key of frame `gfn`'s 2M page for an access of kind `exec`. */

@@ -19,7 +19,8 @@ import type { Vm } from '../mmu/vm.js';
 import { AccessKind } from '../mmu/vmOptions.js';
 import { TlbHierarchy, TlbHit } from '../tlb/tlbHierarchy.js';
 import type { TlbArray } from '../tlb/tlbArray.js';
-import { L1SlotCache, cachedHitOf, hitsLast, nothingProbedBefore } from './l1SlotCache.js';
+import { tlbTag } from '../tlb/tlbTag.js';
+import { L1SlotCache, cachedHitOf, firstPlaceHitOf, hitsLast, nothingProbedBefore } from './l1SlotCache.js';
 import type { TlbGeometry } from '../tlb/tlbPresets.js';
 import { PageWalkCache } from '../tlb/pageWalkCache.js';
 import { TagTable } from '../tlb/tagTable.js';
@@ -78,11 +79,12 @@ export class VcpuAccessPath {
     readonly vcpu: number,
     private readonly vm: Vm,
     options: AccessPathOptions,
-    cache: { slots: L1SlotCache; index: number } = { slots: new L1SlotCache(1), index: 0 },
+    cache: { slots: L1SlotCache; index: number } = { slots: new L1SlotCache(1, options.tlb), index: 0 },
   ) {
     this.cache = cache.slots;
     this.slotIndex = cache.index;
     this.tlb = new TlbHierarchy(options.tlb);
+    this.tlb.attachFirstPlace(this.cache.firstPlace, this.slotIndex);
     this.l1Arrays = [this.tlb.l1For(false), this.tlb.l1For(true)];
     this.rootLevel = vm.tables[0].rootLevel;
     this.pwc = options.pwc ? new PageWalkCache(this.rootLevel) : undefined;
@@ -135,7 +137,9 @@ export class VcpuAccessPath {
     const range = level !== Level.L4K && nothingProbedBefore(arrays, a, level);
     const first = range ? alignGfnDown(gfn, level) : gfn;
     const end = range ? first + pagesPerLevel(level) : gfn + 1;
-    cache.remember(s, gfn, exec, array, slot, a === 0 && level === Level.L4K, first, end);
+    if (a === 0 && level === Level.L4K)
+      array.indexFirstPlace(slot); // back in the index, if another frame took its place
+    else cache.remember(s, gfn, exec, array, slot, first, end);
     if (range) cache.rememberRange(s, first, end, exec, array, slot);
     cache.setLast(s, first, end, exec, perms);
     if (this.reach !== undefined) this.reach.lookup(array.tagAt(slot), true);
@@ -156,6 +160,11 @@ export class VcpuAccessPath {
       if (hitsLast(this.cache.ranges, this.slotIndex, gfn, kind)) {
         stats.tlb_hits++;
         if (this.reach !== undefined) this.reach.lookupLast();
+        return;
+      }
+      if (firstPlaceHitOf(this.cache, this.slotIndex, kind, gfn)) {
+        stats.tlb_hits++;
+        if (this.reach !== undefined) this.reach.lookup(tlbTag(gfn, Level.L4K), true);
         return;
       }
       const c = cachedHitOf(this.cache, this.slotIndex, gfn, exec, need);
@@ -241,7 +250,7 @@ export class VcpuAccessPath {
       gfn = first + pagesPerLevel(level);
       // A fault changed the mapping: every copy a TLB of any size holds predates it, a miss at every size.
       if (this.reach !== undefined)
-        this.reach.lookup(first * 4 + level, faultsBefore === -1 || faultsBefore === stats.faults_missing + stats.faults_permission);
+        this.reach.lookup(tlbTag(first, level), faultsBefore === -1 || faultsBefore === stats.faults_missing + stats.faults_permission);
     }
   }
 
@@ -303,7 +312,7 @@ export class VcpuAccessPath {
 
   /** A TLB entry being flushed: remembered when it still matches the stage-2, so its next miss is a refill miss (one closure per path). */
   private readonly rememberIfValid = (first: number, level: Level, perms: number): void => {
-    if (this.stillValid(first, level, perms)) this.refill.set(first * 4 + level, 1);
+    if (this.stillValid(first, level, perms)) this.refill.set(tlbTag(first, level), 1);
   };
 
   /** True when a TLB entry still matches the stage-2: same level, permissions at least its own. */
@@ -315,7 +324,7 @@ export class VcpuAccessPath {
   private countRefill(gfn: number): void {
     const refill = this.refill;
     for (let level = Level.L4K; level <= Level.L1G; level++) {
-      if (refill.delete(alignGfnDown(gfn, level) * 4 + level) >= 0) {
+      if (refill.delete(tlbTag(alignGfnDown(gfn, level), level)) >= 0) {
         this.stats.refill_misses++;
         return;
       }

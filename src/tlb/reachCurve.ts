@@ -53,6 +53,7 @@
  */
 import { TagTable } from './tagTable.js';
 import { grownTo } from '../typedArrays.js';
+import { tlbTag } from './tlbTag.js';
 
 /** The TLB sizes of the curve: 16, 32, ... 65536 entries. */
 export const REACH_SIZES: readonly number[] = Array.from({ length: 13 }, (_, i) => 16 << i);
@@ -194,7 +195,7 @@ export class ReachCurve {
     if (candidates <= this.live.size) {
       for (let level = 1, frames = 1; level <= 3; level++, frames *= 512) {
         const last = Math.floor((endGfn - 1) / frames) * frames;
-        for (let first = Math.floor(startGfn / frames) * frames; first <= last; first += frames) this.invalidate(first * 4 + level);
+        for (let first = Math.floor(startGfn / frames) * frames; first <= last; first += frames) this.invalidate(tlbTag(first, level));
       }
       return;
     }

@@ -9,8 +9,12 @@
  * `tlb_simulator` keeps the model apart from the trace and the statistics).
  */
 import { Level, LEAF_LEVELS, pageNumber, pagesPerLevel } from '../mmu/level.js';
+import { type FirstPlaceIndex, touchStamp } from './firstPlaceIndex.js';
+import { turnAfter, victimOf } from './lruVictim.js';
+import { tlbTag } from './tlbTag.js';
 
 const EMPTY = -1;
+const L4K = Level.L4K;
 /** Per leaf level: frames per page, and the GFN shift giving the page number (exact below 2^31). */
 const PAGES_AT = Float64Array.from([0, ...LEAF_LEVELS.map((level) => pagesPerLevel(level))]);
 const SHIFT_AT = Int32Array.from([0, ...LEAF_LEVELS.map((level) => Math.log2(pagesPerLevel(level)))]);
@@ -42,12 +46,12 @@ export class TlbArray {
   /**
    * LRU order: per slot, the time of its last fill or use (`clock` counts
    * them). Using an entry is one store; a full set's victim is its valid
-   * entry with the oldest stamp (`victimOf`: mostly known from the fill
+   * entry with the oldest stamp (`victimOf`, lruVictim.ts: mostly known from the fill
    * order, else found by scanning the ways). Stamps are unique, so this is
-   * exactly the LRU order.
+   * exactly the LRU order. Attached to a `FirstPlaceIndex`, both live there.
    */
-  private readonly stamps: Float64Array;
-  private clock = 0;
+  private stamps: Float64Array;
+  private clock = new Float64Array(1);
   /** Per slot: the stamp of its last fill (equal to its stamp while unused since). */
   private readonly fillStamps: Float64Array;
   /**
@@ -82,6 +86,14 @@ export class TlbArray {
   private readonly sigSlot: Int32Array;
   /** Permission bits of the entry found by the last successful `lookup`. */
   hitPerms = 0;
+  /** `attachFirstPlace`'s index (or undefined), hierarchy, permission bits served, and where the stamps start there. */
+  private firstPlace: FirstPlaceIndex | undefined;
+  private firstPlaceHierarchy = 0;
+  private firstPlacePerms = 0;
+  private firstPlaceStamps = 0;
+  /** Per slot: the permission bits its entry is indexed for in `firstPlace` (0: not indexed); and the slots indexed. */
+  private readonly firstPlaceKinds: Uint8Array;
+  private firstPlaceIndexed = 0;
 
   constructor(entries: number, ways: number, levels: readonly Level[] = LEAF_LEVELS) {
     if (!Number.isInteger(entries) || entries < 1) throw new RangeError('TLB entries must be a positive integer');
@@ -101,10 +113,47 @@ export class TlbArray {
     this.perms = new Uint8Array(entries);
     this.levels = new Uint8Array(entries);
     this.stamps = new Float64Array(entries);
+    this.firstPlaceKinds = new Uint8Array(entries);
     this.fillStamps = new Float64Array(entries);
     this.fillCursor = new Int32Array(this.sets);
     this.setValid = new Int32Array(this.sets);
     this.setOfSlot = Int32Array.from({ length: entries }, (_, slot) => Math.floor(slot / ways));
+  }
+
+  /**
+   * Before the first fill: keep this array's 4K entries in `index` as
+   * hierarchy `h`'s first place for the kinds whose permission bits are in
+   * `permsServed`, its LRU stamps at `stampOffset` of the hierarchy's region.
+   */
+  attachFirstPlace(index: FirstPlaceIndex, h: number, permsServed: number, stampOffset: number): void {
+    if (this.validEntries() !== 0 || this.clock[0] !== 0) throw new Error('attachFirstPlace: the array is in use');
+    this.firstPlace = index;
+    this.firstPlaceHierarchy = h;
+    this.firstPlacePerms = permsServed;
+    this.firstPlaceStamps = index.stampBase(h, stampOffset);
+    this.stamps = index.stamps.subarray(this.firstPlaceStamps, this.firstPlaceStamps + this.entries);
+    this.clock = index.clock;
+  }
+
+  /**
+   * Put the entry in valid `slot`, if 4K, in the first-place index: a probe found it at the first place
+   * (indexed once used again, not at its fill: a fault-heavy replay fills entries it never uses again).
+   */
+  indexFirstPlace(slot: number): void {
+    const served = this.perms[slot] & this.firstPlacePerms; // 0 when not attached
+    if (served === 0 || this.levels[slot] !== L4K) return;
+    this.firstPlace!.put(this.firstPlaceHierarchy, served, this.firstGfnAt(slot), this.firstPlaceStamps + slot);
+    if (this.firstPlaceKinds[slot] === 0) this.firstPlaceIndexed++;
+    this.firstPlaceKinds[slot] = served;
+  }
+
+  /** Take the entry in valid `slot` out of the first-place index, if there: it is about to change. */
+  private unindexFirstPlace(slot: number): void {
+    const kinds = this.firstPlaceKinds[slot];
+    if (kinds === 0) return;
+    this.firstPlace!.remove(this.firstPlaceHierarchy, kinds, this.firstGfnAt(slot));
+    this.firstPlaceKinds[slot] = 0;
+    this.firstPlaceIndexed--;
   }
 
   /** True when this array can hold a translation of `level`. */
@@ -140,7 +189,7 @@ export class TlbArray {
       const set = this.setOf(page);
       const sig = this.sigOf(page, set, level);
       if (this.sigCounts[sig] === 0) continue; // no entry of this page in its set
-      const slot = this.slotOfTag(page * PAGES_AT[level] * 4 + level, sig, set * ways);
+      const slot = this.slotOfTag(tlbTag(page * PAGES_AT[level], level), sig, set * ways);
       if (slot >= 0) return slot;
     }
     return -1;
@@ -172,7 +221,7 @@ export class TlbArray {
    */
   fill(gfn: number, level: Level, perms: number, absent = false): void {
     const page = gfn < SMALL_GFN_LIMIT ? gfn >>> SHIFT_AT[level] : pageNumber(gfn, level);
-    const tag = page * PAGES_AT[level] * 4 + level;
+    const tag = tlbTag(page * PAGES_AT[level], level);
     const set = this.setOf(page);
     const sig = this.sigOf(page, set, level);
     const base = set * this.ways;
@@ -183,7 +232,7 @@ export class TlbArray {
     let victim = !absent && sigCounts[sig] !== 0 ? this.slotOfTag(tag, sig, base) : -1;
     const full = this.setValid[set] === this.ways;
     if (victim < 0) {
-      if (full) victim = this.victimOf(set, base);
+      if (full) victim = victimOf(this.stamps, this.fillStamps, this.fillCursor[set], base, this.ways);
       else {
         victim = base;
         while (tags[victim] !== EMPTY) victim++;
@@ -192,8 +241,9 @@ export class TlbArray {
     // Replace the victim (as `drop` then insert, its set known).
     const valid = this.validPerLevel;
     if (tags[victim] !== EMPTY) {
+      if (this.firstPlaceKinds[victim] !== 0) this.unindexFirstPlace(victim);
       // Refilling or replacing a valid entry makes it the most recently filled: in turn only at the cursor of a full set.
-      this.fillCursor[set] = full ? this.turnAfter(set, base, victim) : -1;
+      this.fillCursor[set] = full ? turnAfter(this.fillCursor[set], base, victim, this.ways) : -1;
       valid[this.levels[victim]]--;
       sigCounts[this.sigIndex[victim]]--;
     } else {
@@ -206,9 +256,7 @@ export class TlbArray {
     this.levels[victim] = level;
     this.perms[victim] = perms;
     valid[level]++;
-    const stamp = ++this.clock;
-    this.stamps[victim] = stamp;
-    this.fillStamps[victim] = stamp;
+    this.fillStamps[victim] = touchStamp(this.stamps, this.clock, victim);
   }
 
   /** Tag of `slot` (`firstGfn * 4 + level`, or -1 when empty): lets a caller check a slot it remembered still holds its entry. */
@@ -223,7 +271,7 @@ export class TlbArray {
 
   /** Make the entry in `slot` the most recent of its set, exactly as a `lookup` hitting it does. */
   touch(slot: number): void {
-    this.stamps[slot] = ++this.clock;
+    touchStamp(this.stamps, this.clock, slot);
   }
 
   /**
@@ -254,6 +302,7 @@ export class TlbArray {
       for (let i = set * ways, end = i + ways; i < end; i++) {
         if (tags[i] === EMPTY) continue;
         onDrop?.(this.firstGfnAt(i), this.levels[i], this.perms[i]);
+        this.unindexFirstPlace(i);
         this.sigCounts[this.sigIndex[i]]--;
         tags[i] = EMPTY;
       }
@@ -265,6 +314,7 @@ export class TlbArray {
   /** `flushAll` of a dense array: one pass over every slot, the counts reset in bulk. */
   private dropAllSlots(onDrop: EntryVisitor | undefined): void {
     if (onDrop !== undefined) this.forEachEntry(onDrop);
+    if (this.firstPlaceIndexed > 0) for (let i = 0; i < this.entries; i++) this.unindexFirstPlace(i);
     this.tags.fill(EMPTY);
     this.sigCounts.fill(0);
     this.setValid.fill(0);
@@ -320,6 +370,7 @@ export class TlbArray {
   private drop(i: number): void {
     const tag = this.tags[i];
     if (tag === EMPTY) return;
+    this.unindexFirstPlace(i);
     this.validPerLevel[this.levels[i]]--;
     this.sigCounts[this.sigIndex[i]]--;
     this.tags[i] = EMPTY;
@@ -327,44 +378,6 @@ export class TlbArray {
     this.setValid[set]--;
     // A hole breaks the round of fills; an empty set starts a new one at way 0.
     this.fillCursor[set] = this.setValid[set] === 0 ? 0 : -1;
-  }
-
-  /**
-   * The LRU victim of the full `set` (ways from `base`), usually without the
-   * scan. While a set's fills go round its ways in order (the empty ways
-   * first to last, then each fill replacing the way after the last one
-   * filled; no drop or refill out of turn since it was empty), the way at
-   * `fillCursor` is its least recently filled: every other valid way was
-   * filled later, so its stamp is at least that later fill's. If that way
-   * has not been used since its fill, its stamp is the oldest, and it is the
-   * victim `oldestOf` would find. Otherwise the scan decides.
-   */
-  private victimOf(set: number, base: number): number {
-    const cursor = this.fillCursor[set];
-    if (cursor >= 0 && this.stamps[base + cursor] === this.fillStamps[base + cursor]) return base + cursor;
-    return this.oldestOf(base);
-  }
-
-  /** `fillCursor` of the full `set` once `victim` is filled: the next way when the victim was the cursor's, else -1 (out of turn). */
-  private turnAfter(set: number, base: number, victim: number): number {
-    const cursor = this.fillCursor[set];
-    if (cursor < 0 || victim !== base + cursor) return -1;
-    return cursor + 1 === this.ways ? 0 : cursor + 1;
-  }
-
-  /** The least recently used slot of the full set whose ways start at `base`. */
-  private oldestOf(base: number): number {
-    const stamps = this.stamps;
-    let oldest = base;
-    let oldestStamp = stamps[base];
-    for (let i = base + 1, end = base + this.ways; i < end; i++) {
-      const stamp = stamps[i];
-      if (stamp < oldestStamp) {
-        oldest = i;
-        oldestStamp = stamp;
-      }
-    }
-    return oldest;
   }
 
   /**

@@ -6,6 +6,8 @@
  */
 import { LEAF_LEVELS, type Level } from '../mmu/level.js';
 import { TlbArray, type EntryVisitor } from './tlbArray.js';
+import type { FirstPlaceIndex } from './firstPlaceIndex.js';
+import { PERM_EXEC, PERM_READ, PERM_RWX, PERM_WRITE } from '../mmu/entry.js';
 import type { TlbArraySpec, TlbGeometry } from './tlbPresets.js';
 
 /** Where the last lookup hit. */
@@ -44,6 +46,28 @@ export class TlbHierarchy {
     const only = this.l1d[0];
     const holdsAll = only !== undefined && LEAF_LEVELS.every((level) => only.holds(level));
     this.single = this.l1d.length === 1 && this.l1i === this.l1d && !this.hasL2 && holdsAll ? only : undefined;
+  }
+
+  /** LRU stamps `attachFirstPlace` keeps in the index for a hierarchy of `geometry`: its first L1 data and instruction arrays'. */
+  static firstPlaceStamps(geometry: TlbGeometry): number {
+    const data = geometry.l1d[0]?.entries ?? 0;
+    return geometry.l1i === 'shared' ? data : data + (geometry.l1i[0]?.entries ?? 0);
+  }
+
+  /**
+   * Keep this hierarchy's first places in `index` as its hierarchy `h`:
+   * the first L1 data array's 4K entries for reads and writes, the first
+   * instruction array's for fetches (one array serving both: all three).
+   */
+  attachFirstPlace(index: FirstPlaceIndex, h: number): void {
+    const data = this.l1d[0];
+    const fetch = this.l1i[0];
+    if (data === fetch) {
+      data?.attachFirstPlace(index, h, PERM_RWX, 0);
+      return;
+    }
+    data?.attachFirstPlace(index, h, PERM_READ | PERM_WRITE, 0);
+    fetch?.attachFirstPlace(index, h, PERM_EXEC, data?.entries ?? 0);
   }
 
   /** The first-level arrays a data access (`exec` false) or a fetch probes, in lookup order. */
