@@ -2,8 +2,9 @@
  * The fast path's memory (src/replay/vcpuAccessPath.ts): per access path of
  * a group (the engine's vCPUs, or one worker's), a direct-mapped table from
  * a single frame and its kind (data or fetch) to the L1 TLB slot the last
- * L1 probe found translating it. A replay loop checks it before the L1
- * probe (`cachedHit`), inline, with no call into the TLB's search.
+ * L1 probe found translating it past the first place (below). A replay loop
+ * checks it before the L1 probe (`cachedHit`), inline, with no call into
+ * the TLB's search.
  *
  * First places. The lookup probes the L1 arrays in order, each smallest
  * page size first, and returns the first entry found; an entry found at the
