@@ -7,7 +7,7 @@
  * index: src/tlb/firstPlaceIndex.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { L1SlotCache, cachedHitOf as cachedHit, firstPlaceHitOf, nothingProbedBefore } from '../src/replay/l1SlotCache.js';
+import { L1SlotCache, cachedHitOf as cachedHit, nothingProbedBefore, placeHitOf } from '../src/replay/l1SlotCache.js';
 import { TlbArray } from '../src/tlb/tlbArray.js';
 import { Level } from '../src/mmu/level.js';
 import { PERM_READ, PERM_RWX } from '../src/mmu/entry.js';
@@ -20,7 +20,7 @@ describe('L1 slot cache epochs', () => {
   it('drops a 2M entry once a slow-path lookup may have filled a 4K one for the frame; serves the 4K one at any epoch', () => {
     const tlb = new TlbArray(8, 2);
     const cache = new L1SlotCache(1, GEOMETRY);
-    tlb.attachFirstPlace(cache.firstPlace, 0, PERM_RWX, 0);
+    tlb.attachFirstPlace(cache.firstPlace, 0, PERM_RWX, 1 << Level.L4K, 0);
     tlb.fill(512, Level.L2M, PERM_READ); // frames 512..1023
     const hugeSlot = tlb.probe(600);
     cache.remember(0, 600, 0, tlb, hugeSlot, 600, 601); // 2M: not the first place probed (4K is)
@@ -34,8 +34,8 @@ describe('L1 slot cache epochs', () => {
 
     tlb.indexFirstPlace(smallSlot); // 4K in the first array: found first whatever else is held
     cache.epochs[0]++;
-    expect(firstPlaceHitOf(cache, 0, AccessKind.Read, 600)).toBe(true);
-    expect(firstPlaceHitOf(cache, 0, AccessKind.Write, 600)).toBe(false); // read-only: a write looks it up
+    expect(placeHitOf(cache, 0, AccessKind.Read, 600)).toBe(Level.L4K);
+    expect(placeHitOf(cache, 0, AccessKind.Write, 600)).toBe(0); // read-only: a write looks it up
   });
 
   it('serves the frames of many 2M pages from their 2M entries, until a slow-path lookup may have filled a 4K one', () => {

@@ -2,21 +2,24 @@
  * The first-place index (src/tlb/firstPlaceIndex.ts) that a TLB array keeps
  * its 4K entries in: an entry enters when a probe finds it (not at its
  * fill), for the kinds it permits, and leaves whenever its slot changes; a
- * hit through it is an LRU use. One set of two ways throughout, so the
- * victim of each fill is known by hand.
+ * hit through it is an LRU use. One set of two ways, so the victim of each
+ * fill is known by hand. Its 2M entries serve only while nothing held is
+ * probed before them.
  */
 import { describe, expect, it } from 'vitest';
 import { TlbArray } from '../src/tlb/tlbArray.js';
-import { FIRST_PLACE_ENTRIES, FirstPlaceIndex, NO_FRAME, firstPlaceOffset, touchStamp } from '../src/tlb/firstPlaceIndex.js';
+import { FIRST_PLACE_ENTRIES, FirstPlaceIndex, NO_FRAME, firstPlaceOffset, hugePlaceOffset, touchStamp } from '../src/tlb/firstPlaceIndex.js';
 import { Level } from '../src/mmu/level.js';
 import { PERM_EXEC, PERM_READ, PERM_WRITE } from '../src/mmu/entry.js';
 import { AccessKind } from '../src/mmu/vmOptions.js';
+import { TlbHierarchy } from '../src/tlb/tlbHierarchy.js';
+import { simpleGeometry } from '../src/tlb/tlbPresets.js';
 
 /** A 2-entry, 2-way 4K array attached as hierarchy 0's first place for reads and writes. */
 function attached(): { tlb: TlbArray; index: FirstPlaceIndex } {
   const tlb = new TlbArray(2, 2, [Level.L4K]);
   const index = new FirstPlaceIndex(1, 2);
-  tlb.attachFirstPlace(index, 0, PERM_READ | PERM_WRITE, 0);
+  tlb.attachFirstPlace(index, 0, PERM_READ | PERM_WRITE, 1 << Level.L4K, 0);
   return { tlb, index };
 }
 
@@ -75,5 +78,25 @@ describe('first-place index', () => {
     expect(keyOf(index, AccessKind.Read, 10)).toBe(other); // 10 is still held: found by the full lookup
     tlb.flushRange(10, 11);
     expect(keyOf(index, AccessKind.Read, other)).toBe(other);
+  });
+
+  it('2M entries of a one-array TLB: indexed by 2M page, live only while the array holds no 4K entry', () => {
+    const geometry = simpleGeometry(8, 2);
+    const index = new FirstPlaceIndex(1, TlbHierarchy.firstPlaceStamps(geometry));
+    const tlb = new TlbHierarchy(geometry);
+    tlb.attachFirstPlace(index, 0);
+    const array = tlb.l1d[0];
+    const live = (): number => index.hugeLive[AccessKind.Read];
+    tlb.fill(1024, Level.L2M, PERM_READ, false); // frames 1024..1535: 2M page 2
+    tlb.indexFirstPlace(array, array.probe(1100));
+    expect(index.keys[hugePlaceOffset(0, AccessKind.Read, 2)]).toBe(2);
+    expect(live()).toBe(1); // no 4K entry: the 2M entry is what any frame of page 2 finds first
+    tlb.fill(1100, Level.L4K, PERM_READ, false); // a 4K entry, probed before the 2M one for frame 1100
+    expect(live()).toBe(0);
+    tlb.flushRange(1100, 1101); // drops both (the 2M entry overlaps too)
+    expect(index.keys[hugePlaceOffset(0, AccessKind.Read, 2)]).toBe(NO_FRAME);
+    tlb.fill(1024, Level.L2M, PERM_READ, false);
+    tlb.indexFirstPlace(array, array.probe(1100));
+    expect(live()).toBe(1); // nothing held before the 2M entry again
   });
 });

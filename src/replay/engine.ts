@@ -14,8 +14,8 @@ import type { AccessKind, FlushOrigin, FlushSink, Stage2Backing, VmOptions } fro
 import type { TlbHierarchy } from '../tlb/tlbHierarchy.js';
 import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
 import { FRAMES_PER_BYTE, NEED_BY_KIND, VcpuAccessPath, type AccessPathOptions } from './vcpuAccessPath.js';
-import { L1SlotCache, cachedHit, firstPlaceHit, hitsLast } from './l1SlotCache.js';
-import { Level } from '../mmu/level.js';
+import { L1SlotCache, cachedHit, firstPlaceHit, hitsLast, hugePlaceHit } from './l1SlotCache.js';
+import { Level, alignGfnDown } from '../mmu/level.js';
 import { tlbTag } from '../tlb/tlbTag.js';
 import type { ReachFeed } from './reachFeed.js';
 import type { ReachRing } from './reachRing.js';
@@ -33,6 +33,7 @@ const FRAMES_PER_BYTE_HERE = FRAMES_PER_BYTE;
 const MAX_ACCESS_OP = Op.X;
 const EXEC_OP = Op.X;
 const L4K = Level.L4K;
+const L2M = Level.L2M;
 
 export interface EngineOptions extends AccessPathOptions {
   vm: VmOptions;
@@ -108,7 +109,7 @@ export class Engine implements FlushSink {
     const { op: ops, vcpu: vcpus, gpa: gpas, sizeBytes: sizes } = ev;
     const paths = this.paths;
     const { keys, words, ranges, epochs, arrays } = this.cache;
-    const { keys: placeKeys, stampAt, permsAt, stamps, clock } = this.cache.firstPlace;
+    const { keys: placeKeys, stampAt, permsAt, hugeLive, stamps, clock } = this.cache.firstPlace;
     const pathCount = paths.length;
     const cache = this.cache;
     const reachFeeds = this.reachFeeds;
@@ -131,6 +132,11 @@ export class Engine implements FlushSink {
         if (firstPlaceHit(placeKeys, stampAt, permsAt, stamps, clock, ranges, vcpu, op as number as AccessKind, gfn)) {
           fastHits[vcpu]++;
           if (feedReach) reachFeeds[vcpu].lookup(tlbTag(gfn, L4K), true);
+          continue;
+        }
+        if (hugePlaceHit(hugeLive, placeKeys, stampAt, permsAt, stamps, clock, ranges, vcpu, op as number as AccessKind, gfn)) {
+          fastHits[vcpu]++;
+          if (feedReach) reachFeeds[vcpu].lookup(tlbTag(alignGfnDown(gfn, L2M), L2M), true);
           continue;
         }
         const c = cachedHit(keys, words, ranges, epochs, arrays, pathCount, vcpu, gfn, op === EXEC_OP ? 1 : 0, NEED_BY_OP[op]);

@@ -9,10 +9,11 @@
  * First places. The lookup probes the L1 arrays in order, each smallest
  * page size first, and returns the first entry found; an entry found at the
  * first place probed (array 0, 4K) is found first whatever else the TLB
- * holds. Those entries the TLB arrays keep in a `FirstPlaceIndex`
+ * holds; so is a 2M entry of the first array holding 2M while nothing is
+ * held before it. Those entries the TLB arrays keep in a `FirstPlaceIndex`
  * (src/tlb/firstPlaceIndex.ts) that the group owns (`firstPlace`), and a
- * replay loop takes them there first (`firstPlaceHit`): one compare, one
- * stamp store.
+ * replay loop takes them there first (`firstPlaceHit`, `hugePlaceHit`): one
+ * compare, one stamp store.
  *
  * Exactness of the others. A hit here is what the TLB lookup would do,
  * entry for entry: the slot must still hold the tag it held (a flush or an
@@ -39,7 +40,7 @@ import { Level, pagesPerLevel } from '../mmu/level.js';
 import type { TlbArray } from '../tlb/tlbArray.js';
 import { TlbHierarchy } from '../tlb/tlbHierarchy.js';
 import type { TlbGeometry } from '../tlb/tlbPresets.js';
-import { FirstPlaceIndex, firstPlaceOffset, touchStamp } from '../tlb/firstPlaceIndex.js';
+import { FirstPlaceIndex, firstPlaceOffset, hugePlaceOffset, touchStamp } from '../tlb/firstPlaceIndex.js';
 import * as entry from '../mmu/entry.js';
 import { AccessKind } from '../mmu/vmOptions.js';
 
@@ -55,6 +56,7 @@ export const HUGE_CACHE_ENTRIES = 1024;
 const HUGE_INDEX_MASK = HUGE_CACHE_ENTRIES - 1;
 /** 1 / the frames of a 2M page (a power of two: `gfn * FRAMES_TO_2M` is exact). */
 const FRAMES_TO_2M = 1 / pagesPerLevel(Level.L2M);
+const FRAMES_PER_2M = pagesPerLevel(Level.L2M);
 /**
  * Every offset of an entry in `words` (an entry is `ENTRY_WORDS` doubles, one
  * cache line), and of a path's range in `ranges`: one array each, so a
@@ -273,10 +275,43 @@ export function firstPlaceHit(
   return true;
 }
 
-/** `firstPlaceHit` on path `s` of `cache` (for callers outside a hot loop). */
-export function firstPlaceHitOf(cache: L1SlotCache, s: number, kind: AccessKind, gfn: number): boolean {
-  const index = cache.firstPlace;
-  return firstPlaceHit(index.keys, index.stampAt, index.permsAt, index.stamps, index.clock, cache.ranges, s, kind, gfn);
+/**
+ * The next check (a function of its own: the 4K hit path stays as small
+ * as it was, about 5% faster on the cycle than one function for both):
+ * while path `s`'s 2M first places are live (`live`, the index's
+ * `hugeLive`: nothing held before them), the index holds frame `gfn`'s 2M
+ * page with the permission of `kind`. Then, as `firstPlaceHit`, the entry
+ * is used and becomes the last translation, for every frame of its page;
+ * true.
+ */
+export function hugePlaceHit(
+  live: Uint8Array,
+  keys: Float64Array,
+  stampAt: Int32Array,
+  permsAt: Uint8Array,
+  stamps: Float64Array,
+  clock: Float64Array,
+  ranges: Float64Array,
+  s: number,
+  kind: AccessKind,
+  gfn: number,
+): boolean {
+  if (live[s * 4 + kind] === 0) return false;
+  const page = Math.floor(gfn * FRAMES_TO_2M);
+  const at = hugePlaceOffset(s, kind, page);
+  if (keys[at] !== page) return false;
+  touchStamp(stamps, clock, stampAt[at]);
+  const first = page * FRAMES_PER_2M;
+  writeLast(ranges, s, first, first + FRAMES_PER_2M, kind === AccessKind.Exec ? 1 : 0, permsAt[at]);
+  return true;
+}
+
+/** `firstPlaceHit`, then `hugePlaceHit`, on path `s` of `cache` (for callers outside a hot loop): the level of the entry used, or 0. */
+export function placeHitOf(cache: L1SlotCache, s: number, kind: AccessKind, gfn: number): number {
+  const { keys, stampAt, permsAt, hugeLive, stamps, clock } = cache.firstPlace;
+  if (firstPlaceHit(keys, stampAt, permsAt, stamps, clock, cache.ranges, s, kind, gfn)) return Level.L4K;
+  if (hugePlaceHit(hugeLive, keys, stampAt, permsAt, stamps, clock, cache.ranges, s, kind, gfn)) return Level.L2M;
+  return 0;
 }
 
 /** The key of frame `gfn`'s 2M page for an access of kind `exec`. */

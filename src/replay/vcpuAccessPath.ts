@@ -20,7 +20,7 @@ import { AccessKind } from '../mmu/vmOptions.js';
 import { TlbHierarchy, TlbHit } from '../tlb/tlbHierarchy.js';
 import type { TlbArray } from '../tlb/tlbArray.js';
 import { tlbTag } from '../tlb/tlbTag.js';
-import { L1SlotCache, cachedHitOf, firstPlaceHitOf, hitsLast, nothingProbedBefore } from './l1SlotCache.js';
+import { L1SlotCache, cachedHitOf, hitsLast, nothingProbedBefore, placeHitOf } from './l1SlotCache.js';
 import type { TlbGeometry } from '../tlb/tlbPresets.js';
 import { PageWalkCache } from '../tlb/pageWalkCache.js';
 import { TagTable } from '../tlb/tagTable.js';
@@ -137,9 +137,8 @@ export class VcpuAccessPath {
     const range = level !== Level.L4K && nothingProbedBefore(arrays, a, level);
     const first = range ? alignGfnDown(gfn, level) : gfn;
     const end = range ? first + pagesPerLevel(level) : gfn + 1;
-    if (a === 0 && level === Level.L4K)
-      array.indexFirstPlace(slot); // back in the index, if another frame took its place
-    else cache.remember(s, gfn, exec, array, slot, first, end);
+    this.tlb.indexFirstPlace(array, slot); // if it is at a first place: in the index (again, if another took its place)
+    if (a !== 0 || level !== Level.L4K) cache.remember(s, gfn, exec, array, slot, first, end); // the index may not serve it
     if (range) cache.rememberRange(s, first, end, exec, array, slot);
     cache.setLast(s, first, end, exec, perms);
     if (this.reach !== undefined) this.reach.lookup(array.tagAt(slot), true);
@@ -162,9 +161,10 @@ export class VcpuAccessPath {
         if (this.reach !== undefined) this.reach.lookupLast();
         return;
       }
-      if (firstPlaceHitOf(this.cache, this.slotIndex, kind, gfn)) {
+      const placeLevel = placeHitOf(this.cache, this.slotIndex, kind, gfn);
+      if (placeLevel !== 0) {
         stats.tlb_hits++;
-        if (this.reach !== undefined) this.reach.lookup(tlbTag(gfn, Level.L4K), true);
+        if (this.reach !== undefined) this.reach.lookup(tlbTag(alignGfnDown(gfn, placeLevel), placeLevel), true);
         return;
       }
       const c = cachedHitOf(this.cache, this.slotIndex, gfn, exec, need);

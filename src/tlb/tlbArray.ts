@@ -14,7 +14,6 @@ import { turnAfter, victimOf } from './lruVictim.js';
 import { tlbTag } from './tlbTag.js';
 
 const EMPTY = -1;
-const L4K = Level.L4K;
 /** Per leaf level: frames per page, and the GFN shift giving the page number (exact below 2^31). */
 const PAGES_AT = Float64Array.from([0, ...LEAF_LEVELS.map((level) => pagesPerLevel(level))]);
 const SHIFT_AT = Int32Array.from([0, ...LEAF_LEVELS.map((level) => Math.log2(pagesPerLevel(level)))]);
@@ -86,10 +85,11 @@ export class TlbArray {
   private readonly sigSlot: Int32Array;
   /** Permission bits of the entry found by the last successful `lookup`. */
   hitPerms = 0;
-  /** `attachFirstPlace`'s index (or undefined), hierarchy, permission bits served, and where the stamps start there. */
+  /** `attachFirstPlace`'s index (or undefined), hierarchy, permission bits served, levels (bit `1 << level`), where the stamps start. */
   private firstPlace: FirstPlaceIndex | undefined;
   private firstPlaceHierarchy = 0;
   private firstPlacePerms = 0;
+  private firstPlaceLevels = 0;
   private firstPlaceStamps = 0;
   /** Per slot: the permission bits its entry is indexed for in `firstPlace` (0: not indexed); and the slots indexed. */
   private readonly firstPlaceKinds: Uint8Array;
@@ -121,28 +121,27 @@ export class TlbArray {
   }
 
   /**
-   * Before the first fill: keep this array's 4K entries in `index` as
-   * hierarchy `h`'s first place for the kinds whose permission bits are in
-   * `permsServed`, its LRU stamps at `stampOffset` of the hierarchy's region.
+   * Before the first fill: keep this array's entries of `levels` (bit `1 << level`: 4K, 2M) in `index` as hierarchy
+   * `h`'s first places for the kinds whose permission bits are in `permsServed`, its stamps at `stampOffset` there.
    */
-  attachFirstPlace(index: FirstPlaceIndex, h: number, permsServed: number, stampOffset: number): void {
+  attachFirstPlace(index: FirstPlaceIndex, h: number, permsServed: number, levels: number, stampOffset: number): void {
     if (this.validEntries() !== 0 || this.clock[0] !== 0) throw new Error('attachFirstPlace: the array is in use');
+    if (stampOffset + this.entries > index.stampsPerHierarchy) throw new Error('attachFirstPlace: no room for its stamps');
     this.firstPlace = index;
     this.firstPlaceHierarchy = h;
     this.firstPlacePerms = permsServed;
+    this.firstPlaceLevels = levels;
     this.firstPlaceStamps = index.stampBase(h, stampOffset);
     this.stamps = index.stamps.subarray(this.firstPlaceStamps, this.firstPlaceStamps + this.entries);
     this.clock = index.clock;
   }
 
-  /**
-   * Put the entry in valid `slot`, if 4K, in the first-place index: a probe found it at the first place
-   * (indexed once used again, not at its fill: a fault-heavy replay fills entries it never uses again).
-   */
+  /** A probe found the entry in valid `slot`: into the first-place index if of an attached level (not at its fill: a fault-heavy replay fills entries it never uses again). */
   indexFirstPlace(slot: number): void {
     const served = this.perms[slot] & this.firstPlacePerms; // 0 when not attached
-    if (served === 0 || this.levels[slot] !== L4K) return;
-    this.firstPlace!.put(this.firstPlaceHierarchy, served, this.firstGfnAt(slot), this.firstPlaceStamps + slot);
+    const level = this.levels[slot];
+    if (served === 0 || (this.firstPlaceLevels & (1 << level)) === 0) return; // 4K or 2M, attached
+    this.firstPlace!.put(this.firstPlaceHierarchy, level, served, this.firstGfnAt(slot), this.firstPlaceStamps + slot);
     if (this.firstPlaceKinds[slot] === 0) this.firstPlaceIndexed++;
     this.firstPlaceKinds[slot] = served;
   }
@@ -151,7 +150,7 @@ export class TlbArray {
   private unindexFirstPlace(slot: number): void {
     const kinds = this.firstPlaceKinds[slot];
     if (kinds === 0) return;
-    this.firstPlace!.remove(this.firstPlaceHierarchy, kinds, this.firstGfnAt(slot));
+    this.firstPlace!.remove(this.firstPlaceHierarchy, this.levels[slot], kinds, this.firstGfnAt(slot));
     this.firstPlaceKinds[slot] = 0;
     this.firstPlaceIndexed--;
   }

@@ -4,7 +4,8 @@
  * for fetches), then L2; an L2 hit refills L1; a walk fills both. No
  * allocation on lookup or fill.
  */
-import { LEAF_LEVELS, type Level } from '../mmu/level.js';
+import { LEAF_LEVELS, Level } from '../mmu/level.js';
+import { AccessKind } from '../mmu/vmOptions.js';
 import { TlbArray, type EntryVisitor } from './tlbArray.js';
 import type { FirstPlaceIndex } from './firstPlaceIndex.js';
 import { PERM_EXEC, PERM_READ, PERM_RWX, PERM_WRITE } from '../mmu/entry.js';
@@ -36,6 +37,9 @@ export class TlbHierarchy {
   /** Where the last lookup hit, and the entry's permissions. */
   hit: TlbHit = TlbHit.Miss;
   hitPerms = 0;
+  /** The first-place index this hierarchy is attached to, as its hierarchy `firstPlaceHierarchy` (`attachFirstPlace`). */
+  private firstPlace: FirstPlaceIndex | undefined;
+  private firstPlaceHierarchy = 0;
 
   constructor(geometry: TlbGeometry) {
     this.l1d = build(geometry.l1d);
@@ -48,26 +52,68 @@ export class TlbHierarchy {
     this.single = this.l1d.length === 1 && this.l1i === this.l1d && !this.hasL2 && holdsAll ? only : undefined;
   }
 
-  /** LRU stamps `attachFirstPlace` keeps in the index for a hierarchy of `geometry`: its first L1 data and instruction arrays'. */
+  /** LRU stamps `attachFirstPlace` keeps in the index for a hierarchy of `geometry`: those of its first places' arrays. */
   static firstPlaceStamps(geometry: TlbGeometry): number {
-    const data = geometry.l1d[0]?.entries ?? 0;
-    return geometry.l1i === 'shared' ? data : data + (geometry.l1i[0]?.entries ?? 0);
+    const stamps = (l1: readonly TlbArraySpec[]): number => {
+      const huge = l1.findIndex((spec) => spec.levels.includes(Level.L2M));
+      return (l1[0]?.entries ?? 0) + (huge > 0 ? l1[huge].entries : 0); // the array 0 counted once
+    };
+    return stamps(geometry.l1d) + (geometry.l1i === 'shared' ? 0 : stamps(geometry.l1i));
   }
 
   /**
-   * Keep this hierarchy's first places in `index` as its hierarchy `h`:
-   * the first L1 data array's 4K entries for reads and writes, the first
-   * instruction array's for fetches (one array serving both: all three).
+   * Keep this hierarchy's first places in `index` as its hierarchy `h`: per
+   * role (data accesses over the L1 data arrays, fetches over the
+   * instruction arrays; one list serving both: all three kinds), the first
+   * array's 4K entries and the first 2M-holding array's 2M entries.
    */
   attachFirstPlace(index: FirstPlaceIndex, h: number): void {
-    const data = this.l1d[0];
-    const fetch = this.l1i[0];
-    if (data === fetch) {
-      data?.attachFirstPlace(index, h, PERM_RWX, 0);
-      return;
+    this.firstPlace = index;
+    this.firstPlaceHierarchy = h;
+    const perms = new Map<TlbArray, { perms: number; levels: number }>();
+    const add = (l1: readonly TlbArray[], kinds: number): void => {
+      const [small, huge] = placeArrays(l1, (array) => array.holds(Level.L2M));
+      for (const [array, level] of [
+        [small, Level.L4K],
+        [huge, Level.L2M],
+      ] as const) {
+        if (array === undefined) continue;
+        const place = perms.get(array) ?? { perms: 0, levels: 0 };
+        perms.set(array, { perms: place.perms | kinds, levels: place.levels | (1 << level) });
+      }
+    };
+    add(this.l1d, this.l1i === this.l1d ? PERM_RWX : PERM_READ | PERM_WRITE);
+    if (this.l1i !== this.l1d) add(this.l1i, PERM_EXEC);
+    let offset = 0;
+    for (const [array, place] of perms) {
+      array.attachFirstPlace(index, h, place.perms, place.levels, offset);
+      offset += array.entries;
     }
-    data?.attachFirstPlace(index, h, PERM_READ | PERM_WRITE, 0);
-    fetch?.attachFirstPlace(index, h, PERM_EXEC, data?.entries ?? 0);
+    this.updateHugeLive();
+  }
+
+  /** A probe found the entry in `slot` of `array` (an L1 array of this hierarchy): into the first-place index if it is at one. */
+  indexFirstPlace(array: TlbArray, slot: number): void {
+    array.indexFirstPlace(slot);
+    if (array.levelAt(slot) === Level.L2M) this.updateHugeLive(); // skipped while no 2M entry was indexed
+  }
+
+  /**
+   * `index.hugeLive` of this hierarchy, after a fill or flush and once a 2M
+   * entry is indexed: per kind, 1 when the 2M entries of its first
+   * 2M-holding L1 array are found first (no entry in an earlier array, no 4K
+   * entry in that one), else 0. Skipped while no 2M entry is indexed (a
+   * fault-heavy replay fills on every access): the flags then serve nothing.
+   */
+  private updateHugeLive(): void {
+    const index = this.firstPlace;
+    if (index === undefined || index.hugeHeld[this.firstPlaceHierarchy] === 0) return;
+    const base = this.firstPlaceHierarchy * 4;
+    const data = hugeFirst(this.l1d) ? 1 : 0;
+    const fetch = this.l1i === this.l1d ? data : hugeFirst(this.l1i) ? 1 : 0;
+    index.hugeLive[base + AccessKind.Read] = data;
+    index.hugeLive[base + AccessKind.Write] = data;
+    index.hugeLive[base + AccessKind.Exec] = fetch;
   }
 
   /** The first-level arrays a data access (`exec` false) or a fetch probes, in lookup order. */
@@ -111,6 +157,7 @@ export class TlbHierarchy {
         this.hit = TlbHit.L2;
         this.hitPerms = this.l2[i].hitPerms;
         fillInto(exec ? this.l1i : this.l1d, gfn, level, this.hitPerms, true); // L1 was probed first: absent there
+        this.updateHugeLive();
         return level;
       }
     }
@@ -121,18 +168,19 @@ export class TlbHierarchy {
   /** Fill the translation a walk found into L2 and L1. */
   fill(gfn: number, level: Level, perms: number, exec: boolean, absent = false): void {
     const single = this.single;
-    if (single !== undefined) {
-      single.fill(gfn, level, perms, absent);
-      return;
+    if (single !== undefined) single.fill(gfn, level, perms, absent);
+    else {
+      fillInto(this.l2, gfn, level, perms, absent);
+      fillInto(exec ? this.l1i : this.l1d, gfn, level, perms, absent);
     }
-    fillInto(this.l2, gfn, level, perms, absent);
-    fillInto(exec ? this.l1i : this.l1d, gfn, level, perms, absent);
+    this.updateHugeLive();
   }
 
   /** Drop every entry, telling `onDrop` of each first; returns how many. */
   flushAll(onDrop?: EntryVisitor): number {
     let dropped = 0;
     for (const array of this.all) dropped += array.flushAll(onDrop);
+    this.updateHugeLive();
     return dropped;
   }
 
@@ -140,12 +188,27 @@ export class TlbHierarchy {
   flushRange(startGfn: number, endGfn: number, onDrop?: EntryVisitor): number {
     let dropped = 0;
     for (const array of this.all) dropped += array.flushRange(startGfn, endGfn, onDrop);
+    this.updateHugeLive();
     return dropped;
   }
 
   forEachEntry(visit: EntryVisitor): void {
     for (const array of this.all) array.forEachEntry(visit);
   }
+}
+
+/** The first places of an L1 list: its first array (4K) and its first array holding 2M (either may be undefined). */
+function placeArrays<T>(l1: readonly T[], holds2m: (array: T) => boolean): [T | undefined, T | undefined] {
+  return [l1[0], l1.find(holds2m)];
+}
+
+/** True when the 2M entries of the first 2M-holding array of `l1` are found first: nothing held before them. */
+function hugeFirst(l1: readonly TlbArray[]): boolean {
+  for (const array of l1) {
+    if (array.holds(Level.L2M)) return array.validBelow(Level.L2M) === 0;
+    if (array.validEntries() !== 0) return false;
+  }
+  return false;
 }
 
 /** Fill into the first array of `arrays` that holds `level` (none: the size is not cached there). */
