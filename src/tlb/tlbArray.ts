@@ -120,10 +120,7 @@ export class TlbArray {
     this.setOfSlot = Int32Array.from({ length: entries }, (_, slot) => Math.floor(slot / ways));
   }
 
-  /**
-   * Before the first fill: keep this array's entries of `levels` (bit `1 << level`: 4K, 2M) in `index` as hierarchy
-   * `h`'s first places for the kinds whose permission bits are in `permsServed`, its stamps at `stampOffset` there.
-   */
+  /** Before the first fill: keep this array's entries of `levels` (bits `1 << level`) in `index` as hierarchy `h`'s first places for the kinds of `permsServed`, its stamps at `stampOffset` there. */
   attachFirstPlace(index: FirstPlaceIndex, h: number, permsServed: number, levels: number, stampOffset: number): void {
     if (this.validEntries() !== 0 || this.clock[0] !== 0) throw new Error('attachFirstPlace: the array is in use');
     if (stampOffset + this.entries > index.stampsPerHierarchy) throw new Error('attachFirstPlace: no room for its stamps');
@@ -136,7 +133,11 @@ export class TlbArray {
     this.clock = index.clock;
   }
 
-  /** A probe found the entry in valid `slot`: into the first-place index if of an attached level (not at its fill: a fault-heavy replay fills entries it never uses again). */
+  /**
+   * A probe found the entry in valid `slot`: into the first-place index if of
+   * an attached level (not at its fill: a fault-heavy replay fills entries it
+   * never uses again).
+   */
   indexFirstPlace(slot: number): void {
     const served = this.perms[slot] & this.firstPlacePerms; // 0 when not attached
     const level = this.levels[slot];
