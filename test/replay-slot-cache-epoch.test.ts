@@ -7,7 +7,8 @@
  * index: src/tlb/firstPlaceIndex.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { L1SlotCache, cachedHitOf as cachedHit, nothingProbedBefore, placeHitOf } from '../src/replay/l1SlotCache.js';
+import { L1SlotCache, cachedHitOf as cachedHit, placeHitOf } from '../src/replay/l1SlotCache.js';
+import { nothingProbedBefore } from '../src/tlb/tlbHierarchy.js';
 import { TlbArray } from '../src/tlb/tlbArray.js';
 import { Level } from '../src/mmu/level.js';
 import { PERM_READ, PERM_RWX } from '../src/mmu/entry.js';

@@ -149,7 +149,7 @@ export class L1SlotCache {
    * fetch) in `slot` of `array`, past the first place probed (that one is in
    * `firstPlace`); [firstGfn, endGfn): the frames it may serve as the last
    * translation (the frame, or a huge page's frames when
-   * `nothingProbedBefore` it).
+   * `nothingProbedBefore` it, src/tlb/tlbHierarchy.ts).
    */
   remember(s: number, gfn: number, exec: number, array: TlbArray, slot: number, firstGfn: number, endGfn: number): void {
     const key = gfn * 2 + exec;
@@ -344,14 +344,4 @@ export function hitsLast(ranges: Float64Array, s: number, gfn: number, kind: Acc
 /** `cachedHit` on path `s` of `cache` (for callers outside a hot loop). */
 export function cachedHitOf(cache: L1SlotCache, s: number, gfn: number, exec: number, need: number): number {
   return cachedHit(cache.keys, cache.words, cache.ranges, cache.epochs, cache.arrays, cache.epochs.length, s, gfn, exec, need);
-}
-
-/**
- * True when no place the lookup probes before `level` of `arrays[index]`
- * holds an entry (smaller levels there, every earlier array): the condition
- * for a range entry (no frame of the huge page can be found elsewhere first).
- */
-export function nothingProbedBefore(arrays: readonly TlbArray[], index: number, level: Level): boolean {
-  for (let a = 0; a < index; a++) if (arrays[a].validBelow(Level.L1G + 1) !== 0) return false;
-  return arrays[index].validBelow(level) === 0;
 }

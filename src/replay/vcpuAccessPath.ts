@@ -17,10 +17,10 @@ import { PERM_EXEC, PERM_READ, PERM_RWX, PERM_WRITE } from '../mmu/entry.js';
 import { VcpuStats, type VmStats } from '../mmu/stats.js';
 import type { Vm } from '../mmu/vm.js';
 import { AccessKind } from '../mmu/vmOptions.js';
-import { TlbHierarchy, TlbHit } from '../tlb/tlbHierarchy.js';
+import { TlbHierarchy, TlbHit, nothingProbedBefore } from '../tlb/tlbHierarchy.js';
 import type { TlbArray } from '../tlb/tlbArray.js';
 import { tlbTag } from '../tlb/tlbTag.js';
-import { L1SlotCache, cachedHitOf, hitsLast, nothingProbedBefore, placeHitOf } from './l1SlotCache.js';
+import { L1SlotCache, cachedHitOf, hitsLast, placeHitOf } from './l1SlotCache.js';
 import type { TlbGeometry } from '../tlb/tlbPresets.js';
 import { PageWalkCache } from '../tlb/pageWalkCache.js';
 import { TagTable } from '../tlb/tagTable.js';
@@ -137,8 +137,8 @@ export class VcpuAccessPath {
     const range = level !== Level.L4K && nothingProbedBefore(arrays, a, level);
     const first = range ? alignGfnDown(gfn, level) : gfn;
     const end = range ? first + pagesPerLevel(level) : gfn + 1;
-    this.tlb.indexFirstPlace(array, slot); // if it is at a first place: in the index (again, if another took its place)
-    if (a !== 0 || level !== Level.L4K) cache.remember(s, gfn, exec, array, slot, first, end); // the index may not serve it
+    // At a first place: in the index (again, if another took its place); else, or while the index may not serve it, here.
+    if (!this.tlb.indexFirstPlace(array, slot)) cache.remember(s, gfn, exec, array, slot, first, end);
     if (range) cache.rememberRange(s, first, end, exec, array, slot);
     cache.setLast(s, first, end, exec, perms);
     if (this.reach !== undefined) this.reach.lookup(array.tagAt(slot), true);

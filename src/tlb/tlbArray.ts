@@ -136,15 +136,16 @@ export class TlbArray {
   /**
    * A probe found the entry in valid `slot`: into the first-place index if of
    * an attached level (not at its fill: a fault-heavy replay fills entries it
-   * never uses again).
+   * never uses again); true when it is.
    */
-  indexFirstPlace(slot: number): void {
+  indexFirstPlace(slot: number): boolean {
     const served = this.perms[slot] & this.firstPlacePerms; // 0 when not attached
     const level = this.levels[slot];
-    if (served === 0 || (this.firstPlaceLevels & (1 << level)) === 0) return; // 4K or 2M, attached
+    if (served === 0 || (this.firstPlaceLevels & (1 << level)) === 0) return false; // 4K or 2M, attached
     this.firstPlace!.put(this.firstPlaceHierarchy, level, served, this.firstGfnAt(slot), this.firstPlaceStamps + slot);
     if (this.firstPlaceKinds[slot] === 0) this.firstPlaceIndexed++;
     this.firstPlaceKinds[slot] = served;
+    return true;
   }
 
   /** Take the entry in valid `slot` out of the first-place index, if there: it is about to change. */

@@ -40,6 +40,9 @@ export class TlbHierarchy {
   /** The first-place index this hierarchy is attached to, as its hierarchy `firstPlaceHierarchy` (`attachFirstPlace`). */
   private firstPlace: FirstPlaceIndex | undefined;
   private firstPlaceHierarchy = 0;
+  /** The first L1 data and instruction arrays holding 2M (their 2M first places), or -1. */
+  private readonly hugeData: number;
+  private readonly hugeFetch: number;
 
   constructor(geometry: TlbGeometry) {
     this.l1d = build(geometry.l1d);
@@ -50,13 +53,15 @@ export class TlbHierarchy {
     const only = this.l1d[0];
     const holdsAll = only !== undefined && LEAF_LEVELS.every((level) => only.holds(level));
     this.single = this.l1d.length === 1 && this.l1i === this.l1d && !this.hasL2 && holdsAll ? only : undefined;
+    this.hugeData = this.l1d.findIndex(holds2m);
+    this.hugeFetch = this.l1i.findIndex(holds2m);
   }
 
   /** LRU stamps `attachFirstPlace` keeps in the index for a hierarchy of `geometry`: those of its first places' arrays. */
   static firstPlaceStamps(geometry: TlbGeometry): number {
     const stamps = (l1: readonly TlbArraySpec[]): number => {
-      const huge = l1.findIndex((spec) => spec.levels.includes(Level.L2M));
-      return (l1[0]?.entries ?? 0) + (huge > 0 ? l1[huge].entries : 0); // the array 0 counted once
+      const [small, huge] = placeArrays(l1, (spec) => spec.levels.includes(Level.L2M));
+      return (small?.entries ?? 0) + (huge !== undefined && huge !== small ? huge.entries : 0); // one array counted once
     };
     return stamps(geometry.l1d) + (geometry.l1i === 'shared' ? 0 : stamps(geometry.l1i));
   }
@@ -72,7 +77,7 @@ export class TlbHierarchy {
     this.firstPlaceHierarchy = h;
     const perms = new Map<TlbArray, { perms: number; levels: number }>();
     const add = (l1: readonly TlbArray[], kinds: number): void => {
-      const [small, huge] = placeArrays(l1, (array) => array.holds(Level.L2M));
+      const [small, huge] = placeArrays(l1, holds2m);
       for (const [array, level] of [
         [small, Level.L4K],
         [huge, Level.L2M],
@@ -92,10 +97,16 @@ export class TlbHierarchy {
     this.updateHugeLive();
   }
 
-  /** A probe found the entry in `slot` of `array` (an L1 array of this hierarchy): into the first-place index if it is at one. */
-  indexFirstPlace(array: TlbArray, slot: number): void {
-    array.indexFirstPlace(slot);
+  /**
+   * A probe found the entry in `slot` of `array` (an L1 array of this
+   * hierarchy): into the first-place index if it is at one. True when the
+   * index now serves it whatever else is held (a 4K first place; a 2M one
+   * serves only while `hugeLive`).
+   */
+  indexFirstPlace(array: TlbArray, slot: number): boolean {
+    const indexed = array.indexFirstPlace(slot);
     if (array.levelAt(slot) === Level.L2M) this.updateHugeLive(); // skipped while no 2M entry was indexed
+    return indexed && array.levelAt(slot) === Level.L4K;
   }
 
   /**
@@ -109,8 +120,8 @@ export class TlbHierarchy {
     const index = this.firstPlace;
     if (index === undefined || index.hugeHeld[this.firstPlaceHierarchy] === 0) return;
     const base = this.firstPlaceHierarchy * 4;
-    const data = hugeFirst(this.l1d) ? 1 : 0;
-    const fetch = this.l1i === this.l1d ? data : hugeFirst(this.l1i) ? 1 : 0;
+    const data = this.hugeData >= 0 && nothingProbedBefore(this.l1d, this.hugeData, Level.L2M) ? 1 : 0;
+    const fetch = this.l1i === this.l1d ? data : this.hugeFetch >= 0 && nothingProbedBefore(this.l1i, this.hugeFetch, Level.L2M) ? 1 : 0;
     index.hugeLive[base + AccessKind.Read] = data;
     index.hugeLive[base + AccessKind.Write] = data;
     index.hugeLive[base + AccessKind.Exec] = fetch;
@@ -197,18 +208,22 @@ export class TlbHierarchy {
   }
 }
 
+const holds2m = (array: TlbArray): boolean => array.holds(Level.L2M);
+
 /** The first places of an L1 list: its first array (4K) and its first array holding 2M (either may be undefined). */
 function placeArrays<T>(l1: readonly T[], holds2m: (array: T) => boolean): [T | undefined, T | undefined] {
   return [l1[0], l1.find(holds2m)];
 }
 
-/** True when the 2M entries of the first 2M-holding array of `l1` are found first: nothing held before them. */
-function hugeFirst(l1: readonly TlbArray[]): boolean {
-  for (const array of l1) {
-    if (array.holds(Level.L2M)) return array.validBelow(Level.L2M) === 0;
-    if (array.validEntries() !== 0) return false;
-  }
-  return false;
+/**
+ * True when no place the lookup probes before `level` of `arrays[index]`
+ * holds an entry (smaller levels there, every earlier array): no frame of
+ * an entry there can be found elsewhere first (the slot cache's range
+ * entries, the 2M first places).
+ */
+export function nothingProbedBefore(arrays: readonly TlbArray[], index: number, level: Level): boolean {
+  for (let a = 0; a < index; a++) if (arrays[a].validBelow(Level.L1G + 1) !== 0) return false;
+  return arrays[index].validBelow(level) === 0;
 }
 
 /** Fill into the first array of `arrays` that holds `level` (none: the size is not cached there). */
