@@ -17,6 +17,10 @@ import { HUGE_2M_SOURCES, type Huge2mSource } from '../validate/runnerJob.js';
 import { validateTrace } from '../validate/validateTrace.js';
 import { validationTable } from '../validate/validationReport.js';
 import { writeValidation } from '../validate/writeValidation.js';
+import { ARCHES, archProfile } from '../mmu/arch/archProfile.js';
+
+/** Profiles an x86 host's KVM can check (`ArchProfile.hostValidatable`). */
+const HOST_ARCHES = ARCHES.filter((arch) => archProfile(arch).hostValidatable);
 
 export interface ValidateCommandOptions extends RawMatrixOptions {
   out?: string;
@@ -32,7 +36,9 @@ export async function validateCommand(tracePath: string, options: ValidateComman
   const scenarios = parseMatrix({ ...options, prefault: options.prefault ?? 'none' });
   if (scenarios.length !== 1) throw new InputError(`validate runs one scenario: give one value per flag (got ${scenarios.length} scenarios)`);
   const scenario = scenarios[0];
-  if (scenario.arch !== 'x86-tdp') throw new InputError(`--arch: validate compares with this host's x86 KVM, so only x86-tdp (got "${scenario.arch}")`);
+  if (!archProfile(scenario.arch).hostValidatable) {
+    throw new InputError(`--arch: validate compares with this host's x86 KVM, so only ${HOST_ARCHES.join(', ')} (got "${scenario.arch}")`);
+  }
   const huge2m = (options.hostMemory ?? 'thp') as Huge2mSource;
   if (!(HUGE_2M_SOURCES as readonly string[]).includes(huge2m))
     throw new InputError(`--host-memory: "${options.hostMemory}" is not one of ${HUGE_2M_SOURCES.join(', ')}`);
@@ -73,7 +79,7 @@ export function registerValidateCommand(program: Command, setExit: (code: number
     .argument('<trace>', 'trace file (CSV, docs/trace-format.md)')
     .option('--out <dir>', 'also write validation.csv, validation.md and validation.html to this new folder')
     .option('--force', 'replace --out if it exists')
-    .option('--arch <arch>', 'architecture profile: only x86-tdp can be compared with an x86 host', 'x86-tdp')
+    .option('--arch <arch>', `architecture profile: only ${HOST_ARCHES.join(', ')} can be compared with an x86 host`, HOST_ARCHES[0])
     .option('--max-level <level>', 'largest mapping level: 4k, 2m, 1g (the real guest maps its memory with pages of this size)', DEFAULTS.maxLevel)
     .option('--backing <level>', 'host page size behind the memslots: 4k (anonymous), 2m (see --host-memory), 1g (hugetlbfs)', DEFAULTS.backing)
     .addOption(

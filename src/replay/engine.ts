@@ -12,7 +12,7 @@ import type { VcpuStats } from '../mmu/stats.js';
 import { Vm } from '../mmu/vm.js';
 import type { AccessKind, FlushOrigin, FlushSink, Stage2Backing, VmOptions } from '../mmu/vmOptions.js';
 import type { TlbHierarchy } from '../tlb/tlbHierarchy.js';
-import { FlushPolicy, newFlushPlan, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
+import { FlushPolicy, newFlushPlan, type FlushFlags } from '../tlb/flushPolicy.js';
 import { FRAMES_PER_BYTE, NEED_BY_KIND, VcpuAccessPath, type AccessPathOptions } from './vcpuAccessPath.js';
 import { L1SlotCache, cachedHit, firstPlaceHit, hitsLast, hugePlaceHit } from './l1SlotCache.js';
 import { Level, alignGfnDown } from '../mmu/level.js';
@@ -38,7 +38,7 @@ const L2M = Level.L2M;
 export interface EngineOptions extends AccessPathOptions {
   vm: VmOptions;
   vcpuCount: number;
-  flush: Omit<FlushPolicyOptions, 'family' | 'stolen' | 'rangeDropsAll'>;
+  flush: FlushFlags;
   /** A shared stage-2 and its lock (the per-vCPU setup); default a local table. */
   backing?: Stage2Backing;
 }
@@ -65,8 +65,7 @@ export class Engine implements FlushSink {
 
   constructor(options: EngineOptions) {
     this.vm = new Vm(options.vm, this, options.backing);
-    const profile = options.vm.profile;
-    this.policy = new FlushPolicy({ ...options.flush, family: profile.family, stolen: options.vm.stolen, rangeDropsAll: profile.rangeFlushDropsStage1 });
+    this.policy = new FlushPolicy(options.flush, options.vm);
     this.cache = new L1SlotCache(options.vcpuCount, options.tlb);
     for (let v = 0; v < options.vcpuCount; v++) this.paths.push(new VcpuAccessPath(v, this.vm, options, { slots: this.cache, index: v }));
     this.reachFeeds = options.reach === true ? this.paths.map((p) => p.reach!) : [];

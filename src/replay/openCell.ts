@@ -18,7 +18,7 @@ import type { StolenBits } from '../mmu/stolenBits.js';
 import type { Stage2Backing, VmOptions } from '../mmu/vmOptions.js';
 import { Engine } from './engine.js';
 import { ReachRing } from './reachRing.js';
-import { accessPathOptionsFor, flushOptionsFor, vmOptionsFor } from './vmOptions.js';
+import { accessPathOptionsFor, flushFlagsFor, vmOptionsFor } from './vmOptions.js';
 import { issuePrefault } from './issuePrefault.js';
 import type { HostEventContext } from './hostEvent.js';
 import { prefaultModeOf, type MemslotSpec, type Scenario } from './scenario.js';
@@ -87,7 +87,7 @@ export function openCell(trace: Trace, scenario: Scenario, layout: Layout, backi
     const engine = new Engine({
       vm: vmOptions,
       vcpuCount,
-      flush: flushOptionsFor(scenario),
+      flush: flushFlagsFor(scenario),
       backing,
       ...accessPathOptionsFor(scenario),
       reach: tlbReach,

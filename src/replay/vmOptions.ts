@@ -4,7 +4,7 @@ import { Level } from '../mmu/level.js';
 import { StolenBits } from '../mmu/stolenBits.js';
 import type { VmOptions } from '../mmu/vmOptions.js';
 import { TLB_PRESETS, simpleGeometry } from '../tlb/tlbPresets.js';
-import { FlushPolicy, type FlushPolicyOptions } from '../tlb/flushPolicy.js';
+import { FlushPolicy, type FlushFlags } from '../tlb/flushPolicy.js';
 import type { Scenario } from './scenario.js';
 import type { AccessPathOptions } from './vcpuAccessPath.js';
 
@@ -47,10 +47,10 @@ export function accessPathOptionsFor(scenario: Scenario): AccessPathOptions {
 
 /** The flush policy of `scenario` for a VM with `vm`'s options. */
 export function flushPolicyFor(scenario: Scenario, vm: VmOptions): FlushPolicy {
-  return new FlushPolicy({ ...flushOptionsFor(scenario), family: vm.profile.family, stolen: vm.stolen, rangeDropsAll: vm.profile.rangeFlushDropsStage1 });
+  return new FlushPolicy(flushFlagsFor(scenario), vm);
 }
 
-/** The scenario's flush flags (the arch family and stolen bits come from the VM). */
-export function flushOptionsFor(scenario: Scenario): Omit<FlushPolicyOptions, 'family' | 'stolen' | 'rangeDropsAll'> {
+/** The scenario's flush flags (the arch's flush facts and the stolen bits come from the VM). */
+export function flushFlagsFor(scenario: Scenario): FlushFlags {
   return { mode: scenario.flushMode, rangeFlush: scenario.rangeFlush, tlbiRange: scenario.tlbiRange, aliasFlush: scenario.aliasFlush };
 }

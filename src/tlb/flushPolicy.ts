@@ -13,7 +13,7 @@
  *   attribute change: `kvm_flush_remote_tlbs`) are full on x86 in any case;
  *   arm64's `kvm_pgtable_stage2_unmap` invalidates its own range instead.
  * - arm64 (`kvm_tlb_flush_vmid_range`): with FEAT_TLBIRANGE, TLBI range
- *   operations of at most MAX_TLBI_RANGE_PAGES each, broadcast in hardware
+ *   operations of at most MAX_TLBI_RANGE_PAGES each (`ArchProfile.rangeOpMaxPages`), broadcast in hardware
  *   (no IPI); without it a full VMID flush.
  * - `FlushOrigin.All` (a root reload after `kvm_mmu_zap_all_fast`) is full
  *   under every policy.
@@ -26,12 +26,10 @@
  *   more than one bit, or no range support: full. Upstream TDX flushes all
  *   whenever the VM has a shared bit (`--alias-flush full`, the default).
  */
+import type { ArchProfile } from '../mmu/arch/archProfile.js';
 import type { StolenBits } from '../mmu/stolenBits.js';
 import type { VmStats } from '../mmu/stats.js';
 import { FlushOrigin } from '../mmu/vmOptions.js';
-
-/** arm64 `MAX_TLBI_RANGE_PAGES`: 2^21 pages (8 GiB at 4K) per TLBI range operation. */
-export const MAX_TLBI_RANGE_PAGES = 2 ** 21;
 
 export const FLUSH_MODES = ['auto', 'range', 'full'] as const;
 export type FlushMode = (typeof FLUSH_MODES)[number];
@@ -40,15 +38,18 @@ export type RangeFlushKind = (typeof RANGE_FLUSH_KINDS)[number];
 export const ALIAS_FLUSH_KINDS = ['range', 'full'] as const;
 export type AliasFlushKind = (typeof ALIAS_FLUSH_KINDS)[number];
 
-export interface FlushPolicyOptions {
-  family: 'x86' | 'arm64';
+/** A scenario's flush flags (`--flush-mode`, `--range-flush`, `--tlbi-range`, `--alias-flush`). */
+export interface FlushFlags {
   mode: FlushMode;
   rangeFlush: RangeFlushKind;
   tlbiRange: boolean;
   aliasFlush: AliasFlushKind;
+}
+
+/** What the policy reads of the VM: its arch's flush facts and its stolen bits (a `VmOptions` is one). */
+export interface FlushVm {
+  profile: Pick<ArchProfile, 'rangeFlushVia' | 'rangeOpMaxPages' | 'fullFlushByIpi' | 'rangeFlushDropsStage1'>;
   stolen: StolenBits;
-  /** The arch profile's `rangeFlushDropsStage1` (arm64: a range TLBI is followed by `TLBI VMALLE1IS`). */
-  rangeDropsAll: boolean;
 }
 
 /** The decision for one request; one object reused for every request (no allocation). */
@@ -73,7 +74,10 @@ export function newFlushPlan(): FlushPlan {
 }
 
 export class FlushPolicy {
-  constructor(private readonly options: FlushPolicyOptions) {}
+  constructor(
+    private readonly flags: FlushFlags,
+    private readonly vm: FlushVm,
+  ) {}
 
   /**
    * One `kvm_flush_remote_tlbs[_range]` request of a VM with `vcpuCount`
@@ -91,35 +95,45 @@ export class FlushPolicy {
 
   /** Fill `plan` for a request of `[startGfn, endGfn)` in `alias` (0 plain, 1 stolen bits set). */
   plan(startGfn: number, endGfn: number, alias: number, origin: FlushOrigin, plan: FlushPlan): void {
-    const o = this.options;
-    const requestedStart = alias === 0 || !o.stolen.any ? startGfn : o.stolen.alias(startGfn);
+    const o = this.flags;
+    const { profile, stolen } = this.vm;
+    const requestedStart = alias === 0 || !stolen.any ? startGfn : stolen.alias(startGfn);
     plan.requested[0] = requestedStart;
     plan.requested[1] = requestedStart + (endGfn - startGfn);
-    const x86 = o.family === 'x86';
-    // An IPA TLBI exists on every arm64 CPU; a range TLBI needs FEAT_TLBIRANGE.
-    const archRange = x86 ? o.rangeFlush === 'hyperv' && origin !== FlushOrigin.Generic : o.tlbiRange || origin === FlushOrigin.Ipa;
-    const hasRange = o.mode === 'range' || (o.mode === 'auto' && archRange);
+    const hasRange = o.mode === 'range' || (o.mode === 'auto' && this.archHasRange(origin));
     plan.rangeCount = 0;
     plan.rangeOps = 0;
     let full = o.mode === 'full' || !hasRange || origin === FlushOrigin.All;
-    if (!full && o.stolen.any && o.mode === 'auto') {
-      full = o.stolen.gpaBits.length > 1 || o.aliasFlush === 'full';
+    if (!full && stolen.any && o.mode === 'auto') {
+      full = stolen.gpaBits.length > 1 || o.aliasFlush === 'full';
     }
-    plan.full = full || o.rangeDropsAll;
+    plan.full = full || profile.rangeFlushDropsStage1;
     plan.fullOp = full;
     // x86 reaches the other vCPUs by IPI; Hyper-V's hypercall and arm64's broadcast TLBI do not.
-    plan.ipis = x86 && full;
+    plan.ipis = profile.fullFlushByIpi && full;
     if (full) return;
     // Requests name stripped GFNs: with stolen bits both views are dropped,
     // whichever alias changed (seed 001 flushes the range and its alias).
     this.addRange(plan, startGfn, endGfn);
-    if (o.stolen.any) this.addRange(plan, o.stolen.alias(startGfn), o.stolen.alias(endGfn));
+    if (stolen.any) this.addRange(plan, stolen.alias(startGfn), stolen.alias(endGfn));
+  }
+
+  /**
+   * Whether the arch's own range flush serves a request from `origin`
+   * (`ArchProfile.rangeFlushVia`): Hyper-V's, when enabled, for anything but
+   * a generic `kvm_flush_remote_tlbs`; a TLBI range with FEAT_TLBIRANGE, or
+   * the IPA TLBI of one leaf, which every arm64 CPU has.
+   */
+  private archHasRange(origin: FlushOrigin): boolean {
+    if (this.vm.profile.rangeFlushVia === 'hyperv') return this.flags.rangeFlush === 'hyperv' && origin !== FlushOrigin.Generic;
+    return this.flags.tlbiRange || origin === FlushOrigin.Ipa;
   }
 
   private addRange(plan: FlushPlan, start: number, end: number): void {
     plan.ranges[plan.rangeCount * 2] = start;
     plan.ranges[plan.rangeCount * 2 + 1] = end;
     plan.rangeCount++;
-    plan.rangeOps += this.options.family === 'arm64' ? Math.ceil((end - start) / MAX_TLBI_RANGE_PAGES) : 1;
+    const maxPages = this.vm.profile.rangeOpMaxPages;
+    plan.rangeOps += maxPages === undefined ? 1 : Math.ceil((end - start) / maxPages);
   }
 }

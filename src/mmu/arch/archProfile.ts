@@ -12,12 +12,21 @@ export type Arch = (typeof ARCHES)[number];
 
 export const EOPNOTSUPP = 95;
 
+/** arm64 `MAX_TLBI_RANGE_PAGES`: 2^21 pages (8 GiB at 4K) per TLBI range operation. */
+export const MAX_TLBI_RANGE_PAGES = 2 ** 21;
+
 /** x86-tdx's shared bit when `--stolen-bits auto` (TDX with 4-level EPT). */
 export const TDX_DEFAULT_SHARED_BIT = 47;
 
 export interface ArchProfile {
   readonly name: Arch;
-  /** x86 (NX huge pages, stolen bits, eager split by default) or arm64 (FWB, PFNMAP kinds). */
+  /**
+   * x86 or arm64: which scenario flags apply (x86: `--nx-huge-pages`, `--private-huge`,
+   * `--stolen-bits`, `--range-flush`, `--prefault-flags`; arm64: `--fwb`,
+   * `--dic`, `--tlbi-range`, `--cow-pfnmap`, `--hw-af`), the others taking
+   * their neutral value (parseMatrix.ts). The model itself reads the fields
+   * below, never this one.
+   */
   readonly family: 'x86' | 'arm64';
   /** Largest leaf the stage-2 of this arch may hold for shared (ordinary) memory. */
   readonly maxSharedLevel: Level;
@@ -110,6 +119,33 @@ export interface ArchProfile {
    */
   readonly rangeFlushDropsStage1: boolean;
   /**
+   * The arch's range flush (src/tlb/flushPolicy.ts):
+   * - `hyperv`: x86 has one only through `flush_remote_tlbs_range`, Hyper-V's
+   *   enlightened flush (`hv_flush_remote_tlbs_range`, `--range-flush
+   *   hyperv`), and a generic `kvm_flush_remote_tlbs` is full in any case;
+   * - `tlbi`: arm64 `kvm_tlb_flush_vmid_range`, TLBI range operations with
+   *   FEAT_TLBIRANGE (`--tlbi-range on`); an IPA TLBI of one leaf
+   *   (`__kvm_tlb_flush_vmid_ipa`) exists on every CPU.
+   */
+  readonly rangeFlushVia: 'hyperv' | 'tlbi';
+  /**
+   * Pages one range operation covers: arm64 `MAX_TLBI_RANGE_PAGES` (2^21; a
+   * larger range takes several operations); undefined on x86, where one
+   * Hyper-V hypercall takes any range.
+   */
+  readonly rangeOpMaxPages: number | undefined;
+  /**
+   * A full flush reaches the other vCPUs by IPI: x86
+   * `kvm_make_all_cpus_request(KVM_REQ_TLB_FLUSH)`; arm64's TLBI is broadcast
+   * in hardware (false).
+   */
+  readonly fullFlushByIpi: boolean;
+  /**
+   * An x86 host's KVM runs this profile's VM (`KVM_X86_DEFAULT_VM` with TDP),
+   * so `validate` can check the model against it: x86-tdp only.
+   */
+  readonly hostValidatable: boolean;
+  /**
    * How a host-side unmap (MMU-notifier UNMAP, memslot deletion of the slot)
    * invalidates the TLBs:
    * - `generic`: one `kvm_flush_remote_tlbs` over the leaves zapped (x86
@@ -168,6 +204,10 @@ const x86Base = {
   permOnlyChangeIsSpurious: false,
   slotZapAllWithQuirk: true,
   rangeFlushDropsStage1: false,
+  rangeFlushVia: 'hyperv' as const,
+  rangeOpMaxPages: undefined,
+  fullFlushByIpi: true,
+  hostValidatable: false,
   unmapFlush: 'generic' as const,
   readOnlySlotSkipsDirtyLogSetup: true,
   mirroredPrivateRoot: false,
@@ -219,6 +259,10 @@ const arm64Base = {
   permOnlyChangeIsSpurious: true,
   slotZapAllWithQuirk: false,
   rangeFlushDropsStage1: true,
+  rangeFlushVia: 'tlbi' as const,
+  rangeOpMaxPages: MAX_TLBI_RANGE_PAGES,
+  fullFlushByIpi: false,
+  hostValidatable: false,
   readOnlySlotSkipsDirtyLogSetup: false,
   mirroredPrivateRoot: false,
   checkSlot: checkArm64Slot,
@@ -230,7 +274,15 @@ export function archProfile(arch: Arch): ArchProfile {
     case 'x86-tdp':
       // With --private-huge on, guest_memfd private memory maps at the level the slot allows, not the host's
       // (kvm_max_private_mapping_level); upstream (off) caps it at 4K in the Vm (max_order 0).
-      return { ...x86Base, name: arch, maxPrivateLevel: Level.L1G, privateByDefault: false, defaultStolenGpaBits: [], sharedNeedsSharedAlias: false };
+      return {
+        ...x86Base,
+        name: arch,
+        maxPrivateLevel: Level.L1G,
+        privateByDefault: false,
+        defaultStolenGpaBits: [],
+        sharedNeedsSharedAlias: false,
+        hostValidatable: true,
+      };
     case 'x86-tdx':
       // TDX private memory (S-EPT) starts 4K only (seed 002; tdx_gmem_private_max_mapping_level).
       // TD memory is guest_memfd, shared through bit 47 (4-level EPT); a shared GFN must come through that alias.

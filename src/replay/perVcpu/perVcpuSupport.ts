@@ -23,9 +23,13 @@ import { Op, OP_NAMES } from '../../trace/ops.js';
 import type { Trace } from '../../trace/traceEvents.js';
 import type { Scenario } from '../scenario.js';
 import { prefaultFlagsText } from '../../mmu/preFaultFlags.js';
+import { ARCHES, archProfile, type Arch } from '../../mmu/arch/archProfile.js';
 
-/** Arches the per-vCPU mode replays. */
-export const PER_VCPU_ARCHES = ['x86-tdp', 'arm64', 'pkvm', 'pkvm-pmd'] as const;
+/**
+ * Arches the per-vCPU mode replays: those whose VM has one GPA alias (one
+ * table) unless told otherwise; x86-tdx's shared bit makes two (`--stolen-bits`).
+ */
+export const PER_VCPU_ARCHES: readonly Arch[] = ARCHES.filter((arch) => archProfile(arch).defaultStolenGpaBits.length === 0);
 
 /** Ops a vCPU worker replays; every other op is refused. */
 const PER_VCPU_OPS: ReadonlySet<number> = new Set([Op.R, Op.W, Op.X, Op.PREFAULT, Op.UNMAP, Op.WRPROTECT, Op.AT]);
@@ -35,7 +39,7 @@ const PREFIX = '--threads per-vcpu';
 /** Throw `InputError` for the first scenario or trace row the per-vCPU mode cannot replay. */
 export function checkPerVcpuSupport(scenarios: readonly Scenario[], traces: readonly Trace[]): void {
   for (const s of scenarios) {
-    if (!(PER_VCPU_ARCHES as readonly string[]).includes(s.arch)) {
+    if (!PER_VCPU_ARCHES.includes(s.arch)) {
       throw new InputError(`${PREFIX}: --arch ${s.arch} is not supported (${PER_VCPU_ARCHES.join(', ')} only; see docs/per-vcpu-threads.md)`);
     }
     if (s.stolenBits !== 'auto' && s.stolenBits.length > 0) throw new InputError(`${PREFIX}: --stolen-bits is not supported (one GPA alias only)`);
