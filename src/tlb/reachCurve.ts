@@ -64,8 +64,6 @@ export interface ReachCurveData {
   misses: number[];
 }
 
-/** `tagOf` value of a hole. */
-const HOLE = -1;
 const INITIAL_NODES = 1024;
 
 export class ReachCurve {
@@ -76,8 +74,6 @@ export class ReachCurve {
   /** Per node: the previous (more recent) and next node of the stack, -1 at its ends. */
   private prev: Int32Array;
   private next: Int32Array;
-  /** Per node: its translation's tag, or HOLE. */
-  private tagOf: Float64Array;
   /** Per node: the time of its last use (a hole keeps its entry's). */
   private timeOf: Float64Array;
   /** Per node: the number of sizes below its position. */
@@ -105,7 +101,6 @@ export class ReachCurve {
     this.boundary = new Int32Array(sizes.length).fill(-1);
     this.prev = new Int32Array(INITIAL_NODES);
     this.next = new Int32Array(INITIAL_NODES);
-    this.tagOf = new Float64Array(INITIAL_NODES);
     this.timeOf = new Float64Array(INITIAL_NODES);
     this.groupOf = new Uint8Array(INITIAL_NODES);
   }
@@ -133,8 +128,8 @@ export class ReachCurve {
     // 3. Without holes (no flush since the last full one), inline; with holes, in a method of its own
     // (so that this one stays small enough for TurboFan to inline it, and `moveToTop`, into its callers).
     if (this.holes.length > 0) this.moveToTopPastHoles(node, tag);
-    else if (node >= 0) this.moveToTop(node, tag);
-    else this.live.set(tag, this.moveToTop(-1, tag));
+    else if (node >= 0) this.moveToTop(node);
+    else this.live.set(tag, this.moveToTop(-1));
   }
 
   /** `lookup`'s step 3 while the stack holds holes: `node` is `tag`'s node, or -1. */
@@ -144,15 +139,14 @@ export class ReachCurve {
     if (node >= 0) {
       if (newestHole >= 0 && this.timeOf[newestHole] > this.timeOf[node]) {
         this.popHole();
-        this.tagOf[node] = HOLE;
         this.pushHole(node);
-        this.live.set(tag, this.moveToTop(newestHole, tag));
+        this.live.set(tag, this.moveToTop(newestHole));
       } else {
-        this.moveToTop(node, tag);
+        this.moveToTop(node);
       }
     } else {
       this.popHole();
-      this.live.set(tag, this.moveToTop(newestHole, tag));
+      this.live.set(tag, this.moveToTop(newestHole));
     }
   }
 
@@ -177,7 +171,6 @@ export class ReachCurve {
   invalidate(tag: number): void {
     const node = this.live.delete(tag);
     if (node < 0) return;
-    this.tagOf[node] = HOLE;
     this.pushHole(node);
   }
 
@@ -234,15 +227,15 @@ export class ReachCurve {
   }
 
   /**
-   * Put `tag` at the top of the stack in node `moved` (a node of the stack,
-   * which leaves its position), or in a new node when `moved` is -1 (the
-   * stack grows by one). Positions above `moved`'s shift down by one, so
+   * Move node `moved` (a node of the stack, which leaves its position) to
+   * the top of the stack, or a new node when `moved` is -1 (the stack grows
+   * by one). Positions above `moved`'s shift down by one, so
    * each boundary above it moves to the node before it (its old node one
    * group down); the boundary at `moved` itself moves to the node before
    * it. Boundaries are found in the list as it was, then the list changes.
-   * Returns the node now holding `tag` (the caller keeps `live`).
+   * Returns the node now at the top (the caller maps its tag to it in `live`).
    */
-  private moveToTop(moved: number, tag: number): number {
+  private moveToTop(moved: number): number {
     const node = moved >= 0 ? moved : this.newNode();
     const boundary = this.boundary;
     const prev = this.prev;
@@ -270,7 +263,6 @@ export class ReachCurve {
       groupOf[boundary[movedGroup]] = movedGroup;
     }
     if (moved >= 0) this.unlink(moved);
-    this.tagOf[node] = tag;
     this.timeOf[node] = ++this.clock;
     groupOf[node] = 0;
     this.linkFirst(node);
@@ -296,7 +288,6 @@ export class ReachCurve {
     const size = this.length * 2;
     this.prev = grownTo(this.prev, size);
     this.next = grownTo(this.next, size);
-    this.tagOf = grownTo(this.tagOf, size);
     this.timeOf = grownTo(this.timeOf, size);
     this.groupOf = grownTo(this.groupOf, size);
   }
