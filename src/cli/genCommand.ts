@@ -3,12 +3,21 @@ import { createWriteStream } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
-import { GENERATOR_DEFAULTS, GEN_KINDS, generateTrace, type GeneratorKind } from '../trace/generators.js';
-import { CLEAR_ALIGN_BYTES, DIRTY_LOG_DEFAULT_ITERATIONS, MEMSTRESS_DEFAULTS, generateMemstress, type MemstressOptions } from '../trace/memstressGenerator.js';
+import { basename } from 'node:path';
+import { GENERATOR_DEFAULTS, GEN_KINDS, generateTrace, generatedLines, type GeneratorKind } from '../trace/generators.js';
+import {
+  CLEAR_ALIGN_BYTES,
+  DIRTY_LOG_DEFAULT_ITERATIONS,
+  MEMSTRESS_DEFAULTS,
+  generateMemstress,
+  memstressLines,
+  type MemstressOptions,
+} from '../trace/memstressGenerator.js';
 import { parseAddress } from '../trace/fieldParsers.js';
 import { destroyStream } from '../trace/destroyStream.js';
 import { InputError, EXIT_OK, fileIoError } from '../errors.js';
 import { checkOutputPath } from '../outputPath.js';
+import { CountProgressBar, MILLION_ROWS } from './progress.js';
 
 export interface GenCommandOptions {
   kind: string;
@@ -29,6 +38,8 @@ export interface GenCommandOptions {
   /** `--dirty-log` alone is `true` (get); `--dirty-log clear` a string. */
   dirtyLog?: string | boolean;
   slot?: string;
+  /** No progress bar. */
+  quiet?: boolean;
 }
 
 /** Flags of `--kind memstress` only (commander names). */
@@ -107,14 +118,17 @@ export function memstressOptions(options: GenCommandOptions): MemstressOptions {
   return result;
 }
 
-/** The file's text, in blocks that each end a line. */
-function traceText(options: GenCommandOptions): Iterable<string> {
-  if (options.kind === 'memstress') return generateMemstress(memstressOptions(options));
+/** The file's text, in blocks that each end a line, and how many lines it has. */
+function traceText(options: GenCommandOptions): { blocks: Iterable<string>; lines: number } {
+  if (options.kind === 'memstress') {
+    const memstress = memstressOptions(options);
+    return { blocks: generateMemstress(memstress), lines: memstressLines(memstress) };
+  }
   for (const key of MEMSTRESS_ONLY) {
     if (options[key] !== undefined) throw new InputError(`${FLAG_OF[key]}: only for --kind memstress`);
   }
   const d = GENERATOR_DEFAULTS;
-  const lines = generateTrace({
+  const generator = {
     kind: options.kind as GeneratorKind,
     seed: integer('--seed', options.seed, d.seed, 0, 2 ** 32 - 1),
     accesses: integer('--accesses', options.accesses, d.accesses, 1, 1e9),
@@ -123,8 +137,15 @@ function traceText(options: GenCommandOptions): Iterable<string> {
     hotBytes: bytes('--hot', options.hot, d.hotBytes),
     hotFraction: fraction('--hot-fraction', options.hotFraction, d.hotFraction),
     writeFraction: fraction('--write-fraction', options.writeFraction, d.writeFraction),
-  });
-  return inBlocks(lines);
+  };
+  return { blocks: inBlocks(generateTrace(generator)), lines: generatedLines(generator) };
+}
+
+/** Lines `block` ends (its newlines). */
+function linesIn(block: string): number {
+  let count = 0;
+  for (let at = block.indexOf('\n'); at >= 0; at = block.indexOf('\n', at + 1)) count++;
+  return count;
 }
 
 /** Lines per block written: one `write` per row cost about 0.5 µs a row, most of `gen`'s time. */
@@ -148,13 +169,17 @@ export async function genCommand(options: GenCommandOptions): Promise<number> {
     throw new InputError(`--kind: "${options.kind}" is not one of ${GEN_KINDS.join(', ')}`);
   }
   // Options first (traceText validates them), then the output path, before writing anything.
-  const blocks = traceText(options);
+  const { blocks, lines } = traceText(options);
   await checkOutputPath('--out', options.out, { kind: 'file' });
   const temp = `${options.out}.tmp-${process.pid}`;
   const out = createWriteStream(temp);
+  const progress = new CountProgressBar(`gen ${basename(options.out)}`, options.quiet === true, MILLION_ROWS);
+  let written = 0;
   try {
     for (const block of blocks) {
       if (!out.write(block)) await once(out, 'drain');
+      written += linesIn(block);
+      progress.update(written, lines);
     }
     out.end();
     await once(out, 'finish');
@@ -164,6 +189,8 @@ export async function genCommand(options: GenCommandOptions): Promise<number> {
     await rm(temp, { force: true }).catch(() => undefined);
     // The path was usable (checked above): a failure now is the system's (full disk...), exit 1.
     throw fileIoError(options.out, error);
+  } finally {
+    progress.stop();
   }
   return EXIT_OK;
 }
@@ -193,5 +220,6 @@ export function registerGenCommand(program: Command, setExit: (code: number) => 
       'memstress: the dirty_log_perf_test sequence (populate, DIRTY_LOG_ON, --iterations passes each harvested, DIRTY_LOG_OFF); mode get (KVM_GET_DIRTY_LOG, the default) or clear (KVM_CLEAR_DIRTY_LOG); --iterations then defaults to 2',
     )
     .option('--slot <id>', `memslot the dirty-log rows name (x_slot) [default: ${MEMSTRESS_DEFAULTS.slot}, the default slot]`)
+    .option('-q, --quiet', 'no progress bar')
     .action(async (options) => setExit(await genCommand(options)));
 }

@@ -48,18 +48,22 @@ export interface ProgressUnit {
 export const MIB: ProgressUnit = { name: 'MiB', per: 2 ** 20 };
 /** Trace events, shown in millions. */
 export const MILLION_EVENTS: ProgressUnit = { name: 'M events', per: 1e6 };
+/** Lines of a CSV file, shown in millions. */
+export const MILLION_ROWS: ProgressUnit = { name: 'M rows', per: 1e6 };
 
 /**
  * A progress bar on stderr over a count known in advance, for work longer
  * than a second: `LABEL {bar} done/total UNIT | ETA` (the bytes of
  * `import`'s inputs and of `run`'s checking pass over a CSV trace, the
- * events `convert` writes). Quiet when stderr is not a TTY or with
+ * events `convert` writes, the lines `gen` writes). Quiet when stderr is not a TTY or with
  * `--quiet`.
  */
 export class CountProgressBar {
   private bar: cliProgress.SingleBar | undefined;
   private readonly started = Date.now();
   private readonly enabled: boolean;
+
+  private lastShown = -1;
 
   constructor(
     private readonly label: string,
@@ -80,7 +84,12 @@ export class CountProgressBar {
       );
       this.bar.start(shown(total), 0);
     }
-    this.bar.update(shown(done));
+    // Only a change of the value shown: the ETA is averaged over the last updates, and repeats of one
+    // value (many calls per tenth of a unit) would read as no progress (an ETA of "NF").
+    const value = shown(done);
+    if (value === this.lastShown) return;
+    this.lastShown = value;
+    this.bar.update(value);
   }
 
   stop(): void {

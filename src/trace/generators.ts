@@ -74,6 +74,14 @@ const NESTED_AT_VARIANTS = [
 /** Accesses are 8-byte loads and stores, 8-byte aligned: they never cross a page. */
 const ACCESS_BYTES = 8;
 
+/** How many lines `generateTrace(options)` yields: the comment, the header, then its rows (for a progress bar). */
+export function generatedLines(options: GeneratorOptions): number {
+  const pages = Math.max(1, Math.floor(options.memoryBytes / PAGE));
+  if (options.kind === 'boot') return 2 + Math.min(options.accesses, pages);
+  if (options.kind === 'nested') return 2 + options.accesses + Math.floor(options.accesses / NESTED_EVICT_EVERY);
+  return 2 + options.accesses;
+}
+
 /** The trace's lines, header and comment first. */
 export function* generateTrace(options: GeneratorOptions): Generator<string> {
   const rng = new Prng(options.seed);

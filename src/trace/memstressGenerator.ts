@@ -110,6 +110,17 @@ export function memstressPagesPerVcpu(options: MemstressOptions): number {
   return options.overlap ? pages * options.vcpus : pages;
 }
 
+/**
+ * How many lines `generateMemstress(options)` writes: the comment, the
+ * header, one row per page and vCPU in each pass (with `--dirty-log`, the
+ * populate pass too), and the dirty-log rows (on, a harvest per pass, off).
+ */
+export function memstressLines(options: MemstressOptions): number {
+  const rowsPerPass = memstressPagesPerVcpu(options) * options.vcpus;
+  if (options.dirtyLog === 'none') return 2 + options.iterations * rowsPerPass;
+  return 2 + (options.iterations + 1) * rowsPerPass + options.iterations + 2;
+}
+
 /** The trace's lines: comment, header, rows. */
 export function* generateMemstress(options: MemstressOptions): Generator<string> {
   const { vcpus, dirtyLog, slot } = options;
