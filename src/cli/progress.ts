@@ -55,8 +55,8 @@ export const MILLION_ROWS: ProgressUnit = { name: 'M rows', per: 1e6 };
  * A progress bar on stderr over a count known in advance, for work longer
  * than a second: `LABEL {bar} done/total UNIT | ETA` (the bytes of
  * `import`'s inputs and of `run`'s checking pass over a CSV trace, the
- * events `convert` writes, the lines `gen` writes). Quiet when stderr is not a TTY or with
- * `--quiet`.
+ * events `convert` writes, the lines `gen` writes). Quiet when stderr is
+ * not a TTY or with `--quiet`.
  */
 export class CountProgressBar {
   private bar: cliProgress.SingleBar | undefined;

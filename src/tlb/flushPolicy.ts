@@ -13,8 +13,10 @@
  *   attribute change: `kvm_flush_remote_tlbs`) are full on x86 in any case;
  *   arm64's `kvm_pgtable_stage2_unmap` invalidates its own range instead.
  * - arm64 (`kvm_tlb_flush_vmid_range`): with FEAT_TLBIRANGE, TLBI range
- *   operations of at most MAX_TLBI_RANGE_PAGES each (`ArchProfile.rangeOpMaxPages`), broadcast in hardware
- *   (no IPI); without it a full VMID flush.
+ *   operations of at most MAX_TLBI_RANGE_PAGES each (`ArchProfile.rangeOpMaxPages`),
+ *   broadcast in hardware (no IPI); without it a full VMID flush.
+ * The arch facts are fields of the profile (`rangeFlushVia`,
+ * `rangeOpMaxPages`, `fullFlushByIpi`, `rangeFlushDropsStage1`).
  * - `FlushOrigin.All` (a root reload after `kvm_mmu_zap_all_fast`) is full
  *   under every policy.
  * - arm64: every range TLBI is followed by `TLBI VMALLE1IS`

@@ -21,11 +21,11 @@ export const TDX_DEFAULT_SHARED_BIT = 47;
 export interface ArchProfile {
   readonly name: Arch;
   /**
-   * x86 or arm64: which scenario flags apply (x86: `--nx-huge-pages`, `--private-huge`,
-   * `--stolen-bits`, `--range-flush`, `--prefault-flags`; arm64: `--fwb`,
-   * `--dic`, `--tlbi-range`, `--cow-pfnmap`, `--hw-af`), the others taking
-   * their neutral value (parseMatrix.ts). The model itself reads the fields
-   * below, never this one.
+   * x86 or arm64: which scenario flags apply (x86: `--nx-huge-pages`,
+   * `--private-huge`, `--stolen-bits`, `--range-flush`, `--prefault-flags`;
+   * arm64: `--fwb`, `--dic`, `--tlbi-range`, `--cow-pfnmap`, `--hw-af`), the
+   * others taking their neutral value (parseMatrix.ts). The model itself
+   * reads the fields below, never this one.
    */
   readonly family: 'x86' | 'arm64';
   /** Largest leaf the stage-2 of this arch may hold for shared (ordinary) memory. */
