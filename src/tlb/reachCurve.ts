@@ -53,7 +53,8 @@
  */
 import { TagTable } from './tagTable.js';
 import { grownTo } from '../typedArrays.js';
-import { tlbTag } from './tlbTag.js';
+import { tlbTag, tlbTagFirstGfn, tlbTagLevel } from './tlbTag.js';
+import { pagesPerLevel } from '../mmu/level.js';
 
 /** The TLB sizes of the curve: 16, 32, ... 65536 entries. */
 export const REACH_SIZES: readonly number[] = Array.from({ length: 13 }, (_, i) => 16 << i);
@@ -194,9 +195,9 @@ export class ReachCurve {
     }
     const dropped: number[] = [];
     this.live.forEach((tag) => {
-      const level = tag % 4;
-      const first = (tag - level) / 4;
-      if (first < endGfn && first + 512 ** (level - 1) > startGfn) dropped.push(tag);
+      const level = tlbTagLevel(tag);
+      const first = tlbTagFirstGfn(tag, level);
+      if (first < endGfn && first + pagesPerLevel(level) > startGfn) dropped.push(tag);
     });
     for (const tag of dropped) this.invalidate(tag);
   }

@@ -11,7 +11,7 @@
 import { Level, LEAF_LEVELS, pageNumber, pagesPerLevel } from '../mmu/level.js';
 import { type FirstPlaceIndex, touchStamp } from './firstPlaceIndex.js';
 import { turnAfter, victimOf } from './lruVictim.js';
-import { tlbTag } from './tlbTag.js';
+import { tlbTag, tlbTagFirstGfn } from './tlbTag.js';
 
 const EMPTY = -1;
 /** Per leaf level: frames per page, and the GFN shift giving the page number (exact below 2^31). */
@@ -350,9 +350,9 @@ export class TlbArray {
     for (let i = 0; i < this.entries; i++) if (this.tags[i] !== EMPTY) visit(this.firstGfnAt(i), this.levels[i], this.perms[i]);
   }
 
-  /** First frame of the translation in valid `slot`: its tag is `firstGfn * 4 + level` (`fill`). */
+  /** First frame of the translation in valid `slot` (its tag is `tlbTag(firstGfn, level)`, `fill`). */
   private firstGfnAt(slot: number): number {
-    return (this.tags[slot] - this.levels[slot]) / 4;
+    return tlbTagFirstGfn(this.tags[slot], this.levels[slot] as Level);
   }
 
   /** Number of valid entries of levels below `level` (all of them for Level.L1G + 1). */
