@@ -6,7 +6,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import type { Bench } from 'tinybench';
+import { Bench } from 'tinybench';
 
 /** One measured number. */
 export interface BenchRow {
@@ -46,6 +46,21 @@ const COLUMNS: (keyof BenchRow)[] = ['suite', 'name', 'arch', 'value', 'unit', '
 export function cpuNowMs(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
+}
+
+/** CPU time (ms) each in-process task first runs unmeasured: about what TurboFan needs to finish compiling the replay. */
+export const WARMUP_CPU_MS = 1000;
+
+/**
+ * The bench of the single-thread, in-process suites: CPU clock, at least 1 s
+ * and 3 iterations measured, after at least `WARMUP_CPU_MS` (and one
+ * iteration) of warm-up. The clock is the whole process's, so a task still
+ * being optimised counts the compiler's background threads too: with one
+ * warm-up iteration, as before 2026-12-08, the fault-heavy replay's first
+ * measured iterations took 1.2-2x its steady time (docs/benchmarks.md).
+ */
+export function cpuBench(): Bench {
+  return new Bench({ time: 1000, warmupTime: WARMUP_CPU_MS, warmupIterations: 1, iterations: 3, now: cpuNowMs });
 }
 
 /** Mean iteration time (ms) and sample count of a finished tinybench task. */

@@ -5,9 +5,8 @@
  * part of the time), and the same with a 512-frame range flush every 10 000
  * lookups. What feeding the curve adds to a replay, per TLB lookup.
  */
-import { Bench } from 'tinybench';
 import { ReachCurve } from '../src/tlb/reachCurve.js';
-import { cpuNowMs, taskTiming, type BenchRow } from './benchResults.js';
+import { cpuBench, taskTiming, type BenchRow } from './benchResults.js';
 
 const LOOKUPS = 2_000_000;
 const TAGS = 100_000;
@@ -24,7 +23,7 @@ function feed(flushEvery: number): void {
 }
 
 export async function reachSuite(): Promise<BenchRow[]> {
-  const bench = new Bench({ time: 1000, warmupTime: 0, warmupIterations: 1, iterations: 3, now: cpuNowMs });
+  const bench = cpuBench();
   const tasks = [
     { name: 'reach curve, 100k translations', flushEvery: 0 },
     { name: 'reach curve, 100k translations, range flush every 10k', flushEvery: 10_000 },

@@ -18,7 +18,7 @@ import { runMatrix } from '../src/replay/runMatrix.js';
 import { parseMatrix } from '../src/replay/parseMatrix.js';
 import type { Trace } from '../src/trace/traceEvents.js';
 import { writeBenchTrace, type BenchTraceKind } from './benchTraces.js';
-import { cpuNowMs, taskTiming, type BenchRow } from './benchResults.js';
+import { cpuBench, taskTiming, type BenchRow } from './benchResults.js';
 
 const LAYOUT: Layout = { memslots: [], defaultSlotAlignBytes: 1 << 30 };
 /** Targets of issue 5; hit-heavy and fault-heavy replay raised by issue 14 (target 1: 60 M accesses/s, 5 M faults/s). */
@@ -38,10 +38,6 @@ export const DEFAULT_SIZES: SuiteSizes = {
   replayEvents: { hit: 4_000_000, stream: 8_000_000, fault: 500_000, flush: 1_000_000 },
   poolEvents: 4_000_000,
 };
-
-function cpuBench(): Bench {
-  return new Bench({ time: 1000, warmupTime: 0, warmupIterations: 1, iterations: 3, now: cpuNowMs });
-}
 
 /** CSV ingest, rows/s: the whole-trace reader (byte parser), `run`'s checking pass of a streamed CSV, and csv-parse alone. */
 export async function ingestSuite(dir: string, sizes: SuiteSizes): Promise<BenchRow[]> {

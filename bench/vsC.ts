@@ -35,12 +35,11 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Bench } from 'tinybench';
 import { openBinaryTrace } from '../src/trace/binary/binaryTraceReader.js';
 import { replayCell } from '../src/replay/replayCell.js';
 import { parseMatrix } from '../src/replay/parseMatrix.js';
 import { writeBenchTrace } from './benchTraces.js';
-import { cpuNowMs, targetMet, taskTiming, type BenchRow } from './benchResults.js';
+import { cpuBench, targetMet, taskTiming, type BenchRow } from './benchResults.js';
 import { profileRun } from './cpuProfile.js';
 import { CLI, buildCref, meanSpread, runChild, runCref, type ChildRun, type CrefRun } from './childRun.js';
 
@@ -109,7 +108,7 @@ async function inRun(mtr: string): Promise<{ accessesPerS: number; meanMs: numbe
   const [scenario] = parseMatrix(VS_C_MATRIX);
   const layout = { memslots: [], defaultSlotAlignBytes: 1 << 30 };
   const { total } = replayCell(trace, scenario, layout);
-  const bench = new Bench({ time: 1000, warmupTime: 0, warmupIterations: 1, iterations: 3, now: cpuNowMs });
+  const bench = cpuBench();
   bench.add('replayCell', () => void replayCell(trace, scenario, layout));
   await bench.run();
   const { meanMs, samples } = taskTiming(bench, 'replayCell');

@@ -29,6 +29,28 @@ export interface Memslot {
 export const PFNMAP_KINDS = ['none', 'device', 'normal', 'cow'] as const;
 export type PfnmapKind = (typeof PFNMAP_KINDS)[number];
 
+/**
+ * A copy of `slot` with its fields in one fixed order, made by one object
+ * literal, so that every memslot the VM holds (`MemslotSet.add` copies each)
+ * has one hidden class. A slot built by spreading (`{ ...plainSlot(...),
+ * hvaGfn }`) changes class after V8's first few clones of that spread: the
+ * fault path, compiled for the first class, deoptimized on the tenth cell a
+ * worker replayed (docs/benchmarks.md, "One hidden class per memslot").
+ */
+export function memslot(slot: Memslot): Memslot {
+  return {
+    id: slot.id,
+    baseGfn: slot.baseGfn,
+    npages: slot.npages,
+    backing: slot.backing,
+    hvaGfn: slot.hvaGfn,
+    readOnly: slot.readOnly,
+    dirtyLogging: slot.dirtyLogging,
+    private: slot.private,
+    pfnmap: slot.pfnmap,
+  };
+}
+
 /** A slot with every flag at its default, for callers that only know the range. */
 export function plainSlot(id: number, baseGfn: number, npages: number, backing: Level): Memslot {
   return { id, baseGfn, npages, backing, hvaGfn: baseGfn, readOnly: false, dirtyLogging: false, private: false, pfnmap: 'none' };
@@ -48,7 +70,7 @@ export class MemslotSet {
     return this.slots;
   }
 
-  /** Add a slot; refuses overlap and duplicate ids. */
+  /** Add a copy of `slot` (`memslot`: the set's own object, of the one class); refuses overlap and duplicate ids. */
   add(slot: Memslot): void {
     if (slot.npages <= 0) throw new MemslotError(`memslot ${slot.id}: size must be at least 4 KiB`);
     for (const other of this.slots) {
@@ -57,7 +79,7 @@ export class MemslotSet {
         throw new MemslotError(`memslot ${slot.id} overlaps memslot ${other.id}`);
       }
     }
-    this.slots.push(slot);
+    this.slots.push(memslot(slot));
     this.slots.sort((a, b) => a.baseGfn - b.baseGfn);
   }
 

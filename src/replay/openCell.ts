@@ -13,7 +13,7 @@ import { countsForTouchedEnd, eventEndGpa } from '../trace/touchedEnd.js';
 import { InputError } from '../errors.js';
 import { type Level, PAGE_SIZE_BYTES } from '../mmu/level.js';
 import { gpaToGfn } from '../mmu/address.js';
-import { MemslotError, plainSlot, type Memslot } from '../mmu/memslots.js';
+import { MemslotError, type Memslot } from '../mmu/memslots.js';
 import type { StolenBits } from '../mmu/stolenBits.js';
 import type { Stage2Backing, VmOptions } from '../mmu/vmOptions.js';
 import { Engine } from './engine.js';
@@ -45,7 +45,10 @@ export interface OpenedCell extends HostEventContext {
 export function slotFromSpec(spec: MemslotSpec, index: number, backing: Level, privateByDefault = false): Memslot {
   const baseGfn = gpaToGfn(spec.gpa);
   return {
-    ...plainSlot(spec.id ?? index, baseGfn, spec.sizeBytes / PAGE_SIZE_BYTES, spec.backing ?? backing),
+    id: spec.id ?? index,
+    baseGfn,
+    npages: spec.sizeBytes / PAGE_SIZE_BYTES,
+    backing: spec.backing ?? backing,
     hvaGfn: baseGfn + (spec.hvaOffsetBytes ?? 0) / PAGE_SIZE_BYTES,
     readOnly: spec.readOnly ?? false,
     dirtyLogging: spec.dirtyLogging ?? false,

@@ -132,7 +132,7 @@ export function cellResult(cell: OpenedCell, trace: Trace, scenario: Scenario, f
     prefaultCalls: cell.prefaultCalls,
     ...(cell.ioctlErrors.length > 0 ? { ioctlErrors: cell.ioctlErrors } : {}),
     faultCurve,
-    ...(vm.mirror ? { hypercallsByKind: { ...vm.mirror.byKind } } : {}),
+    ...(vm.mirror ? { hypercallsByKind: vm.mirror.byKind } : {}),
     ...(tlbReach !== undefined ? { tlbReach } : {}),
     elapsedMs,
   };

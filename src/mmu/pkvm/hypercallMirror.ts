@@ -73,15 +73,27 @@ export const HYPERCALL_KINDS = [
 ] as const;
 export type HypercallKind = (typeof HYPERCALL_KINDS)[number];
 
+// Each kind's index in HYPERCALL_KINDS: the mirror counts by index in a typed
+// array. Counted by name (`byKind[kind]++` in one method), the count became a
+// megamorphic keyed store once a replay had made every kind, and every later
+// fault of the process paid it (a fault-heavy pKVM cell 25% slower after one
+// flush-heavy cell; docs/benchmarks.md).
+const SHARE = HYPERCALL_KINDS.indexOf('host_share_guest');
+const UNSHARE = HYPERCALL_KINDS.indexOf('host_unshare_guest');
+const WRPROTECT = HYPERCALL_KINDS.indexOf('host_wrprotect_guest');
+const RELAX_PERMS = HYPERCALL_KINDS.indexOf('host_relax_perms_guest');
+const TLB_FLUSH_VMID = HYPERCALL_KINDS.indexOf('tlb_flush_vmid');
+const TEST_CLEAR_YOUNG = HYPERCALL_KINDS.indexOf('host_test_clear_young_guest');
+const MKYOUNG = HYPERCALL_KINDS.indexOf('host_mkyoung_guest');
+
 /**
  * VM teardown (`pkvm_pgtable_stage2_destroy`) unshares every mapping still
- * shared: one `__pkvm_host_unshare_guest` each, counted by kind and in
- * `hypercalls`. The one place that counts it: `HypercallMirror.destroy`,
- * and the per-vCPU merge for the mappings its workers left (runPerVcpu.ts).
+ * shared: `count` is told of one `__pkvm_host_unshare_guest` for each. The
+ * one place that counts it, for `HypercallMirror.destroy` and for the
+ * per-vCPU merge of the mappings its workers left (runPerVcpu.ts).
  */
-export function countTeardown(byKind: Record<string, number>, stats: { hypercalls: number }, mappings: number): void {
-  byKind.host_unshare_guest += mappings;
-  stats.hypercalls += mappings;
+export function countTeardown(count: (kind: HypercallKind, n: number) => void, mappings: number): void {
+  count('host_unshare_guest', mappings);
 }
 
 export class HypercallMirror {
@@ -98,17 +110,15 @@ export class HypercallMirror {
    */
   private runs: Float64Array = new Float64Array(3 * 16);
   private runCount = 0;
+  /**
+   * The mappings the runs hold (the sum of their counts), counted as they
+   * are appended: a teardown adds it to counters without reading `runs`, whose
+   * values would make those counters' fields doubles (docs/benchmarks.md).
+   */
+  private appendedMappings = 0;
   private appendFloor = 0;
-  /** Hypercalls by kind (also summed into `VmStats.hypercalls`). */
-  readonly byKind: Record<HypercallKind, number> = {
-    host_share_guest: 0,
-    host_unshare_guest: 0,
-    host_wrprotect_guest: 0,
-    host_relax_perms_guest: 0,
-    tlb_flush_vmid: 0,
-    host_test_clear_young_guest: 0,
-    host_mkyoung_guest: 0,
-  };
+  /** Hypercalls made, per kind (index in `HYPERCALL_KINDS`; also summed into `VmStats.hypercalls`). */
+  private readonly counts = new Float64Array(HYPERCALL_KINDS.length);
   /** Maps refused because the GFN was already mapped (-EAGAIN). */
   eagain = 0;
   /** Per vCPU (its counters object), its hyp memcache. */
@@ -130,6 +140,11 @@ export class HypercallMirror {
     private readonly shareBeforeTreeCheck = false,
     private readonly memcacheMinPages = 3,
   ) {}
+
+  /** Hypercalls by kind, as a record (a copy). */
+  get byKind(): Record<HypercallKind, number> {
+    return Object.fromEntries(HYPERCALL_KINDS.map((kind, i) => [kind, this.counts[i]])) as Record<HypercallKind, number>;
+  }
 
   /** The host's tree of the mappings shared (`struct pkvm_mapping`), every one linked in. */
   get tree(): GfnTree {
@@ -156,7 +171,7 @@ export class HypercallMirror {
    */
   beforeFault(vcpu: VcpuStats, topUp: boolean): void {
     if (topUp) this.memcacheOf(vcpu).topUp(this.memcacheMinPages);
-    this.sharesAtFault = this.byKind.host_share_guest;
+    this.sharesAtFault = this.counts[SHARE];
   }
 
   /**
@@ -168,9 +183,9 @@ export class HypercallMirror {
   afterFault(vcpu: VcpuStats, spurious: boolean, tablesLinked: number): void {
     if (spurious) {
       this.eagain++;
-      if (this.shareBeforeTreeCheck) this.call('host_share_guest');
+      if (this.shareBeforeTreeCheck) this.call(SHARE);
     }
-    if (this.byKind.host_share_guest === this.sharesAtFault) return;
+    if (this.counts[SHARE] === this.sharesAtFault) return;
     const cache = this.memcacheOf(vcpu);
     cache.refill(this.stats);
     cache.consume(tablesLinked);
@@ -179,16 +194,16 @@ export class HypercallMirror {
   /** Mirror one stage-2 leaf change (see file comment). */
   onLeafChange(gfn: number, level: Level, oldWord: number, newWord: number, _alias: number): void {
     if (oldWord === 0 && newWord !== 0) {
-      this.call('host_share_guest');
+      this.call(SHARE);
       if (!this.share(gfn, pagesPerLevel(level))) this.eagain++;
     } else if (oldWord !== 0 && newWord === 0) {
-      this.call('host_unshare_guest');
+      this.call(UNSHARE);
       this.tree.remove(gfn);
     } else if (oldWord !== 0 && newWord !== 0) {
       const removed = oldWord & PERM_RWX & ~newWord;
       const added = newWord & PERM_RWX & ~oldWord;
-      if (removed & PERM_WRITE) this.call('host_wrprotect_guest');
-      if (added) this.call('host_relax_perms_guest');
+      if (removed & PERM_WRITE) this.call(WRPROTECT);
+      if (added) this.call(RELAX_PERMS);
     }
   }
 
@@ -201,11 +216,10 @@ export class HypercallMirror {
    * one was a third of a fault-heavy pKVM replay).
    */
   destroy(): void {
-    let mappings = this.mappings.size;
-    for (let r = 0; r < 3 * this.runCount; r += 3) mappings += this.runs[r + 2];
-    countTeardown(this.byKind, this.stats, mappings);
+    countTeardown((kind, n) => this.call(HYPERCALL_KINDS.indexOf(kind), n), this.mappings.size + this.appendedMappings);
     this.mappings.clear();
     this.runCount = 0;
+    this.appendedMappings = 0;
     this.appendFloor = 0;
   }
 
@@ -227,6 +241,7 @@ export class HypercallMirror {
       this.runs[last + 5] = 1;
       this.runCount++;
     }
+    this.appendedMappings++;
     this.appendFloor = gfn + nrPages;
     return true;
   }
@@ -240,25 +255,27 @@ export class HypercallMirror {
       }
     }
     this.runCount = 0;
+    this.appendedMappings = 0;
   }
 
   /** `__pkvm_host_test_clear_young_guest` of one mapping (`pkvm_pgtable_stage2_test_clear_young`, aging.ts). */
   testClearYoung(): void {
-    this.call('host_test_clear_young_guest');
+    this.call(TEST_CLEAR_YOUNG);
   }
 
   /** `__pkvm_host_mkyoung_guest` (`pkvm_pgtable_stage2_mkyoung`, an access-flag fault; aging.ts). */
   mkyoung(): void {
-    this.call('host_mkyoung_guest');
+    this.call(MKYOUNG);
   }
 
   /** `__pkvm_tlb_flush_vmid`: `kvm_arch_flush_remote_tlbs[_range]` on a pKVM host. */
   tlbFlushVmid(): void {
-    this.call('tlb_flush_vmid');
+    this.call(TLB_FLUSH_VMID);
   }
 
-  private call(kind: HypercallKind): void {
-    this.byKind[kind]++;
-    this.stats.hypercalls++;
+  /** `n` hypercalls of kind `kind` (an index in `HYPERCALL_KINDS`). */
+  private call(kind: number, n = 1): void {
+    this.counts[kind] += n;
+    this.stats.hypercalls += n;
   }
 }

@@ -41,7 +41,7 @@ export function vcpuWorkerState(cell: PerVcpuCell, vcpu: number): VcpuWorkerStat
   const vmOptions = { ...vmOptionsFor(cell.scenario), rootLevel: store.rootLevel };
   const mailbox = new FlushMailbox(new FlushRequests(cell.requests, cell.vcpuCount), vcpu, flushPolicyFor(cell.scenario, vmOptions));
   const vm = new Vm(vmOptions, mailbox, { store, lock: store.lock });
-  for (const slot of cell.memslots) vm.addSlot({ ...slot });
+  for (const slot of cell.memslots) vm.addSlot(slot); // the VM keeps a copy: the task stays as sent
   const path = new VcpuAccessPath(vcpu, vm, { ...accessPathOptionsFor(cell.scenario), reach: cell.tlbReach });
   mailbox.attach(vm, path);
   return { vm, path, mailbox, store };
@@ -156,6 +156,6 @@ function counters(
     faultCurve,
     ...(state.path.reach !== undefined ? { tlbReach: state.path.reach.result() } : {}),
     elapsedMs,
-    ...(state.vm.mirror ? { hypercallsByKind: { ...state.vm.mirror.byKind } } : {}),
+    ...(state.vm.mirror ? { hypercallsByKind: state.vm.mirror.byKind } : {}),
   };
 }

@@ -179,7 +179,11 @@ function mergeHypercalls(base: CellResult, vm: VmCounters, counters: readonly Vc
   const byKind = { ...base.hypercallsByKind };
   for (const c of counters) for (const [kind, n] of Object.entries(c.hypercallsByKind ?? {})) byKind[kind] = (byKind[kind] ?? 0) + n;
   const leaves = (v: VmCounters): number => v.pages_4k + v.pages_2m + v.pages_1g;
-  countTeardown(byKind, vm, leaves(vm) - leaves(base.vm));
+  const count = (kind: string, n: number): void => {
+    byKind[kind] += n;
+    vm.hypercalls += n;
+  };
+  countTeardown(count, leaves(vm) - leaves(base.vm));
   return byKind;
 }
 
