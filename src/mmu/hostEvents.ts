@@ -182,7 +182,7 @@ export function moveMemslot(vm: Vm, id: number, newBaseGfn: number, npages: numb
   try {
     vm.addSlot(moved);
   } catch (error) {
-    vm.memslots.add(slot);
+    vm.memslots.restore(slot);
     throw error;
   }
   flushShadowMemslot(vm, slot);

@@ -35,7 +35,7 @@ export type PfnmapKind = (typeof PFNMAP_KINDS)[number];
  * has one hidden class. A slot built by spreading (`{ ...plainSlot(...),
  * hvaGfn }`) changes class after V8's first few clones of that spread: the
  * fault path, compiled for the first class, deoptimized on the tenth cell a
- * worker replayed (docs/benchmarks.md, "One hidden class per memslot").
+ * worker replayed (docs/benchmarks.md, "Warm-up, and one hidden class per memslot").
  */
 export function memslot(slot: Memslot): Memslot {
   return {
@@ -80,6 +80,12 @@ export class MemslotSet {
       }
     }
     this.slots.push(memslot(slot));
+    this.slots.sort((a, b) => a.baseGfn - b.baseGfn);
+  }
+
+  /** Put back a slot `remove` returned, as it is: the same object, so what is keyed by it (its dirty bitmap) stays. */
+  restore(slot: Memslot): void {
+    this.slots.push(slot);
     this.slots.sort((a, b) => a.baseGfn - b.baseGfn);
   }
 
